@@ -1,0 +1,17 @@
+//! Melding's domain: the vocabulary of digital post and the rules that hold whatever stores or
+//! serves it. Nothing here performs I/O or reads the wall clock; time arrives through [`Clock`].
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod content;
+pub mod correspondence;
+pub mod ids;
+pub mod identifiers;
+pub mod recipient;
+pub mod status;
+
+pub use clock::{Clock, SimulatedClock};
+pub use ids::{AttachmentId, CorrespondenceId};
+pub use identifiers::{NationalId, OrgNumber};
+pub use recipient::{Party, Recipient};
+pub use status::{CorrespondenceStatus, StatusEntry, StatusHistory};

@@ -1,0 +1,231 @@
+//! Recipients and parties as URNs (reference §5.1–5.2). A recipient is parsed from what a sender
+//! writes (`0192:991825827`, `urn:altinn:person:identifier-no:08089403198`, `08089403198`, …) and
+//! is from then on held in its one normalised URN form.
+
+use std::fmt;
+
+use crate::identifiers::{IdentifierError, NationalId, OrgNumber};
+
+pub const ORG_URN: &str = "urn:altinn:organization:identifier-no:";
+pub const PERSON_URN: &str = "urn:altinn:person:identifier-no:";
+pub const EMAIL_URN: &str = "urn:altinn:person:idporten-email:";
+pub const SELF_IDENTIFIED_URN: &str = "urn:altinn:person:legacy-selfidentified:";
+
+/// A party that can send or receive post and hold a token: an organisation or a person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Party {
+    Organization(OrgNumber),
+    Person(NationalId),
+}
+
+impl Party {
+    pub fn urn(&self) -> String {
+        match self {
+            Party::Organization(o) => format!("{ORG_URN}{o}"),
+            Party::Person(p) => format!("{PERSON_URN}{p}"),
+        }
+    }
+
+    /// The `onBehalfOf` forms the search accepts: an organisation URN, `0192:` or 9 bare digits,
+    /// or a national identity number with or without its URN prefix.
+    pub fn parse(input: &str) -> Result<Self, RecipientError> {
+        let s = input.trim().to_ascii_lowercase();
+        if let Some(org) = s.strip_prefix(ORG_URN).or_else(|| s.strip_prefix("0192:")) {
+            return Ok(Party::Organization(OrgNumber::parse(org).map_err(RecipientError::Org)?));
+        }
+        let person = s.strip_prefix(PERSON_URN).unwrap_or(&s);
+        match person.len() {
+            9 => Ok(Party::Organization(
+                OrgNumber::parse(person).map_err(RecipientError::Org)?,
+            )),
+            _ => Ok(Party::Person(
+                NationalId::parse(person).map_err(RecipientError::NationalId)?,
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Party {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.urn())
+    }
+}
+
+/// A recipient of a letter in normalised form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    Party(Party),
+    /// A self-registered ID-porten user known only by e-mail.
+    IdportenEmail(String),
+    /// A legacy Altinn 2 self-identified user.
+    SelfIdentified(String),
+}
+
+/// Why a recipient was refused; the messages are the ones Altinn's validation answers with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecipientError {
+    #[error("Recipients can not be empty")]
+    Empty,
+    #[error(
+        "Recipient should be an organization number in the form 'urn:altinn:organization:identifier-no:{{orgnr}}' or '0192:{{orgnr}}', or a national identity number"
+    )]
+    Format,
+    #[error("The given Recipient organization number is not valid: {0}")]
+    Org(IdentifierError),
+    #[error("The given Recipient national identity number is not valid")]
+    NationalId(IdentifierError),
+    #[error("The given Recipient email address is not valid")]
+    Email,
+}
+
+impl Recipient {
+    /// Parses one entry of a letter's `recipients` list (§5.2) into its normalised form (§5.1).
+    pub fn parse(input: &str) -> Result<Self, RecipientError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(RecipientError::Empty);
+        }
+        let s = trimmed.to_ascii_lowercase();
+        if let Some(name) = s.strip_prefix(SELF_IDENTIFIED_URN) {
+            if name.is_empty() || name.contains(':') {
+                return Err(RecipientError::Format);
+            }
+            return Ok(Recipient::SelfIdentified(name.to_owned()));
+        }
+        if let Some(email) = s.strip_prefix(EMAIL_URN) {
+            return if is_simple_email(email) {
+                Ok(Recipient::IdportenEmail(email.to_owned()))
+            } else {
+                Err(RecipientError::Email)
+            };
+        }
+        if let Some(org) = s.strip_prefix(ORG_URN).or_else(|| s.strip_prefix("0192:")) {
+            if org.len() != 9 || !org.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(RecipientError::Format);
+            }
+            return OrgNumber::parse(org)
+                .map(|o| Recipient::Party(Party::Organization(o)))
+                .map_err(RecipientError::Org);
+        }
+        let person = s.strip_prefix(PERSON_URN).unwrap_or(&s);
+        if person.len() == 11 && person.bytes().all(|b| b.is_ascii_digit()) {
+            return NationalId::parse(person)
+                .map(|p| Recipient::Party(Party::Person(p)))
+                .map_err(RecipientError::NationalId);
+        }
+        Err(RecipientError::Format)
+    }
+
+    /// Rebuilds a recipient from its stored URN.
+    pub fn from_urn(urn: &str) -> Result<Self, RecipientError> {
+        Self::parse(urn)
+    }
+
+    pub fn urn(&self) -> String {
+        match self {
+            Recipient::Party(p) => p.urn(),
+            Recipient::IdportenEmail(e) => format!("{EMAIL_URN}{e}"),
+            Recipient::SelfIdentified(n) => format!("{SELF_IDENTIFIED_URN}{n}"),
+        }
+    }
+
+    pub fn party(&self) -> Option<&Party> {
+        match self {
+            Recipient::Party(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.urn())
+    }
+}
+
+/// Altinn's "simple" e-mail rule for ID-porten e-mail users: one `@` with text on both sides and
+/// no `:`.
+fn is_simple_email(s: &str) -> bool {
+    let mut parts = s.split('@');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(a), Some(b), None) if !a.is_empty() && !b.is_empty()
+    ) && !s.contains(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_forms_normalise_to_one_urn() {
+        let want = "urn:altinn:organization:identifier-no:991825827";
+        for input in [
+            "0192:991825827",
+            "urn:altinn:organization:identifier-no:991825827",
+            "URN:ALTINN:ORGANIZATION:IDENTIFIER-NO:991825827",
+            " 0192:991825827 ",
+        ] {
+            assert_eq!(Recipient::parse(input).unwrap().urn(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn bare_org_number_is_not_a_recipient_but_is_a_party() {
+        assert_eq!(Recipient::parse("991825827"), Err(RecipientError::Format));
+        assert_eq!(
+            Party::parse("991825827").unwrap().urn(),
+            "urn:altinn:organization:identifier-no:991825827"
+        );
+    }
+
+    #[test]
+    fn person_forms_normalise() {
+        let want = "urn:altinn:person:identifier-no:08089403198";
+        assert_eq!(Recipient::parse("08089403198").unwrap().urn(), want);
+        assert_eq!(Recipient::parse(want).unwrap().urn(), want);
+        assert!(matches!(
+            Recipient::parse("08089403199"),
+            Err(RecipientError::NationalId(_))
+        ));
+    }
+
+    #[test]
+    fn bad_org_number_control_digit_is_refused() {
+        assert!(matches!(
+            Recipient::parse("0192:991825828"),
+            Err(RecipientError::Org(_))
+        ));
+    }
+
+    #[test]
+    fn email_and_self_identified() {
+        assert_eq!(
+            Recipient::parse("urn:altinn:person:idporten-email:Kari@Example.no")
+                .unwrap()
+                .urn(),
+            "urn:altinn:person:idporten-email:kari@example.no"
+        );
+        assert_eq!(
+            Recipient::parse("urn:altinn:person:idporten-email:no-at-sign"),
+            Err(RecipientError::Email)
+        );
+        assert_eq!(
+            Recipient::parse("urn:altinn:person:idporten-email:a@b@c"),
+            Err(RecipientError::Email)
+        );
+        assert!(Recipient::parse("urn:altinn:person:legacy-selfidentified:kari").is_ok());
+        assert_eq!(
+            Recipient::parse("urn:altinn:person:legacy-selfidentified:a:b"),
+            Err(RecipientError::Format)
+        );
+    }
+
+    #[test]
+    fn junk_is_refused() {
+        for s in ["", "  ", "hello", "0192:12345", "1234567890", "urn:altinn:party:1"] {
+            assert!(Recipient::parse(s).is_err(), "{s}");
+        }
+        assert_eq!(Recipient::parse(" "), Err(RecipientError::Empty));
+    }
+}
