@@ -1,0 +1,346 @@
+use async_trait::async_trait;
+use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory};
+use melding_store::{
+    AppendGuard, CorrespondenceStore, NewJob, SearchPage, SearchQuery, SearchRole, StoreError,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::codec::{corrupt, from_micros, micros};
+use crate::jobs::enqueue;
+use crate::{SqliteStore, classify};
+
+const SELECT_LETTER: &str = "SELECT id, resource_id, recipient, sender, senders_reference,
+    message_sender, language, title, summary, body, requested_publish_time, due_date_time,
+    external_references, property_list, reply_options, ignore_reservation,
+    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published
+    FROM correspondences WHERE id = ?";
+
+#[async_trait]
+impl CorrespondenceStore for SqliteStore {
+    async fn insert_correspondences(
+        &self,
+        letters: &[Correspondence],
+        jobs: &[NewJob],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await.map_err(classify)?;
+        for c in letters {
+            insert_letter(&mut tx, c).await?;
+        }
+        for job in jobs {
+            enqueue(&mut tx, job).await?;
+        }
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn correspondence(
+        &self,
+        id: CorrespondenceId,
+    ) -> Result<Option<Correspondence>, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(classify)?;
+        let Some(row) = sqlx::query(SELECT_LETTER)
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(classify)?
+        else {
+            return Ok(None);
+        };
+        let statuses = sqlx::query(
+            "SELECT status, status_text, changed_at, party FROM correspondence_statuses
+             WHERE correspondence_id = ? ORDER BY id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(status_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+        letter_from_row(&row, StatusHistory::new(statuses)).map(Some)
+    }
+
+    async fn append_status(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(classify)?;
+        let idt = id.to_string();
+        let blocked = match &guard {
+            AppendGuard::Always => false,
+            AppendGuard::UnlessAny(statuses) => {
+                let mut blocked = false;
+                for s in statuses {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM correspondence_statuses
+                         WHERE correspondence_id = ? AND status = ?",
+                    )
+                    .bind(&idt)
+                    .bind(s.value())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    blocked |= n > 0;
+                }
+                blocked
+            }
+            AppendGuard::UnlessSameSince(since) => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM correspondence_statuses
+                     WHERE correspondence_id = ? AND status = ? AND party IS ? AND changed_at >= ?",
+                )
+                .bind(&idt)
+                .bind(entry.status.value())
+                .bind(entry.party.as_deref())
+                .bind(micros(*since))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+                n > 0
+            }
+        };
+        if blocked {
+            return Ok(false);
+        }
+        insert_status(&mut tx, &idt, entry).await?;
+        if entry.status == CorrespondenceStatus::Published {
+            sqlx::query("UPDATE correspondences SET published = ? WHERE id = ? AND published IS NULL")
+                .bind(micros(entry.at))
+                .bind(&idt)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        for job in jobs {
+            enqueue(&mut tx, job).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    async fn find_by_idempotent_key(
+        &self,
+        key: Uuid,
+    ) -> Result<Option<CorrespondenceId>, StoreError> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM correspondences WHERE idempotent_key = ?")
+                .bind(key.to_string())
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(classify)?;
+        id.map(|s| s.parse().map_err(corrupt)).transpose()
+    }
+
+    async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
+        // The SQL is assembled from constant fragments only; every value is a bound parameter.
+        let pre_publish = "(0, 1, 11)";
+        let recipient_clause = match q.status {
+            None => format!("(recipient = ?1 AND last_status NOT IN {pre_publish})"),
+            Some(s) if matches!(s.value(), 0 | 1 | 11) => "(0 = 1)".to_owned(),
+            Some(_) => "(recipient = ?1 AND EXISTS (SELECT 1 FROM correspondence_statuses s
+                 WHERE s.correspondence_id = c.id AND s.status = ?2))"
+                .to_owned(),
+        };
+        let sender_clause = match q.status {
+            None => "(sender = ?3)".to_owned(),
+            Some(_) => "(sender = ?3 AND EXISTS (SELECT 1 FROM correspondence_statuses s
+                 WHERE s.correspondence_id = c.id AND s.status = ?2))"
+                .to_owned(),
+        };
+        let who = match q.role {
+            SearchRole::Recipient => recipient_clause,
+            SearchRole::Sender => sender_clause,
+            SearchRole::RecipientAndSender => format!("({recipient_clause} OR {sender_clause})"),
+        };
+        let sql = format!(
+            "SELECT id, requested_publish_time FROM correspondences c
+             WHERE resource_id = ?4 AND {who}
+               AND (?5 IS NULL OR requested_publish_time > ?5)
+               AND (?6 IS NULL OR requested_publish_time < ?6)
+               AND (?7 IS NULL OR senders_reference = ?7)
+               AND (?8 IS NULL OR requested_publish_time < ?8
+                    OR (requested_publish_time = ?8 AND id < ?9))
+             ORDER BY requested_publish_time DESC, id DESC
+             LIMIT ?10"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&q.party_urn)
+            .bind(q.status.map(|s| s.value()))
+            .bind(q.sender_org.as_deref().unwrap_or("\u{0}no-sender"))
+            .bind(&q.resource_id)
+            .bind(q.from.map(micros))
+            .bind(q.to.map(micros))
+            .bind(q.senders_reference.as_deref())
+            .bind(q.after.map(|(t, _)| micros(t)))
+            .bind(q.after.map(|(_, id)| id.to_string()))
+            .bind(i64::from(q.limit) + 1)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        let mut page: Vec<(CorrespondenceId, i64)> = rows
+            .iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(classify)?;
+                let t: i64 = r.try_get("requested_publish_time").map_err(classify)?;
+                Ok((id.parse().map_err(corrupt)?, t))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let full = page.len() > q.limit as usize;
+        page.truncate(q.limit as usize);
+        let next = match (full, page.last()) {
+            (true, Some((id, t))) => Some((from_micros(*t)?, *id)),
+            _ => None,
+        };
+        Ok(SearchPage {
+            ids: page.into_iter().map(|(id, _)| id).collect(),
+            next,
+        })
+    }
+}
+
+async fn insert_letter(
+    tx: &mut Transaction<'static, Sqlite>,
+    c: &Correspondence,
+) -> Result<(), StoreError> {
+    let s = &c.settings;
+    let id = c.id.to_string();
+    let last = c
+        .statuses
+        .latest()
+        .map(|e| e.status.value())
+        .unwrap_or(0);
+    sqlx::query(
+        "INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
+            message_sender, language, title, summary, body, requested_publish_time, due_date_time,
+            external_references, property_list, reply_options, ignore_reservation,
+            is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created,
+            published, last_status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(&s.resource_id)
+    .bind(&c.recipient)
+    .bind(s.sender.as_str())
+    .bind(&s.senders_reference)
+    .bind(s.message_sender.as_deref())
+    .bind(&s.content.language)
+    .bind(&s.content.title)
+    .bind(&s.content.summary)
+    .bind(&s.content.body)
+    .bind(micros(s.requested_publish_time))
+    .bind(s.due_date_time.map(micros))
+    .bind(serde_json::to_string(&s.external_references).map_err(corrupt)?)
+    .bind(serde_json::to_string(&s.property_list).map_err(corrupt)?)
+    .bind(serde_json::to_string(&s.reply_options).map_err(corrupt)?)
+    .bind(s.ignore_reservation)
+    .bind(s.is_confirmation_needed)
+    .bind(s.is_confidential)
+    .bind(s.allow_forwarding)
+    .bind(c.idempotent_key.map(|k| k.to_string()))
+    .bind(micros(c.created))
+    .bind(c.published.map(micros))
+    .bind(last)
+    .execute(&mut **tx)
+    .await
+    .map_err(classify)?;
+    for entry in c.statuses.entries() {
+        insert_status(tx, &id, entry).await?;
+    }
+    Ok(())
+}
+
+async fn insert_status(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    entry: &StatusEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO correspondence_statuses (correspondence_id, status, status_text, changed_at, party)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(entry.status.value())
+    .bind(&entry.text)
+    .bind(micros(entry.at))
+    .bind(entry.party.as_deref())
+    .execute(&mut **tx)
+    .await
+    .map_err(classify)?;
+    if entry.status != CorrespondenceStatus::Fetched {
+        sqlx::query("UPDATE correspondences SET last_status = ? WHERE id = ?")
+            .bind(entry.status.value())
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+    }
+    Ok(())
+}
+
+fn status_from_row(r: &SqliteRow) -> Result<StatusEntry, StoreError> {
+    let v: i64 = r.try_get("status").map_err(classify)?;
+    Ok(StatusEntry {
+        status: CorrespondenceStatus::from_value(v)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
+        text: r.try_get("status_text").map_err(classify)?,
+        at: from_micros(r.try_get("changed_at").map_err(classify)?)?,
+        party: r.try_get("party").map_err(classify)?,
+    })
+}
+
+fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Correspondence, StoreError> {
+    let get_s = |c: &str| r.try_get::<String, _>(c).map_err(classify);
+    let json = |c: &str| -> Result<serde_json::Value, StoreError> {
+        serde_json::from_str(&r.try_get::<String, _>(c).map_err(classify)?).map_err(corrupt)
+    };
+    let id: String = get_s("id")?;
+    Ok(Correspondence {
+        id: id.parse().map_err(corrupt)?,
+        recipient: get_s("recipient")?,
+        settings: LetterSettings {
+            resource_id: get_s("resource_id")?,
+            sender: OrgNumber::parse(&get_s("sender")?).map_err(corrupt)?,
+            senders_reference: get_s("senders_reference")?,
+            message_sender: r.try_get("message_sender").map_err(classify)?,
+            content: Content {
+                language: get_s("language")?,
+                title: get_s("title")?,
+                summary: get_s("summary")?,
+                body: get_s("body")?,
+            },
+            requested_publish_time: from_micros(
+                r.try_get("requested_publish_time").map_err(classify)?,
+            )?,
+            due_date_time: r
+                .try_get::<Option<i64>, _>("due_date_time")
+                .map_err(classify)?
+                .map(from_micros)
+                .transpose()?,
+            external_references: serde_json::from_value(json("external_references")?)
+                .map_err(corrupt)?,
+            property_list: serde_json::from_value(json("property_list")?).map_err(corrupt)?,
+            reply_options: serde_json::from_value(json("reply_options")?).map_err(corrupt)?,
+            ignore_reservation: r.try_get("ignore_reservation").map_err(classify)?,
+            is_confirmation_needed: r.try_get("is_confirmation_needed").map_err(classify)?,
+            is_confidential: r.try_get("is_confidential").map_err(classify)?,
+            allow_forwarding: r.try_get("allow_forwarding").map_err(classify)?,
+        },
+        idempotent_key: r
+            .try_get::<Option<String>, _>("idempotent_key")
+            .map_err(classify)?
+            .map(|k| k.parse().map_err(corrupt))
+            .transpose()?,
+        created: from_micros(r.try_get("created").map_err(classify)?)?,
+        published: r
+            .try_get::<Option<i64>, _>("published")
+            .map_err(classify)?
+            .map(from_micros)
+            .transpose()?,
+        statuses,
+    })
+}

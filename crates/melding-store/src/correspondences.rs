@@ -1,0 +1,88 @@
+//! Letters and their status logs.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use melding_domain::correspondence::Correspondence;
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
+use uuid::Uuid;
+
+use crate::{NewJob, StoreError};
+
+/// When an appended status is actually written. Guards are evaluated inside the write
+/// transaction, so two concurrent requests cannot both append a status that may appear once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendGuard {
+    Always,
+    /// Only if the log holds none of these statuses.
+    UnlessAny(Vec<CorrespondenceStatus>),
+    /// Only if the same party has not logged the same status since the given time (used to
+    /// de-duplicate Fetched).
+    UnlessSameSince(DateTime<Utc>),
+}
+
+/// Who is searching, for what, in which role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchRole {
+    Recipient,
+    Sender,
+    RecipientAndSender,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    pub resource_id: String,
+    pub role: SearchRole,
+    /// The party searched on behalf of, as URN.
+    pub party_urn: String,
+    /// The party's org number when it is an organisation (matches letters it sent).
+    pub sender_org: Option<String>,
+    /// Exclusive bounds on the requested publish time.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// "Has ever had this status".
+    pub status: Option<CorrespondenceStatus>,
+    pub senders_reference: Option<String>,
+    pub limit: u32,
+    /// Continue after this (requested publish time, id), ordered newest first.
+    pub after: Option<(DateTime<Utc>, CorrespondenceId)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub ids: Vec<CorrespondenceId>,
+    /// Where the next page starts, when this one was full.
+    pub next: Option<(DateTime<Utc>, CorrespondenceId)>,
+}
+
+#[async_trait]
+pub trait CorrespondenceStore: Send + Sync {
+    /// Stores the letters of one request and their jobs atomically. An idempotency key that is
+    /// already taken is a [`StoreError::Conflict`] and nothing is written.
+    async fn insert_correspondences(
+        &self,
+        letters: &[Correspondence],
+        jobs: &[NewJob],
+    ) -> Result<(), StoreError>;
+
+    async fn correspondence(
+        &self,
+        id: CorrespondenceId,
+    ) -> Result<Option<Correspondence>, StoreError>;
+
+    /// Appends a status if `guard` allows; returns whether it was written. Jobs are enqueued
+    /// only when it was. Appending Published also records the publish time.
+    async fn append_status(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+    ) -> Result<bool, StoreError>;
+
+    async fn find_by_idempotent_key(
+        &self,
+        key: Uuid,
+    ) -> Result<Option<CorrespondenceId>, StoreError>;
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, StoreError>;
+}

@@ -1,0 +1,42 @@
+//! Storage traits. Use cases speak to these; each backend crate (`melding-store-sqlite`,
+//! `melding-store-postgres`) implements all of them and owns its SQL and migrations.
+//!
+//! Every write that causes a side effect takes the jobs it causes, so a backend commits the state
+//! change and its jobs in one transaction.
+#![forbid(unsafe_code)]
+
+mod correspondences;
+mod jobs;
+mod registry;
+
+pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
+pub use jobs::{Job, JobCounts, JobStore, NewJob};
+pub use registry::{Organization, Person, RegistryBatch, RegistryStore, Resource};
+
+/// Errors at the storage boundary, classified so callers can answer without knowing the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (e.g. an idempotency key used twice).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database could not be reached or failed; the request may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back into the domain (a bug or a corrupted row).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Everything a Melding node needs from its database.
+pub trait Store: CorrespondenceStore + RegistryStore + JobStore + Send + Sync + 'static {}
+
+impl<T> Store for T where T: CorrespondenceStore + RegistryStore + JobStore + Send + Sync + 'static {}
+
+/// Health of the store, for `/health`.
+#[async_trait::async_trait]
+pub trait StoreHealth: Send + Sync {
+    async fn ping(&self) -> Result<(), StoreError>;
+}
