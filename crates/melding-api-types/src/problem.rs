@@ -1,0 +1,252 @@
+//! Errors on the wire: RFC 7807 ProblemDetails with Altinn's `CORR-xxxxx` codes for business
+//! errors, and validation problems (`STD-00000`) for requests that do not fit the model.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One documented business error: its number, HTTP status and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub number: u16,
+    pub status: u16,
+    pub message: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $num:literal, $status:literal, $msg:literal;)*) => {
+        impl ErrorCode {
+            $(pub const $name: ErrorCode = ErrorCode { number: $num, status: $status, message: $msg };)*
+
+            /// Every code Melding can answer with.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),*];
+        }
+    };
+}
+
+codes! {
+    CORRESPONDENCE_NOT_FOUND = 1001, 404, "The requested correspondence was not found";
+    MESSAGE_TITLE_IS_NOT_PLAIN_TEXT = 1002, 400, "Message title cannot contain code or markdown";
+    MESSAGE_BODY_IS_NOT_MARKDOWN = 1003, 400, "Message body must be valid markdown and cannot contain HTML";
+    UPLOADED_FILES_DOES_NOT_MATCH_ATTACHMENTS = 1005, 400, "Mismatch between uploaded files and attachment metadata";
+    DUPLICATE_RECIPIENTS = 1006, 400, "Recipients must be unique";
+    EXISTING_ATTACHMENT_NOT_FOUND = 1007, 400, "Existing attachment not found";
+    DUE_DATE_TIME_PRIOR_TO_TODAY = 1008, 400, "DueDateTime cannot be prior to today";
+    DUE_DATE_TIME_PRIOR_TO_PUBLISH_TIME = 1009, 400, "DueDateTime cannot be prior to RequestedPublishTime";
+    CORRESPONDENCE_ALREADY_PUBLISHED = 1013, 400, "Cannot delete correspondence that has been published";
+    CORRESPONDENCE_ALREADY_PURGED = 1014, 400, "Correspondence has already been purged";
+    DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION = 1016, 400, "DueDateTime is required when confirmation is needed";
+    MISSING_CONTENT = 1019, 400, "The Correspondence must include content";
+    MESSAGE_TITLE_EMPTY = 1020, 400, "Message title cannot be empty";
+    MESSAGE_BODY_EMPTY = 1021, 400, "Message body cannot be empty";
+    MESSAGE_BODY_TOO_LONG = 1022, 400, "Message body cannot exceed 30 000 characters";
+    INVALID_LANGUAGE = 1023, 400, "Invalid language chosen. Supported languages is Norsk bokmål (nb), Nynorsk (nn) and English (en)";
+    READ_BEFORE_FETCHED = 1024, 400, "Correspondence must be fetched before it can be read";
+    CONFIRM_BEFORE_FETCHED = 1025, 400, "Correspondence must be fetched before it can be confirmed";
+    ARCHIVE_BEFORE_CONFIRMED = 1026, 400, "Cannot archive or delete a correspondence which has not been confirmed when confirmation is required";
+    FROM_DATE_AFTER_TO_DATE = 1027, 400, "From date cannot be after to date";
+    RECIPIENT_LOOKUP_FAILED = 1029, 404, "Could not find partyId for the following recipients";
+    RECIPIENT_RESERVED = 1030, 422, "Recipient has reserved themselves from public correspondences";
+    INVALID_IDEMPOTENCY_KEY = 1033, 400, "The idempotency key must be a valid non-empty GUID";
+    DUPLICATE_INITIALIZATION = 1034, 409, "A correspondence with the same idempotent key already exists";
+    INVALID_REPLY_OPTIONS = 1035, 400, "Reply options must be well-formed URIs and HTTPS with a max length of 255 characters";
+    RESOURCE_NOT_FOUND = 1036, 400, "ResourceId must match an existing resource in the resource registry";
+    MESSAGE_TITLE_TOO_LONG = 1037, 400, "Message title cannot exceed 255 characters";
+    MESSAGE_SENDER_IS_NOT_PLAIN_TEXT = 1039, 400, "Message sender cannot contain code or markdown";
+    CORRESPONDENCE_ALREADY_READ = 1040, 400, "The correspondence has already been marked as read";
+    CORRESPONDENCE_ALREADY_CONFIRMED = 1041, 400, "The correspondence has already been confirmed";
+    SUMMARY_WRONG_LENGTH = 1042, 400, "Message summary must be between 0 and 255 characters";
+    IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS = 1047, 400, "Idempotency key is not supported for requests with multiple recipients";
+    IS_CONFIDENTIAL_REQUIRED = 1060, 400, "The resource is confidential, so the correspondence must be marked as confidential";
+    IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "The resource is not confidential, so the correspondence cannot be marked as confidential";
+    NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use a token with access to the resource and the party";
+    COULD_NOT_FIND_PARTY_UUID = 4002, 400, "Could not find partyUuid for the caller";
+    COULD_NOT_DETERMINE_CALLER = 4006, 401, "Could not determine the caller";
+}
+
+impl ErrorCode {
+    /// `CORR-01001`
+    pub fn code(&self) -> String {
+        format!("CORR-{:05}", self.number)
+    }
+}
+
+/// The RFC 9110 section and title for a status, as ASP.NET writes them.
+pub fn type_and_title(status: u16) -> (&'static str, &'static str) {
+    match status {
+        400 => ("https://tools.ietf.org/html/rfc9110#section-15.5.1", "Bad Request"),
+        401 => ("https://tools.ietf.org/html/rfc9110#section-15.5.2", "Unauthorized"),
+        403 => ("https://tools.ietf.org/html/rfc9110#section-15.5.4", "Forbidden"),
+        404 => ("https://tools.ietf.org/html/rfc9110#section-15.5.5", "Not Found"),
+        406 => ("https://tools.ietf.org/html/rfc9110#section-15.5.7", "Not Acceptable"),
+        408 => ("https://tools.ietf.org/html/rfc9110#section-15.5.9", "Request Timeout"),
+        409 => ("https://tools.ietf.org/html/rfc9110#section-15.5.10", "Conflict"),
+        413 => ("https://tools.ietf.org/html/rfc9110#section-15.5.14", "Content Too Large"),
+        415 => ("https://tools.ietf.org/html/rfc9110#section-15.5.16", "Unsupported Media Type"),
+        422 => ("https://tools.ietf.org/html/rfc9110#section-15.5.21", "Unprocessable Entity"),
+        451 => ("https://tools.ietf.org/html/rfc7725#section-3", "Unavailable For Legal Reasons"),
+        502 => ("https://tools.ietf.org/html/rfc9110#section-15.6.3", "Bad Gateway"),
+        503 => ("https://tools.ietf.org/html/rfc9110#section-15.6.4", "Service Unavailable"),
+        _ => ("https://tools.ietf.org/html/rfc9110#section-15.6.1", "Internal Server Error"),
+    }
+}
+
+/// A business error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemDetails {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub trace_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u16>,
+}
+
+impl ProblemDetails {
+    pub fn from_code(code: ErrorCode, detail: Option<String>, trace_id: String) -> Self {
+        let (kind, title) = type_and_title(code.status);
+        Self {
+            kind: kind.into(),
+            title: title.into(),
+            status: code.status,
+            detail: detail.unwrap_or_else(|| code.message.to_owned()),
+            code: Some(code.code()),
+            trace_id,
+            error_code: Some(code.number),
+        }
+    }
+
+    /// A problem without a business code (e.g. 500, 413).
+    pub fn plain(status: u16, detail: impl Into<String>, trace_id: String) -> Self {
+        let (kind, title) = type_and_title(status);
+        Self {
+            kind: kind.into(),
+            title: title.into(),
+            status,
+            detail: detail.into(),
+            code: None,
+            trace_id,
+            error_code: None,
+        }
+    }
+}
+
+/// One field that did not fit the model. `path` uses the model's names joined by `/`
+/// (`Correspondence/Content/MessageTitle`), or a JSON path (`$.correspondence.content`) for
+/// JSON that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ValidationErrorEntry {
+    pub code: String,
+    pub detail: String,
+    pub paths: Vec<String>,
+}
+
+/// A request that did not fit the model: 400 with `STD-00000`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationProblem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    pub validation_errors: Vec<ValidationErrorEntry>,
+    pub errors: BTreeMap<String, Vec<String>>,
+    pub trace_id: String,
+}
+
+impl ValidationProblem {
+    pub fn new(fields: &[FieldError], trace_id: String) -> Self {
+        let (kind, title) = type_and_title(400);
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in fields {
+            errors
+                .entry(f.path.replace('/', "."))
+                .or_default()
+                .push(f.message.clone());
+        }
+        Self {
+            kind: kind.into(),
+            title: title.into(),
+            status: 400,
+            detail: "One or more validation errors occurred.".into(),
+            code: "STD-00000".into(),
+            validation_errors: fields
+                .iter()
+                .map(|f| ValidationErrorEntry {
+                    code: "CORR.VLD-00000".into(),
+                    detail: f.message.clone(),
+                    paths: vec![f.path.clone()],
+                })
+                .collect(),
+            errors,
+            trace_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_zero_padded_and_unique() {
+        assert_eq!(ErrorCode::CORRESPONDENCE_NOT_FOUND.code(), "CORR-01001");
+        assert_eq!(ErrorCode::NO_ACCESS_TO_RESOURCE.code(), "CORR-04001");
+        let mut numbers: Vec<u16> = ErrorCode::ALL.iter().map(|c| c.number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn problem_shape() {
+        let p = ProblemDetails::from_code(ErrorCode::INVALID_LANGUAGE, None, "00-abc-01".into());
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["type"], "https://tools.ietf.org/html/rfc9110#section-15.5.1");
+        assert_eq!(v["title"], "Bad Request");
+        assert_eq!(v["status"], 400);
+        assert_eq!(v["code"], "CORR-01023");
+        assert_eq!(v["errorCode"], 1023);
+        assert_eq!(v["traceId"], "00-abc-01");
+    }
+
+    #[test]
+    fn validation_problem_shape() {
+        let p = ValidationProblem::new(
+            &[FieldError::new("Correspondence/Content/MessageTitle", "required")],
+            "t".into(),
+        );
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["code"], "STD-00000");
+        assert_eq!(v["validationErrors"][0]["code"], "CORR.VLD-00000");
+        assert_eq!(
+            v["validationErrors"][0]["paths"][0],
+            "Correspondence/Content/MessageTitle"
+        );
+        assert_eq!(v["errors"]["Correspondence.Content.MessageTitle"][0], "required");
+        assert!(v.get("errorCode").is_none());
+    }
+}

@@ -1,0 +1,195 @@
+//! The job runner. Side effects are rows in the `jobs` table, written in the same transaction as
+//! the change that causes them; this crate claims due rows with a lease, runs the handler for
+//! their kind, and removes, reschedules or buries them.
+//!
+//! A crash between running a handler and removing its row repeats the job when the lease runs
+//! out, so every handler re-checks state and is safe to repeat.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use melding_domain::Clock;
+use melding_store::{Job, JobStore, StoreError};
+use rand::Rng;
+use tokio::sync::{Notify, watch};
+
+/// What a handler reports when it returns normally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished; remove the job.
+    Done,
+    /// Not time yet (e.g. the publish time moved); run again then, without counting an attempt.
+    RunAgainAt(DateTime<Utc>),
+}
+
+/// The code that carries out one kind of job.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    /// The `kind` column this handler serves.
+    fn kind(&self) -> &'static str;
+
+    async fn run(&self, job: &Job) -> anyhow::Result<Outcome>;
+}
+
+/// Wakes idle runners when a job is enqueued in this process, so it need not wait for a poll.
+#[derive(Debug, Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Tuning for one runner.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Identifies this node's claims.
+    pub worker_id: String,
+    /// How long a claim lasts before another node may take the job over.
+    pub lease: Duration,
+    /// How many jobs to claim at once.
+    pub batch: u32,
+    /// The longest an idle runner sleeps before looking again.
+    pub poll_interval: std::time::Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            worker_id: format!("melding-{}", std::process::id()),
+            lease: Duration::seconds(60),
+            batch: 32,
+            poll_interval: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+/// Claims and runs jobs.
+pub struct Runner {
+    store: Arc<dyn JobStore>,
+    clock: Arc<dyn Clock>,
+    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+    config: RunnerConfig,
+    waker: Waker,
+}
+
+impl Runner {
+    pub fn new(
+        store: Arc<dyn JobStore>,
+        clock: Arc<dyn Clock>,
+        config: RunnerConfig,
+        waker: Waker,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            handlers: HashMap::new(),
+            config,
+            waker,
+        }
+    }
+
+    pub fn register(&mut self, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(handler.kind(), handler);
+    }
+
+    /// Claims one batch of due jobs and runs them; returns how many ran.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let jobs = self
+            .store
+            .claim_due(now, &self.config.worker_id, self.config.lease, self.config.batch)
+            .await?;
+        let n = jobs.len();
+        for job in jobs {
+            self.run_job(job).await?;
+        }
+        Ok(n)
+    }
+
+    /// Runs due jobs until none is left (for tests and for `melding jobs run`).
+    pub async fn run_until_idle(&self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let n = self.run_once().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Runs until `shutdown` turns true, sleeping until the next job is due, a local enqueue
+    /// wakes it, or the poll interval passes.
+    pub async fn run_forever(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let ran = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job claim failed; retrying");
+                    0
+                }
+            };
+            if ran > 0 {
+                continue;
+            }
+            let sleep = match self.store.next_due().await {
+                Ok(Some(at)) => (at - self.clock.now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(self.config.poll_interval),
+                _ => self.config.poll_interval,
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.waker.0.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    async fn run_job(&self, job: Job) -> Result<(), StoreError> {
+        let worker = &self.config.worker_id;
+        let Some(handler) = self.handlers.get(job.kind.as_str()) else {
+            let msg = format!("no handler for job kind {}", job.kind);
+            tracing::error!(job_id = job.id, kind = %job.kind, "{msg}");
+            return self.store.bury_job(job.id, worker, &msg).await;
+        };
+        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
+        let _guard = span.enter();
+        match handler.run(&job).await {
+            Ok(Outcome::Done) => self.store.complete_job(job.id, worker).await,
+            Ok(Outcome::RunAgainAt(at)) => {
+                self.store.reschedule_job(job.id, worker, at, None).await
+            }
+            Err(e) if job.attempts >= job.max_attempts => {
+                tracing::error!(error = %format!("{e:#}"), "job failed for the last time; moved to dead letters");
+                self.store.bury_job(job.id, worker, &format!("{e:#}")).await
+            }
+            Err(e) => {
+                let at = self.clock.now() + backoff(job.attempts);
+                tracing::warn!(error = %format!("{e:#}"), retry_at = %at, "job failed; will retry");
+                self.store
+                    .reschedule_job(job.id, worker, at, Some(&format!("{e:#}")))
+                    .await
+            }
+        }
+    }
+}
+
+/// Exponential back-off with ±25 % jitter: 2 s, 4 s, 8 s, … capped at one hour.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 2i64.saturating_pow(attempt.min(20)).min(3600);
+    let jitter = rand::rng().random_range(0.75..1.25);
+    Duration::milliseconds((base as f64 * 1000.0 * jitter) as i64)
+}
+
+#[cfg(test)]
+mod tests;

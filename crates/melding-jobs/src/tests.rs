@@ -1,0 +1,129 @@
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::TimeZone;
+use melding_domain::SimulatedClock;
+use melding_store::NewJob;
+use melding_store_sqlite::SqliteStore;
+
+use super::*;
+
+struct Flaky {
+    fails_left: AtomicU32,
+    runs: Mutex<Vec<i64>>,
+}
+
+#[async_trait]
+impl JobHandler for Flaky {
+    fn kind(&self) -> &'static str {
+        "flaky"
+    }
+    async fn run(&self, job: &Job) -> anyhow::Result<Outcome> {
+        self.runs.lock().unwrap().push(job.id);
+        if self.fails_left.load(Ordering::SeqCst) > 0 {
+            self.fails_left.fetch_sub(1, Ordering::SeqCst);
+            anyhow::bail!("provider down");
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 2, 8, 0, 0).unwrap()
+}
+
+async fn setup(fails: u32, max_attempts: u32) -> (Runner, Arc<Flaky>, Arc<SimulatedClock>, SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    let clock = Arc::new(SimulatedClock::new(t0()));
+    let handler = Arc::new(Flaky {
+        fails_left: AtomicU32::new(fails),
+        runs: Mutex::new(vec![]),
+    });
+    let mut runner = Runner::new(
+        Arc::new(store.clone()),
+        clock.clone(),
+        RunnerConfig::default(),
+        Waker::default(),
+    );
+    runner.register(handler.clone());
+    // Jobs enter through a domain write; an empty letter batch carries just the job.
+    use melding_store::CorrespondenceStore;
+    store
+        .insert_correspondences(
+            &[],
+            &[NewJob {
+                kind: "flaky".into(),
+                dedupe_key: "flaky:1".into(),
+                correspondence_id: None,
+                run_at: t0() + Duration::minutes(5),
+                max_attempts,
+                payload: serde_json::json!({}),
+            }],
+        )
+        .await
+        .unwrap();
+    (runner, handler, clock, store, dir)
+}
+
+#[tokio::test]
+async fn a_job_runs_only_when_due() {
+    let (runner, handler, clock, store, _dir) = setup(0, 3).await;
+    assert_eq!(runner.run_until_idle().await.unwrap(), 0);
+    clock.advance(Duration::minutes(5));
+    assert_eq!(runner.run_until_idle().await.unwrap(), 1);
+    assert_eq!(handler.runs.lock().unwrap().len(), 1);
+    assert_eq!(store.job_counts(clock.now()).await.unwrap().queued, 0);
+}
+
+#[tokio::test]
+async fn failures_back_off_then_succeed() {
+    let (runner, handler, clock, store, _dir) = setup(2, 5).await;
+    clock.advance(Duration::minutes(5));
+    assert_eq!(runner.run_until_idle().await.unwrap(), 1);
+    // Retried later, not at once.
+    assert_eq!(runner.run_until_idle().await.unwrap(), 0);
+    clock.advance(Duration::hours(1));
+    runner.run_until_idle().await.unwrap();
+    clock.advance(Duration::hours(1));
+    runner.run_until_idle().await.unwrap();
+    assert_eq!(handler.runs.lock().unwrap().len(), 3);
+    let counts = store.job_counts(clock.now()).await.unwrap();
+    assert_eq!((counts.queued, counts.dead), (0, 0));
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_buried() {
+    let (runner, handler, clock, store, _dir) = setup(100, 3).await;
+    for _ in 0..5 {
+        clock.advance(Duration::hours(2));
+        runner.run_until_idle().await.unwrap();
+    }
+    assert_eq!(handler.runs.lock().unwrap().len(), 3);
+    let counts = store.job_counts(clock.now()).await.unwrap();
+    assert_eq!((counts.queued, counts.dead), (0, 1));
+}
+
+#[tokio::test]
+async fn a_lease_blocks_other_workers_until_it_expires() {
+    let (_runner, _handler, clock, store, _dir) = setup(0, 3).await;
+    clock.advance(Duration::minutes(5));
+    let a = store.claim_due(clock.now(), "a", Duration::seconds(60), 10).await.unwrap();
+    assert_eq!(a.len(), 1);
+    let b = store.claim_due(clock.now(), "b", Duration::seconds(60), 10).await.unwrap();
+    assert!(b.is_empty());
+    clock.advance(Duration::seconds(61));
+    let b = store.claim_due(clock.now(), "b", Duration::seconds(60), 10).await.unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].attempts, 2);
+    // The first worker's late completion does not remove the job the second now holds.
+    store.complete_job(a[0].id, "a").await.unwrap();
+    assert_eq!(store.job_counts(clock.now()).await.unwrap().queued, 1);
+}
+
+#[test]
+fn backoff_grows_and_is_capped() {
+    assert!(backoff(1) >= Duration::milliseconds(1500) && backoff(1) <= Duration::milliseconds(2500));
+    assert!(backoff(5) >= Duration::seconds(24));
+    assert!(backoff(50) <= Duration::seconds(4500));
+}
