@@ -1,0 +1,360 @@
+//! Sending: a sender initializes one letter per recipient. Checks run in the order Altinn runs
+//! them, so the first failure reported is the one an Altinn integration expects.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use melding_domain::content::{self, char_len};
+use melding_domain::correspondence::{
+    Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
+};
+use melding_domain::{
+    CorrespondenceId, CorrespondenceStatus, Party, Recipient, StatusEntry, StatusHistory,
+};
+use melding_store::StoreError;
+use uuid::Uuid;
+
+use crate::publish::publish_job;
+use crate::{CoreError, Melding, Principal, Rule};
+
+/// A request that has passed the model checks (required fields, lengths, recipient formats).
+#[derive(Debug, Clone)]
+pub struct InitializeRequest {
+    pub resource_id: String,
+    pub senders_reference: String,
+    pub message_sender: Option<String>,
+    /// `None` when the request had no content object (1019).
+    pub content: Option<ContentInput>,
+    pub requested_publish_time: Option<DateTime<Utc>>,
+    pub due_date_time: Option<DateTime<Utc>>,
+    pub external_references: Vec<ExternalReference>,
+    pub property_list: BTreeMap<String, String>,
+    pub reply_options: Vec<ReplyOption>,
+    pub ignore_reservation: Option<bool>,
+    pub is_confirmation_needed: bool,
+    pub is_confidential: bool,
+    pub allow_forwarding: bool,
+    pub recipients: Vec<Recipient>,
+    pub existing_attachments: Vec<Uuid>,
+    /// New attachment entries in the content (they need the multipart endpoint).
+    pub new_attachments: usize,
+    pub idempotent_key: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContentInput {
+    pub language: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitializedLetter {
+    pub id: CorrespondenceId,
+    pub status: CorrespondenceStatus,
+    pub recipient: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Initialized {
+    pub letters: Vec<InitializedLetter>,
+    pub attachment_ids: Vec<Uuid>,
+}
+
+const RECIPIENT_NAME: &str = "{{recipientName}}";
+
+impl Melding {
+    #[tracing::instrument(skip_all, fields(resource_id = %req.resource_id, recipients = req.recipients.len()))]
+    pub async fn initialize(
+        &self,
+        principal: &Principal,
+        req: InitializeRequest,
+    ) -> Result<Initialized, CoreError> {
+        let now = self.clock.now();
+        if req.idempotent_key.is_some() && req.recipients.len() > 1 {
+            return Err(Rule::IdempotencyKeyWithMultipleRecipients.into());
+        }
+        if let Some(key) = req.idempotent_key
+            && self.store.find_by_idempotent_key(key).await?.is_some()
+        {
+            return Err(Rule::DuplicateIdempotencyKey.into());
+        }
+        let resource_id = req
+            .resource_id
+            .strip_prefix("urn:altinn:resource:")
+            .unwrap_or(&req.resource_id)
+            .to_owned();
+        let resource = self
+            .store
+            .resource(&resource_id)
+            .await?
+            .ok_or(Rule::ResourceNotFound)?;
+        let sender = match &principal.party {
+            Party::Organization(org) if *org == resource.owner => org.clone(),
+            _ => return Err(Rule::NoAccess.into()),
+        };
+        if resource.confidential && !req.is_confidential {
+            return Err(Rule::ConfidentialRequired.into());
+        }
+        if !resource.confidential && req.is_confidential {
+            return Err(Rule::ConfidentialNotAllowed.into());
+        }
+        let urns: Vec<String> = req.recipients.iter().map(Recipient::urn).collect();
+        if urns.iter().collect::<HashSet<_>>().len() != urns.len() {
+            return Err(Rule::DuplicateRecipients.into());
+        }
+        let parties: Vec<Party> = req
+            .recipients
+            .iter()
+            .filter_map(|r| r.party().cloned())
+            .collect();
+        let unknown = self.store.unknown_parties(&parties).await?;
+        if !unknown.is_empty() {
+            return Err(Rule::UnknownRecipients(unknown.iter().map(Party::urn).collect()).into());
+        }
+        if req.is_confirmation_needed && req.due_date_time.is_none() {
+            return Err(Rule::DueDateRequired.into());
+        }
+        let publish_at = req.requested_publish_time.unwrap_or(now);
+        if let Some(due) = req.due_date_time {
+            if due < now {
+                return Err(Rule::DueDateBeforeNow.into());
+            }
+            if due < publish_at {
+                return Err(Rule::DueDateBeforePublish.into());
+            }
+        }
+        let content = check_content(req.content.as_ref())?;
+        if let Some(ms) = &req.message_sender
+            && !content::is_plain_text(ms)
+        {
+            return Err(Rule::MessageSenderNotPlainText.into());
+        }
+        check_external_references(&req.external_references)?;
+        if !req.existing_attachments.is_empty() {
+            // Shared attachments arrive with the attachments feature; none can exist yet.
+            return Err(Rule::ExistingAttachmentNotFound.into());
+        }
+        if req.new_attachments > 0 {
+            return Err(Rule::AttachmentsNeedUpload.into());
+        }
+        if req
+            .reply_options
+            .iter()
+            .any(|o| !content::is_reply_option_url(&o.url))
+        {
+            return Err(Rule::InvalidReplyOptions.into());
+        }
+
+        let settings = LetterSettings {
+            resource_id,
+            sender,
+            senders_reference: req.senders_reference,
+            message_sender: req.message_sender,
+            content,
+            requested_publish_time: publish_at,
+            due_date_time: req.due_date_time,
+            external_references: req.external_references,
+            property_list: req.property_list,
+            reply_options: req.reply_options,
+            ignore_reservation: req.ignore_reservation,
+            is_confirmation_needed: req.is_confirmation_needed,
+            is_confidential: req.is_confidential,
+            allow_forwarding: req.allow_forwarding,
+        };
+        let mut letters = Vec::with_capacity(req.recipients.len());
+        let mut jobs = Vec::with_capacity(req.recipients.len());
+        for recipient in &req.recipients {
+            let id = CorrespondenceId::new_v7(now);
+            let mut settings = settings.clone();
+            if uses_recipient_name(&settings.content) {
+                let name = self.display_name(recipient).await?;
+                settings.content = personalise(&settings.content, &name);
+            }
+            let statuses = StatusHistory::new(vec![
+                StatusEntry::new(CorrespondenceStatus::Initialized, now, None),
+                StatusEntry::new(CorrespondenceStatus::ReadyForPublish, now, None),
+            ]);
+            jobs.push(publish_job(id, publish_at.max(now)));
+            letters.push(Correspondence {
+                id,
+                recipient: recipient.urn(),
+                settings,
+                idempotent_key: req.idempotent_key,
+                created: now,
+                published: None,
+                statuses,
+            });
+        }
+        match self.store.insert_correspondences(&letters, &jobs).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) if req.idempotent_key.is_some() => {
+                return Err(Rule::DuplicateIdempotencyKey.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.waker.wake();
+        tracing::info!(letters = letters.len(), "correspondences initialized");
+        Ok(Initialized {
+            letters: letters
+                .into_iter()
+                .map(|l| InitializedLetter {
+                    id: l.id,
+                    status: CorrespondenceStatus::ReadyForPublish,
+                    recipient: l.recipient,
+                })
+                .collect(),
+            attachment_ids: vec![],
+        })
+    }
+
+    async fn display_name(&self, recipient: &Recipient) -> Result<String, CoreError> {
+        let name = match recipient.party() {
+            Some(Party::Organization(o)) => self.store.organization(o).await?.map(|o| o.name),
+            Some(Party::Person(p)) => self.store.person(p).await?.map(|p| p.name),
+            None => None,
+        };
+        name.map(|n| title_case(&n))
+            .ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
+    }
+}
+
+fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
+    let c = input.ok_or(Rule::MissingContent)?;
+    if c.title.trim().is_empty() {
+        return Err(Rule::TitleEmpty);
+    }
+    if !content::is_plain_text(&c.title) {
+        return Err(Rule::TitleNotPlainText);
+    }
+    if char_len(&c.title) > content::TITLE_MAX {
+        return Err(Rule::TitleTooLong);
+    }
+    let summary = c.summary.clone().unwrap_or_default();
+    if char_len(&summary) > content::SUMMARY_MAX {
+        return Err(Rule::SummaryTooLong);
+    }
+    if !content::is_markdown_without_html(&c.body) {
+        return Err(Rule::BodyNotMarkdown);
+    }
+    if c.body.trim().is_empty() {
+        return Err(Rule::BodyEmpty);
+    }
+    if char_len(&c.body) > content::BODY_MAX {
+        return Err(Rule::BodyTooLong);
+    }
+    let language = match c.language.as_deref().map(str::trim) {
+        None | Some("") => "nb".to_owned(),
+        Some(l) => l.to_owned(),
+    };
+    if !content::is_supported_language(&language) {
+        return Err(Rule::InvalidLanguage);
+    }
+    Ok(Content {
+        language,
+        title: c.title.clone(),
+        summary,
+        body: c.body.clone(),
+    })
+}
+
+fn check_external_references(refs: &[ExternalReference]) -> Result<(), Rule> {
+    let types = refs
+        .iter()
+        .filter(|r| r.kind == ReferenceType::DialogportenTransmissionType)
+        .count();
+    if types > 1 {
+        return Err(Rule::TransmissionTypeTwice);
+    }
+    if types == 1
+        && !refs
+            .iter()
+            .any(|r| r.kind == ReferenceType::DialogportenDialogId)
+    {
+        return Err(Rule::TransmissionTypeWithoutDialog);
+    }
+    Ok(())
+}
+
+fn uses_recipient_name(c: &Content) -> bool {
+    [&c.title, &c.summary, &c.body]
+        .iter()
+        .any(|s| s.contains(RECIPIENT_NAME))
+}
+
+fn personalise(c: &Content, name: &str) -> Content {
+    Content {
+        language: c.language.clone(),
+        title: c.title.replace(RECIPIENT_NAME, name),
+        summary: c.summary.replace(RECIPIENT_NAME, name),
+        body: c.body.replace(RECIPIENT_NAME, name),
+    }
+}
+
+/// "OLA NORDMANN" → "Ola Nordmann", as Altinn shows register names.
+fn title_case(name: &str) -> String {
+    name.split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(f) => f.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_title_cased() {
+        assert_eq!(title_case("OLA NORDMANN"), "Ola Nordmann");
+        assert_eq!(title_case("ÆRLIG ØSTBY"), "Ærlig Østby");
+    }
+
+    #[test]
+    fn content_checks_in_order() {
+        let mut c = ContentInput {
+            language: None,
+            title: "Vedtak".into(),
+            summary: None,
+            body: "Tekst".into(),
+        };
+        assert_eq!(check_content(Some(&c)).unwrap().language, "nb");
+        assert_eq!(check_content(None), Err(Rule::MissingContent));
+        c.title = "# Vedtak".into();
+        assert_eq!(check_content(Some(&c)), Err(Rule::TitleNotPlainText));
+        c.title = "Vedtak".into();
+        c.body = "<b>x</b>".into();
+        assert_eq!(check_content(Some(&c)), Err(Rule::BodyNotMarkdown));
+        c.body = "ok".into();
+        c.language = Some("se".into());
+        assert_eq!(check_content(Some(&c)), Err(Rule::InvalidLanguage));
+    }
+
+    #[test]
+    fn transmission_type_needs_a_dialog() {
+        let t = ExternalReference {
+            value: "Information".into(),
+            kind: ReferenceType::DialogportenTransmissionType,
+        };
+        let d = ExternalReference {
+            value: "x".into(),
+            kind: ReferenceType::DialogportenDialogId,
+        };
+        assert_eq!(
+            check_external_references(std::slice::from_ref(&t)),
+            Err(Rule::TransmissionTypeWithoutDialog)
+        );
+        assert_eq!(check_external_references(&[t.clone(), d.clone()]), Ok(()));
+        assert_eq!(
+            check_external_references(&[t.clone(), t, d]),
+            Err(Rule::TransmissionTypeTwice)
+        );
+    }
+}

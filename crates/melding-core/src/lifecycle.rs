@@ -1,0 +1,111 @@
+//! The recipient's and sender's actions on a letter: mark as read, confirm, purge. Each checks
+//! the lifecycle rules, then appends its status under a guard so concurrent repeats append once.
+
+use melding_domain::correspondence::ReferenceType;
+use melding_domain::status::LifecycleError;
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
+use melding_store::AppendGuard;
+
+use crate::{CoreError, Melding, Principal, Rule};
+
+impl Melding {
+    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    pub async fn mark_as_read(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<CorrespondenceId, CoreError> {
+        let (letter, access) = self.load_for(principal, id).await?;
+        if !access.recipient {
+            return Err(Rule::NoAccess.into());
+        }
+        letter.statuses.check_mark_as_read()?;
+        let entry = StatusEntry::new(
+            CorrespondenceStatus::Read,
+            self.clock.now(),
+            Some(principal.party.urn()),
+        );
+        let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Read]);
+        if !self.store.append_status(id, &entry, guard, &[]).await? {
+            return Err(LifecycleError::AlreadyRead.into());
+        }
+        Ok(id)
+    }
+
+    /// Confirmation takes effect at once (Altinn confirms asynchronously through Dialogporten).
+    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    pub async fn confirm(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<CorrespondenceId, CoreError> {
+        let (letter, access) = self.load_for(principal, id).await?;
+        if !access.recipient {
+            return Err(Rule::NoAccess.into());
+        }
+        letter.statuses.check_confirm()?;
+        let entry = StatusEntry::new(
+            CorrespondenceStatus::Confirmed,
+            self.clock.now(),
+            Some(principal.party.urn()),
+        );
+        let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Confirmed]);
+        if !self.store.append_status(id, &entry, guard, &[]).await? {
+            return Err(LifecycleError::AlreadyConfirmed.into());
+        }
+        Ok(id)
+    }
+
+    /// Purge by the sender (before publish) or by the recipient (after, honouring confirmation).
+    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    pub async fn purge(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<CorrespondenceId, CoreError> {
+        let (letter, access) = self.load_for(principal, id).await?;
+        if letter
+            .settings
+            .external_references
+            .iter()
+            .any(|r| r.kind == ReferenceType::DialogportenTransmissionId)
+        {
+            return Err(Rule::PurgeTransmission.into());
+        }
+        let writes = principal.calls_as_sender();
+        let as_sender = access.sender && (writes || !access.recipient);
+        let checked = if as_sender {
+            letter
+                .statuses
+                .check_sender_purge()
+                .map(|()| CorrespondenceStatus::PurgedByAltinn)
+                .or_else(|sender_err| {
+                    if access.recipient {
+                        letter
+                            .statuses
+                            .check_recipient_purge(letter.settings.is_confirmation_needed)
+                            .map(|()| CorrespondenceStatus::PurgedByRecipient)
+                            .map_err(|_| sender_err)
+                    } else {
+                        Err(sender_err)
+                    }
+                })
+        } else {
+            letter
+                .statuses
+                .check_recipient_purge(letter.settings.is_confirmation_needed)
+                .map(|()| CorrespondenceStatus::PurgedByRecipient)
+        };
+        let status = checked?;
+        let entry = StatusEntry::new(status, self.clock.now(), Some(principal.party.urn()));
+        let guard = AppendGuard::UnlessAny(vec![
+            CorrespondenceStatus::PurgedByAltinn,
+            CorrespondenceStatus::PurgedByRecipient,
+        ]);
+        if !self.store.append_status(id, &entry, guard, &[]).await? {
+            return Err(LifecycleError::AlreadyPurged.into());
+        }
+        tracing::info!(status = status.name(), "purged");
+        Ok(id)
+    }
+}

@@ -1,0 +1,175 @@
+//! Opening a letter: the overview, the details with the status history, and the plain content.
+//! A recipient opening a letter logs Fetched; reading the content logs Read.
+
+use chrono::Duration;
+use melding_domain::correspondence::Correspondence;
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
+use melding_store::AppendGuard;
+
+use crate::{Access, CoreError, Melding, Principal, Rule};
+
+/// How the caller sees the letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Recipient,
+    Sender,
+}
+
+/// A letter as one caller may see it.
+#[derive(Debug, Clone)]
+pub struct LetterView {
+    pub letter: Correspondence,
+    pub viewer: Viewer,
+    /// False for a sender once the letter is published: content belongs to the recipient then.
+    pub show_content: bool,
+    /// The current status (highest, Fetched ignored).
+    pub current: StatusEntry,
+    /// The history the caller may see, oldest first.
+    pub history: Vec<StatusEntry>,
+    /// The display name of the sender: the letter's own `messageSender` or the organisation's.
+    pub sender_name: Option<String>,
+}
+
+impl LetterView {
+    pub fn read_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.letter
+            .statuses
+            .first(CorrespondenceStatus::Read)
+            .map(|e| e.at)
+    }
+}
+
+/// Fetched is logged at most once per party per this window from the overview.
+const FETCH_DEDUPE: i64 = 15;
+
+enum Opening {
+    Overview,
+    Details,
+    Content,
+}
+
+impl Melding {
+    /// Loads a letter and decides the caller's access before anything else is looked at.
+    pub(crate) async fn load_for(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<(Correspondence, Access), CoreError> {
+        let letter = self
+            .store
+            .correspondence(id)
+            .await?
+            .ok_or(Rule::NotFound)?;
+        let access = Access::decide(principal, &letter);
+        if !access.any() {
+            return Err(Rule::NoAccess.into());
+        }
+        Ok((letter, access))
+    }
+
+    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    pub async fn overview(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<LetterView, CoreError> {
+        self.open(principal, id, Opening::Overview).await
+    }
+
+    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    pub async fn details(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<LetterView, CoreError> {
+        self.open(principal, id, Opening::Details).await
+    }
+
+    /// The recipient's reading of the body; logs Fetched and, the first time, Read.
+    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    pub async fn content(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+    ) -> Result<LetterView, CoreError> {
+        self.open(principal, id, Opening::Content).await
+    }
+
+    async fn open(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+        how: Opening,
+    ) -> Result<LetterView, CoreError> {
+        let (mut letter, access) = self.load_for(principal, id).await?;
+        if matches!(how, Opening::Overview) && letter.statuses.is_purged() {
+            return Err(Rule::NotFound.into());
+        }
+        let as_recipient = access.as_recipient(principal);
+        if matches!(how, Opening::Content) && !as_recipient {
+            return Err(Rule::NoAccess.into());
+        }
+        if as_recipient {
+            letter.statuses.check_recipient_fetch()?;
+            let now = self.clock.now();
+            let entry = StatusEntry::new(
+                CorrespondenceStatus::Fetched,
+                now,
+                Some(principal.party.urn()),
+            );
+            let guard = match how {
+                Opening::Details => AppendGuard::Always,
+                _ => AppendGuard::UnlessSameSince(now - Duration::seconds(FETCH_DEDUPE)),
+            };
+            if self.store.append_status(id, &entry, guard, &[]).await? {
+                letter.statuses.push(entry);
+            }
+            if matches!(how, Opening::Content)
+                && !letter.statuses.has_been(CorrespondenceStatus::Read)
+            {
+                let read = StatusEntry::new(
+                    CorrespondenceStatus::Read,
+                    now,
+                    Some(principal.party.urn()),
+                );
+                let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Read]);
+                if self.store.append_status(id, &read, guard, &[]).await? {
+                    letter.statuses.push(read);
+                }
+            }
+        }
+        let current = letter
+            .statuses
+            .current()
+            .cloned()
+            .ok_or_else(|| CoreError::Store(melding_store::StoreError::Corrupt(format!("letter {id} has no status"))))?;
+        let history = letter
+            .statuses
+            .chronological()
+            .into_iter()
+            .filter(|e| access.recipient || e.status.is_sender_visible())
+            .cloned()
+            .collect();
+        let show_content = as_recipient || !letter.statuses.has_been(CorrespondenceStatus::Published);
+        let sender_name = match &letter.settings.message_sender {
+            Some(name) if !name.is_empty() => Some(name.clone()),
+            _ => self
+                .store
+                .organization(&letter.settings.sender)
+                .await?
+                .map(|o| o.name),
+        };
+        Ok(LetterView {
+            letter,
+            viewer: if as_recipient {
+                Viewer::Recipient
+            } else {
+                Viewer::Sender
+            },
+            show_content,
+            current,
+            history,
+            sender_name,
+        })
+    }
+}
