@@ -57,7 +57,10 @@ codes! {
     CORRESPONDENCE_ALREADY_READ = 1040, 400, "The correspondence has already been marked as read";
     CORRESPONDENCE_ALREADY_CONFIRMED = 1041, 400, "The correspondence has already been confirmed";
     SUMMARY_WRONG_LENGTH = 1042, 400, "Message summary must be between 0 and 255 characters";
+    PURGE_TRANSMISSION = 1043, 400, "Cannot purge a correspondence linked to a Dialogporten transmission";
     IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS = 1047, 400, "Idempotency key is not supported for requests with multiple recipients";
+    TRANSMISSION_TYPE_TWICE = 1052, 400, "Only one DialogportenTransmissionType external reference is allowed";
+    TRANSMISSION_TYPE_WITHOUT_DIALOG = 1053, 400, "A DialogportenTransmissionType reference requires a DialogportenDialogId reference";
     IS_CONFIDENTIAL_REQUIRED = 1060, 400, "The resource is confidential, so the correspondence must be marked as confidential";
     IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "The resource is not confidential, so the correspondence cannot be marked as confidential";
     NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use a token with access to the resource and the party";

@@ -7,7 +7,7 @@
 
 mod access;
 mod error;
-mod initialize;
+pub mod initialize;
 mod lifecycle;
 mod principal;
 mod publish;

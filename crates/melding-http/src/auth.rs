@@ -1,0 +1,367 @@
+//! Bearer-token authentication and the route-level policies of the Correspondence API.
+//!
+//! Tokens are JWTs from trusted issuers (keys from a JWKS, algorithms pinned, `iss`, `aud` and
+//! `exp` checked with no leeway). The caller's party comes from `pid` (a person) or the
+//! `consumer` / `urn:altinn:orgNumber` claim (an organisation). A built-in development issuer
+//! signs tokens with an Ed25519 key kept in the data directory (`melding token`).
+
+use std::path::Path;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use melding_core::{Principal, scopes};
+use melding_domain::{NationalId, OrgNumber, Party};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// An issuer whose tokens Melding accepts.
+#[derive(Clone)]
+pub struct TrustedIssuer {
+    pub issuer: String,
+    pub audience: String,
+    pub algorithms: Vec<Algorithm>,
+    pub keys: JwkSet,
+}
+
+impl std::fmt::Debug for TrustedIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedIssuer")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("keys", &self.keys.keys.len())
+            .finish()
+    }
+}
+
+/// Verifies tokens against the trusted issuers.
+#[derive(Debug, Clone, Default)]
+pub struct Authenticator {
+    issuers: Vec<TrustedIssuer>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Consumer {
+    #[serde(default)]
+    pub authority: Option<String>,
+    #[serde(rename = "ID")]
+    pub id: String,
+}
+
+/// The claims Melding reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: Option<i64>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<Consumer>,
+    #[serde(
+        default,
+        rename = "urn:altinn:orgNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub org_number: Option<String>,
+}
+
+impl Claims {
+    fn party(&self) -> Option<Party> {
+        if let Some(pid) = &self.pid {
+            return NationalId::parse(pid).ok().map(Party::Person);
+        }
+        let org = self
+            .org_number
+            .clone()
+            .or_else(|| self.consumer.as_ref().map(|c| c.id.clone()))?;
+        let digits = org.rsplit(':').next().unwrap_or(&org);
+        OrgNumber::parse(digits).ok().map(Party::Organization)
+    }
+}
+
+impl Authenticator {
+    pub fn new(issuers: Vec<TrustedIssuer>) -> Self {
+        Self { issuers }
+    }
+
+    /// The verified claims of `token`, or `None` if no trusted issuer vouches for it.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        for issuer in &self.issuers {
+            if !issuer.algorithms.contains(&header.alg) {
+                continue;
+            }
+            let mut validation = Validation::new(header.alg);
+            validation.algorithms = issuer.algorithms.clone();
+            validation.set_issuer(&[&issuer.issuer]);
+            validation.set_audience(&[&issuer.audience]);
+            validation.leeway = 0;
+            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+            let candidates: Vec<&Jwk> = match &header.kid {
+                Some(kid) => issuer.keys.find(kid).into_iter().collect(),
+                None => issuer.keys.keys.iter().collect(),
+            };
+            for jwk in candidates {
+                let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                    continue;
+                };
+                if let Ok(data) = jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+                    return Some(data.claims);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A caller with a verified token. Extracting it answers 401 (empty body,
+/// `WWW-Authenticate: Bearer`) when the token is missing or not trusted.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    claims: Claims,
+    scopes: Vec<String>,
+}
+
+/// The route-level gates of the reference (§1.3). Failing one answers 403 with an empty body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    Sender,
+    Recipient,
+    SenderOrRecipient,
+}
+
+impl Caller {
+    pub fn require(&self, policy: Policy) -> Result<&Self, ApiError> {
+        let has = |s: &str| self.scopes.iter().any(|x| x == s);
+        let ok = match policy {
+            Policy::Sender => has(scopes::WRITE),
+            Policy::Recipient => has(scopes::READ),
+            Policy::SenderOrRecipient => has(scopes::WRITE) || has(scopes::READ),
+        };
+        if ok { Ok(self) } else { Err(ApiError::Forbidden) }
+    }
+
+    /// The party the token speaks for; 401/4006 when the token names none.
+    pub fn principal(&self) -> Result<Principal, ApiError> {
+        let party = self
+            .claims
+            .party()
+            .ok_or(ApiError::Rule(melding_core::Rule::CallerUnknown))?;
+        Ok(Principal::new(party, self.scopes.clone()))
+    }
+
+    /// Passes `policy` and yields the principal.
+    pub fn authorize(&self, policy: Policy) -> Result<Principal, ApiError> {
+        self.require(policy)?.principal()
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthenticated)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(ApiError::Unauthenticated)?
+            .trim();
+        let claims = state.auth.verify(token).ok_or(ApiError::Unauthenticated)?;
+        let scopes = claims
+            .scope
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        Ok(Caller { claims, scopes })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The development issuer
+
+/// Issuer name and audience of tokens minted by `melding token`.
+pub const DEV_ISSUER: &str = "melding-dev";
+pub const DEV_AUDIENCE: &str = "melding";
+
+/// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410), followed by the 32-byte seed.
+const ED25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+#[derive(Serialize, Deserialize)]
+struct DevKeyFile {
+    kid: String,
+    seed: String,
+}
+
+/// The development issuer's signing key.
+#[derive(Clone)]
+pub struct DevIssuer {
+    kid: String,
+    seed: [u8; 32],
+}
+
+impl std::fmt::Debug for DevIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevIssuer").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl DevIssuer {
+    /// Loads the key from `dir/dev-issuer.json`, creating it (mode 0600) the first time.
+    pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        let path = dir.join("dev-issuer.json");
+        if path.exists() {
+            let file: DevKeyFile = serde_json::from_slice(&std::fs::read(&path)?)
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+            let seed: [u8; 32] = STANDARD
+                .decode(&file.seed)
+                .ok()
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| std::io::Error::other(format!("{}: bad seed", path.display())))?;
+            return Ok(Self { kid: file.kid, seed });
+        }
+        std::fs::create_dir_all(dir)?;
+        let issuer = Self::generate();
+        let body = serde_json::to_vec_pretty(&DevKeyFile {
+            kid: issuer.kid.clone(),
+            seed: STANDARD.encode(issuer.seed),
+        })
+        .map_err(std::io::Error::other)?;
+        write_private(&path, &body)?;
+        Ok(issuer)
+    }
+
+    /// A fresh key that lives only in memory (for tests).
+    pub fn generate() -> Self {
+        let mut seed = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut seed);
+        Self {
+            kid: format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            seed,
+        }
+    }
+
+    /// The public half, as an issuer the authenticator trusts.
+    pub fn trusted_issuer(&self) -> TrustedIssuer {
+        let public = ed25519_dalek::SigningKey::from_bytes(&self.seed)
+            .verifying_key()
+            .to_bytes();
+        let jwk: Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
+            "kid": self.kid, "x": URL_SAFE_NO_PAD.encode(public)
+        }))
+        .expect("a well-formed Ed25519 JWK");
+        TrustedIssuer {
+            issuer: DEV_ISSUER.into(),
+            audience: DEV_AUDIENCE.into(),
+            algorithms: vec![Algorithm::EdDSA],
+            keys: JwkSet { keys: vec![jwk] },
+        }
+    }
+
+    /// Signs a token for `party` with `scope`, valid for `ttl`.
+    pub fn mint(&self, party: &Party, scope: &str, ttl: chrono::Duration, now: chrono::DateTime<chrono::Utc>) -> String {
+        let (pid, consumer) = match party {
+            Party::Person(p) => (Some(p.to_string()), None),
+            Party::Organization(o) => (
+                None,
+                Some(Consumer {
+                    authority: Some("iso6523-actorid-upis".into()),
+                    id: format!("0192:{o}"),
+                }),
+            ),
+        };
+        let claims = Claims {
+            iss: DEV_ISSUER.into(),
+            aud: DEV_AUDIENCE.into(),
+            exp: (now + ttl).timestamp(),
+            iat: Some(now.timestamp()),
+            scope: Some(scope.into()),
+            pid,
+            consumer,
+            org_number: None,
+        };
+        let mut der = ED25519_PKCS8_PREFIX.to_vec();
+        der.extend_from_slice(&self.seed);
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&der))
+            .expect("signing with a valid Ed25519 key")
+    }
+}
+
+fn write_private(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(body)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    fn org() -> Party {
+        Party::Organization(OrgNumber::parse("991825827").unwrap())
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_name_their_party() {
+        let dev = DevIssuer::generate();
+        let auth = Authenticator::new(vec![dev.trusted_issuer()]);
+        let token = dev.mint(&org(), "altinn:correspondence.write", Duration::hours(1), Utc::now());
+        let claims = auth.verify(&token).unwrap();
+        assert_eq!(claims.party(), Some(org()));
+        let person = Party::Person(NationalId::parse("08089403198").unwrap());
+        let token = dev.mint(&person, "altinn:correspondence.read", Duration::hours(1), Utc::now());
+        assert_eq!(auth.verify(&token).unwrap().party(), Some(person));
+    }
+
+    #[test]
+    fn expired_foreign_and_tampered_tokens_are_refused() {
+        let dev = DevIssuer::generate();
+        let auth = Authenticator::new(vec![dev.trusted_issuer()]);
+        let expired = dev.mint(&org(), "s", Duration::seconds(-5), Utc::now());
+        assert!(auth.verify(&expired).is_none());
+        let stranger = DevIssuer::generate().mint(&org(), "s", Duration::hours(1), Utc::now());
+        assert!(auth.verify(&stranger).is_none());
+        let good = dev.mint(&org(), "s", Duration::hours(1), Utc::now());
+        let mut parts: Vec<&str> = good.split('.').collect();
+        let forged_claims = URL_SAFE_NO_PAD.encode(br#"{"iss":"melding-dev","aud":"melding","exp":99999999999,"scope":"altinn:correspondence.write","consumer":{"ID":"0192:974760673"}}"#);
+        parts[1] = &forged_claims;
+        assert!(auth.verify(&parts.join(".")).is_none());
+        assert!(auth.verify("not-a-token").is_none());
+    }
+
+    #[test]
+    fn dev_key_persists_in_the_data_directory() {
+        let dir = std::env::temp_dir().join(format!("melding-key-{}", uuid::Uuid::new_v4()));
+        let a = DevIssuer::load_or_create(&dir).unwrap();
+        let b = DevIssuer::load_or_create(&dir).unwrap();
+        let token = a.mint(&org(), "s", Duration::hours(1), Utc::now());
+        assert!(Authenticator::new(vec![b.trusted_issuer()]).verify(&token).is_some());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

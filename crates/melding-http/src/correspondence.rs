@@ -1,0 +1,534 @@
+//! The correspondence endpoints (reference §4.1–4.9).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use melding_api_types::correspondence::{
+    CorrespondenceContentExt, CorrespondenceDetailsExt, CorrespondenceOverviewExt,
+    CorrespondenceReplyOptionExt, CorrespondenceStatusEventExt, CorrespondencesExt,
+    ExternalReferenceExt, InitializeCorrespondencesExt, InitializeCorrespondencesResponseExt,
+    InitializedCorrespondencesExt,
+};
+use melding_api_types::{FieldError, ProblemDetails, ValidationProblem};
+use melding_core::initialize::ContentInput;
+use melding_core::{InitializeRequest, LetterView, SearchRequest};
+use melding_domain::correspondence::{ExternalReference, ReplyOption};
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, Recipient};
+use melding_store::SearchRole;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Caller, Policy};
+use crate::error::ApiError;
+use crate::extract::{check_accept, guid, json_body};
+use crate::{AppState, JSON_BODY_LIMIT};
+
+const JSON: &[&str] = &["application/json"];
+const TEXT: &[&str] = &["text/plain"];
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(initialize, search))
+        .routes(routes!(overview))
+        .routes(routes!(details))
+        .routes(routes!(content))
+        .routes(routes!(mark_as_read))
+        .routes(routes!(confirm))
+        .routes(routes!(purge))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+}
+
+/// A bare JSON string answer: `"<id>"`.
+fn id_answer(id: CorrespondenceId) -> Json<String> {
+    Json(id.to_string())
+}
+
+/// Initialize one correspondence per recipient.
+#[utoipa::path(
+    post, path = "/correspondence/api/v1/correspondence", tag = "Correspondence",
+    request_body = InitializeCorrespondencesExt,
+    responses(
+        (status = 200, body = InitializeCorrespondencesResponseExt),
+        (status = 400, description = "Validation problem or business rule", body = ProblemDetails),
+        (status = 401, description = "Missing or untrusted token, or no access to the resource (CORR-04001)"),
+        (status = 403, description = "Token lacks altinn:correspondence.write"),
+        (status = 404, description = "Unknown recipients (CORR-01029)", body = ProblemDetails),
+        (status = 409, description = "Idempotent key already used (CORR-01034)", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn initialize(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<InitializeCorrespondencesResponseExt>, ApiError> {
+    let principal = caller.authorize(Policy::Sender)?;
+    check_accept(&headers, JSON)?;
+    let dto: InitializeCorrespondencesExt = json_body(&headers, &body)?;
+    let fields = dto.validate();
+    if !fields.is_empty() {
+        return Err(ApiError::Validation(fields));
+    }
+    let req = to_initialize_request(dto)?;
+    let done = state.melding.initialize(&principal, req).await?;
+    Ok(Json(InitializeCorrespondencesResponseExt {
+        correspondences: done
+            .letters
+            .into_iter()
+            .map(|l| InitializedCorrespondencesExt {
+                correspondence_id: l.id.as_uuid(),
+                status: l.status.name().to_owned(),
+                recipient: l.recipient,
+                notifications: None,
+            })
+            .collect(),
+        attachment_ids: done.attachment_ids,
+    }))
+}
+
+/// Builds the use case's request from a model-valid body.
+fn to_initialize_request(dto: InitializeCorrespondencesExt) -> Result<InitializeRequest, ApiError> {
+    let c = dto.correspondence.ok_or_else(|| {
+        ApiError::from(FieldError::new("Correspondence", "The Correspondence field is required."))
+    })?;
+    let recipients = dto
+        .recipients
+        .unwrap_or_default()
+        .iter()
+        .map(|r| Recipient::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::from(FieldError::new("Recipients", e.to_string())))?;
+    let new_attachments = c
+        .content
+        .as_ref()
+        .and_then(|x| x.attachments.as_ref())
+        .map_or(0, Vec::len);
+    Ok(InitializeRequest {
+        resource_id: c.resource_id.unwrap_or_default().trim().to_owned(),
+        senders_reference: c.senders_reference.unwrap_or_default(),
+        message_sender: c.message_sender,
+        content: c.content.map(|x| ContentInput {
+            language: x.language,
+            title: x.message_title.unwrap_or_default(),
+            summary: x.message_summary,
+            body: x.message_body.unwrap_or_default(),
+        }),
+        requested_publish_time: c.requested_publish_time.map(|t| t.with_timezone(&Utc)),
+        due_date_time: c.due_date_time.map(|t| t.with_timezone(&Utc)),
+        external_references: c
+            .external_references
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| ExternalReference {
+                value: r.reference_value,
+                kind: r.reference_type,
+            })
+            .collect(),
+        property_list: c.property_list.unwrap_or_default(),
+        reply_options: c
+            .reply_options
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| ReplyOption {
+                url: o.link_url,
+                text: o.link_text,
+            })
+            .collect(),
+        ignore_reservation: c.ignore_reservation,
+        is_confirmation_needed: c.is_confirmation_needed.unwrap_or(false),
+        is_confidential: c.is_confidential.unwrap_or(false),
+        allow_forwarding: c.allow_forwarding.unwrap_or(false),
+        recipients,
+        existing_attachments: dto.existing_attachments.unwrap_or_default(),
+        new_attachments,
+        idempotent_key: dto.idempotent_key.and_then(|k| k.parse().ok()),
+    })
+}
+
+/// The overview of one letter. A recipient opening it logs Fetched.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/correspondence/{correspondenceId}", tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = CorrespondenceOverviewExt),
+        (status = 401, description = "No access (CORR-04001)", body = ProblemDetails),
+        (status = 404, description = "Not found, not yet visible or purged (CORR-01001)", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn overview(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<CorrespondenceOverviewExt>, ApiError> {
+    let principal = caller.authorize(Policy::SenderOrRecipient)?;
+    let id = guid(&id, "correspondenceId")?;
+    check_accept(&headers, JSON)?;
+    let view = state.melding.overview(&principal, id).await?;
+    Ok(Json(overview_dto(&view, true)))
+}
+
+/// The overview plus the status history.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/correspondence/{correspondenceId}/details", tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = CorrespondenceDetailsExt),
+        (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn details(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<CorrespondenceDetailsExt>, ApiError> {
+    let principal = caller.authorize(Policy::SenderOrRecipient)?;
+    let id = guid(&id, "correspondenceId")?;
+    check_accept(&headers, JSON)?;
+    let view = state.melding.details(&principal, id).await?;
+    Ok(Json(CorrespondenceDetailsExt {
+        overview: overview_dto(&view, false),
+        status_history: view
+            .history
+            .iter()
+            .map(|e| CorrespondenceStatusEventExt {
+                status: e.status.name().to_owned(),
+                status_text: e.text.clone(),
+                status_changed: e.at,
+            })
+            .collect(),
+        system_label: "Default".into(),
+    }))
+}
+
+/// The message body as markdown, for the recipient; the first reading logs Read.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/correspondence/{correspondenceId}/content", tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, content_type = "text/plain", body = String),
+        (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn content(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let principal = caller.authorize(Policy::Recipient)?;
+    let id = guid(&id, "correspondenceId")?;
+    check_accept(&headers, TEXT)?;
+    let view = state.melding.content(&principal, id).await?;
+    let body = body_with_reply_options(&view);
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+/// Mark as read; the letter must have been fetched.
+#[utoipa::path(
+    post, path = "/correspondence/api/v1/correspondence/{correspondenceId}/markasread", tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = String, description = "The correspondence id"),
+        (status = 400, description = "Not fetched (CORR-01024) or already read (CORR-01040)", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn mark_as_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<String>, ApiError> {
+    let principal = caller.authorize(Policy::Recipient)?;
+    let id = guid(&id, "correspondenceId")?;
+    check_accept(&headers, JSON)?;
+    Ok(id_answer(state.melding.mark_as_read(&principal, id).await?))
+}
+
+/// Confirm; takes effect at once.
+#[utoipa::path(
+    post, path = "/correspondence/api/v1/correspondence/{correspondenceId}/confirm", tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = String, description = "The correspondence id"),
+        (status = 400, description = "Not fetched (CORR-01025) or already confirmed (CORR-01041)", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<String>, ApiError> {
+    let principal = caller.authorize(Policy::Recipient)?;
+    let id = guid(&id, "correspondenceId")?;
+    check_accept(&headers, JSON)?;
+    Ok(id_answer(state.melding.confirm(&principal, id).await?))
+}
+
+/// Purge: the sender before publishing, the recipient after (confirmed first if required).
+#[utoipa::path(
+    delete, path = "/correspondence/api/v1/correspondence/{correspondenceId}/purge", tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = String, description = "The correspondence id"),
+        (status = 400, description = "CORR-01013, 01014, 01026", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn purge(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<String>, ApiError> {
+    let principal = caller.authorize(Policy::SenderOrRecipient)?;
+    let id = guid(&id, "correspondenceId")?;
+    check_accept(&headers, JSON)?;
+    Ok(id_answer(state.melding.purge(&principal, id).await?))
+}
+
+/// Search letters by resource, role and party, newest first. Up to 1000 ids a page; `limit`
+/// and `cursor` (Melding additions) page further.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/correspondence", tag = "Correspondence",
+    params(
+        ("resourceId" = String, Query),
+        ("role" = String, Query, description = "Recipient, Sender or RecipientAndSender (or 0/1/2)"),
+        ("from" = Option<String>, Query, description = "Exclusive lower bound on requestedPublishTime"),
+        ("to" = Option<String>, Query, description = "Exclusive upper bound on requestedPublishTime"),
+        ("status" = Option<String>, Query, description = "Has ever had this status"),
+        ("onBehalfOf" = Option<String>, Query),
+        ("sendersReference" = Option<String>, Query),
+        ("idempotentKey" = Option<String>, Query),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 1000)"),
+        ("cursor" = Option<String>, Query, description = "nextCursor from the previous page"),
+    ),
+    responses(
+        (status = 200, body = CorrespondencesExt),
+        (status = 400, body = ValidationProblem),
+        (status = 401, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<CorrespondencesExt>, ApiError> {
+    let principal = caller.authorize(Policy::SenderOrRecipient)?;
+    let req = search_request(&params)?;
+    check_accept(&headers, JSON)?;
+    let found = state.melding.search(&principal, req).await?;
+    Ok(Json(CorrespondencesExt {
+        ids: found.ids.into_iter().map(|i| i.as_uuid()).collect(),
+        next_cursor: found.next_cursor,
+    }))
+}
+
+/// Reads the search's query parameters (names case-insensitive, as ASP.NET binds them).
+fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError> {
+    let map: BTreeMap<String, &str> = params
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+        .collect();
+    let get = |k: &str| map.get(k).copied().filter(|v| !v.is_empty());
+    let mut errs = Vec::new();
+    let time = |k: &str, name: &str, errs: &mut Vec<FieldError>| -> Option<DateTime<Utc>> {
+        let v = get(k)?;
+        match DateTime::parse_from_rfc3339(v) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                errs.push(FieldError::new(name, format!("The value '{v}' is not valid for {name}.")));
+                None
+            }
+        }
+    };
+    let resource_id = get("resourceid").map(str::to_owned);
+    if resource_id.is_none() {
+        errs.push(FieldError::new("resourceId", "The resourceId field is required."));
+    }
+    let role = match get("role").map(str::to_ascii_lowercase).as_deref() {
+        Some("recipient" | "0") => Some(SearchRole::Recipient),
+        Some("sender" | "1") => Some(SearchRole::Sender),
+        Some("recipientandsender" | "2") => Some(SearchRole::RecipientAndSender),
+        Some(other) => {
+            errs.push(FieldError::new("role", format!("The value '{other}' is not valid for role.")));
+            None
+        }
+        None => {
+            errs.push(FieldError::new("role", "The role field is required."));
+            None
+        }
+    };
+    let from = time("from", "from", &mut errs);
+    let to = time("to", "to", &mut errs);
+    let status = get("status").and_then(|v| {
+        let s = CorrespondenceStatus::parse(v);
+        if s.is_none() {
+            errs.push(FieldError::new("status", format!("The value '{v}' is not valid for status.")));
+        }
+        s
+    });
+    let on_behalf_of = get("onbehalfof").and_then(|v| match Party::parse(v) {
+        Ok(p) => Some(p),
+        Err(_) => {
+            errs.push(FieldError::new(
+                "onBehalfOf",
+                "onBehalfOf must be an organization number (urn:altinn:organization:identifier-no:<orgnr> or 0192:<orgnr>) or a valid national identity number",
+            ));
+            None
+        }
+    });
+    let idempotent_key = get("idempotentkey").and_then(|v| match v.parse::<uuid::Uuid>() {
+        Ok(k) => Some(k),
+        Err(_) => {
+            errs.push(FieldError::new("idempotentKey", format!("The value '{v}' is not valid for idempotentKey.")));
+            None
+        }
+    });
+    let limit = match get("limit").map(str::parse::<u32>) {
+        None => melding_core::MAX_PAGE,
+        Some(Ok(n)) if (1..=melding_core::MAX_PAGE).contains(&n) => n,
+        Some(_) => {
+            errs.push(FieldError::new("limit", "limit must be a whole number from 1 to 1000"));
+            0
+        }
+    };
+    let after = get("cursor").and_then(|c| {
+        let d = melding_core::decode_cursor(c);
+        if d.is_none() {
+            errs.push(FieldError::new("cursor", "cursor is not one this service issued"));
+        }
+        d
+    });
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    Ok(SearchRequest {
+        resource_id: resource_id.unwrap_or_default(),
+        role: role.unwrap_or(SearchRole::Recipient),
+        from,
+        to,
+        status,
+        on_behalf_of,
+        senders_reference: get("sendersreference").map(str::to_owned),
+        idempotent_key,
+        limit,
+        after,
+    })
+}
+
+/// Altinn appends the reply options to the body when there are more than three.
+fn body_with_reply_options(view: &LetterView) -> String {
+    let s = &view.letter.settings;
+    let body = s.content.body.clone();
+    if s.reply_options.len() <= 3 {
+        return body;
+    }
+    let label = match s.content.language.to_ascii_lowercase().as_str() {
+        "nn" => "Svarval:",
+        "en" => "Reply options:",
+        _ => "Svarvalg:",
+    };
+    let lines: Vec<String> = s
+        .reply_options
+        .iter()
+        .map(|o| format!("{}: {}", o.text.as_deref().unwrap_or(""), o.url))
+        .collect();
+    format!("{body}\n\n{label}\n{}", lines.join("\n"))
+}
+
+fn overview_dto(view: &LetterView, reply_appendix: bool) -> CorrespondenceOverviewExt {
+    let l = &view.letter;
+    let s = &l.settings;
+    let content = if view.show_content {
+        CorrespondenceContentExt {
+            language: s.content.language.clone(),
+            message_title: s.content.title.clone(),
+            message_summary: s.content.summary.clone(),
+            message_body: if reply_appendix {
+                body_with_reply_options(view)
+            } else {
+                s.content.body.clone()
+            },
+            attachments: vec![],
+        }
+    } else {
+        // After publishing, the content belongs to the recipient (Altinn answers "no" here).
+        CorrespondenceContentExt {
+            language: "no".into(),
+            message_title: String::new(),
+            message_summary: String::new(),
+            message_body: String::new(),
+            attachments: vec![],
+        }
+    };
+    CorrespondenceOverviewExt {
+        resource_id: s.resource_id.clone(),
+        sender: l.sender_urn(),
+        senders_reference: s.senders_reference.clone(),
+        message_sender: view.sender_name.clone(),
+        content,
+        requested_publish_time: s.requested_publish_time,
+        due_date_time: s.due_date_time,
+        external_references: s
+            .external_references
+            .iter()
+            .map(|r| ExternalReferenceExt {
+                reference_value: r.value.clone(),
+                reference_type: r.kind,
+            })
+            .collect(),
+        property_list: s.property_list.clone(),
+        reply_options: s
+            .reply_options
+            .iter()
+            .map(|o| CorrespondenceReplyOptionExt {
+                link_url: o.url.clone(),
+                link_text: o.text.clone(),
+            })
+            .collect(),
+        notification: None,
+        ignore_reservation: s.ignore_reservation,
+        is_confirmation_needed: s.is_confirmation_needed,
+        is_confidential: s.is_confidential,
+        allow_forwarding: s.allow_forwarding,
+        recipient: l.recipient.clone(),
+        correspondence_id: l.id.as_uuid(),
+        created: l.created,
+        status: view.current.status.name().to_owned(),
+        status_text: view.current.text.clone(),
+        status_changed: view.current.at,
+        notifications: vec![],
+        altinn2_correspondence_id: None,
+        published: l.published,
+        read: view.read_at(),
+    }
+}
+

@@ -1,0 +1,162 @@
+//! The one place where use-case errors become HTTP answers: ProblemDetails with the documented
+//! status and `CORR-` code, validation problems for requests that do not fit the model, and
+//! empty 401/403 answers from the auth gates. Internal causes are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use melding_api_types::{ErrorCode, FieldError, ProblemDetails, ValidationProblem};
+use melding_core::{CoreError, Rule};
+use melding_domain::status::LifecycleError;
+use melding_store::StoreError;
+
+use crate::middleware::current_trace_id;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// No token, or one no trusted issuer vouches for: 401, empty body.
+    Unauthenticated,
+    /// The token lacks the scope the route needs: 403, empty body.
+    Forbidden,
+    Rule(Rule),
+    Validation(Vec<FieldError>),
+    Store(StoreError),
+    /// A problem without a business code (404 route, 413, 415, …).
+    Plain(StatusCode, String),
+    /// The `Accept` header names nothing the endpoint produces.
+    NotAcceptable(&'static str),
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Rule(r) => ApiError::Rule(r),
+            CoreError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Validation(vec![e])
+    }
+}
+
+/// The catalogue entry and detail text for a business rule.
+fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
+    use ErrorCode as C;
+    let plain = |c: ErrorCode| (c, None);
+    match rule {
+        Rule::NotFound => plain(C::CORRESPONDENCE_NOT_FOUND),
+        Rule::NoAccess => plain(C::NO_ACCESS_TO_RESOURCE),
+        Rule::CallerUnknown => plain(C::COULD_NOT_DETERMINE_CALLER),
+        Rule::Lifecycle(l) => plain(match l {
+            LifecycleError::NotVisible => C::CORRESPONDENCE_NOT_FOUND,
+            LifecycleError::SenderPurgeAfterPublish => C::CORRESPONDENCE_ALREADY_PUBLISHED,
+            LifecycleError::AlreadyPurged => C::CORRESPONDENCE_ALREADY_PURGED,
+            LifecycleError::ReadBeforeFetched => C::READ_BEFORE_FETCHED,
+            LifecycleError::ConfirmBeforeFetched => C::CONFIRM_BEFORE_FETCHED,
+            LifecycleError::PurgeBeforeConfirmed => C::ARCHIVE_BEFORE_CONFIRMED,
+            LifecycleError::AlreadyRead => C::CORRESPONDENCE_ALREADY_READ,
+            LifecycleError::AlreadyConfirmed => C::CORRESPONDENCE_ALREADY_CONFIRMED,
+        }),
+        Rule::IdempotencyKeyWithMultipleRecipients => {
+            plain(C::IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS)
+        }
+        Rule::DuplicateIdempotencyKey => plain(C::DUPLICATE_INITIALIZATION),
+        Rule::ResourceNotFound => plain(C::RESOURCE_NOT_FOUND),
+        Rule::ConfidentialRequired => plain(C::IS_CONFIDENTIAL_REQUIRED),
+        Rule::ConfidentialNotAllowed => plain(C::IS_CONFIDENTIAL_NOT_ALLOWED),
+        Rule::DuplicateRecipients => plain(C::DUPLICATE_RECIPIENTS),
+        Rule::UnknownRecipients(list) => (
+            C::RECIPIENT_LOOKUP_FAILED,
+            Some(format!("{}: {}", C::RECIPIENT_LOOKUP_FAILED.message, list.join(", "))),
+        ),
+        Rule::DueDateRequired => plain(C::DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION),
+        Rule::DueDateBeforeNow => plain(C::DUE_DATE_TIME_PRIOR_TO_TODAY),
+        Rule::DueDateBeforePublish => plain(C::DUE_DATE_TIME_PRIOR_TO_PUBLISH_TIME),
+        Rule::MissingContent => plain(C::MISSING_CONTENT),
+        Rule::TitleEmpty => plain(C::MESSAGE_TITLE_EMPTY),
+        Rule::TitleNotPlainText => plain(C::MESSAGE_TITLE_IS_NOT_PLAIN_TEXT),
+        Rule::TitleTooLong => plain(C::MESSAGE_TITLE_TOO_LONG),
+        Rule::SummaryTooLong => plain(C::SUMMARY_WRONG_LENGTH),
+        Rule::BodyNotMarkdown => plain(C::MESSAGE_BODY_IS_NOT_MARKDOWN),
+        Rule::BodyEmpty => plain(C::MESSAGE_BODY_EMPTY),
+        Rule::BodyTooLong => plain(C::MESSAGE_BODY_TOO_LONG),
+        Rule::InvalidLanguage => plain(C::INVALID_LANGUAGE),
+        Rule::MessageSenderNotPlainText => plain(C::MESSAGE_SENDER_IS_NOT_PLAIN_TEXT),
+        Rule::TransmissionTypeTwice => plain(C::TRANSMISSION_TYPE_TWICE),
+        Rule::TransmissionTypeWithoutDialog => plain(C::TRANSMISSION_TYPE_WITHOUT_DIALOG),
+        Rule::ExistingAttachmentNotFound => plain(C::EXISTING_ATTACHMENT_NOT_FOUND),
+        Rule::AttachmentsNeedUpload => plain(C::UPLOADED_FILES_DOES_NOT_MATCH_ATTACHMENTS),
+        Rule::InvalidReplyOptions => plain(C::INVALID_REPLY_OPTIONS),
+        Rule::FromAfterTo => plain(C::FROM_DATE_AFTER_TO_DATE),
+        Rule::PurgeTransmission => plain(C::PURGE_TRANSMISSION),
+    }
+}
+
+fn problem(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let mut res = (status, axum::Json(body)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    res
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let trace_id = current_trace_id();
+        match self {
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+            )
+                .into_response(),
+            ApiError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+            ApiError::Rule(rule) => {
+                let (code, detail) = code_for(&rule);
+                let status =
+                    StatusCode::from_u16(code.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                problem(status, &ProblemDetails::from_code(code, detail, trace_id))
+            }
+            ApiError::Validation(fields) => problem(
+                StatusCode::BAD_REQUEST,
+                &ValidationProblem::new(&fields, trace_id),
+            ),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "storage failure");
+                let (status, detail) = match e {
+                    StoreError::Unavailable(_) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The service is temporarily unavailable; try again shortly",
+                    ),
+                    _ => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "An unexpected error occurred",
+                    ),
+                };
+                let mut res = problem(
+                    status,
+                    &ProblemDetails::plain(status.as_u16(), detail, trace_id),
+                );
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    res.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                }
+                res
+            }
+            ApiError::Plain(status, detail) => problem(
+                status,
+                &ProblemDetails::plain(status.as_u16(), detail, trace_id),
+            ),
+            ApiError::NotAcceptable(supported) => (
+                StatusCode::NOT_ACCEPTABLE,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!(
+                    "This endpoint does not support the requested Accept header. Supported Accept headers are: {supported}"
+                ),
+            )
+                .into_response(),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Melding's HTTP face: the Correspondence API v1 with Altinn's paths, shapes and error codes,
+//! bearer-token authentication, health endpoints and the generated OpenAPI document.
+//!
+//! Only this crate touches axum. Handlers parse and check the request, call one use case in
+//! `melding-core` with the caller's principal, and map the answer to the wire.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+mod correspondence;
+mod error;
+mod extract;
+mod health;
+mod middleware;
+mod openapi;
+
+use std::sync::Arc;
+
+use axum::Router;
+use melding_core::Melding;
+use melding_store::StoreHealth;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use auth::{Authenticator, TrustedIssuer};
+pub use error::ApiError;
+
+/// Largest JSON body accepted by the correspondence endpoints (500 recipients × long bodies fit).
+pub const JSON_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub melding: Melding,
+    pub auth: Arc<Authenticator>,
+    pub health: Arc<dyn StoreHealth>,
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(correspondence::routes())
+        .split_for_parts();
+    let spec = Arc::new(spec);
+    Router::new()
+        .merge(api)
+        .merge(health::routes())
+        .route(
+            "/correspondence/api/v1/swagger/v1/swagger.json",
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move { axum::Json(spec.as_ref().clone()) }
+            }),
+        )
+        .fallback(middleware::not_found)
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::trace_id))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            middleware::panic_response,
+        ))
+        .with_state(state)
+}
+
+/// The OpenAPI document, for tools that want it without a running server.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, spec) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
+        .merge(correspondence::routes())
+        .split_for_parts();
+    spec
+}
