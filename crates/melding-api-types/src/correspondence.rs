@@ -104,9 +104,10 @@ impl InitializeCorrespondencesExt {
         match &self.recipients {
             None => err("Recipients", "The Recipients field is required."),
             Some(r) if r.is_empty() => err("Recipients", "Recipients can not be empty"),
-            Some(r) if r.len() > 500 => {
-                err("Recipients", "Recipients can contain at most 500 recipients")
-            }
+            Some(r) if r.len() > 500 => err(
+                "Recipients",
+                "Recipients can contain at most 500 recipients",
+            ),
             Some(r) => {
                 for (i, rec) in r.iter().enumerate() {
                     if let Err(e) = Recipient::parse(rec) {
@@ -351,8 +352,7 @@ mod tests {
 
     #[test]
     fn a_valid_request_has_no_field_errors() {
-        let req: InitializeCorrespondencesExt =
-            parse_json(valid().to_string().as_bytes()).unwrap();
+        let req: InitializeCorrespondencesExt = parse_json(valid().to_string().as_bytes()).unwrap();
         assert!(req.validate().is_empty());
     }
 
@@ -385,8 +385,10 @@ mod tests {
             parse_json(br#"{"referenceValue": "x", "referenceType": 3}"#).unwrap();
         assert_eq!(r.reference_type, ReferenceType::DialogportenDialogId);
         assert!(
-            parse_json::<ExternalReferenceExt>(br#"{"referenceValue": "x", "referenceType": "Nope"}"#)
-                .is_err()
+            parse_json::<ExternalReferenceExt>(
+                br#"{"referenceValue": "x", "referenceType": "Nope"}"#
+            )
+            .is_err()
         );
     }
 }

@@ -78,14 +78,23 @@ pub fn canonicalize_keys(value: Value) -> Value {
 
 /// Parses a JSON body into `T`, reporting the JSON path of the first thing that does not fit.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        FieldError::new("$", format!("The request body is not valid JSON: {e}"))
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| FieldError::new("$", format!("The request body is not valid JSON: {e}")))?;
     let value = canonicalize_keys(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let path = if path == "." { "$".to_owned() } else { format!("$.{path}") };
-        FieldError::new(path.clone(), format!("The JSON value at {path} could not be converted: {}", e.inner()))
+        let path = if path == "." {
+            "$".to_owned()
+        } else {
+            format!("$.{path}")
+        };
+        FieldError::new(
+            path.clone(),
+            format!(
+                "The JSON value at {path} could not be converted: {}",
+                e.inner()
+            ),
+        )
     })
 }
 
@@ -122,7 +131,10 @@ mod tests {
         }));
         assert_eq!(v["correspondence"]["resourceId"], "r");
         assert_eq!(v["correspondence"]["propertyList"]["MyKey"], "v");
-        assert_eq!(v["correspondence"]["replyOptions"][0]["linkURL"], "https://x");
+        assert_eq!(
+            v["correspondence"]["replyOptions"][0]["linkURL"],
+            "https://x"
+        );
         assert_eq!(v["recipients"][0], "a");
         assert_eq!(v["unknownThing"], 1);
     }

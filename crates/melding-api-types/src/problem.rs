@@ -78,20 +78,62 @@ impl ErrorCode {
 /// The RFC 9110 section and title for a status, as ASP.NET writes them.
 pub fn type_and_title(status: u16) -> (&'static str, &'static str) {
     match status {
-        400 => ("https://tools.ietf.org/html/rfc9110#section-15.5.1", "Bad Request"),
-        401 => ("https://tools.ietf.org/html/rfc9110#section-15.5.2", "Unauthorized"),
-        403 => ("https://tools.ietf.org/html/rfc9110#section-15.5.4", "Forbidden"),
-        404 => ("https://tools.ietf.org/html/rfc9110#section-15.5.5", "Not Found"),
-        406 => ("https://tools.ietf.org/html/rfc9110#section-15.5.7", "Not Acceptable"),
-        408 => ("https://tools.ietf.org/html/rfc9110#section-15.5.9", "Request Timeout"),
-        409 => ("https://tools.ietf.org/html/rfc9110#section-15.5.10", "Conflict"),
-        413 => ("https://tools.ietf.org/html/rfc9110#section-15.5.14", "Content Too Large"),
-        415 => ("https://tools.ietf.org/html/rfc9110#section-15.5.16", "Unsupported Media Type"),
-        422 => ("https://tools.ietf.org/html/rfc9110#section-15.5.21", "Unprocessable Entity"),
-        451 => ("https://tools.ietf.org/html/rfc7725#section-3", "Unavailable For Legal Reasons"),
-        502 => ("https://tools.ietf.org/html/rfc9110#section-15.6.3", "Bad Gateway"),
-        503 => ("https://tools.ietf.org/html/rfc9110#section-15.6.4", "Service Unavailable"),
-        _ => ("https://tools.ietf.org/html/rfc9110#section-15.6.1", "Internal Server Error"),
+        400 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            "Bad Request",
+        ),
+        401 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+            "Unauthorized",
+        ),
+        403 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+            "Forbidden",
+        ),
+        404 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            "Not Found",
+        ),
+        406 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.7",
+            "Not Acceptable",
+        ),
+        408 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.9",
+            "Request Timeout",
+        ),
+        409 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+            "Conflict",
+        ),
+        413 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+            "Content Too Large",
+        ),
+        415 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+            "Unsupported Media Type",
+        ),
+        422 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.21",
+            "Unprocessable Entity",
+        ),
+        451 => (
+            "https://tools.ietf.org/html/rfc7725#section-3",
+            "Unavailable For Legal Reasons",
+        ),
+        502 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+            "Bad Gateway",
+        ),
+        503 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+            "Service Unavailable",
+        ),
+        _ => (
+            "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+            "Internal Server Error",
+        ),
     }
 }
 
@@ -228,7 +270,10 @@ mod tests {
     fn problem_shape() {
         let p = ProblemDetails::from_code(ErrorCode::INVALID_LANGUAGE, None, "00-abc-01".into());
         let v = serde_json::to_value(&p).unwrap();
-        assert_eq!(v["type"], "https://tools.ietf.org/html/rfc9110#section-15.5.1");
+        assert_eq!(
+            v["type"],
+            "https://tools.ietf.org/html/rfc9110#section-15.5.1"
+        );
         assert_eq!(v["title"], "Bad Request");
         assert_eq!(v["status"], 400);
         assert_eq!(v["code"], "CORR-01023");
@@ -239,7 +284,10 @@ mod tests {
     #[test]
     fn validation_problem_shape() {
         let p = ValidationProblem::new(
-            &[FieldError::new("Correspondence/Content/MessageTitle", "required")],
+            &[FieldError::new(
+                "Correspondence/Content/MessageTitle",
+                "required",
+            )],
             "t".into(),
         );
         let v = serde_json::to_value(&p).unwrap();
@@ -249,7 +297,10 @@ mod tests {
             v["validationErrors"][0]["paths"][0],
             "Correspondence/Content/MessageTitle"
         );
-        assert_eq!(v["errors"]["Correspondence.Content.MessageTitle"][0], "required");
+        assert_eq!(
+            v["errors"]["Correspondence.Content.MessageTitle"][0],
+            "required"
+        );
         assert!(v.get("errorCode").is_none());
     }
 }

@@ -24,7 +24,9 @@ mod tests {
 
     #[test]
     fn times_use_offset_notation_with_microseconds() {
-        let t = chrono::Utc.with_ymd_and_hms(2025, 5, 29, 13, 31, 28).unwrap()
+        let t = chrono::Utc
+            .with_ymd_and_hms(2025, 5, 29, 13, 31, 28)
+            .unwrap()
             + chrono::Duration::microseconds(290_518);
         assert_eq!(super::format(&t), "2025-05-29T13:31:28.290518+00:00");
     }

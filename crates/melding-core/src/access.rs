@@ -16,7 +16,8 @@ pub struct Access {
 
 impl Access {
     pub fn decide(principal: &Principal, letter: &Correspondence) -> Self {
-        let sender = matches!(&principal.party, Party::Organization(o) if *o == letter.settings.sender);
+        let sender =
+            matches!(&principal.party, Party::Organization(o) if *o == letter.settings.sender);
         let recipient = principal.party.urn() == letter.recipient;
         Self { sender, recipient }
     }

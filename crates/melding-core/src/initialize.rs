@@ -298,14 +298,16 @@ fn title_case(name: &str) -> String {
         .map(|w| {
             let mut chars = w.chars();
             match chars.next() {
-                Some(f) => f.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect(),
                 None => String::new(),
             }
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
-
 
 #[cfg(test)]
 mod tests {

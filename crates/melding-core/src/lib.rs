@@ -61,6 +61,9 @@ impl Melding {
 
     /// The job handlers this crate defines, for the runner.
     pub fn job_handlers(&self) -> Vec<Arc<dyn melding_jobs::JobHandler>> {
-        vec![Arc::new(PublishJob::new(self.store.clone(), self.clock.clone()))]
+        vec![Arc::new(PublishJob::new(
+            self.store.clone(),
+            self.clock.clone(),
+        ))]
     }
 }

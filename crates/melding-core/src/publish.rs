@@ -27,7 +27,12 @@ pub fn publish_job(id: CorrespondenceId, at: DateTime<Utc>) -> NewJob {
 /// Statuses after which publishing must not happen again.
 fn terminal() -> Vec<CorrespondenceStatus> {
     use CorrespondenceStatus as S;
-    vec![S::Published, S::Failed, S::PurgedByAltinn, S::PurgedByRecipient]
+    vec![
+        S::Published,
+        S::Failed,
+        S::PurgedByAltinn,
+        S::PurgedByRecipient,
+    ]
 }
 
 pub struct PublishJob {

@@ -55,11 +55,7 @@ impl Melding {
         principal: &Principal,
         id: CorrespondenceId,
     ) -> Result<(Correspondence, Access), CoreError> {
-        let letter = self
-            .store
-            .correspondence(id)
-            .await?
-            .ok_or(Rule::NotFound)?;
+        let letter = self.store.correspondence(id).await?.ok_or(Rule::NotFound)?;
         let access = Access::decide(principal, &letter);
         if !access.any() {
             return Err(Rule::NoAccess.into());
@@ -127,22 +123,19 @@ impl Melding {
             if matches!(how, Opening::Content)
                 && !letter.statuses.has_been(CorrespondenceStatus::Read)
             {
-                let read = StatusEntry::new(
-                    CorrespondenceStatus::Read,
-                    now,
-                    Some(principal.party.urn()),
-                );
+                let read =
+                    StatusEntry::new(CorrespondenceStatus::Read, now, Some(principal.party.urn()));
                 let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Read]);
                 if self.store.append_status(id, &read, guard, &[]).await? {
                     letter.statuses.push(read);
                 }
             }
         }
-        let current = letter
-            .statuses
-            .current()
-            .cloned()
-            .ok_or_else(|| CoreError::Store(melding_store::StoreError::Corrupt(format!("letter {id} has no status"))))?;
+        let current = letter.statuses.current().cloned().ok_or_else(|| {
+            CoreError::Store(melding_store::StoreError::Corrupt(format!(
+                "letter {id} has no status"
+            )))
+        })?;
         let history = letter
             .statuses
             .chronological()
@@ -150,7 +143,8 @@ impl Melding {
             .filter(|e| access.recipient || e.status.is_sender_visible())
             .cloned()
             .collect();
-        let show_content = as_recipient || !letter.statuses.has_been(CorrespondenceStatus::Published);
+        let show_content =
+            as_recipient || !letter.statuses.has_been(CorrespondenceStatus::Published);
         let sender_name = match &letter.settings.message_sender {
             Some(name) if !name.is_empty() => Some(name.clone()),
             _ => self

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ids::CorrespondenceId;
 use crate::identifiers::OrgNumber;
+use crate::ids::CorrespondenceId;
 use crate::status::StatusHistory;
 
 /// What the recipient reads.

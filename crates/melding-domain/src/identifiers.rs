@@ -233,14 +233,23 @@ mod tests {
 
     #[test]
     fn org_numbers() {
-        for n in ["974760673", "991825827", "213779702", "310394955", "314138910"] {
+        for n in [
+            "974760673",
+            "991825827",
+            "213779702",
+            "310394955",
+            "314138910",
+        ] {
             assert!(OrgNumber::parse(n).is_ok(), "{n} should be valid");
         }
         assert_eq!(
             OrgNumber::parse("974760674"),
             Err(IdentifierError::ControlDigit)
         );
-        assert_eq!(OrgNumber::parse("97476067"), Err(IdentifierError::Length(9)));
+        assert_eq!(
+            OrgNumber::parse("97476067"),
+            Err(IdentifierError::Length(9))
+        );
         assert_eq!(
             OrgNumber::parse("9747606730"),
             Err(IdentifierError::Length(9))

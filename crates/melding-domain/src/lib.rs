@@ -5,13 +5,13 @@
 pub mod clock;
 pub mod content;
 pub mod correspondence;
-pub mod ids;
 pub mod identifiers;
+pub mod ids;
 pub mod recipient;
 pub mod status;
 
 pub use clock::{Clock, SimulatedClock};
-pub use ids::{AttachmentId, CorrespondenceId};
 pub use identifiers::{NationalId, OrgNumber};
+pub use ids::{AttachmentId, CorrespondenceId};
 pub use recipient::{Party, Recipient};
 pub use status::{CorrespondenceStatus, StatusEntry, StatusHistory};

@@ -31,7 +31,9 @@ impl Party {
     pub fn parse(input: &str) -> Result<Self, RecipientError> {
         let s = input.trim().to_ascii_lowercase();
         if let Some(org) = s.strip_prefix(ORG_URN).or_else(|| s.strip_prefix("0192:")) {
-            return Ok(Party::Organization(OrgNumber::parse(org).map_err(RecipientError::Org)?));
+            return Ok(Party::Organization(
+                OrgNumber::parse(org).map_err(RecipientError::Org)?,
+            ));
         }
         let person = s.strip_prefix(PERSON_URN).unwrap_or(&s);
         match person.len() {
@@ -223,7 +225,14 @@ mod tests {
 
     #[test]
     fn junk_is_refused() {
-        for s in ["", "  ", "hello", "0192:12345", "1234567890", "urn:altinn:party:1"] {
+        for s in [
+            "",
+            "  ",
+            "hello",
+            "0192:12345",
+            "1234567890",
+            "urn:altinn:party:1",
+        ] {
             assert!(Recipient::parse(s).is_err(), "{s}");
         }
         assert_eq!(Recipient::parse(" "), Err(RecipientError::Empty));

@@ -160,7 +160,9 @@ pub enum LifecycleError {
     #[error("The correspondence must be fetched before it can be confirmed")]
     ConfirmBeforeFetched,
     /// 1026
-    #[error("Cannot archive or delete a correspondence that has not been confirmed when confirmation is required")]
+    #[error(
+        "Cannot archive or delete a correspondence that has not been confirmed when confirmation is required"
+    )]
     PurgeBeforeConfirmed,
     /// 1040
     #[error("The correspondence has already been marked as read")]
@@ -336,8 +338,8 @@ impl StatusHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
     use CorrespondenceStatus as S;
+    use chrono::{Duration, TimeZone};
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
@@ -414,7 +416,9 @@ mod tests {
     fn visibility_to_recipients() {
         assert!(!history(&[S::Initialized]).is_recipient_visible());
         assert!(!history(&[S::Initialized, S::ReadyForPublish]).is_recipient_visible());
-        assert!(history(&[S::Initialized, S::ReadyForPublish, S::Published]).is_recipient_visible());
+        assert!(
+            history(&[S::Initialized, S::ReadyForPublish, S::Published]).is_recipient_visible()
+        );
         assert!(!history(&[S::Initialized, S::Failed]).is_recipient_visible());
         assert!(history(&[S::Initialized, S::Reserved]).is_recipient_visible());
         assert!(
@@ -433,7 +437,10 @@ mod tests {
             history(&[S::Published]).check_mark_as_read(),
             Err(LifecycleError::ReadBeforeFetched)
         );
-        assert_eq!(history(&[S::Published, S::Fetched]).check_mark_as_read(), Ok(()));
+        assert_eq!(
+            history(&[S::Published, S::Fetched]).check_mark_as_read(),
+            Ok(())
+        );
         assert_eq!(
             history(&[S::Published, S::Fetched, S::Read]).check_mark_as_read(),
             Err(LifecycleError::AlreadyRead)
@@ -489,7 +496,10 @@ mod tests {
             history(&[S::Initialized, S::ReadyForPublish]).check_sender_purge(),
             Ok(())
         );
-        assert_eq!(history(&[S::Initialized, S::Failed]).check_sender_purge(), Ok(()));
+        assert_eq!(
+            history(&[S::Initialized, S::Failed]).check_sender_purge(),
+            Ok(())
+        );
         assert_eq!(
             history(&[S::ReadyForPublish, S::Published]).check_sender_purge(),
             Err(LifecycleError::SenderPurgeAfterPublish)
@@ -511,16 +521,28 @@ mod tests {
             ready.decide_publish(t0() + Duration::hours(1), t0(), true),
             PublishDecision::NotYet(t0() + Duration::hours(1))
         );
-        assert_eq!(ready.decide_publish(t0(), t0(), true), PublishDecision::Publish);
+        assert_eq!(
+            ready.decide_publish(t0(), t0(), true),
+            PublishDecision::Publish
+        );
         assert_eq!(
             ready.decide_publish(t0() - Duration::days(1), t0(), true),
             PublishDecision::Publish
         );
-        assert_eq!(ready.decide_publish(t0(), t0(), false), PublishDecision::Nothing);
+        assert_eq!(
+            ready.decide_publish(t0(), t0(), false),
+            PublishDecision::Nothing
+        );
         let published = history(&[S::Initialized, S::ReadyForPublish, S::Published]);
-        assert_eq!(published.decide_publish(t0(), t0(), true), PublishDecision::Nothing);
+        assert_eq!(
+            published.decide_publish(t0(), t0(), true),
+            PublishDecision::Nothing
+        );
         let purged = history(&[S::Initialized, S::ReadyForPublish, S::PurgedByAltinn]);
-        assert_eq!(purged.decide_publish(t0(), t0(), true), PublishDecision::Nothing);
+        assert_eq!(
+            purged.decide_publish(t0(), t0(), true),
+            PublishDecision::Nothing
+        );
         let reserved = history(&[S::Initialized, S::Reserved]);
         assert!(matches!(
             reserved.decide_publish(t0(), t0(), true),
@@ -530,7 +552,13 @@ mod tests {
 
     #[test]
     fn sender_visible_history_hides_purges_and_archive() {
-        let hidden: Vec<S> = S::ALL.into_iter().filter(|s| !s.is_sender_visible()).collect();
-        assert_eq!(hidden, vec![S::PurgedByRecipient, S::PurgedByAltinn, S::Archived]);
+        let hidden: Vec<S> = S::ALL
+            .into_iter()
+            .filter(|s| !s.is_sender_visible())
+            .collect();
+        assert_eq!(
+            hidden,
+            vec![S::PurgedByRecipient, S::PurgedByAltinn, S::Archived]
+        );
     }
 }

@@ -17,8 +17,8 @@ use melding_core::{Principal, scopes};
 use melding_domain::{NationalId, OrgNumber, Party};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 
 /// An issuer whose tokens Melding accepts.
 #[derive(Clone)]
@@ -148,7 +148,11 @@ impl Caller {
             Policy::Recipient => has(scopes::READ),
             Policy::SenderOrRecipient => has(scopes::WRITE) || has(scopes::READ),
         };
-        if ok { Ok(self) } else { Err(ApiError::Forbidden) }
+        if ok {
+            Ok(self)
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 
     /// The party the token speaks for; 401/4006 when the token names none.
@@ -219,7 +223,9 @@ pub struct DevIssuer {
 
 impl std::fmt::Debug for DevIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevIssuer").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("DevIssuer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -235,7 +241,10 @@ impl DevIssuer {
                 .ok()
                 .and_then(|s| s.try_into().ok())
                 .ok_or_else(|| std::io::Error::other(format!("{}: bad seed", path.display())))?;
-            return Ok(Self { kid: file.kid, seed });
+            return Ok(Self {
+                kid: file.kid,
+                seed,
+            });
         }
         std::fs::create_dir_all(dir)?;
         let issuer = Self::generate();
@@ -277,7 +286,13 @@ impl DevIssuer {
     }
 
     /// Signs a token for `party` with `scope`, valid for `ttl`.
-    pub fn mint(&self, party: &Party, scope: &str, ttl: chrono::Duration, now: chrono::DateTime<chrono::Utc>) -> String {
+    pub fn mint(
+        &self,
+        party: &Party,
+        scope: &str,
+        ttl: chrono::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
         let (pid, consumer) = match party {
             Party::Person(p) => (Some(p.to_string()), None),
             Party::Organization(o) => (
@@ -331,11 +346,21 @@ mod tests {
     fn minted_tokens_verify_and_name_their_party() {
         let dev = DevIssuer::generate();
         let auth = Authenticator::new(vec![dev.trusted_issuer()]);
-        let token = dev.mint(&org(), "altinn:correspondence.write", Duration::hours(1), Utc::now());
+        let token = dev.mint(
+            &org(),
+            "altinn:correspondence.write",
+            Duration::hours(1),
+            Utc::now(),
+        );
         let claims = auth.verify(&token).unwrap();
         assert_eq!(claims.party(), Some(org()));
         let person = Party::Person(NationalId::parse("08089403198").unwrap());
-        let token = dev.mint(&person, "altinn:correspondence.read", Duration::hours(1), Utc::now());
+        let token = dev.mint(
+            &person,
+            "altinn:correspondence.read",
+            Duration::hours(1),
+            Utc::now(),
+        );
         assert_eq!(auth.verify(&token).unwrap().party(), Some(person));
     }
 
@@ -361,7 +386,11 @@ mod tests {
         let a = DevIssuer::load_or_create(&dir).unwrap();
         let b = DevIssuer::load_or_create(&dir).unwrap();
         let token = a.mint(&org(), "s", Duration::hours(1), Utc::now());
-        assert!(Authenticator::new(vec![b.trusted_issuer()]).verify(&token).is_some());
+        assert!(
+            Authenticator::new(vec![b.trusted_issuer()])
+                .verify(&token)
+                .is_some()
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

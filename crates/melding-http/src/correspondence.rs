@@ -95,7 +95,10 @@ async fn initialize(
 /// Builds the use case's request from a model-valid body.
 fn to_initialize_request(dto: InitializeCorrespondencesExt) -> Result<InitializeRequest, ApiError> {
     let c = dto.correspondence.ok_or_else(|| {
-        ApiError::from(FieldError::new("Correspondence", "The Correspondence field is required."))
+        ApiError::from(FieldError::new(
+            "Correspondence",
+            "The Correspondence field is required.",
+        ))
     })?;
     let recipients = dto
         .recipients
@@ -233,11 +236,7 @@ async fn content(
     check_accept(&headers, TEXT)?;
     let view = state.melding.content(&principal, id).await?;
     let body = body_with_reply_options(&view);
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
 
 /// Mark as read; the letter must have been fetched.
@@ -364,21 +363,30 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
         match DateTime::parse_from_rfc3339(v) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
-                errs.push(FieldError::new(name, format!("The value '{v}' is not valid for {name}.")));
+                errs.push(FieldError::new(
+                    name,
+                    format!("The value '{v}' is not valid for {name}."),
+                ));
                 None
             }
         }
     };
     let resource_id = get("resourceid").map(str::to_owned);
     if resource_id.is_none() {
-        errs.push(FieldError::new("resourceId", "The resourceId field is required."));
+        errs.push(FieldError::new(
+            "resourceId",
+            "The resourceId field is required.",
+        ));
     }
     let role = match get("role").map(str::to_ascii_lowercase).as_deref() {
         Some("recipient" | "0") => Some(SearchRole::Recipient),
         Some("sender" | "1") => Some(SearchRole::Sender),
         Some("recipientandsender" | "2") => Some(SearchRole::RecipientAndSender),
         Some(other) => {
-            errs.push(FieldError::new("role", format!("The value '{other}' is not valid for role.")));
+            errs.push(FieldError::new(
+                "role",
+                format!("The value '{other}' is not valid for role."),
+            ));
             None
         }
         None => {
@@ -391,7 +399,10 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
     let status = get("status").and_then(|v| {
         let s = CorrespondenceStatus::parse(v);
         if s.is_none() {
-            errs.push(FieldError::new("status", format!("The value '{v}' is not valid for status.")));
+            errs.push(FieldError::new(
+                "status",
+                format!("The value '{v}' is not valid for status."),
+            ));
         }
         s
     });
@@ -408,7 +419,10 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
     let idempotent_key = get("idempotentkey").and_then(|v| match v.parse::<uuid::Uuid>() {
         Ok(k) => Some(k),
         Err(_) => {
-            errs.push(FieldError::new("idempotentKey", format!("The value '{v}' is not valid for idempotentKey.")));
+            errs.push(FieldError::new(
+                "idempotentKey",
+                format!("The value '{v}' is not valid for idempotentKey."),
+            ));
             None
         }
     });
@@ -416,14 +430,20 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
         None => melding_core::MAX_PAGE,
         Some(Ok(n)) if (1..=melding_core::MAX_PAGE).contains(&n) => n,
         Some(_) => {
-            errs.push(FieldError::new("limit", "limit must be a whole number from 1 to 1000"));
+            errs.push(FieldError::new(
+                "limit",
+                "limit must be a whole number from 1 to 1000",
+            ));
             0
         }
     };
     let after = get("cursor").and_then(|c| {
         let d = melding_core::decode_cursor(c);
         if d.is_none() {
-            errs.push(FieldError::new("cursor", "cursor is not one this service issued"));
+            errs.push(FieldError::new(
+                "cursor",
+                "cursor is not one this service issued",
+            ));
         }
         d
     });
@@ -531,4 +551,3 @@ fn overview_dto(view: &LetterView, reply_appendix: bool) -> CorrespondenceOvervi
         read: view.read_at(),
     }
 }
-

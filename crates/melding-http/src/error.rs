@@ -69,7 +69,11 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::DuplicateRecipients => plain(C::DUPLICATE_RECIPIENTS),
         Rule::UnknownRecipients(list) => (
             C::RECIPIENT_LOOKUP_FAILED,
-            Some(format!("{}: {}", C::RECIPIENT_LOOKUP_FAILED.message, list.join(", "))),
+            Some(format!(
+                "{}: {}",
+                C::RECIPIENT_LOOKUP_FAILED.message,
+                list.join(", ")
+            )),
         ),
         Rule::DueDateRequired => plain(C::DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION),
         Rule::DueDateBeforeNow => plain(C::DUE_DATE_TIME_PRIOR_TO_TODAY),

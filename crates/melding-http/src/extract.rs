@@ -16,7 +16,12 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Resu
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|ct| {
-            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             mime == "application/json" || mime.ends_with("+json")
         })
         .unwrap_or(false);
@@ -41,12 +46,20 @@ pub fn guid<T: std::str::FromStr>(raw: &str, name: &str) -> Result<T, ApiError> 
 
 /// Altinn's `Accept` rule: if present, one of its media ranges (parameters dropped, lower-cased)
 /// must equal a produced type or `*/*`. `application/*` is not a wildcard here.
-pub fn check_accept(headers: &HeaderMap, produces: &'static [&'static str]) -> Result<(), ApiError> {
+pub fn check_accept(
+    headers: &HeaderMap,
+    produces: &'static [&'static str],
+) -> Result<(), ApiError> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
     let ok = accept.split(',').any(|range| {
-        let media = range.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = range
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         media == "*/*" || produces.contains(&media.as_str())
     });
     if ok {

@@ -36,7 +36,9 @@ pub(crate) async fn trace_id(req: Request, next: Next) -> Response {
             let parts: Vec<&str> = v.split('-').collect();
             parts.len() == 4
                 && parts[1].len() == 32
-                && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+                && parts
+                    .iter()
+                    .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
         })
         .map(str::to_owned)
         .unwrap_or_else(new_trace_id);
@@ -46,7 +48,10 @@ pub(crate) async fn trace_id(req: Request, next: Next) -> Response {
 
 /// `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` outside the swagger.
 pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
-    let swagger = req.uri().path().starts_with("/correspondence/api/v1/swagger");
+    let swagger = req
+        .uri()
+        .path()
+        .starts_with("/correspondence/api/v1/swagger");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

@@ -102,7 +102,12 @@ impl Runner {
         let now = self.clock.now();
         let jobs = self
             .store
-            .claim_due(now, &self.config.worker_id, self.config.lease, self.config.batch)
+            .claim_due(
+                now,
+                &self.config.worker_id,
+                self.config.lease,
+                self.config.batch,
+            )
             .await?;
         let n = jobs.len();
         for job in jobs {
@@ -162,7 +167,8 @@ impl Runner {
             tracing::error!(job_id = job.id, kind = %job.kind, "{msg}");
             return self.store.bury_job(job.id, worker, &msg).await;
         };
-        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
+        let span =
+            tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
         let _guard = span.enter();
         match handler.run(&job).await {
             Ok(Outcome::Done) => self.store.complete_job(job.id, worker).await,

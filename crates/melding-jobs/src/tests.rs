@@ -32,7 +32,16 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 2, 2, 8, 0, 0).unwrap()
 }
 
-async fn setup(fails: u32, max_attempts: u32) -> (Runner, Arc<Flaky>, Arc<SimulatedClock>, SqliteStore, tempfile::TempDir) {
+async fn setup(
+    fails: u32,
+    max_attempts: u32,
+) -> (
+    Runner,
+    Arc<Flaky>,
+    Arc<SimulatedClock>,
+    SqliteStore,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     let clock = Arc::new(SimulatedClock::new(t0()));
@@ -108,12 +117,21 @@ async fn a_job_that_keeps_failing_is_buried() {
 async fn a_lease_blocks_other_workers_until_it_expires() {
     let (_runner, _handler, clock, store, _dir) = setup(0, 3).await;
     clock.advance(Duration::minutes(5));
-    let a = store.claim_due(clock.now(), "a", Duration::seconds(60), 10).await.unwrap();
+    let a = store
+        .claim_due(clock.now(), "a", Duration::seconds(60), 10)
+        .await
+        .unwrap();
     assert_eq!(a.len(), 1);
-    let b = store.claim_due(clock.now(), "b", Duration::seconds(60), 10).await.unwrap();
+    let b = store
+        .claim_due(clock.now(), "b", Duration::seconds(60), 10)
+        .await
+        .unwrap();
     assert!(b.is_empty());
     clock.advance(Duration::seconds(61));
-    let b = store.claim_due(clock.now(), "b", Duration::seconds(60), 10).await.unwrap();
+    let b = store
+        .claim_due(clock.now(), "b", Duration::seconds(60), 10)
+        .await
+        .unwrap();
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].attempts, 2);
     // The first worker's late completion does not remove the job the second now holds.
@@ -123,7 +141,9 @@ async fn a_lease_blocks_other_workers_until_it_expires() {
 
 #[test]
 fn backoff_grows_and_is_capped() {
-    assert!(backoff(1) >= Duration::milliseconds(1500) && backoff(1) <= Duration::milliseconds(2500));
+    assert!(
+        backoff(1) >= Duration::milliseconds(1500) && backoff(1) <= Duration::milliseconds(2500)
+    );
     assert!(backoff(5) >= Duration::seconds(24));
     assert!(backoff(50) <= Duration::seconds(4500));
 }

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory};
+use melding_domain::{
+    CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
+};
 use melding_store::{
     AppendGuard, CorrespondenceStore, NewJob, SearchPage, SearchQuery, SearchRole, StoreError,
 };
@@ -109,12 +111,14 @@ impl CorrespondenceStore for SqliteStore {
         }
         insert_status(&mut tx, &idt, entry).await?;
         if entry.status == CorrespondenceStatus::Published {
-            sqlx::query("UPDATE correspondences SET published = ? WHERE id = ? AND published IS NULL")
-                .bind(micros(entry.at))
-                .bind(&idt)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "UPDATE correspondences SET published = ? WHERE id = ? AND published IS NULL",
+            )
+            .bind(micros(entry.at))
+            .bind(&idt)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         }
         for job in jobs {
             enqueue(&mut tx, job).await?;
@@ -209,11 +213,7 @@ async fn insert_letter(
 ) -> Result<(), StoreError> {
     let s = &c.settings;
     let id = c.id.to_string();
-    let last = c
-        .statuses
-        .latest()
-        .map(|e| e.status.value())
-        .unwrap_or(0);
+    let last = c.statuses.latest().map(|e| e.status.value()).unwrap_or(0);
     sqlx::query(
         "INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
             message_sender, language, title, summary, body, requested_publish_time, due_date_time,

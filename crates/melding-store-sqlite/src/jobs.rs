@@ -137,12 +137,11 @@ impl JobStore for SqliteStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let t: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(COALESCE(MAX(run_at, locked_until), run_at)) FROM jobs",
-        )
-        .fetch_one(&self.reader)
-        .await
-        .map_err(classify)?;
+        let t: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(COALESCE(MAX(run_at, locked_until), run_at)) FROM jobs")
+                .fetch_one(&self.reader)
+                .await
+                .map_err(classify)?;
         t.map(from_micros).transpose()
     }
 

@@ -48,7 +48,10 @@ impl SqliteStore {
             .connect_with(opts.clone())
             .await
             .map_err(unavailable)?;
-        MIGRATOR.run(&writer).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true))

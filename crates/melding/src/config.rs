@@ -1,0 +1,139 @@
+//! Settings: documented defaults, then the config file, then `MELDING_*` environment variables
+//! and command-line flags (clap reads both). `melding.example.toml` at the repository root is the
+//! commented reference.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::JwkSet;
+use melding_http::TrustedIssuer;
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./melding-data";
+
+/// The config file's shape. Unknown keys are an error, so a typo never passes silently.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Trust tokens minted by `melding token` with this data directory's key.
+    #[serde(default = "yes")]
+    pub dev_issuer: bool,
+    #[serde(default)]
+    pub issuers: Vec<IssuerConfig>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            dev_issuer: true,
+            issuers: vec![],
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A trusted token issuer: its `iss`, the `aud` tokens must carry, the algorithms allowed, and
+/// where its public keys are (a JWKS file or URL).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub algorithms: Vec<String>,
+    pub jwks_file: Option<PathBuf>,
+    pub jwks_url: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in config file {}", path.display()))
+    }
+}
+
+impl IssuerConfig {
+    /// Loads the issuer's keys.
+    pub async fn load(&self) -> anyhow::Result<TrustedIssuer> {
+        let algorithms = self
+            .algorithms
+            .iter()
+            .map(|a| Algorithm::from_str(a).map_err(|_| anyhow::anyhow!("unknown algorithm {a}")))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .with_context(|| format!("issuer {}", self.issuer))?;
+        if algorithms.is_empty() {
+            bail!("issuer {}: list at least one algorithm", self.issuer);
+        }
+        let keys: JwkSet = match (&self.jwks_file, &self.jwks_url) {
+            (Some(file), None) => serde_json::from_slice(
+                &std::fs::read(file).with_context(|| format!("reading {}", file.display()))?,
+            )
+            .with_context(|| format!("parsing JWKS {}", file.display()))?,
+            (None, Some(url)) => reqwest::Client::new()
+                .get(url)
+                .timeout(std::time::Duration::from_secs(10))
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .with_context(|| format!("fetching JWKS {url}"))?
+                .json()
+                .await
+                .with_context(|| format!("parsing JWKS {url}"))?,
+            _ => bail!(
+                "issuer {}: give exactly one of jwks_file and jwks_url",
+                self.issuer
+            ),
+        };
+        Ok(TrustedIssuer {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            algorithms,
+            keys,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../../../melding.example.toml");
+        let cfg: FileConfig = toml::from_str(text).unwrap();
+        assert!(cfg.auth.dev_issuer);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("lisen = \"127.0.0.1:1\"").is_err());
+    }
+}

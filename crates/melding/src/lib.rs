@@ -1,0 +1,121 @@
+//! The composition root: picks the concrete store, clock and issuers, wires the use cases, the
+//! job runner and the HTTP application together, and runs them. The CLI in `main.rs` and the
+//! integration tests both start Melding through [`App`].
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod registry_import;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use melding_core::Melding;
+use melding_domain::Clock;
+use melding_http::auth::DevIssuer;
+use melding_http::{AppState, Authenticator, TrustedIssuer};
+use melding_jobs::{Runner, RunnerConfig, Waker};
+use melding_store::Store;
+use melding_store_sqlite::SqliteStore;
+use tokio::sync::watch;
+
+/// The wall clock, for production.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+/// The name of the SQLite file inside the data directory.
+pub const DATABASE_FILE: &str = "melding.db";
+
+/// Opens the store a data directory holds, creating and migrating it as needed.
+pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    SqliteStore::open(&data_dir.join(DATABASE_FILE))
+        .await
+        .with_context(|| format!("opening the database in {}", data_dir.display()))
+}
+
+/// Where the development issuer's key lives.
+pub fn keys_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys")
+}
+
+/// Everything a running node is made of.
+pub struct App {
+    pub melding: Melding,
+    pub store: Arc<SqliteStore>,
+    pub runner: Arc<Runner>,
+    pub router: axum::Router,
+}
+
+impl App {
+    /// Builds a node over `store` with `clock`, trusting `issuers`.
+    pub fn build(store: SqliteStore, clock: Arc<dyn Clock>, issuers: Vec<TrustedIssuer>) -> Self {
+        let store = Arc::new(store);
+        let waker = Waker::default();
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let melding = Melding::new(dyn_store.clone(), clock.clone(), waker.clone());
+        let mut runner = Runner::new(dyn_store, clock, RunnerConfig::default(), waker);
+        for handler in melding.job_handlers() {
+            runner.register(handler);
+        }
+        let router = melding_http::router(AppState {
+            melding: melding.clone(),
+            auth: Arc::new(Authenticator::new(issuers)),
+            health: store.clone(),
+        });
+        Self {
+            melding,
+            store,
+            runner: Arc::new(runner),
+            router,
+        }
+    }
+
+    /// Serves HTTP on `listener` and runs jobs until `shutdown` turns true; in-flight requests
+    /// finish before it returns.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let runner = self.runner.clone();
+        let jobs = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { runner.run_forever(shutdown).await }
+        });
+        let mut http_shutdown = shutdown.clone();
+        axum::serve(listener, self.router)
+            .with_graceful_shutdown(async move {
+                let _ = http_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+            .context("serving HTTP")?;
+        jobs.await.context("job runner")?;
+        Ok(())
+    }
+}
+
+/// Binds `addr`, reporting a clear error when it is taken.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))
+}
+
+/// Loads (creating on first use) the development issuer of a data directory.
+pub fn dev_issuer(data_dir: &Path) -> anyhow::Result<DevIssuer> {
+    DevIssuer::load_or_create(&keys_dir(data_dir)).with_context(|| {
+        format!(
+            "loading the development issuer key in {}",
+            data_dir.display()
+        )
+    })
+}

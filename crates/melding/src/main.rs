@@ -1,0 +1,308 @@
+//! `melding`: the command line of the Melding service.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use melding::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileConfig, LogFormat};
+use melding::{App, SystemClock};
+use melding_domain::{Clock, NationalId, OrgNumber, Party};
+use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
+use tokio::sync::watch;
+
+#[derive(Parser)]
+#[command(
+    name = "melding",
+    version,
+    about = "Melding: secure digital post, wire-compatible with Altinn 3 Correspondence API v1"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and the job runner until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(DataArgs),
+    /// Print a development token that a server on the same data directory accepts.
+    Token(TokenArgs),
+    /// Manage the registries of organisations, persons and resources.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Insert or update the organisations, persons and resources in a JSON file (all or nothing).
+    Import {
+        /// The file, e.g. registry.json (see the README for its shape).
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Directory holding the database and keys.
+    #[arg(long, env = "MELDING_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Config file (see melding.example.toml).
+    #[arg(long, env = "MELDING_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "MELDING_LISTEN")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Log as text or JSON lines [default: text].
+    #[arg(long, env = "MELDING_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
+    /// Seed a demo sender, resource and recipients and print ready-to-paste curl commands.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// Token for this organisation (sender, or organisation recipient).
+    #[arg(long, conflicts_with = "person", required_unless_present = "person")]
+    org: Option<String>,
+    /// Token for this person (national identity number).
+    #[arg(long)]
+    person: Option<String>,
+    /// Space-separated scopes, e.g. "altinn:correspondence.write altinn:serviceowner".
+    #[arg(long)]
+    scope: String,
+    /// Lifetime in minutes.
+    #[arg(long, default_value_t = 60)]
+    minutes: i64,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+struct Resolved {
+    file: FileConfig,
+    data_dir: PathBuf,
+}
+
+fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
+    let file = FileConfig::load(args.config.as_deref())?;
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    Ok(Resolved { file, data_dir })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MELDING_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            init_logging(LogFormat::Text);
+            let r = resolve(&args)?;
+            melding::open_store(&r.data_dir).await?;
+            println!("database in {} is up to date", r.data_dir.display());
+            Ok(())
+        }
+        Command::Token(args) => token(args),
+        Command::Registry {
+            command: RegistryCommand::Import { file, data },
+        } => {
+            let r = resolve(&data)?;
+            let batch = melding::registry_import::read(&file)?;
+            let store = melding::open_store(&r.data_dir).await?;
+            store.upsert_registry(&batch).await?;
+            println!(
+                "imported {} organisations, {} persons, {} resources from {}",
+                batch.organizations.len(),
+                batch.persons.len(),
+                batch.resources.len(),
+                file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let r = resolve(&args.data)?;
+    let party = match (&args.org, &args.person) {
+        (Some(org), _) => Party::Organization(
+            OrgNumber::parse(org).map_err(|e| anyhow::anyhow!("--org {org}: {e}"))?,
+        ),
+        (None, Some(p)) => {
+            Party::Person(NationalId::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?)
+        }
+        (None, None) => anyhow::bail!("give --org or --person"),
+    };
+    let issuer = melding::dev_issuer(&r.data_dir)?;
+    println!(
+        "{}",
+        issuer.mint(
+            &party,
+            &args.scope,
+            chrono::Duration::minutes(args.minutes),
+            SystemClock.now()
+        )
+    );
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let r = resolve(&args.data)?;
+    init_logging(args.log_format.or(r.file.log_format).unwrap_or_default());
+    let listen = args
+        .listen
+        .or(r.file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address"));
+    let store = melding::open_store(&r.data_dir).await?;
+    let mut issuers = Vec::new();
+    let dev = melding::dev_issuer(&r.data_dir)?;
+    if r.file.auth.dev_issuer {
+        issuers.push(dev.trusted_issuer());
+    }
+    for cfg in &r.file.auth.issuers {
+        issuers.push(cfg.load().await?);
+    }
+    if args.demo {
+        seed_demo(&store).await?;
+    }
+    let app = App::build(store, Arc::new(SystemClock), issuers);
+    let listener = melding::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %r.data_dir.display(), "Melding is listening");
+    if args.demo {
+        print_demo(&dev, addr);
+    }
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = tx.send(true);
+    });
+    app.serve(listener, rx)
+        .await
+        .context("Melding stopped with an error")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+const DEMO_SENDER: &str = "991825827";
+const DEMO_PERSON: &str = "08089403198";
+const DEMO_ORG: &str = "974760673";
+const DEMO_RESOURCE: &str = "melding-demo";
+
+async fn seed_demo(store: &impl RegistryStore) -> anyhow::Result<()> {
+    let org = |n: &str| OrgNumber::parse(n).expect("valid demo org number");
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![
+                Organization {
+                    org_number: org(DEMO_SENDER),
+                    name: "Digitaliseringsdirektoratet".into(),
+                },
+                Organization {
+                    org_number: org(DEMO_ORG),
+                    name: "Brønnøysundregistrene".into(),
+                },
+            ],
+            persons: vec![Person {
+                national_id: NationalId::parse(DEMO_PERSON).expect("valid demo person"),
+                name: "Ola Nordmann".into(),
+            }],
+            resources: vec![Resource {
+                id: DEMO_RESOURCE.into(),
+                owner: org(DEMO_SENDER),
+                service_owner_code: "digdir".into(),
+                title: "Melding demo".into(),
+                confidential: false,
+            }],
+        })
+        .await?;
+    Ok(())
+}
+
+fn print_demo(dev: &melding_http::auth::DevIssuer, addr: SocketAddr) {
+    let now = SystemClock.now();
+    let ttl = chrono::Duration::hours(12);
+    let sender = dev.mint(
+        &Party::Organization(OrgNumber::parse(DEMO_SENDER).expect("valid")),
+        "altinn:correspondence.write altinn:serviceowner",
+        ttl,
+        now,
+    );
+    let reader = dev.mint(
+        &Party::Person(NationalId::parse(DEMO_PERSON).expect("valid")),
+        "altinn:correspondence.read",
+        ttl,
+        now,
+    );
+    let base = format!("http://{addr}/correspondence/api/v1");
+    println!(
+        r#"
+Melding demo is running at http://{addr}
+Sender: Digitaliseringsdirektoratet ({DEMO_SENDER}), resource "{DEMO_RESOURCE}".
+Recipients: Ola Nordmann ({DEMO_PERSON}) and Brønnøysundregistrene ({DEMO_ORG}).
+
+export SENDER_TOKEN={sender}
+export READER_TOKEN={reader}
+
+# Send a letter to Ola Nordmann:
+curl -s -X POST {base}/correspondence -H "Authorization: Bearer $SENDER_TOKEN" -H 'Content-Type: application/json' \
+  -d '{{"correspondence": {{"resourceId": "{DEMO_RESOURCE}", "sendersReference": "demo-1", "isConfirmationNeeded": true,
+       "dueDateTime": "2099-01-01T00:00:00+00:00",
+       "content": {{"language": "nb", "messageTitle": "Vedtak om byggesøknad", "messageBody": "Du har fått **innvilget** søknaden."}}}},
+       "recipients": ["urn:altinn:person:identifier-no:{DEMO_PERSON}"]}}'
+
+# Ola lists his letters, opens one, marks it read and confirms it:
+curl -s "{base}/correspondence?resourceId={DEMO_RESOURCE}&role=Recipient" -H "Authorization: Bearer $READER_TOKEN"
+curl -s {base}/correspondence/$ID -H "Authorization: Bearer $READER_TOKEN"
+curl -s -X POST {base}/correspondence/$ID/markasread -H "Authorization: Bearer $READER_TOKEN"
+curl -s -X POST {base}/correspondence/$ID/confirm -H "Authorization: Bearer $READER_TOKEN"
+
+# The sender follows the status history:
+curl -s {base}/correspondence/$ID/details -H "Authorization: Bearer $SENDER_TOKEN"
+"#
+    );
+}
