@@ -204,13 +204,22 @@ impl InitializeCorrespondencesExt {
                 _ => {}
             }
         }
-        if let Some(refs) = &c.external_references
-            && refs.len() > content::EXTERNAL_REFERENCES_MAX
-        {
-            err(
-                "Correspondence/ExternalReferences",
-                "ExternalReferences can contain at most 10 references",
-            );
+        if let Some(refs) = &c.external_references {
+            if refs.len() > content::EXTERNAL_REFERENCES_MAX {
+                err(
+                    "Correspondence/ExternalReferences",
+                    "ExternalReferences can contain at most 10 references",
+                );
+            }
+            if refs
+                .iter()
+                .any(|r| r.reference_type == ReferenceType::DialogportenTransmissionId)
+            {
+                err(
+                    "Correspondence/ExternalReferences",
+                    "DialogportenTransmissionId references are set by the platform and cannot be sent",
+                );
+            }
         }
         if let Some(props) = &c.property_list {
             if props.len() > content::PROPERTY_LIST_MAX {

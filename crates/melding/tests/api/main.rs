@@ -1,0 +1,8 @@
+//! Integration tests of the Correspondence API through the real application on port 0.
+
+mod authorization;
+mod errors;
+mod lifecycle;
+mod search;
+mod support;
+mod wire;

@@ -1,0 +1,274 @@
+//! `TestApp`: the real application on port 0 over a fresh SQLite database, with a simulated
+//! clock and a development issuer, so tests read like the product.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use melding::App;
+use melding_domain::{Clock, NationalId, OrgNumber, Party, SimulatedClock};
+use melding_http::auth::DevIssuer;
+use melding_jobs::Runner;
+use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const SENDER: &str = "991825827";
+pub const OTHER_SENDER: &str = "974760673";
+pub const RECIPIENT_ORG: &str = "310394955";
+pub const PERSON: &str = "08089403198";
+pub const OTHER_PERSON: &str = "21866699620";
+pub const RESOURCE: &str = "kommunepost";
+pub const OTHER_RESOURCE: &str = "skattepost";
+pub const CONFIDENTIAL_RESOURCE: &str = "fortrolig";
+
+pub const WRITE: &str = "altinn:correspondence.write altinn:serviceowner";
+pub const READ: &str = "altinn:correspondence.read";
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Arc<SimulatedClock>,
+    pub runner: Arc<Runner>,
+    pub issuer: DevIssuer,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    /// Asserts a ProblemDetails with this status and CORR- number.
+    pub fn assert_problem(&self, status: u16, code: u16) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        let v = self.json();
+        assert_eq!(v["code"], format!("CORR-{code:05}"), "body: {}", self.text);
+        assert_eq!(v["errorCode"], code, "body: {}", self.text);
+        assert_eq!(v["status"], status);
+        assert!(v["traceId"].as_str().is_some_and(|t| t.starts_with("00-")));
+    }
+
+    pub fn assert_validation(&self, path: &str) {
+        assert_eq!(self.status, StatusCode::BAD_REQUEST, "body: {}", self.text);
+        let v = self.json();
+        assert_eq!(v["code"], "STD-00000", "body: {}", self.text);
+        let paths: Vec<String> = v["validationErrors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["paths"].as_array().unwrap().clone())
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        assert!(paths.iter().any(|p| p == path), "{path} not in {paths:?}");
+    }
+
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        self
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = melding::open_store(dir.path()).await.unwrap();
+        seed(&store).await;
+        let clock = Arc::new(SimulatedClock::new(start_time()));
+        let issuer = DevIssuer::generate();
+        let app = App::build(store, clock.clone(), vec![issuer.trusted_issuer()]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = app.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self {
+            base: format!("http://{addr}"),
+            clock,
+            runner: app.runner.clone(),
+            issuer,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    pub fn token(&self, party: &Party, scope: &str) -> String {
+        self.issuer
+            .mint(party, scope, Duration::hours(1), Utc::now())
+    }
+
+    pub fn sender(&self) -> String {
+        self.token(&org(SENDER), WRITE)
+    }
+
+    pub fn other_sender(&self) -> String {
+        self.token(&org(OTHER_SENDER), WRITE)
+    }
+
+    pub fn person(&self) -> String {
+        self.token(&person(PERSON), READ)
+    }
+
+    pub fn other_person(&self) -> String {
+        self.token(&person(OTHER_PERSON), READ)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            text: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::POST, path, Some(token), None).await
+    }
+
+    pub async fn send(&self, token: &str, body: Value) -> Answer {
+        self.call(
+            Method::POST,
+            "/correspondence/api/v1/correspondence",
+            Some(token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Sends `body` as the sender and returns the new letters' ids.
+    pub async fn send_ok(&self, body: Value) -> Vec<String> {
+        let a = self.send(&self.sender(), body).await;
+        a.assert_status(200);
+        a.json()["correspondences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["correspondenceId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Sends a letter to the person and publishes it.
+    pub async fn published_letter(&self) -> String {
+        let id = self.send_ok(letter(&[PERSON])).await.remove(0);
+        self.run_jobs().await;
+        id
+    }
+
+    pub async fn run_jobs(&self) -> usize {
+        self.runner.run_until_idle().await.unwrap()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+pub fn org(n: &str) -> Party {
+    Party::Organization(OrgNumber::parse(n).unwrap())
+}
+
+pub fn person(n: &str) -> Party {
+    Party::Person(NationalId::parse(n).unwrap())
+}
+
+pub fn path(id: &str) -> String {
+    format!("/correspondence/api/v1/correspondence/{id}")
+}
+
+/// A minimal valid request to these recipients (national ids or org numbers).
+pub fn letter(recipients: &[&str]) -> Value {
+    let recipients: Vec<String> = recipients
+        .iter()
+        .map(|r| {
+            if r.len() == 9 {
+                format!("urn:altinn:organization:identifier-no:{r}")
+            } else {
+                format!("urn:altinn:person:identifier-no:{r}")
+            }
+        })
+        .collect();
+    json!({
+        "correspondence": {
+            "resourceId": RESOURCE,
+            "sendersReference": "sak-2026-1",
+            "content": {
+                "language": "nb",
+                "messageTitle": "Vedtak om byggesøknad",
+                "messageSummary": "Søknaden er behandlet",
+                "messageBody": "# Vedtak\n\nDu har fått **innvilget** søknaden."
+            }
+        },
+        "recipients": recipients
+    })
+}
+
+async fn seed(store: &impl RegistryStore) {
+    let o = |n: &str, name: &str| Organization {
+        org_number: OrgNumber::parse(n).unwrap(),
+        name: name.into(),
+    };
+    let resource = |id: &str, owner: &str, confidential: bool| Resource {
+        id: id.into(),
+        owner: OrgNumber::parse(owner).unwrap(),
+        service_owner_code: "digdir".into(),
+        title: format!("Post: {id}"),
+        confidential,
+    };
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![
+                o(SENDER, "Digitaliseringsdirektoratet"),
+                o(OTHER_SENDER, "Brønnøysundregistrene"),
+                o(RECIPIENT_ORG, "BYGG OG ANLEGG AS"),
+            ],
+            persons: vec![
+                Person {
+                    national_id: NationalId::parse(PERSON).unwrap(),
+                    name: "OLA NORDMANN".into(),
+                },
+                Person {
+                    national_id: NationalId::parse(OTHER_PERSON).unwrap(),
+                    name: "Kari Nordmann".into(),
+                },
+            ],
+            resources: vec![
+                resource(RESOURCE, SENDER, false),
+                resource(OTHER_RESOURCE, OTHER_SENDER, false),
+                resource(CONFIDENTIAL_RESOURCE, SENDER, true),
+            ],
+        })
+        .await
+        .unwrap();
+}

@@ -1,0 +1,192 @@
+//! Wire conventions: headers, health, OpenAPI, Accept, case-insensitive input.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn health_endpoints_answer_anonymously() {
+    let app = TestApp::spawn().await;
+    let h = app.call(reqwest::Method::GET, "/health", None, None).await;
+    h.assert_status(200);
+    assert_eq!(h.json()["status"], "Healthy");
+    assert_eq!(
+        h.json()["message"],
+        "Environment properly configured and database is accessible"
+    );
+    let z = app.call(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(
+        z.json(),
+        json!({"status": "Healthy", "message": "Process is responsive"})
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let a = app.call(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(a.headers["x-content-type-options"], "nosniff");
+    assert_eq!(a.headers["cache-control"], "no-store");
+    let s = app
+        .call(
+            reqwest::Method::GET,
+            "/correspondence/api/v1/swagger/v1/swagger.json",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s.headers["x-content-type-options"], "nosniff");
+    assert!(s.headers.get("cache-control").is_none());
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let app = TestApp::spawn().await;
+    let s = app
+        .call(
+            reqwest::Method::GET,
+            "/correspondence/api/v1/swagger/v1/swagger.json",
+            None,
+            None,
+        )
+        .await;
+    s.assert_status(200);
+    let doc = s.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (p, m) in [
+        ("/correspondence/api/v1/correspondence", "post"),
+        ("/correspondence/api/v1/correspondence", "get"),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}",
+            "get",
+        ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/details",
+            "get",
+        ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/content",
+            "get",
+        ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/markasread",
+            "post",
+        ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/confirm",
+            "post",
+        ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/purge",
+            "delete",
+        ),
+    ] {
+        assert!(
+            paths.get(p).and_then(|x| x.get(m)).is_some(),
+            "{m} {p} missing"
+        );
+    }
+    assert!(doc["components"]["schemas"]["InitializeCorrespondencesExt"].is_object());
+}
+
+#[tokio::test]
+async fn an_unsupported_accept_header_is_406() {
+    let app = TestApp::spawn().await;
+    let id = app.published_letter().await;
+    let res = app
+        .client
+        .get(format!("{}{}", app.base, path(&id)))
+        .bearer_auth(app.person())
+        .header("accept", "application/xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 406);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .starts_with("This endpoint does not support the requested Accept header.")
+    );
+    for ok in [
+        "application/json",
+        "*/*",
+        "text/html, application/json;q=0.9",
+    ] {
+        let res = app
+            .client
+            .get(format!("{}{}", app.base, path(&id)))
+            .bearer_auth(app.person())
+            .header("accept", ok)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{ok}");
+    }
+    let res = app
+        .client
+        .get(format!("{}{}/content", app.base, path(&id)))
+        .bearer_auth(app.person())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 406);
+}
+
+#[tokio::test]
+async fn property_names_match_in_any_case_and_unknown_ones_are_ignored() {
+    let app = TestApp::spawn().await;
+    let body = json!({
+        "Correspondence": {
+            "ResourceId": format!("urn:altinn:resource:{RESOURCE}"),
+            "SendersReference": "ref",
+            "allowSystemDeleteAfter": "2030-01-01T00:00:00+00:00",
+            "PropertyList": {"SaksNr": "2026/17"},
+            "ExternalReferences": [{"ReferenceValue": "x", "ReferenceType": 0}],
+            "Content": {"MessageTitle": "Tittel", "MessageBody": "Tekst"}
+        },
+        "Recipients": [format!("0192:{RECIPIENT_ORG}")]
+    });
+    let id = app.send_ok(body).await.remove(0);
+    app.run_jobs().await;
+    let o = app
+        .get(&path(&id), &app.token(&org(RECIPIENT_ORG), READ))
+        .await
+        .json();
+    assert_eq!(o["resourceId"], RESOURCE);
+    assert_eq!(o["content"]["language"], "nb");
+    assert_eq!(o["propertyList"], json!({"SaksNr": "2026/17"}));
+    assert_eq!(o["externalReferences"][0]["referenceType"], "Generic");
+    assert_eq!(
+        o["recipient"],
+        format!("urn:altinn:organization:identifier-no:{RECIPIENT_ORG}")
+    );
+}
+
+#[tokio::test]
+async fn errors_keep_the_callers_trace_id() {
+    let app = TestApp::spawn().await;
+    let trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let res = app
+        .client
+        .get(format!(
+            "{}{}",
+            app.base,
+            path("0198c2a1-0000-7000-8000-0000000000ff")
+        ))
+        .bearer_auth(app.person())
+        .header("traceparent", trace)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["traceId"], trace);
+    assert_eq!(
+        v["type"],
+        "https://tools.ietf.org/html/rfc9110#section-15.5.5"
+    );
+    assert_eq!(v["title"], "Not Found");
+}
