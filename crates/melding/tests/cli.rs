@@ -1,0 +1,233 @@
+//! The `melding` binary as an operator uses it: import a registry, mint tokens, serve on a data
+//! directory, send and read a letter with those tokens, stop on SIGTERM, start again and find the
+//! letter still there.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_melding");
+
+fn melding(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("MELDING_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn token(dir: &Path, who: &[&str], scope: &str) -> String {
+    let mut args = vec!["token"];
+    args.extend_from_slice(who);
+    args.extend_from_slice(&["--scope", scope]);
+    let out = melding(dir, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn serve(dir: &Path, port: u16) -> Server {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("MELDING_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && r.status() == 200
+        {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn terminate(server: &mut Server) -> std::process::ExitStatus {
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn an_operator_runs_melding_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"persons": [{"nationalId": "08089403199", "name": "X"}]}"#,
+    )
+    .unwrap();
+    let out = melding(&data, &["registry", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("persons[0].nationalId"), "{err}");
+
+    let registry = dir.path().join("registry.json");
+    std::fs::write(
+        &registry,
+        json!({
+            "organizations": [{"orgNumber": "991825827", "name": "Digitaliseringsdirektoratet"}],
+            "persons": [{"nationalId": "08089403198", "name": "Ola Nordmann"}],
+            "resources": [{"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir",
+                           "title": "Post fra kommunen", "confidential": false}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let out = melding(&data, &["registry", "import", registry.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("imported 1 organisations, 1 persons, 1 resources")
+        );
+    }
+
+    let sender = token(
+        &data,
+        &["--org", "991825827"],
+        "altinn:correspondence.write altinn:serviceowner",
+    );
+    let reader = token(
+        &data,
+        &["--person", "08089403198"],
+        "altinn:correspondence.read",
+    );
+
+    let port = free_port();
+    let mut server = serve(&data, port).await;
+    let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
+    let client = reqwest::Client::new();
+    let sent: Value = client
+        .post(format!("{base}/correspondence"))
+        .bearer_auth(&sender)
+        .json(&json!({
+            "correspondence": {"resourceId": "kommunepost", "sendersReference": "cli-1",
+                "content": {"messageTitle": "Vedtak", "messageBody": "Innvilget."}},
+            "recipients": ["08089403198"]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = sent["correspondences"][0]["correspondenceId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sent}"))
+        .to_owned();
+
+    // The job runner publishes it promptly; poll rather than assume a time.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = client
+            .get(format!("{base}/correspondence/{id}"))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["status"], "Published");
+            break;
+        }
+        assert!(Instant::now() < deadline, "letter was not published");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let status = terminate(&mut server);
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+
+    // A restart on the same data directory keeps the letter and accepts the same tokens.
+    let port = free_port();
+    let _server = serve(&data, port).await;
+    let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
+    let d: Value = client
+        .get(format!("{base}/correspondence/{id}/details"))
+        .bearer_auth(&sender)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let history: Vec<&str> = d["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        ["Initialized", "ReadyForPublish", "Published", "Fetched"]
+    );
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["token", "--help"],
+        vec!["registry", "import", "--help"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(!out.stdout.is_empty());
+    }
+}
