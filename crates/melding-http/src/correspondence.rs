@@ -75,6 +75,15 @@ async fn initialize(
     if !fields.is_empty() {
         return Err(ApiError::Validation(fields));
     }
+    if dto
+        .correspondence
+        .as_ref()
+        .is_some_and(|c| c.notification.is_some())
+    {
+        tracing::warn!(
+            "notification order accepted but not sent: this version sends no notifications yet"
+        );
+    }
     let req = to_initialize_request(dto)?;
     let done = state.melding.initialize(&principal, req).await?;
     Ok(Json(InitializeCorrespondencesResponseExt {

@@ -111,7 +111,10 @@ fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MELDING_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -294,6 +297,9 @@ curl -s -X POST {base}/correspondence -H "Authorization: Bearer $SENDER_TOKEN" -
        "dueDateTime": "2099-01-01T00:00:00+00:00",
        "content": {{"language": "nb", "messageTitle": "Vedtak om byggesøknad", "messageBody": "Du har fått **innvilget** søknaden."}}}},
        "recipients": ["urn:altinn:person:identifier-no:{DEMO_PERSON}"]}}'
+
+# The answer holds the letter's id; keep it (it is published within a second):
+export ID=<correspondenceId from the answer>
 
 # Ola lists his letters, opens one, marks it read and confirms it:
 curl -s "{base}/correspondence?resourceId={DEMO_RESOURCE}&role=Recipient" -H "Authorization: Bearer $READER_TOKEN"
