@@ -31,9 +31,15 @@ pub enum StoreError {
 }
 
 /// Everything a Melding node needs from its database.
-pub trait Store: CorrespondenceStore + RegistryStore + JobStore + Send + Sync + 'static {}
+pub trait Store:
+    CorrespondenceStore + RegistryStore + JobStore + StoreHealth + Send + Sync + 'static
+{
+}
 
-impl<T> Store for T where T: CorrespondenceStore + RegistryStore + JobStore + Send + Sync + 'static {}
+impl<T> Store for T where
+    T: CorrespondenceStore + RegistryStore + JobStore + StoreHealth + Send + Sync + 'static
+{
+}
 
 /// Health of the store, for `/health`.
 #[async_trait::async_trait]

@@ -132,6 +132,41 @@ mod tests {
         assert!(cfg.auth.dev_issuer);
     }
 
+    #[tokio::test]
+    async fn an_issuer_from_a_jwks_file_is_trusted_with_its_pinned_algorithms() {
+        use melding_domain::{OrgNumber, Party};
+        use melding_http::Authenticator;
+        use melding_http::auth::{DEV_AUDIENCE, DEV_ISSUER, DevIssuer};
+
+        let dir = std::env::temp_dir().join(format!("melding-jwks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let idp = DevIssuer::generate();
+        let jwks = dir.join("jwks.json");
+        std::fs::write(
+            &jwks,
+            serde_json::to_vec(&idp.trusted_issuer().keys).unwrap(),
+        )
+        .unwrap();
+        let config = |algorithms: &[&str]| IssuerConfig {
+            issuer: DEV_ISSUER.into(),
+            audience: DEV_AUDIENCE.into(),
+            algorithms: algorithms.iter().map(|a| a.to_string()).collect(),
+            jwks_file: Some(jwks.clone()),
+            jwks_url: None,
+        };
+        let party = Party::Organization(OrgNumber::parse("991825827").unwrap());
+        let token = idp.mint(&party, "s", chrono::Duration::hours(1), chrono::Utc::now());
+
+        let trusted = Authenticator::new(vec![config(&["EdDSA"]).load().await.unwrap()]);
+        assert!(trusted.verify(&token).is_some());
+        // The same keys with another algorithm pinned refuse the token.
+        let pinned = Authenticator::new(vec![config(&["RS256"]).load().await.unwrap()]);
+        assert!(pinned.verify(&token).is_none());
+        assert!(config(&["NOPE"]).load().await.is_err());
+        assert!(config(&[]).load().await.is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("lisen = \"127.0.0.1:1\"").is_err());

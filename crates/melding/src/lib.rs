@@ -50,19 +50,21 @@ pub fn keys_dir(data_dir: &Path) -> PathBuf {
 /// Everything a running node is made of.
 pub struct App {
     pub melding: Melding,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub runner: Arc<Runner>,
     pub router: axum::Router,
 }
 
 impl App {
     /// Builds a node over `store` with `clock`, trusting `issuers`.
-    pub fn build(store: SqliteStore, clock: Arc<dyn Clock>, issuers: Vec<TrustedIssuer>) -> Self {
-        let store = Arc::new(store);
+    pub fn build(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        issuers: Vec<TrustedIssuer>,
+    ) -> Self {
         let waker = Waker::default();
-        let dyn_store: Arc<dyn Store> = store.clone();
-        let melding = Melding::new(dyn_store.clone(), clock.clone(), waker.clone());
-        let mut runner = Runner::new(dyn_store, clock, RunnerConfig::default(), waker);
+        let melding = Melding::new(store.clone(), clock.clone(), waker.clone());
+        let mut runner = Runner::new(store.clone(), clock, RunnerConfig::default(), waker);
         for handler in melding.job_handlers() {
             runner.register(handler);
         }

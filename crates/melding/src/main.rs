@@ -195,7 +195,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         seed_demo(&store).await?;
     }
-    let app = App::build(store, Arc::new(SystemClock), issuers);
+    let app = App::build(Arc::new(store), Arc::new(SystemClock), issuers);
     let listener = melding::bind(listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %r.data_dir.display(), "Melding is listening");

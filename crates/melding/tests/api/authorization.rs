@@ -270,3 +270,31 @@ async fn search_returns_only_the_callers_own_letters() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_trusted_token_that_names_no_party_is_4006() {
+    let app = TestApp::spawn().await;
+    let id = app.published_letter().await;
+    let claims = melding_http::auth::Claims {
+        iss: melding_http::auth::DEV_ISSUER.into(),
+        aud: melding_http::auth::DEV_AUDIENCE.into(),
+        exp: (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp(),
+        iat: None,
+        scope: Some(format!("{WRITE} {READ}")),
+        pid: None,
+        consumer: None,
+        org_number: None,
+    };
+    let token = app.issuer.sign(&claims);
+    app.get(&path(&id), &token).await.assert_problem(401, 4006);
+    app.send(&token, letter(&[PERSON]))
+        .await
+        .assert_problem(401, 4006);
+    // A token for the wrong audience is not trusted at all.
+    let mut wrong_aud = claims.clone();
+    wrong_aud.aud = "someone-else".into();
+    wrong_aud.pid = Some(PERSON.into());
+    let a = app.get(&path(&id), &app.issuer.sign(&wrong_aud)).await;
+    assert_eq!(a.status, 401);
+    assert!(a.text.is_empty());
+}

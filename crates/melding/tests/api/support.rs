@@ -87,7 +87,11 @@ impl TestApp {
         seed(&store).await;
         let clock = Arc::new(SimulatedClock::new(start_time()));
         let issuer = DevIssuer::generate();
-        let app = App::build(store, clock.clone(), vec![issuer.trusted_issuer()]);
+        let app = App::build(
+            Arc::new(store),
+            clock.clone(),
+            vec![issuer.trusted_issuer()],
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app.router.clone();
