@@ -42,7 +42,7 @@ CREATE TABLE correspondences (
     idempotent_key         TEXT UNIQUE,
     created                INTEGER NOT NULL,
     published              INTEGER,
-    -- latest status by time, Fetched excluded: what the recipient search filters on
+    -- the most recently written status, Fetched excluded: what the recipient search filters on
     last_status            INTEGER NOT NULL
 );
 

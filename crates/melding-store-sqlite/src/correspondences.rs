@@ -41,7 +41,8 @@ impl CorrespondenceStore for SqliteStore {
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        let mut conn = self.reader.acquire().await.map_err(classify)?;
+        // One read transaction: the letter and its log come from the same snapshot.
+        let mut conn = self.reader.begin().await.map_err(classify)?;
         let Some(row) = sqlx::query(SELECT_LETTER)
             .bind(id.to_string())
             .fetch_optional(&mut *conn)

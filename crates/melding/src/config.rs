@@ -21,6 +21,8 @@ pub const DEFAULT_DATA_DIR: &str = "./melding-data";
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL; unset for SQLite in the data directory.
+    pub database_url: Option<String>,
     pub log_format: Option<LogFormat>,
     #[serde(default)]
     pub auth: AuthConfig,

@@ -42,6 +42,26 @@ pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
         .with_context(|| format!("opening the database in {}", data_dir.display()))
 }
 
+/// Opens the store the settings name: PostgreSQL for a `postgres://` or `postgresql://` URL,
+/// otherwise the SQLite file in the data directory. Either way the schema is migrated first.
+pub async fn open_backend(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<Arc<dyn Store>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = melding_store_postgres::PostgresStore::connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Arc::new(store))
+        }
+        Some(url) if !url.trim().is_empty() => anyhow::bail!(
+            "unsupported database URL (expected postgres://…, or none for SQLite in the data directory)"
+        ),
+        _ => Ok(Arc::new(open_store(data_dir).await?)),
+    }
+}
+
 /// Where the development issuer's key lives.
 pub fn keys_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("keys")

@@ -58,6 +58,9 @@ struct DataArgs {
     /// Config file (see melding.example.toml).
     #[arg(long, env = "MELDING_CONFIG")]
     config: Option<PathBuf>,
+    /// Use PostgreSQL at this URL (postgres://…) instead of SQLite in the data directory.
+    #[arg(long, env = "MELDING_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -96,6 +99,13 @@ struct TokenArgs {
 struct Resolved {
     file: FileConfig,
     data_dir: PathBuf,
+    database_url: Option<String>,
+}
+
+impl Resolved {
+    async fn store(&self) -> anyhow::Result<Arc<dyn melding_store::Store>> {
+        melding::open_backend(&self.data_dir, self.database_url.as_deref()).await
+    }
 }
 
 fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
@@ -105,7 +115,15 @@ fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
         .clone()
         .or_else(|| file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-    Ok(Resolved { file, data_dir })
+    let database_url = args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone());
+    Ok(Resolved {
+        file,
+        data_dir,
+        database_url,
+    })
 }
 
 fn init_logging(format: LogFormat) {
@@ -128,8 +146,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => {
             init_logging(LogFormat::Text);
             let r = resolve(&args)?;
-            melding::open_store(&r.data_dir).await?;
-            println!("database in {} is up to date", r.data_dir.display());
+            r.store().await?;
+            match &r.database_url {
+                Some(_) => println!("PostgreSQL schema is up to date"),
+                None => println!("database in {} is up to date", r.data_dir.display()),
+            }
             Ok(())
         }
         Command::Token(args) => token(args),
@@ -138,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let r = resolve(&data)?;
             let batch = melding::registry_import::read(&file)?;
-            let store = melding::open_store(&r.data_dir).await?;
+            let store = r.store().await?;
             store.upsert_registry(&batch).await?;
             println!(
                 "imported {} organisations, {} persons, {} resources from {}",
@@ -183,7 +204,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .listen
         .or(r.file.listen)
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address"));
-    let store = melding::open_store(&r.data_dir).await?;
+    let store = r.store().await?;
     let mut issuers = Vec::new();
     let dev = melding::dev_issuer(&r.data_dir)?;
     if r.file.auth.dev_issuer {
@@ -193,9 +214,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         issuers.push(cfg.load().await?);
     }
     if args.demo {
-        seed_demo(&store).await?;
+        seed_demo(store.as_ref()).await?;
     }
-    let app = App::build(Arc::new(store), Arc::new(SystemClock), issuers);
+    let app = App::build(store, Arc::new(SystemClock), issuers);
     let listener = melding::bind(listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %r.data_dir.display(), "Melding is listening");
@@ -236,7 +257,7 @@ const DEMO_PERSON: &str = "08089403198";
 const DEMO_ORG: &str = "974760673";
 const DEMO_RESOURCE: &str = "melding-demo";
 
-async fn seed_demo(store: &impl RegistryStore) -> anyhow::Result<()> {
+async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
     let org = |n: &str| OrgNumber::parse(n).expect("valid demo org number");
     store
         .upsert_registry(&RegistryBatch {

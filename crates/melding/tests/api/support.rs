@@ -32,6 +32,67 @@ pub struct TestApp {
     pub issuer: DevIssuer,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
+    _database: Option<TestDatabase>,
+}
+
+/// The backend the suite runs on: SQLite unless `MELDING_TEST_BACKEND=postgres`, then a fresh
+/// PostgreSQL database per test on `MELDING_TEST_POSTGRES_URL` (default the local server),
+/// dropped when the test ends, passed or failed.
+fn postgres_wanted() -> bool {
+    std::env::var("MELDING_TEST_BACKEND").is_ok_and(|b| b.eq_ignore_ascii_case("postgres"))
+}
+
+fn admin_url() -> String {
+    std::env::var("MELDING_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub struct TestDatabase {
+    name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        use sqlx::Connection;
+        let name = format!("melding_api_{}", uuid::Uuid::new_v4().simple());
+        let admin = admin_url();
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is not reachable: {e}"));
+        // The name is a fixed prefix and hex digits.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Self { name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Dropping happens outside the test's runtime, on a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 pub fn start_time() -> DateTime<Utc> {
@@ -83,15 +144,18 @@ impl Answer {
 impl TestApp {
     pub async fn spawn() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = melding::open_store(dir.path()).await.unwrap();
-        seed(&store).await;
+        let database = if postgres_wanted() {
+            Some(TestDatabase::create().await)
+        } else {
+            None
+        };
+        let store = melding::open_backend(dir.path(), database.as_ref().map(|d| d.url.as_str()))
+            .await
+            .unwrap();
+        seed(store.as_ref()).await;
         let clock = Arc::new(SimulatedClock::new(start_time()));
         let issuer = DevIssuer::generate();
-        let app = App::build(
-            Arc::new(store),
-            clock.clone(),
-            vec![issuer.trusted_issuer()],
-        );
+        let app = App::build(store, clock.clone(), vec![issuer.trusted_issuer()]);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app.router.clone();
@@ -103,6 +167,7 @@ impl TestApp {
             issuer,
             client: reqwest::Client::new(),
             _dir: dir,
+            _database: database,
         }
     }
 
@@ -238,7 +303,7 @@ pub fn letter(recipients: &[&str]) -> Value {
     })
 }
 
-async fn seed(store: &impl RegistryStore) {
+async fn seed(store: &dyn RegistryStore) {
     let o = |n: &str, name: &str| Organization {
         org_number: OrgNumber::parse(n).unwrap(),
         name: name.into(),

@@ -1,0 +1,129 @@
+//! The scale-out store: PostgreSQL, shared by any number of stateless `melding` nodes. It
+//! implements every storage trait with the same semantics as `melding-store-sqlite` (the
+//! conformance suite in `melding-store-tests` runs on both).
+//!
+//! Concurrency rules that SQLite gets for free from its single writer are explicit here:
+//! - `append_status` locks the letter's row (`SELECT … FOR UPDATE`) before it evaluates its
+//!   guard, so concurrent appends of a status that may appear once write it once;
+//! - `claim_due` picks jobs with `FOR UPDATE SKIP LOCKED`, so workers on several nodes never
+//!   claim the same job and never wait for each other.
+//!
+//! ## Migrations when several nodes start together
+//! [`PostgresStore::connect`] applies the embedded migrations (`migrations/`) before it returns.
+//! sqlx's migrator takes a session-level advisory lock on PostgreSQL (`pg_advisory_lock` with a
+//! key derived from the database name, see `sqlx-postgres`'s `migrate.rs`) *before* it creates
+//! `_sqlx_migrations` and holds it until every pending migration is applied; a second node
+//! blocks on that lock and then finds nothing left to apply. sqlx does not release the lock when
+//! a migration fails, so migrations run on a dedicated one-connection pool that is closed
+//! afterwards: ending the session releases the lock, and no connection of the store's pool ever
+//! holds it. (`tests/postgres.rs` in `melding-store-tests` starts several nodes at once on an
+//! empty database to check this.)
+#![forbid(unsafe_code)]
+
+mod correspondences;
+mod jobs;
+mod registry;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use melding_store::{StoreError, StoreHealth};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connections per node. A node's work is short transactions; more nodes scale further.
+const POOL_SIZE: u32 = 10;
+
+/// A PostgreSQL-backed implementation of every storage trait.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: never print it.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://…`), applies pending migrations under
+    /// PostgreSQL's advisory lock and opens a connection pool.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let opts = PgConnectOptions::from_str(url).map_err(unavailable)?;
+        migrate_with(&opts).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool })
+    }
+
+    /// Applies migrations only (for `melding migrate`).
+    pub async fn migrate(url: &str) -> Result<(), StoreError> {
+        let opts = PgConnectOptions::from_str(url).map_err(unavailable)?;
+        migrate_with(&opts).await
+    }
+
+    /// Closes the pool and waits until every connection is closed.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn migrate_with(opts: &PgConnectOptions) -> Result<(), StoreError> {
+    // A pool of one connection, closed afterwards: ending that session releases sqlx's
+    // advisory lock even when a migration failed.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts.clone())
+        .await
+        .map_err(unavailable)?;
+    let result = MIGRATOR.run(&pool).await;
+    pool.close().await;
+    result.map_err(unavailable)
+}
+
+#[async_trait]
+impl StoreHealth for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// Maps a database error to the storage boundary's classes.
+pub(crate) fn classify(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+/// A count or attempt number read back from a `bigint` column.
+pub(crate) fn unsigned<T: TryFrom<i64>>(v: i64) -> Result<T, StoreError> {
+    T::try_from(v).map_err(|_| StoreError::Corrupt(format!("number out of range: {v}")))
+}

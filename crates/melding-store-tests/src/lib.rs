@@ -1,0 +1,95 @@
+//! Melding's storage conformance suite. Every test is a `pub async fn` that takes a fresh, empty
+//! store and panics when the store breaks a rule of the `melding-store` traits; each backend
+//! runs every one of them on its own throwaway database through [`conformance_tests!`]:
+//!
+//! ```text
+//! async fn run<F, Fut>(test: F)
+//! where
+//!     F: FnOnce(melding_store_tests::DynStore) -> Fut,
+//!     Fut: std::future::Future<Output = ()> + Send + 'static,
+//! {
+//!     let store = /* a fresh store */;
+//!     test(std::sync::Arc::new(store)).await;
+//! }
+//!
+//! melding_store_tests::conformance_tests!(run);
+//! ```
+//!
+//! The runners live in this crate's `tests/` (`sqlite.rs`, `postgres.rs`). Times in the tests
+//! are fixed and carry microseconds, the precision both backends keep.
+#![forbid(unsafe_code)]
+
+pub mod fixtures;
+
+mod correspondences;
+mod jobs;
+mod registry;
+mod search;
+
+use std::sync::Arc;
+
+pub use correspondences::*;
+pub use jobs::*;
+pub use registry::*;
+pub use search::*;
+
+/// The store under test.
+pub type DynStore = Arc<dyn melding_store::Store>;
+
+/// Declares one `#[tokio::test]` per conformance test, each calling `$run(test)`, where `$run`
+/// is an `async fn` taking the test function (`FnOnce(DynStore) -> impl Future<Output = ()> +
+/// Send + 'static`) that hands it a fresh store. A new test is added here and nowhere else.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($run:path) => {
+        $crate::conformance_tests!(@each $run;
+            // letters
+            letter_round_trips_with_every_field,
+            minimal_letter_round_trips,
+            unknown_letter_is_none,
+            idempotent_key_conflict_writes_nothing,
+            idempotent_key_repeated_in_one_request_writes_nothing,
+            append_always_appends_in_write_order,
+            append_to_unknown_letter_fails,
+            append_unless_any_guard,
+            append_unless_same_since_guard,
+            published_is_set_once,
+            concurrent_guarded_appends_write_once,
+            concurrent_fetched_appends_write_once,
+            // search
+            search_recipient_sees_only_published_letters,
+            search_sender_sees_its_letters_in_every_state,
+            search_recipient_and_sender_is_the_union,
+            search_status_filter_means_ever_had,
+            search_bounds_are_exclusive,
+            search_by_senders_reference,
+            search_orders_newest_first,
+            search_pages_through_ties_with_the_cursor,
+            search_exactly_full_last_page_has_no_next,
+            // registry
+            registry_upsert_is_idempotent_and_updates,
+            registry_lookups_of_unknown_entries_are_none,
+            unknown_parties_lists_only_unregistered,
+            // jobs
+            jobs_from_letters_dedupe_on_key,
+            jobs_from_appends_dedupe_on_key,
+            claim_takes_only_due_jobs,
+            claim_respects_limit_in_run_order,
+            lease_blocks_other_workers_until_it_expires,
+            complete_by_wrong_worker_does_nothing,
+            reschedule_without_error_gives_back_the_attempt,
+            reschedule_with_error_counts_and_records_it,
+            bury_moves_job_to_dead_letters,
+            next_due_and_job_counts,
+            concurrent_claims_never_share_a_job,
+        );
+    };
+    (@each $run:path; $($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $run($crate::$name).await;
+            }
+        )*
+    };
+}
