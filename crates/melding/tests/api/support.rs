@@ -13,6 +13,10 @@ use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+#[path = "../common/pgdb.rs"]
+mod pgdb;
+use pgdb::TestDatabase;
+
 pub const SENDER: &str = "991825827";
 pub const OTHER_SENDER: &str = "974760673";
 pub const RECIPIENT_ORG: &str = "310394955";
@@ -40,59 +44,6 @@ pub struct TestApp {
 /// dropped when the test ends, passed or failed.
 fn postgres_wanted() -> bool {
     std::env::var("MELDING_TEST_BACKEND").is_ok_and(|b| b.eq_ignore_ascii_case("postgres"))
-}
-
-fn admin_url() -> String {
-    std::env::var("MELDING_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-pub struct TestDatabase {
-    name: String,
-    pub url: String,
-}
-
-impl TestDatabase {
-    async fn create() -> Self {
-        use sqlx::Connection;
-        let name = format!("melding_api_{}", uuid::Uuid::new_v4().simple());
-        let admin = admin_url();
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is not reachable: {e}"));
-        // The name is a fixed prefix and hex digits.
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Self { name, url }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Dropping happens outside the test's runtime, on a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 pub fn start_time() -> DateTime<Utc> {

@@ -1,0 +1,216 @@
+//! Two `melding serve` processes on one PostgreSQL database: 1,000 letters due a few seconds
+//! later are each published exactly once, whichever node claims the job.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+#[path = "common/pgdb.rs"]
+mod pgdb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_melding");
+const SENDER: &str = "991825827";
+
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `count` valid organisation numbers (mod-11), starting from 900000000.
+fn org_numbers(count: usize) -> Vec<String> {
+    let weights = [3, 2, 7, 6, 5, 4, 3, 2];
+    (90_000_000u32..)
+        .filter_map(|base| {
+            let digits: Vec<u32> = format!("{base:08}")
+                .bytes()
+                .map(|b| u32::from(b - b'0'))
+                .collect();
+            let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
+            match 11 - sum % 11 {
+                10 => None,
+                11 => Some(format!("{base:08}0")),
+                k => Some(format!("{base:08}{k}")),
+            }
+        })
+        .filter(|n| n != SENDER)
+        .take(count)
+        .collect()
+}
+
+fn melding(data: &Path, url: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--database-url")
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+async fn start(data: &Path, url: &str) -> (Node, String) {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data)
+        .arg("--database-url")
+        .arg(url)
+        .env("MELDING_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let node = Node(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/health")).await
+            && r.status() == 200
+        {
+            return (node, base);
+        }
+        assert!(Instant::now() < deadline, "node did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_publish_every_letter_exactly_once() {
+    let db = pgdb::TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let orgs = org_numbers(500);
+    let mut organizations: Vec<Value> = orgs
+        .iter()
+        .map(|o| json!({"orgNumber": o, "name": format!("Mottaker {o}")}))
+        .collect();
+    organizations.push(json!({"orgNumber": SENDER, "name": "Digitaliseringsdirektoratet"}));
+    let registry = data.join("registry.json");
+    std::fs::write(
+        &registry,
+        json!({
+            "organizations": organizations,
+            "resources": [{"id": "kommunepost", "owner": SENDER, "serviceOwnerCode": "digdir",
+                           "title": "Post fra kommunen"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    melding(
+        data,
+        &db.url,
+        &["registry", "import", registry.to_str().unwrap()],
+    );
+    let token = melding(
+        data,
+        &db.url,
+        &[
+            "token",
+            "--org",
+            SENDER,
+            "--scope",
+            "altinn:correspondence.write altinn:serviceowner",
+        ],
+    );
+
+    let (_a, node_a) = start(data, &db.url).await;
+    let (_b, node_b) = start(data, &db.url).await;
+    let client = reqwest::Client::new();
+    let publish_at = chrono::Utc::now() + chrono::Duration::seconds(4);
+    let recipients: Vec<String> = orgs.iter().map(|o| format!("0192:{o}")).collect();
+    let mut sent = HashSet::new();
+    for (i, node) in [&node_a, &node_b].into_iter().enumerate() {
+        let answer: Value = client
+            .post(format!("{node}/correspondence/api/v1/correspondence"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "correspondence": {"resourceId": "kommunepost", "sendersReference": format!("batch-{i}"),
+                    "requestedPublishTime": publish_at.to_rfc3339(),
+                    "content": {"messageTitle": "Skatteoppgjør", "messageBody": "Se vedlegg."}},
+                "recipients": recipients
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for c in answer["correspondences"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+        {
+            sent.insert(c["correspondenceId"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(sent.len(), 1000);
+
+    // Wait until every letter has been published, asking either node.
+    let search =
+        "/correspondence/api/v1/correspondence?resourceId=kommunepost&role=Sender&status=Published";
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let found: Value = client
+            .get(format!("{node_b}{search}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if found["ids"].as_array().unwrap().len() == 1000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all letters were published");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Exactly one Published entry per letter.
+    for (i, id) in sent.iter().enumerate() {
+        let node = if i % 2 == 0 { &node_a } else { &node_b };
+        let d: Value = client
+            .get(format!(
+                "{node}/correspondence/api/v1/correspondence/{id}/details"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let published = d["statusHistory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["status"] == "Published")
+            .count();
+        assert_eq!(published, 1, "letter {id}: {d}");
+    }
+}
