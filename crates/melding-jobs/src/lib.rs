@@ -60,7 +60,11 @@ pub struct RunnerConfig {
 impl Default for RunnerConfig {
     fn default() -> Self {
         Self {
-            worker_id: format!("melding-{}", std::process::id()),
+            worker_id: format!(
+                "melding-{}-{:08x}",
+                std::process::id(),
+                rand::random::<u32>()
+            ),
             lease: Duration::seconds(60),
             batch: 32,
             poll_interval: std::time::Duration::from_secs(1),

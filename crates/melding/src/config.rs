@@ -24,6 +24,8 @@ pub struct FileConfig {
     /// `postgres://…` to use PostgreSQL; unset for SQLite in the data directory.
     pub database_url: Option<String>,
     pub log_format: Option<LogFormat>,
+    /// How long a node's claim on a job lasts before another node may take it over.
+    pub job_lease_seconds: Option<u32>,
     #[serde(default)]
     pub auth: AuthConfig,
 }

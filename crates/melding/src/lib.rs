@@ -82,9 +82,19 @@ impl App {
         clock: Arc<dyn Clock>,
         issuers: Vec<TrustedIssuer>,
     ) -> Self {
+        Self::build_with(store, clock, issuers, RunnerConfig::default())
+    }
+
+    /// As [`App::build`], with the job runner tuned.
+    pub fn build_with(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        issuers: Vec<TrustedIssuer>,
+        jobs: RunnerConfig,
+    ) -> Self {
         let waker = Waker::default();
         let melding = Melding::new(store.clone(), clock.clone(), waker.clone());
-        let mut runner = Runner::new(store.clone(), clock, RunnerConfig::default(), waker);
+        let mut runner = Runner::new(store.clone(), clock, jobs, waker);
         for handler in melding.job_handlers() {
             runner.register(handler);
         }

@@ -73,6 +73,9 @@ struct ServeArgs {
     /// Log as text or JSON lines [default: text].
     #[arg(long, env = "MELDING_LOG_FORMAT")]
     log_format: Option<LogFormat>,
+    /// How long a claim on a background job lasts before another node may take it [default: 60].
+    #[arg(long, env = "MELDING_JOB_LEASE_SECONDS")]
+    job_lease_seconds: Option<u32>,
     /// Seed a demo sender, resource and recipients and print ready-to-paste curl commands.
     #[arg(long)]
     demo: bool,
@@ -216,7 +219,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         seed_demo(store.as_ref()).await?;
     }
-    let app = App::build(store, Arc::new(SystemClock), issuers);
+    let mut jobs = melding_jobs::RunnerConfig::default();
+    if let Some(secs) = args.job_lease_seconds.or(r.file.job_lease_seconds) {
+        anyhow::ensure!(secs > 0, "job_lease_seconds must be at least 1");
+        jobs.lease = chrono::Duration::seconds(i64::from(secs));
+    }
+    let app = App::build_with(store, Arc::new(SystemClock), issuers, jobs);
     let listener = melding::bind(listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %r.data_dir.display(), "Melding is listening");

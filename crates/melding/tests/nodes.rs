@@ -70,6 +70,10 @@ fn melding(data: &Path, url: &str, args: &[&str]) -> String {
 }
 
 async fn start(data: &Path, url: &str) -> (Node, String) {
+    start_with_lease(data, url, 60).await
+}
+
+async fn start_with_lease(data: &Path, url: &str, lease_seconds: u32) -> (Node, String) {
     let port = free_port();
     let child = Command::new(BIN)
         .args([
@@ -82,6 +86,7 @@ async fn start(data: &Path, url: &str) -> (Node, String) {
         .arg("--database-url")
         .arg(url)
         .env("MELDING_LOG", "warn")
+        .env("MELDING_JOB_LEASE_SECONDS", lease_seconds.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -100,11 +105,8 @@ async fn start(data: &Path, url: &str) -> (Node, String) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_publish_every_letter_exactly_once() {
-    let db = pgdb::TestDatabase::create().await;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path();
+/// Imports 500 recipient organisations and the sender; returns a sender token.
+fn prepare(data: &Path, url: &str) -> (Vec<String>, String) {
     let orgs = org_numbers(500);
     let mut organizations: Vec<Value> = orgs
         .iter()
@@ -124,12 +126,12 @@ async fn two_nodes_publish_every_letter_exactly_once() {
     .unwrap();
     melding(
         data,
-        &db.url,
+        url,
         &["registry", "import", registry.to_str().unwrap()],
     );
     let token = melding(
         data,
-        &db.url,
+        url,
         &[
             "token",
             "--org",
@@ -138,17 +140,24 @@ async fn two_nodes_publish_every_letter_exactly_once() {
             "altinn:correspondence.write altinn:serviceowner",
         ],
     );
+    (orgs, token)
+}
 
-    let (_a, node_a) = start(data, &db.url).await;
-    let (_b, node_b) = start(data, &db.url).await;
+/// Sends 500 letters through each node, due `after` seconds from now; returns their ids.
+async fn send_thousand(
+    nodes: [&str; 2],
+    token: &str,
+    orgs: &[String],
+    after: i64,
+) -> HashSet<String> {
     let client = reqwest::Client::new();
-    let publish_at = chrono::Utc::now() + chrono::Duration::seconds(4);
+    let publish_at = chrono::Utc::now() + chrono::Duration::seconds(after);
     let recipients: Vec<String> = orgs.iter().map(|o| format!("0192:{o}")).collect();
     let mut sent = HashSet::new();
-    for (i, node) in [&node_a, &node_b].into_iter().enumerate() {
+    for (i, node) in nodes.into_iter().enumerate() {
         let answer: Value = client
             .post(format!("{node}/correspondence/api/v1/correspondence"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .json(&json!({
                 "correspondence": {"resourceId": "kommunepost", "sendersReference": format!("batch-{i}"),
                     "requestedPublishTime": publish_at.to_rfc3339(),
@@ -169,36 +178,43 @@ async fn two_nodes_publish_every_letter_exactly_once() {
         }
     }
     assert_eq!(sent.len(), 1000);
+    sent
+}
 
-    // Wait until every letter has been published, asking either node.
+/// How many letters the sender sees as published.
+async fn published_count(node: &str, token: &str) -> usize {
     let search =
         "/correspondence/api/v1/correspondence?resourceId=kommunepost&role=Sender&status=Published";
+    let found: Value = reqwest::Client::new()
+        .get(format!("{node}{search}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    found["ids"].as_array().unwrap().len()
+}
+
+async fn wait_all_published(node: &str, token: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let found: Value = client
-            .get(format!("{node_b}{search}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if found["ids"].as_array().unwrap().len() == 1000 {
-            break;
-        }
+    while published_count(node, token).await < 1000 {
         assert!(Instant::now() < deadline, "not all letters were published");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
 
-    // Exactly one Published entry per letter.
+/// Every letter has exactly one Published entry.
+async fn assert_published_once(nodes: [&str; 2], token: &str, sent: &HashSet<String>) {
+    let client = reqwest::Client::new();
     for (i, id) in sent.iter().enumerate() {
-        let node = if i % 2 == 0 { &node_a } else { &node_b };
+        let node = nodes[i % 2];
         let d: Value = client
             .get(format!(
                 "{node}/correspondence/api/v1/correspondence/{id}/details"
             ))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap()
@@ -213,4 +229,44 @@ async fn two_nodes_publish_every_letter_exactly_once() {
             .count();
         assert_eq!(published, 1, "letter {id}: {d}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_publish_every_letter_exactly_once() {
+    let db = pgdb::TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (orgs, token) = prepare(dir.path(), &db.url);
+    let (_a, a) = start(dir.path(), &db.url).await;
+    let (_b, b) = start(dir.path(), &db.url).await;
+    let sent = send_thousand([&a, &b], &token, &orgs, 4).await;
+    wait_all_published(&b, &token).await;
+    assert_published_once([&a, &b], &token, &sent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_work_loses_nothing_and_its_jobs_are_taken_over() {
+    let db = pgdb::TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (orgs, token) = prepare(dir.path(), &db.url);
+    let (mut doomed, a) = start_with_lease(dir.path(), &db.url, 2).await;
+    let sent = send_thousand([&a, &a], &token, &orgs, 2).await;
+    // Kill the node with SIGKILL as soon as it has started publishing, while it holds claims.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while published_count(&a, &token).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first node never started publishing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doomed.0.kill().unwrap();
+    doomed.0.wait().unwrap();
+    let (_b, b) = start_with_lease(dir.path(), &db.url, 2).await;
+    let before = published_count(&b, &token).await;
+    assert!(
+        before < 1000,
+        "the killed node finished everything before it died ({before})"
+    );
+    wait_all_published(&b, &token).await;
+    assert_published_once([&b, &b], &token, &sent).await;
 }
