@@ -126,6 +126,64 @@ impl JobStore for PostgresStore {
         Ok(())
     }
 
+    async fn list_jobs(&self, dead: bool, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let sql = if dead {
+            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
+                    payload, last_error FROM dead_jobs ORDER BY run_at, id LIMIT $1"
+        } else {
+            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
+                    payload, last_error FROM jobs ORDER BY run_at, id LIMIT $1"
+        };
+        let rows = sqlx::query(sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn retry_dead_job(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let gone = sqlx::query(
+            "DELETE FROM dead_jobs WHERE id = $1
+             RETURNING kind, dedupe_key, correspondence_id, max_attempts, payload, created_at",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let Some(row) = gone else {
+            return Ok(None);
+        };
+        let dedupe_key: String = row.try_get("dedupe_key").map_err(classify)?;
+        let queued: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (dedupe_key) DO NOTHING
+             RETURNING id",
+        )
+        .bind(row.try_get::<String, _>("kind").map_err(classify)?)
+        .bind(&dedupe_key)
+        .bind(row.try_get::<Option<Uuid>, _>("correspondence_id").map_err(classify)?)
+        .bind(now)
+        .bind(row.try_get::<i64, _>("max_attempts").map_err(classify)?)
+        .bind(row.try_get::<serde_json::Value, _>("payload").map_err(classify)?)
+        .bind(row.try_get::<DateTime<Utc>, _>("created_at").map_err(classify)?)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let id = match queued {
+            Some(id) => id,
+            None => sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
+                .bind(&dedupe_key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?,
+        };
+        tx.commit().await.map_err(classify)?;
+        Ok(Some(id))
+    }
+
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         // A leased job is due again when its lease runs out (GREATEST ignores a NULL lease).
         sqlx::query_scalar("SELECT MIN(GREATEST(run_at, locked_until)) FROM jobs")

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use melding_store::{Job, JobCounts, JobStore, NewJob, StoreError};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::codec::{corrupt, from_micros, micros};
@@ -53,28 +54,7 @@ impl JobStore for SqliteStore {
         .fetch_all(&self.writer)
         .await
         .map_err(classify)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Job {
-                    id: r.try_get("id").map_err(classify)?,
-                    kind: r.try_get("kind").map_err(classify)?,
-                    dedupe_key: r.try_get("dedupe_key").map_err(classify)?,
-                    correspondence_id: r
-                        .try_get::<Option<String>, _>("correspondence_id")
-                        .map_err(classify)?
-                        .map(|s| s.parse().map_err(corrupt))
-                        .transpose()?,
-                    run_at: from_micros(r.try_get("run_at").map_err(classify)?)?,
-                    attempts: r.try_get::<i64, _>("attempts").map_err(classify)? as u32,
-                    max_attempts: r.try_get::<i64, _>("max_attempts").map_err(classify)? as u32,
-                    payload: serde_json::from_str(
-                        &r.try_get::<String, _>("payload").map_err(classify)?,
-                    )
-                    .map_err(corrupt)?,
-                    last_error: r.try_get("last_error").map_err(classify)?,
-                })
-            })
-            .collect()
+        rows.iter().map(job_from_row).collect()
     }
 
     async fn complete_job(&self, id: i64, worker: &str) -> Result<(), StoreError> {
@@ -136,6 +116,58 @@ impl JobStore for SqliteStore {
         tx.commit().await.map_err(classify)
     }
 
+    async fn list_jobs(&self, dead: bool, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let sql = if dead {
+            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
+                    payload, last_error FROM dead_jobs ORDER BY run_at, id LIMIT ?"
+        } else {
+            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
+                    payload, last_error FROM jobs ORDER BY run_at, id LIMIT ?"
+        };
+        let rows = sqlx::query(sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn retry_dead_job(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(classify)?;
+        let dedupe_key: Option<String> =
+            sqlx::query_scalar("SELECT dedupe_key FROM dead_jobs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+        let Some(dedupe_key) = dedupe_key else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
+             SELECT kind, dedupe_key, correspondence_id, ?, max_attempts, payload, created_at
+             FROM dead_jobs WHERE id = ?
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        sqlx::query("DELETE FROM dead_jobs WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let queued: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?")
+            .bind(&dedupe_key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(Some(queued))
+    }
+
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let t: Option<i64> =
             sqlx::query_scalar("SELECT MIN(COALESCE(MAX(run_at, locked_until), run_at)) FROM jobs")
@@ -167,4 +199,23 @@ impl JobStore for SqliteStore {
                 .transpose()?,
         })
     }
+}
+
+fn job_from_row(r: &SqliteRow) -> Result<Job, StoreError> {
+    Ok(Job {
+        id: r.try_get("id").map_err(classify)?,
+        kind: r.try_get("kind").map_err(classify)?,
+        dedupe_key: r.try_get("dedupe_key").map_err(classify)?,
+        correspondence_id: r
+            .try_get::<Option<String>, _>("correspondence_id")
+            .map_err(classify)?
+            .map(|s| s.parse().map_err(corrupt))
+            .transpose()?,
+        run_at: from_micros(r.try_get("run_at").map_err(classify)?)?,
+        attempts: r.try_get::<i64, _>("attempts").map_err(classify)? as u32,
+        max_attempts: r.try_get::<i64, _>("max_attempts").map_err(classify)? as u32,
+        payload: serde_json::from_str(&r.try_get::<String, _>("payload").map_err(classify)?)
+            .map_err(corrupt)?,
+        last_error: r.try_get("last_error").map_err(classify)?,
+    })
 }

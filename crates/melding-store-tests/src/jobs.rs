@@ -266,6 +266,54 @@ pub async fn bury_moves_job_to_dead_letters(store: DynStore) {
     assert_eq!(counts(&store, 0).await.dead, 1);
 }
 
+pub async fn dead_jobs_are_listed_and_retried(store: DynStore) {
+    enqueue(&store, &[job("doomed", at(0)), job("waiting", at(50))]).await;
+    let doomed = claim(&store, 0, "a").await.remove(0);
+    store.bury_job(doomed.id, "a", "gave up").await.unwrap();
+
+    let queued = store.list_jobs(false, 10).await.unwrap();
+    assert_eq!(keys(&queued), ["waiting"]);
+    let dead = store.list_jobs(true, 10).await.unwrap();
+    assert_eq!(keys(&dead), ["doomed"]);
+    assert_eq!(dead[0].id, doomed.id);
+    assert_eq!(dead[0].attempts, 1);
+    assert_eq!(dead[0].last_error.as_deref(), Some("gave up"));
+    assert!(store.list_jobs(true, 0).await.unwrap().is_empty());
+
+    let requeued = store
+        .retry_dead_job(doomed.id, at(100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.list_jobs(true, 10).await.unwrap().is_empty());
+    let again = claim(&store, 100, "b")
+        .await
+        .into_iter()
+        .find(|j| j.dedupe_key == "doomed")
+        .unwrap();
+    assert_eq!(again.id, requeued);
+    assert_eq!(again.dedupe_key, "doomed");
+    assert_eq!(again.attempts, 1, "attempts start over");
+    assert_eq!(
+        store.retry_dead_job(doomed.id, at(100)).await.unwrap(),
+        None
+    );
+    assert_eq!(store.retry_dead_job(987_654, at(100)).await.unwrap(), None);
+}
+
+pub async fn retrying_a_dead_job_whose_key_is_queued_keeps_the_queued_one(store: DynStore) {
+    enqueue(&store, &[job("k", at(0))]).await;
+    let first = claim_one(&store, 0, "a").await;
+    store.bury_job(first.id, "a", "gave up").await.unwrap();
+    enqueue(&store, &[job("k", at(10))]).await;
+    let queued = store.list_jobs(false, 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let kept = store.retry_dead_job(first.id, at(20)).await.unwrap();
+    assert_eq!(kept, Some(queued[0].id));
+    assert_eq!(store.list_jobs(false, 10).await.unwrap().len(), 1);
+    assert!(store.list_jobs(true, 10).await.unwrap().is_empty());
+}
+
 pub async fn next_due_and_job_counts(store: DynStore) {
     assert_eq!(store.next_due().await.unwrap(), None);
     assert_eq!(counts(&store, 0).await, JobCounts::default());

@@ -78,6 +78,8 @@ macro_rules! conformance_tests {
             lease_blocks_other_workers_until_it_expires,
             complete_by_wrong_worker_does_nothing,
             reschedule_without_error_gives_back_the_attempt,
+            dead_jobs_are_listed_and_retried,
+            retrying_a_dead_job_whose_key_is_queued_keeps_the_queued_one,
             reschedule_with_error_counts_and_records_it,
             bury_moves_job_to_dead_letters,
             next_due_and_job_counts,

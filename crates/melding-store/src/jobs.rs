@@ -72,4 +72,12 @@ pub trait JobStore: Send + Sync {
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     async fn job_counts(&self, now: DateTime<Utc>) -> Result<JobCounts, StoreError>;
+
+    /// Up to `limit` jobs of the queue, or of the dead letters when `dead`, earliest due first.
+    async fn list_jobs(&self, dead: bool, limit: u32) -> Result<Vec<Job>, StoreError>;
+
+    /// Puts dead job `id` back in the queue, due at `now` with its attempts reset; returns the
+    /// queued job's id, or `None` when there is no such dead job. If a job with the same dedupe
+    /// key is queued already, that one stands and the dead one is dropped.
+    async fn retry_dead_job(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
 }

@@ -37,6 +37,33 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Look at background jobs and re-queue dead ones.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// List queued jobs, earliest due first (or the dead letters with --dead).
+    List {
+        /// Show jobs that used up their attempts instead of the queue.
+        #[arg(long)]
+        dead: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Put a dead job back in the queue, due now, with its attempts reset.
+    Retry {
+        /// The dead job's id (from `melding jobs list --dead`).
+        id: i64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(args) => token(args),
+        Command::Jobs { command } => jobs(command).await,
         Command::Registry {
             command: RegistryCommand::Import { file, data },
         } => {
@@ -172,6 +200,52 @@ async fn main() -> anyhow::Result<()> {
                 file.display()
             );
             Ok(())
+        }
+    }
+}
+
+async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
+    match command {
+        JobsCommand::List { dead, limit, data } => {
+            let store = resolve(&data)?.store().await?;
+            let jobs = store.list_jobs(dead, limit).await?;
+            if jobs.is_empty() {
+                println!(
+                    "{}",
+                    if dead {
+                        "no dead jobs"
+                    } else {
+                        "no queued jobs"
+                    }
+                );
+            }
+            for j in jobs {
+                println!(
+                    "{:>8}  {:<10} {}  attempts {}/{}  due {}{}",
+                    j.id,
+                    j.kind,
+                    j.correspondence_id
+                        .map(|c| c.to_string())
+                        .unwrap_or_default(),
+                    j.attempts,
+                    j.max_attempts,
+                    j.run_at.to_rfc3339(),
+                    j.last_error
+                        .map(|e| format!("  last error: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        JobsCommand::Retry { id, data } => {
+            let store = resolve(&data)?.store().await?;
+            match store.retry_dead_job(id, SystemClock.now()).await? {
+                Some(queued) => {
+                    println!("dead job {id} is queued again as job {queued}, due now");
+                    Ok(())
+                }
+                None => anyhow::bail!("there is no dead job {id} (see `melding jobs list --dead`)"),
+            }
         }
     }
 }

@@ -225,9 +225,31 @@ fn every_command_explains_itself() {
         vec!["migrate", "--help"],
         vec!["token", "--help"],
         vec!["registry", "import", "--help"],
+        vec!["jobs", "list", "--help"],
+        vec!["jobs", "retry", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         assert!(!out.stdout.is_empty());
     }
+}
+
+#[test]
+fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = melding(dir.path(), &["jobs", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "no queued jobs"
+    );
+    let out = melding(dir.path(), &["jobs", "list", "--dead"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "no dead jobs");
+    let out = melding(dir.path(), &["jobs", "retry", "42"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no dead job 42"));
 }
