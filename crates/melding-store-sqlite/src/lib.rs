@@ -60,6 +60,20 @@ impl SqliteStore {
         Ok(Self { writer, reader })
     }
 
+    /// Writes a consistent copy of the live database to `dest` (which must not exist) while
+    /// the store keeps serving: SQLite's `VACUUM INTO` reads one snapshot.
+    pub async fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Unavailable("backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(dest)
+            .execute(&self.reader)
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
     /// Applies migrations only (for `melding migrate`).
     pub async fn migrate(path: &Path) -> Result<(), StoreError> {
         Self::open(path).await.map(|_| ())

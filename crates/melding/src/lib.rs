@@ -151,3 +151,37 @@ pub fn dev_issuer(data_dir: &Path) -> anyhow::Result<DevIssuer> {
         )
     })
 }
+
+/// Copies a SQLite data directory to `dest` while Melding may be running: a consistent snapshot of
+/// the database, then the keys. `dest` must not exist yet.
+pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !dest.exists(),
+        "{} exists already; back up into a new directory",
+        dest.display()
+    );
+    let db = data_dir.join(DATABASE_FILE);
+    anyhow::ensure!(db.exists(), "no Melding database in {}", data_dir.display());
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let store = open_store(data_dir).await?;
+    store
+        .backup_to(&dest.join(DATABASE_FILE))
+        .await
+        .context("copying the database")?;
+    let keys = keys_dir(data_dir);
+    if keys.is_dir() {
+        let to = keys_dir(dest);
+        std::fs::create_dir_all(&to)?;
+        for entry in std::fs::read_dir(&keys)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                let target = to.join(entry.file_name());
+                std::fs::copy(entry.path(), &target)
+                    .with_context(|| format!("copying {}", entry.path().display()))?;
+                std::fs::File::open(&target)?.sync_all()?;
+            }
+        }
+    }
+    std::fs::File::open(dest)?.sync_all()?;
+    Ok(())
+}

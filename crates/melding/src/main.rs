@@ -37,6 +37,13 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Copy a SQLite data directory (database and keys) to a new directory while Melding runs.
+    Backup {
+        /// The new directory to write, e.g. /backup/melding-2026-11-23.
+        dest: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Look at background jobs and re-queue dead ones.
     Jobs {
         #[command(subcommand)]
@@ -185,6 +192,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token(args) => token(args),
         Command::Jobs { command } => jobs(command).await,
+        Command::Backup { dest, data } => {
+            let r = resolve(&data)?;
+            anyhow::ensure!(
+                r.database_url.is_none(),
+                "melding backup copies a SQLite data directory; back up PostgreSQL with pg_dump or pg_basebackup (see the README)"
+            );
+            melding::backup(&r.data_dir, &dest).await?;
+            println!("backed up {} to {}", r.data_dir.display(), dest.display());
+            Ok(())
+        }
         Command::Registry {
             command: RegistryCommand::Import { file, data },
         } => {

@@ -189,12 +189,38 @@ async fn an_operator_runs_melding_from_the_command_line() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // An online backup while the server runs holds the letter and the signing key.
+    let backup = dir.path().join("backup");
+    let out = Command::new(BIN)
+        .args(["backup", backup.to_str().unwrap(), "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(data.join("keys/dev-issuer.json")).unwrap(),
+        std::fs::read(backup.join("keys/dev-issuer.json")).unwrap()
+    );
+    let again = Command::new(BIN)
+        .args(["backup", backup.to_str().unwrap(), "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing destination is refused"
+    );
+
     let status = terminate(&mut server);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 
-    // A restart on the same data directory keeps the letter and accepts the same tokens.
+    // A server started on the backup has the letter and accepts the same tokens.
     let port = free_port();
-    let _server = serve(&data, port).await;
+    let _server = serve(&backup, port).await;
     let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
     let d: Value = client
         .get(format!("{base}/correspondence/{id}/details"))
@@ -226,6 +252,7 @@ fn every_command_explains_itself() {
         vec!["token", "--help"],
         vec!["registry", "import", "--help"],
         vec!["jobs", "list", "--help"],
+        vec!["backup", "--help"],
         vec!["jobs", "retry", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
