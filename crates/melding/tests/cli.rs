@@ -220,7 +220,7 @@ async fn an_operator_runs_melding_from_the_command_line() {
 
     // A server started on the backup has the letter and accepts the same tokens.
     let port = free_port();
-    let _server = serve(&backup, port).await;
+    let _from_backup = serve(&backup, port).await;
     let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
     let d: Value = client
         .get(format!("{base}/correspondence/{id}/details"))
@@ -241,6 +241,19 @@ async fn an_operator_runs_melding_from_the_command_line() {
         history,
         ["Initialized", "ReadyForPublish", "Published", "Fetched"]
     );
+
+    // And the original directory, restarted after SIGTERM, still has it too.
+    let port = free_port();
+    let _restarted = serve(&data, port).await;
+    let r = client
+        .get(format!(
+            "http://127.0.0.1:{port}/correspondence/api/v1/correspondence/{id}"
+        ))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 #[test]
