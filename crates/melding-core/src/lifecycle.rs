@@ -3,33 +3,27 @@
 
 use melding_domain::correspondence::ReferenceType;
 use melding_domain::status::LifecycleError;
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry, StatusHistory};
 use melding_store::AppendGuard;
 
 use crate::{CoreError, Melding, Principal, Rule};
 
 impl Melding {
+    /// Mark as read: the letter must have been fetched, and is read once.
     #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
     pub async fn mark_as_read(
         &self,
         principal: &Principal,
         id: CorrespondenceId,
     ) -> Result<CorrespondenceId, CoreError> {
-        let (letter, access) = self.load_for(principal, id).await?;
-        if !access.recipient {
-            return Err(Rule::NoAccess.into());
-        }
-        letter.statuses.check_mark_as_read()?;
-        let entry = StatusEntry::new(
+        self.recipient_action(
+            principal,
+            id,
+            StatusHistory::check_mark_as_read,
             CorrespondenceStatus::Read,
-            self.clock.now(),
-            Some(principal.party.urn()),
-        );
-        let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Read]);
-        if !self.store.append_status(id, &entry, guard, &[]).await? {
-            return Err(LifecycleError::AlreadyRead.into());
-        }
-        Ok(id)
+            LifecycleError::AlreadyRead,
+        )
+        .await
     }
 
     /// Confirmation takes effect at once (Altinn confirms asynchronously through Dialogporten).
@@ -39,19 +33,35 @@ impl Melding {
         principal: &Principal,
         id: CorrespondenceId,
     ) -> Result<CorrespondenceId, CoreError> {
+        self.recipient_action(
+            principal,
+            id,
+            StatusHistory::check_confirm,
+            CorrespondenceStatus::Confirmed,
+            LifecycleError::AlreadyConfirmed,
+        )
+        .await
+    }
+
+    /// A recipient's once-only action: check the rule, then append `status` unless it is there
+    /// already (a concurrent repeat gets `already`).
+    async fn recipient_action(
+        &self,
+        principal: &Principal,
+        id: CorrespondenceId,
+        check: fn(&StatusHistory) -> Result<(), LifecycleError>,
+        status: CorrespondenceStatus,
+        already: LifecycleError,
+    ) -> Result<CorrespondenceId, CoreError> {
         let (letter, access) = self.load_for(principal, id).await?;
         if !access.recipient {
             return Err(Rule::NoAccess.into());
         }
-        letter.statuses.check_confirm()?;
-        let entry = StatusEntry::new(
-            CorrespondenceStatus::Confirmed,
-            self.clock.now(),
-            Some(principal.party.urn()),
-        );
-        let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Confirmed]);
+        check(&letter.statuses)?;
+        let entry = StatusEntry::new(status, self.clock.now(), Some(principal.party.urn()));
+        let guard = AppendGuard::UnlessAny(vec![status]);
         if !self.store.append_status(id, &entry, guard, &[]).await? {
-            return Err(LifecycleError::AlreadyConfirmed.into());
+            return Err(already.into());
         }
         Ok(id)
     }
