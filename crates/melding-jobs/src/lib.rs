@@ -135,6 +135,13 @@ impl Runner {
     /// Runs until `shutdown` turns true, sleeping until the next job is due, a local enqueue
     /// wakes it, or the poll interval passes.
     pub async fn run_forever(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut listener = match self.store.job_listener().await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "no job notifications; polling instead");
+                None
+            }
+        };
         loop {
             if *shutdown.borrow() {
                 return;
@@ -156,10 +163,22 @@ impl Runner {
                     .min(self.config.poll_interval),
                 _ => self.config.poll_interval,
             };
+            let notice = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.waker.0.notified() => {}
                 _ = shutdown.changed() => {}
+                heard = notice => {
+                    if let Err(e) = heard {
+                        tracing::warn!(error = %e, "job notifications lost; polling instead");
+                        listener = None;
+                    }
+                }
             }
         }
     }

@@ -27,11 +27,38 @@ pub(crate) async fn enqueue(
     .execute(&mut **tx)
     .await
     .map_err(classify)?;
+    // Delivered on commit, once per transaction (PostgreSQL folds identical notices).
+    sqlx::query("SELECT pg_notify('melding_jobs', '')")
+        .execute(&mut **tx)
+        .await
+        .map_err(classify)?;
     Ok(())
+}
+
+/// The channel every node listens on for enqueued jobs.
+pub(crate) const CHANNEL: &str = "melding_jobs";
+
+struct PgJobListener(sqlx::postgres::PgListener);
+
+#[async_trait]
+impl melding_store::JobListener for PgJobListener {
+    async fn recv(&mut self) -> Result<(), StoreError> {
+        self.0.recv().await.map(|_| ()).map_err(classify)
+    }
 }
 
 #[async_trait]
 impl JobStore for PostgresStore {
+    async fn job_listener(
+        &self,
+    ) -> Result<Option<Box<dyn melding_store::JobListener>>, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(classify)?;
+        listener.listen(CHANNEL).await.map_err(classify)?;
+        Ok(Some(Box::new(PgJobListener(listener))))
+    }
+
     async fn claim_due(
         &self,
         now: DateTime<Utc>,

@@ -220,3 +220,27 @@ async fn unreachable_server_is_unavailable() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }
+
+/// A job enqueued through one node's store is announced to another node's listener, so idle
+/// runners start at once instead of waiting for their poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enqueue_on_one_node_wakes_the_listeners_of_others() {
+    with_database_for(|url| async move {
+        let listening = PostgresStore::connect(&url).await.unwrap();
+        let enqueuing: DynStore = Arc::new(PostgresStore::connect(&url).await.unwrap());
+        let mut listener = melding_store::JobStore::job_listener(&listening)
+            .await
+            .unwrap()
+            .expect("PostgreSQL offers a listener");
+        melding_store_tests::fixtures::enqueue(
+            &enqueuing,
+            &[melding_store_tests::fixtures::job("wake", t0())],
+        )
+        .await;
+        tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+            .await
+            .expect("the notice arrives")
+            .unwrap();
+    })
+    .await;
+}

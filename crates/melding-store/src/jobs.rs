@@ -41,8 +41,21 @@ pub struct JobCounts {
     pub oldest_due: Option<DateTime<Utc>>,
 }
 
+/// Tells a runner that jobs were enqueued, possibly by another node.
+#[async_trait]
+pub trait JobListener: Send {
+    /// Waits for the next notice. An error means the listener is broken; poll instead.
+    async fn recv(&mut self) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait JobStore: Send + Sync {
+    /// A listener for enqueue notices from every node, where the backend has one (PostgreSQL's
+    /// LISTEN/NOTIFY). `None` means runners rely on their own wake-ups and polling.
+    async fn job_listener(&self) -> Result<Option<Box<dyn JobListener>>, StoreError> {
+        Ok(None)
+    }
+
     /// Claims up to `limit` due jobs whose lease is free, leasing them to `worker` until
     /// `now + lease` and counting an attempt.
     async fn claim_due(

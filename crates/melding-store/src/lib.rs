@@ -10,7 +10,7 @@ mod jobs;
 mod registry;
 
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
-pub use jobs::{Job, JobCounts, JobStore, NewJob};
+pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use registry::{Organization, Person, RegistryBatch, RegistryStore, Resource};
 
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.
