@@ -10,6 +10,7 @@ mod correspondence;
 mod error;
 mod extract;
 mod health;
+mod metrics;
 mod middleware;
 mod openapi;
 
@@ -22,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Authenticator, TrustedIssuer};
 pub use error::ApiError;
+pub use metrics::metrics_router;
 
 /// Largest JSON body accepted by the correspondence endpoints (500 recipients × long bodies fit).
 pub const JSON_BODY_LIMIT: usize = 4 * 1024 * 1024;

@@ -72,8 +72,24 @@ impl Default for RunnerConfig {
     }
 }
 
+/// What a runner has done since it started, for the metrics endpoint.
+#[derive(Debug, Default)]
+pub struct RunnerStats {
+    pub done: std::sync::atomic::AtomicU64,
+    pub run_again: std::sync::atomic::AtomicU64,
+    pub retried: std::sync::atomic::AtomicU64,
+    pub buried: std::sync::atomic::AtomicU64,
+}
+
+impl RunnerStats {
+    fn count(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Claims and runs jobs.
 pub struct Runner {
+    stats: Arc<RunnerStats>,
     store: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
     handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
@@ -89,12 +105,17 @@ impl Runner {
         waker: Waker,
     ) -> Self {
         Self {
+            stats: Arc::default(),
             store,
             clock,
             handlers: HashMap::new(),
             config,
             waker,
         }
+    }
+
+    pub fn stats(&self) -> Arc<RunnerStats> {
+        self.stats.clone()
     }
 
     pub fn register(&mut self, handler: Arc<dyn JobHandler>) {
@@ -194,15 +215,21 @@ impl Runner {
             tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
         let _guard = span.enter();
         match handler.run(&job).await {
-            Ok(Outcome::Done) => self.store.complete_job(job.id, worker).await,
+            Ok(Outcome::Done) => {
+                RunnerStats::count(&self.stats.done);
+                self.store.complete_job(job.id, worker).await
+            }
             Ok(Outcome::RunAgainAt(at)) => {
+                RunnerStats::count(&self.stats.run_again);
                 self.store.reschedule_job(job.id, worker, at, None).await
             }
             Err(e) if job.attempts >= job.max_attempts => {
+                RunnerStats::count(&self.stats.buried);
                 tracing::error!(error = %format!("{e:#}"), "job failed for the last time; moved to dead letters");
                 self.store.bury_job(job.id, worker, &format!("{e:#}")).await
             }
             Err(e) => {
+                RunnerStats::count(&self.stats.retried);
                 let at = self.clock.now() + backoff(job.attempts);
                 tracing::warn!(error = %format!("{e:#}"), retry_at = %at, "job failed; will retry");
                 self.store

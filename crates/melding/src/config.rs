@@ -20,6 +20,8 @@ pub const DEFAULT_DATA_DIR: &str = "./melding-data";
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
+    /// Where Prometheus scrapes `/metrics`; off when unset.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     /// `postgres://…` to use PostgreSQL; unset for SQLite in the data directory.
     pub database_url: Option<String>,

@@ -73,6 +73,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub runner: Arc<Runner>,
     pub router: axum::Router,
+    /// `/metrics`, for a listener of its own.
+    pub metrics: axum::Router,
 }
 
 impl App {
@@ -94,10 +96,13 @@ impl App {
     ) -> Self {
         let waker = Waker::default();
         let melding = Melding::new(store.clone(), clock.clone(), waker.clone());
+        let clock_for_metrics = clock.clone();
         let mut runner = Runner::new(store.clone(), clock, jobs, waker);
         for handler in melding.job_handlers() {
             runner.register(handler);
         }
+        let metrics =
+            melding_http::metrics_router(store.clone(), clock_for_metrics, runner.stats());
         let router = melding_http::router(AppState {
             melding: melding.clone(),
             auth: Arc::new(Authenticator::new(issuers)),
@@ -108,6 +113,7 @@ impl App {
             store,
             runner: Arc::new(runner),
             router,
+            metrics,
         }
     }
 
@@ -116,8 +122,23 @@ impl App {
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
+        metrics: Option<tokio::net::TcpListener>,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
+        if let Some(metrics_listener) = metrics {
+            let router = self.metrics.clone();
+            let mut stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(metrics_listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            });
+        }
         let runner = self.runner.clone();
         let jobs = tokio::spawn({
             let shutdown = shutdown.clone();

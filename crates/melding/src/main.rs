@@ -102,6 +102,9 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "MELDING_LISTEN")]
     listen: Option<SocketAddr>,
+    /// Serve Prometheus metrics (GET /metrics) on this address [default: off].
+    #[arg(long, env = "MELDING_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     data: DataArgs,
     /// Log as text or JSON lines [default: text].
@@ -322,13 +325,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         print_demo(&dev, addr);
     }
+    let metrics = match args.metrics_listen.or(r.file.metrics_listen) {
+        Some(addr) => {
+            let l = melding::bind(addr).await?;
+            tracing::info!(addr = %l.local_addr()?, "metrics at /metrics");
+            Some(l)
+        }
+        None => None,
+    };
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
         let _ = tx.send(true);
     });
-    app.serve(listener, rx)
+    app.serve(listener, metrics, rx)
         .await
         .context("Melding stopped with an error")
 }

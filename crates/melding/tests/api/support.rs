@@ -31,6 +31,7 @@ pub const READ: &str = "altinn:correspondence.read";
 
 pub struct TestApp {
     pub base: String,
+    pub metrics_url: String,
     pub clock: Arc<SimulatedClock>,
     pub runner: Arc<Runner>,
     pub issuer: DevIssuer,
@@ -111,8 +112,13 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let router = app.router.clone();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_addr = metrics_listener.local_addr().unwrap();
+        let metrics = app.metrics.clone();
+        tokio::spawn(async move { axum::serve(metrics_listener, metrics).await.unwrap() });
         Self {
             base: format!("http://{addr}"),
+            metrics_url: format!("http://{metrics_addr}/metrics"),
             clock,
             runner: app.runner.clone(),
             issuer,

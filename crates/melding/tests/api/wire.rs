@@ -190,3 +190,41 @@ async fn errors_keep_the_callers_trace_id() {
     );
     assert_eq!(v["title"], "Not Found");
 }
+
+#[tokio::test]
+async fn metrics_show_the_job_queue_and_what_ran() {
+    let app = TestApp::spawn().await;
+    let scrape = || async {
+        reqwest::get(&app.metrics_url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let mut body = letter(&[PERSON]);
+    body["correspondence"]["requestedPublishTime"] =
+        json!((app.now() + chrono::Duration::minutes(10)).to_rfc3339());
+    app.send_ok(body).await;
+    app.send_ok(letter(&[OTHER_PERSON])).await;
+    app.advance(chrono::Duration::seconds(30));
+    let m = scrape().await;
+    assert!(m.contains("melding_jobs_queued 2\n"), "{m}");
+    assert!(m.contains("melding_jobs_due 1\n"), "{m}");
+    assert!(
+        m.contains("melding_jobs_oldest_due_age_seconds 30\n"),
+        "{m}"
+    );
+    assert!(m.contains("melding_jobs_dead 0\n"), "{m}");
+    app.run_jobs().await;
+    let m = scrape().await;
+    assert!(m.contains("melding_jobs_queued 1\n"), "{m}");
+    assert!(
+        m.contains("melding_jobs_runs_total{outcome=\"done\"} 1\n"),
+        "{m}"
+    );
+    // The API listener does not serve metrics.
+    app.call(reqwest::Method::GET, "/metrics", None, None)
+        .await
+        .assert_status(404);
+}
