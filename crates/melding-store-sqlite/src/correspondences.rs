@@ -7,7 +7,7 @@ use melding_store::{
     AppendGuard, CorrespondenceStore, NewJob, SearchPage, SearchQuery, SearchRole, StoreError,
 };
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::codec::{corrupt, from_micros, micros};
@@ -27,14 +27,20 @@ impl CorrespondenceStore for SqliteStore {
         letters: &[Correspondence],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await.map_err(classify)?;
-        for c in letters {
-            insert_letter(&mut tx, c).await?;
-        }
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
-        tx.commit().await.map_err(classify)
+        let (letters, jobs) = (letters.to_vec(), jobs.to_vec());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                for c in &letters {
+                    insert_letter(&mut tx, c).await?;
+                }
+                for job in &jobs {
+                    enqueue(&mut tx, job).await?;
+                }
+                tx.commit().await.map_err(classify)
+            })
+        })
+        .await
     }
 
     async fn correspondence(
@@ -72,60 +78,9 @@ impl CorrespondenceStore for SqliteStore {
         guard: AppendGuard,
         jobs: &[NewJob],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await.map_err(classify)?;
-        let idt = id.to_string();
-        let blocked = match &guard {
-            AppendGuard::Always => false,
-            AppendGuard::UnlessAny(statuses) => {
-                let mut blocked = false;
-                for s in statuses {
-                    let n: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM correspondence_statuses
-                         WHERE correspondence_id = ? AND status = ?",
-                    )
-                    .bind(&idt)
-                    .bind(s.value())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-                    blocked |= n > 0;
-                }
-                blocked
-            }
-            AppendGuard::UnlessSameSince(since) => {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM correspondence_statuses
-                     WHERE correspondence_id = ? AND status = ? AND party IS ? AND changed_at >= ?",
-                )
-                .bind(&idt)
-                .bind(entry.status.value())
-                .bind(entry.party.as_deref())
-                .bind(micros(*since))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(classify)?;
-                n > 0
-            }
-        };
-        if blocked {
-            return Ok(false);
-        }
-        insert_status(&mut tx, &idt, entry).await?;
-        if entry.status == CorrespondenceStatus::Published {
-            sqlx::query(
-                "UPDATE correspondences SET published = ? WHERE id = ? AND published IS NULL",
-            )
-            .bind(micros(entry.at))
-            .bind(&idt)
-            .execute(&mut *tx)
+        let (entry, jobs) = (entry.clone(), jobs.to_vec());
+        self.write(move |conn| Box::pin(append_status_in(conn, id, entry, guard, jobs)))
             .await
-            .map_err(classify)?;
-        }
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
     }
 
     async fn find_by_idempotent_key(
@@ -208,10 +163,7 @@ impl CorrespondenceStore for SqliteStore {
     }
 }
 
-async fn insert_letter(
-    tx: &mut Transaction<'static, Sqlite>,
-    c: &Correspondence,
-) -> Result<(), StoreError> {
+async fn insert_letter(tx: &mut SqliteConnection, c: &Correspondence) -> Result<(), StoreError> {
     let s = &c.settings;
     let id = c.id.to_string();
     let last = c.statuses.latest().map(|e| e.status.value()).unwrap_or(0);
@@ -246,17 +198,17 @@ async fn insert_letter(
     .bind(micros(c.created))
     .bind(c.published.map(micros))
     .bind(last)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(classify)?;
     for entry in c.statuses.entries() {
-        insert_status(tx, &id, entry).await?;
+        insert_status(&mut *tx, &id, entry).await?;
     }
     Ok(())
 }
 
 async fn insert_status(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     id: &str,
     entry: &StatusEntry,
 ) -> Result<(), StoreError> {
@@ -269,14 +221,14 @@ async fn insert_status(
     .bind(&entry.text)
     .bind(micros(entry.at))
     .bind(entry.party.as_deref())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(classify)?;
     if entry.status != CorrespondenceStatus::Fetched {
         sqlx::query("UPDATE correspondences SET last_status = ? WHERE id = ?")
             .bind(entry.status.value())
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await
             .map_err(classify)?;
     }
@@ -344,4 +296,66 @@ fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Corresponde
             .transpose()?,
         statuses,
     })
+}
+
+/// Appends a status inside the writer's transaction (as a savepoint of its own).
+async fn append_status_in(
+    conn: &mut SqliteConnection,
+    id: CorrespondenceId,
+    entry: StatusEntry,
+    guard: AppendGuard,
+    jobs: Vec<NewJob>,
+) -> Result<bool, StoreError> {
+    let mut tx = conn.begin().await.map_err(classify)?;
+    let idt = id.to_string();
+    let blocked = match &guard {
+        AppendGuard::Always => false,
+        AppendGuard::UnlessAny(statuses) => {
+            let mut blocked = false;
+            for s in statuses {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM correspondence_statuses
+                         WHERE correspondence_id = ? AND status = ?",
+                )
+                .bind(&idt)
+                .bind(s.value())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+                blocked |= n > 0;
+            }
+            blocked
+        }
+        AppendGuard::UnlessSameSince(since) => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM correspondence_statuses
+                     WHERE correspondence_id = ? AND status = ? AND party IS ? AND changed_at >= ?",
+            )
+            .bind(&idt)
+            .bind(entry.status.value())
+            .bind(entry.party.as_deref())
+            .bind(micros(*since))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+            n > 0
+        }
+    };
+    if blocked {
+        return Ok(false);
+    }
+    insert_status(&mut tx, &idt, &entry).await?;
+    if entry.status == CorrespondenceStatus::Published {
+        sqlx::query("UPDATE correspondences SET published = ? WHERE id = ? AND published IS NULL")
+            .bind(micros(entry.at))
+            .bind(&idt)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
+    for job in &jobs {
+        enqueue(&mut tx, job).await?;
+    }
+    tx.commit().await.map_err(classify)?;
+    Ok(true)
 }

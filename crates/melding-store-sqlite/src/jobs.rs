@@ -2,16 +2,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use melding_store::{Job, JobCounts, JobStore, NewJob, StoreError};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, SqliteConnection};
 
 use crate::codec::{corrupt, from_micros, micros};
 use crate::{SqliteStore, classify};
 
 /// Enqueues a job inside the caller's transaction; a job with the same dedupe key is kept as is.
-pub(crate) async fn enqueue(
-    tx: &mut Transaction<'static, Sqlite>,
-    job: &NewJob,
-) -> Result<(), StoreError> {
+pub(crate) async fn enqueue(tx: &mut SqliteConnection, job: &NewJob) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -24,7 +21,7 @@ pub(crate) async fn enqueue(
     .bind(i64::from(job.max_attempts))
     .bind(job.payload.to_string())
     .bind(micros(job.run_at))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(classify)?;
     Ok(())
@@ -39,32 +36,44 @@ impl JobStore for SqliteStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE jobs SET locked_by = ?1, locked_until = ?2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM jobs
-                          WHERE run_at <= ?3 AND (locked_until IS NULL OR locked_until < ?3)
-                          ORDER BY run_at LIMIT ?4)
-             RETURNING id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                       payload, last_error",
-        )
-        .bind(worker)
-        .bind(micros(now + lease))
-        .bind(micros(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.writer)
+        let worker = worker.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(
+                    "UPDATE jobs SET locked_by = ?1, locked_until = ?2, attempts = attempts + 1
+                     WHERE id IN (SELECT id FROM jobs
+                                  WHERE run_at <= ?3 AND (locked_until IS NULL OR locked_until < ?3)
+                                  ORDER BY run_at LIMIT ?4)
+                     RETURNING id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
+                               payload, last_error",
+                )
+                .bind(worker)
+                .bind(micros(now + lease))
+                .bind(micros(now))
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(classify)?;
+                rows.iter().map(job_from_row).collect()
+            })
+        })
         .await
-        .map_err(classify)?;
-        rows.iter().map(job_from_row).collect()
     }
 
     async fn complete_job(&self, id: i64, worker: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM jobs WHERE id = ? AND locked_by = ?")
-            .bind(id)
-            .bind(worker)
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(())
+        let worker = worker.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM jobs WHERE id = ? AND locked_by = ?")
+                    .bind(id)
+                    .bind(worker)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn reschedule_job(
@@ -74,46 +83,58 @@ impl JobStore for SqliteStore {
         run_at: DateTime<Utc>,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET run_at = ?, locked_by = NULL, locked_until = NULL,
-                 last_error = COALESCE(?, last_error),
-                 attempts = CASE WHEN ? THEN attempts ELSE attempts - 1 END
-             WHERE id = ? AND locked_by = ?",
-        )
-        .bind(micros(run_at))
-        .bind(error)
-        .bind(error.is_some())
-        .bind(id)
-        .bind(worker)
-        .execute(&self.writer)
+        let (worker, error) = (worker.to_owned(), error.map(str::to_owned));
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE jobs SET run_at = ?, locked_by = NULL, locked_until = NULL,
+                         last_error = COALESCE(?, last_error),
+                         attempts = CASE WHEN ? THEN attempts ELSE attempts - 1 END
+                     WHERE id = ? AND locked_by = ?",
+                )
+                .bind(micros(run_at))
+                .bind(error.clone())
+                .bind(error.is_some())
+                .bind(id)
+                .bind(worker)
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
+                Ok(())
+            })
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     async fn bury_job(&self, id: i64, worker: &str, error: &str) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await.map_err(classify)?;
-        let moved = sqlx::query(
-            "INSERT INTO dead_jobs (id, kind, dedupe_key, correspondence_id, run_at, attempts,
-                 max_attempts, payload, last_error, created_at, died_at)
-             SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                 payload, ?, created_at, locked_until
-             FROM jobs WHERE id = ? AND locked_by = ?",
-        )
-        .bind(error)
-        .bind(id)
-        .bind(worker)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if moved.rows_affected() > 0 {
-            sqlx::query("DELETE FROM jobs WHERE id = ?")
+        let (worker, error) = (worker.to_owned(), error.to_owned());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                let moved = sqlx::query(
+                    "INSERT INTO dead_jobs (id, kind, dedupe_key, correspondence_id, run_at, attempts,
+                         max_attempts, payload, last_error, created_at, died_at)
+                     SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
+                         payload, ?, created_at, locked_until
+                     FROM jobs WHERE id = ? AND locked_by = ?",
+                )
+                .bind(error)
                 .bind(id)
+                .bind(worker)
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
-        }
-        tx.commit().await.map_err(classify)
+                if moved.rows_affected() > 0 {
+                    sqlx::query("DELETE FROM jobs WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                tx.commit().await.map_err(classify)
+            })
+        })
+        .await
     }
 
     async fn list_jobs(&self, dead: bool, limit: u32) -> Result<Vec<Job>, StoreError> {
@@ -133,39 +154,44 @@ impl JobStore for SqliteStore {
     }
 
     async fn retry_dead_job(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.writer.begin().await.map_err(classify)?;
-        let dedupe_key: Option<String> =
-            sqlx::query_scalar("SELECT dedupe_key FROM dead_jobs WHERE id = ?")
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                let dedupe_key: Option<String> =
+                    sqlx::query_scalar("SELECT dedupe_key FROM dead_jobs WHERE id = ?")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                let Some(dedupe_key) = dedupe_key else {
+                    return Ok(None);
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
+                     SELECT kind, dedupe_key, correspondence_id, ?, max_attempts, payload, created_at
+                     FROM dead_jobs WHERE id = ?
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(micros(now))
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
-        let Some(dedupe_key) = dedupe_key else {
-            return Ok(None);
-        };
-        sqlx::query(
-            "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
-             SELECT kind, dedupe_key, correspondence_id, ?, max_attempts, payload, created_at
-             FROM dead_jobs WHERE id = ?
-             ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(micros(now))
-        .bind(id)
-        .execute(&mut *tx)
+                sqlx::query("DELETE FROM dead_jobs WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let queued: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?")
+                    .bind(&dedupe_key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(Some(queued))
+            })
+        })
         .await
-        .map_err(classify)?;
-        sqlx::query("DELETE FROM dead_jobs WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        let queued: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?")
-            .bind(&dedupe_key)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
-        Ok(Some(queued))
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

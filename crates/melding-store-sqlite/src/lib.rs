@@ -7,6 +7,7 @@ mod codec;
 mod correspondences;
 mod jobs;
 mod registry;
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use melding_store::{StoreError, StoreHealth};
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -23,7 +25,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// A SQLite-backed implementation of every storage trait.
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: writer::Writer,
     reader: SqlitePool,
 }
 
@@ -43,15 +45,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(opts.clone())
-            .await
-            .map_err(unavailable)?;
+        let mut conn = opts.connect().await.map_err(unavailable)?;
         MIGRATOR
-            .run(&writer)
+            .run(&mut conn)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let writer = writer::Writer::start(conn);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true))
@@ -72,6 +71,24 @@ impl SqliteStore {
             .await
             .map(|_| ())
             .map_err(classify)
+    }
+
+    /// Runs `op` inside the writer's shared transaction (as a savepoint of its own) and answers
+    /// once that transaction has committed.
+    pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> writer::OpFuture<'c, T>
+            + Send
+            + 'static,
+    {
+        self.writer.write(op).await
+    }
+
+    /// Write transactions committed since the store was opened; with group commit this is
+    /// usually far fewer than the writes.
+    pub fn write_transactions(&self) -> u64 {
+        self.writer.commits()
     }
 
     /// Applies migrations only (for `melding migrate`).

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use melding_domain::{NationalId, OrgNumber, Party};
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource, StoreError};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use crate::codec::corrupt;
 use crate::{SqliteStore, classify};
@@ -9,47 +9,53 @@ use crate::{SqliteStore, classify};
 #[async_trait]
 impl RegistryStore for SqliteStore {
     async fn upsert_registry(&self, batch: &RegistryBatch) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await.map_err(classify)?;
-        for o in &batch.organizations {
-            sqlx::query(
-                "INSERT INTO organizations (org_number, name) VALUES (?, ?)
-                 ON CONFLICT (org_number) DO UPDATE SET name = excluded.name",
-            )
-            .bind(o.org_number.as_str())
-            .bind(&o.name)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        }
-        for p in &batch.persons {
-            sqlx::query(
-                "INSERT INTO persons (national_id, name) VALUES (?, ?)
-                 ON CONFLICT (national_id) DO UPDATE SET name = excluded.name",
-            )
-            .bind(p.national_id.as_str())
-            .bind(&p.name)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        }
-        for r in &batch.resources {
-            sqlx::query(
-                "INSERT INTO resources (id, owner, service_owner_code, title, confidential)
-                 VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
-                    service_owner_code = excluded.service_owner_code,
-                    title = excluded.title, confidential = excluded.confidential",
-            )
-            .bind(&r.id)
-            .bind(r.owner.as_str())
-            .bind(&r.service_owner_code)
-            .bind(&r.title)
-            .bind(r.confidential)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        }
-        tx.commit().await.map_err(classify)
+        let batch = batch.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                for o in &batch.organizations {
+                    sqlx::query(
+                        "INSERT INTO organizations (org_number, name) VALUES (?, ?)
+                         ON CONFLICT (org_number) DO UPDATE SET name = excluded.name",
+                    )
+                    .bind(o.org_number.as_str())
+                    .bind(&o.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                }
+                for p in &batch.persons {
+                    sqlx::query(
+                        "INSERT INTO persons (national_id, name) VALUES (?, ?)
+                         ON CONFLICT (national_id) DO UPDATE SET name = excluded.name",
+                    )
+                    .bind(p.national_id.as_str())
+                    .bind(&p.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                }
+                for r in &batch.resources {
+                    sqlx::query(
+                        "INSERT INTO resources (id, owner, service_owner_code, title, confidential)
+                         VALUES (?, ?, ?, ?, ?)
+                         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
+                            service_owner_code = excluded.service_owner_code,
+                            title = excluded.title, confidential = excluded.confidential",
+                    )
+                    .bind(&r.id)
+                    .bind(r.owner.as_str())
+                    .bind(&r.service_owner_code)
+                    .bind(&r.title)
+                    .bind(r.confidential)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                }
+                tx.commit().await.map_err(classify)
+            })
+        })
+        .await
     }
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
