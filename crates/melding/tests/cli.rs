@@ -293,3 +293,96 @@ fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no dead job 42"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let registry = dir.path().join("registry.json");
+    std::fs::write(
+        &registry,
+        json!({
+            "organizations": [{"orgNumber": "991825827", "name": "Digitaliseringsdirektoratet"}],
+            "persons": [{"nationalId": "08089403198", "name": "Ola Nordmann"}],
+            "resources": [{"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir",
+                           "title": "Post fra kommunen"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    assert!(
+        melding(&data, &["registry", "import", registry.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let sender = token(
+        &data,
+        &["--org", "991825827"],
+        "altinn:correspondence.write altinn:serviceowner",
+    );
+    let port = free_port();
+    let mut server = serve(&data, port).await;
+    let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
+
+    // Many senders at once; the node is killed while requests are still arriving.
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..400 {
+        let (base, sender, acked) = (base.clone(), sender.clone(), acked.clone());
+        tasks.spawn(async move {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/correspondence"))
+                .bearer_auth(&sender)
+                .json(&json!({
+                    "correspondence": {"resourceId": "kommunepost", "sendersReference": format!("kill-{n}"),
+                        "content": {"messageTitle": "Vedtak", "messageBody": "Innvilget."}},
+                    "recipients": ["08089403198"]
+                }))
+                .send()
+                .await
+                .ok()?;
+            if res.status() != 200 {
+                return None;
+            }
+            let v: Value = res.json().await.ok()?;
+            acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            v["correspondences"][0]["correspondenceId"].as_str().map(str::to_owned)
+        });
+    }
+    // Kill as soon as some letters have been acknowledged, while the rest are in flight.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acked.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+        assert!(Instant::now() < deadline, "no request was acknowledged");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let mut acknowledged = vec![];
+    while let Some(done) = tasks.join_next().await {
+        if let Some(id) = done.unwrap() {
+            acknowledged.push(id);
+        }
+    }
+    assert!(
+        !acknowledged.is_empty(),
+        "no request was acknowledged before the kill"
+    );
+
+    let port = free_port();
+    let _restarted = serve(&data, port).await;
+    let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
+    let client = reqwest::Client::new();
+    for id in &acknowledged {
+        let r = client
+            .get(format!("{base}/correspondence/{id}/details"))
+            .bearer_auth(&sender)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged letter {id} was lost");
+    }
+    eprintln!(
+        "{} of 400 letters acknowledged before SIGKILL; all present after restart",
+        acknowledged.len()
+    );
+}
