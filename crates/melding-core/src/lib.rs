@@ -25,7 +25,7 @@ pub use error::{CoreError, Rule};
 pub use initialize::{InitializeRequest, Initialized, InitializedLetter};
 pub use principal::{Principal, scopes};
 pub use publish::PublishJob;
-pub use read::{LetterView, Viewer};
+pub use read::LetterView;
 pub use search::{MAX_PAGE, SearchRequest, SearchResult, decode_cursor, encode_cursor};
 
 /// The use cases, bound to one store and one clock.
@@ -49,14 +49,6 @@ impl Melding {
             clock,
             waker,
         }
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
     }
 
     /// The job handlers this crate defines, for the runner.

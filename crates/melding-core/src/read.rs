@@ -8,18 +8,10 @@ use melding_store::AppendGuard;
 
 use crate::{Access, CoreError, Melding, Principal, Rule};
 
-/// How the caller sees the letter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Viewer {
-    Recipient,
-    Sender,
-}
-
 /// A letter as one caller may see it.
 #[derive(Debug, Clone)]
 pub struct LetterView {
     pub letter: Correspondence,
-    pub viewer: Viewer,
     /// False for a sender once the letter is published: content belongs to the recipient then.
     pub show_content: bool,
     /// The current status (highest, Fetched ignored).
@@ -155,11 +147,6 @@ impl Melding {
         };
         Ok(LetterView {
             letter,
-            viewer: if as_recipient {
-                Viewer::Recipient
-            } else {
-                Viewer::Sender
-            },
             show_content,
             current,
             history,

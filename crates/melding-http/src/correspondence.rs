@@ -16,7 +16,7 @@ use melding_api_types::correspondence::{
 };
 use melding_api_types::{FieldError, ProblemDetails, ValidationProblem};
 use melding_core::initialize::ContentInput;
-use melding_core::{InitializeRequest, LetterView, SearchRequest};
+use melding_core::{InitializeRequest, LetterView, Principal, SearchRequest};
 use melding_domain::correspondence::{ExternalReference, ReplyOption};
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, Recipient};
 use melding_store::SearchRole;
@@ -41,6 +41,21 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
         .routes(routes!(purge))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+}
+
+/// The gates every single-letter endpoint passes in Altinn's order: token and route policy
+/// (401/403), the path id (400), then the `Accept` header (406).
+fn letter_call(
+    caller: &Caller,
+    policy: Policy,
+    id: &str,
+    headers: &HeaderMap,
+    produces: &'static [&'static str],
+) -> Result<(Principal, CorrespondenceId), ApiError> {
+    let principal = caller.authorize(policy)?;
+    let id = guid(id, "correspondenceId")?;
+    check_accept(headers, produces)?;
+    Ok((principal, id))
 }
 
 /// A bare JSON string answer: `"<id>"`.
@@ -180,9 +195,7 @@ async fn overview(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<CorrespondenceOverviewExt>, ApiError> {
-    let principal = caller.authorize(Policy::SenderOrRecipient)?;
-    let id = guid(&id, "correspondenceId")?;
-    check_accept(&headers, JSON)?;
+    let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
     let view = state.melding.overview(&principal, id).await?;
     Ok(Json(overview_dto(&view, true)))
 }
@@ -204,9 +217,7 @@ async fn details(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<CorrespondenceDetailsExt>, ApiError> {
-    let principal = caller.authorize(Policy::SenderOrRecipient)?;
-    let id = guid(&id, "correspondenceId")?;
-    check_accept(&headers, JSON)?;
+    let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
     let view = state.melding.details(&principal, id).await?;
     Ok(Json(CorrespondenceDetailsExt {
         overview: overview_dto(&view, false),
@@ -240,9 +251,7 @@ async fn content(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let principal = caller.authorize(Policy::Recipient)?;
-    let id = guid(&id, "correspondenceId")?;
-    check_accept(&headers, TEXT)?;
+    let (principal, id) = letter_call(&caller, Policy::Recipient, &id, &headers, TEXT)?;
     let view = state.melding.content(&principal, id).await?;
     let body = body_with_reply_options(&view);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
@@ -266,9 +275,7 @@ async fn mark_as_read(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<String>, ApiError> {
-    let principal = caller.authorize(Policy::Recipient)?;
-    let id = guid(&id, "correspondenceId")?;
-    check_accept(&headers, JSON)?;
+    let (principal, id) = letter_call(&caller, Policy::Recipient, &id, &headers, JSON)?;
     Ok(id_answer(state.melding.mark_as_read(&principal, id).await?))
 }
 
@@ -290,9 +297,7 @@ async fn confirm(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<String>, ApiError> {
-    let principal = caller.authorize(Policy::Recipient)?;
-    let id = guid(&id, "correspondenceId")?;
-    check_accept(&headers, JSON)?;
+    let (principal, id) = letter_call(&caller, Policy::Recipient, &id, &headers, JSON)?;
     Ok(id_answer(state.melding.confirm(&principal, id).await?))
 }
 
@@ -314,9 +319,7 @@ async fn purge(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<String>, ApiError> {
-    let principal = caller.authorize(Policy::SenderOrRecipient)?;
-    let id = guid(&id, "correspondenceId")?;
-    check_accept(&headers, JSON)?;
+    let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
     Ok(id_answer(state.melding.purge(&principal, id).await?))
 }
 

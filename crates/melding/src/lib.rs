@@ -70,7 +70,6 @@ pub fn keys_dir(data_dir: &Path) -> PathBuf {
 /// Everything a running node is made of.
 pub struct App {
     pub melding: Melding,
-    pub store: Arc<dyn Store>,
     pub runner: Arc<Runner>,
     pub router: axum::Router,
     /// `/metrics`, for a listener of its own.
@@ -110,7 +109,6 @@ impl App {
         });
         Self {
             melding,
-            store,
             runner: Arc::new(runner),
             router,
             metrics,

@@ -133,12 +133,7 @@ async fn publishing_waits_for_the_requested_time() {
         .get(&format!("{}/details", path(&id)), &app.sender())
         .await
         .json();
-    let published = d["statusHistory"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["status"] == "Published")
-        .count();
+    let published = history_count(&d, "Published");
     assert_eq!(published, 1);
 }
 
@@ -200,12 +195,7 @@ async fn content_endpoint_returns_markdown_and_logs_read_once() {
         .get(&format!("{}/details", path(&id)), &app.sender())
         .await
         .json();
-    let reads = d["statusHistory"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["status"] == "Read")
-        .count();
+    let reads = history_count(&d, "Read");
     assert_eq!(reads, 1);
     // Already read through the content: marking as read again is refused.
     app.post(&format!("{}/markasread", path(&id)), &app.person())
@@ -246,12 +236,7 @@ async fn fetched_is_logged_once_per_quarter_minute_from_the_overview_but_always_
         .get(&format!("{}/details", path(&id)), &app.sender())
         .await
         .json();
-    let fetched = d["statusHistory"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["status"] == "Fetched")
-        .count();
+    let fetched = history_count(&d, "Fetched");
     assert_eq!(fetched, 3);
 }
 

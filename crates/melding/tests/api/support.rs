@@ -221,6 +221,16 @@ impl TestApp {
     }
 }
 
+/// How many entries of `status` a details answer's history holds.
+pub fn history_count(details: &Value, status: &str) -> usize {
+    details["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == status)
+        .count()
+}
+
 pub fn org(n: &str) -> Party {
     Party::Organization(OrgNumber::parse(n).unwrap())
 }
