@@ -18,6 +18,8 @@ pub struct StoredBlob {
     pub size: u64,
     /// Lower-case hex MD5 of the bytes, as Altinn reports attachment checksums.
     pub md5: String,
+    /// CRC-32 (IEEE) of the bytes, so a zip of stored files needs no second read.
+    pub crc32: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +161,7 @@ async fn write_temp(
 ) -> Result<StoredBlob, BlobError> {
     let mut file = File::create(tmp).await?;
     let mut hasher = Md5::new();
+    let mut crc = crc32fast::Hasher::new();
     let mut size: u64 = 0;
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -171,6 +174,7 @@ async fn write_temp(
             return Err(BlobError::TooLarge(max_size));
         }
         hasher.update(&buf[..n]);
+        crc.update(&buf[..n]);
         file.write_all(&buf[..n]).await?;
     }
     if size == 0 {
@@ -191,7 +195,11 @@ async fn write_temp(
             actual: md5,
         });
     }
-    Ok(StoredBlob { size, md5 })
+    Ok(StoredBlob {
+        size,
+        md5,
+        crc32: crc.finalize(),
+    })
 }
 
 #[cfg(test)]
@@ -214,6 +222,7 @@ mod tests {
         let stored = s.put("a1", &mut &data[..], 1_000, None).await.unwrap();
         assert_eq!(stored.size, data.len() as u64);
         assert_eq!(stored.md5, "9e107d9d372bb6826bd81d3542a419d6");
+        assert_eq!(stored.crc32, 0x414f_a339);
         let (mut r, size) = s.get("a1").await.unwrap();
         let mut back = vec![];
         r.read_to_end(&mut back).await.unwrap();
