@@ -2,6 +2,7 @@
 //! serves it. Nothing here performs I/O or reads the wall clock; time arrives through [`Clock`].
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod clock;
 pub mod content;
 pub mod correspondence;
@@ -10,6 +11,7 @@ pub mod ids;
 pub mod recipient;
 pub mod status;
 
+pub use attachment::{Attachment, AttachmentStatus, AttachmentStatusEntry};
 pub use clock::{Clock, SimulatedClock};
 pub use identifiers::{NationalId, OrgNumber};
 pub use ids::{AttachmentId, CorrespondenceId};

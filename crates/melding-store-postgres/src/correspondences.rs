@@ -1,17 +1,20 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
 };
 use melding_store::{
-    AppendGuard, CorrespondenceStore, NewJob, SearchPage, SearchQuery, SearchRole, StoreError,
+    AppendGuard, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery, SearchRole,
+    StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 use uuid::Uuid;
 
+use crate::attachments::{insert_attachment_in, insert_link};
 use crate::jobs::enqueue;
 use crate::{PostgresStore, classify, corrupt};
 
@@ -27,14 +30,22 @@ const PRE_PUBLISH: &str = "(0, 1, 11)";
 
 #[async_trait]
 impl CorrespondenceStore for PostgresStore {
-    async fn insert_correspondences(
+    async fn insert_letters(
         &self,
         letters: &[Correspondence],
+        attachments: &[Attachment],
+        links: &[NewLink],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         for c in letters {
             insert_letter(&mut tx, c).await?;
+        }
+        for a in attachments {
+            insert_attachment_in(&mut tx, a).await?;
+        }
+        for (position, link) in links.iter().enumerate() {
+            insert_link(&mut tx, link, position).await?;
         }
         for job in jobs {
             enqueue(&mut tx, job).await?;

@@ -20,6 +20,7 @@
 //! empty database to check this.)
 #![forbid(unsafe_code)]
 
+mod attachments;
 mod correspondences;
 mod jobs;
 mod registry;
@@ -116,6 +117,8 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
         }
+        // A row that points at a letter or attachment that does not exist.
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
             StoreError::Corrupt(e.to_string())
         }

@@ -1,15 +1,18 @@
 use async_trait::async_trait;
+use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
 };
 use melding_store::{
-    AppendGuard, CorrespondenceStore, NewJob, SearchPage, SearchQuery, SearchRole, StoreError,
+    AppendGuard, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery, SearchRole,
+    StoreError,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
 use uuid::Uuid;
 
+use crate::attachments::{insert_attachment_in, insert_link};
 use crate::codec::{corrupt, from_micros, micros};
 use crate::jobs::enqueue;
 use crate::{SqliteStore, classify};
@@ -22,17 +25,26 @@ const SELECT_LETTER: &str = "SELECT id, resource_id, recipient, sender, senders_
 
 #[async_trait]
 impl CorrespondenceStore for SqliteStore {
-    async fn insert_correspondences(
+    async fn insert_letters(
         &self,
         letters: &[Correspondence],
+        attachments: &[Attachment],
+        links: &[NewLink],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let (letters, jobs) = (letters.to_vec(), jobs.to_vec());
+        let (letters, attachments) = (letters.to_vec(), attachments.to_vec());
+        let (links, jobs) = (links.to_vec(), jobs.to_vec());
         self.write(move |conn| {
             Box::pin(async move {
                 let mut tx = conn.begin().await.map_err(classify)?;
                 for c in &letters {
                     insert_letter(&mut tx, c).await?;
+                }
+                for a in &attachments {
+                    insert_attachment_in(&mut tx, a).await?;
+                }
+                for (position, link) in links.iter().enumerate() {
+                    insert_link(&mut tx, link, position).await?;
                 }
                 for job in &jobs {
                     enqueue(&mut tx, job).await?;

@@ -3,6 +3,7 @@
 //! has one writer anyway); reads use a small pool.
 #![forbid(unsafe_code)]
 
+mod attachments;
 mod codec;
 mod correspondences;
 mod jobs;

@@ -21,6 +21,7 @@
 
 pub mod fixtures;
 
+mod attachments;
 mod correspondences;
 mod jobs;
 mod registry;
@@ -28,6 +29,7 @@ mod search;
 
 use std::sync::Arc;
 
+pub use attachments::*;
 pub use correspondences::*;
 pub use jobs::*;
 pub use registry::*;
@@ -56,6 +58,13 @@ macro_rules! conformance_tests {
             published_is_set_once,
             concurrent_guarded_appends_write_once,
             concurrent_fetched_appends_write_once,
+            // attachments
+            attachment_round_trips_with_every_field,
+            upload_records_the_file_with_its_status,
+            attachment_guards_block_repeats_and_linked,
+            letters_link_new_and_existing_attachments_in_order,
+            a_link_to_a_missing_attachment_writes_nothing,
+            concurrent_uploads_start_once,
             // search
             search_recipient_sees_only_published_letters,
             search_sender_sees_its_letters_in_every_state,

@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use melding_domain::Attachment;
 use melding_domain::correspondence::Correspondence;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
 use uuid::Uuid;
 
-use crate::{NewJob, StoreError};
+use crate::{NewJob, NewLink, StoreError};
 
 /// When an appended status is actually written. Guards are evaluated inside the write
 /// transaction, so two concurrent requests cannot both append a status that may appear once.
@@ -61,6 +62,19 @@ pub trait CorrespondenceStore: Send + Sync {
     async fn insert_correspondences(
         &self,
         letters: &[Correspondence],
+        jobs: &[NewJob],
+    ) -> Result<(), StoreError> {
+        self.insert_letters(letters, &[], &[], jobs).await
+    }
+
+    /// Stores the letters of one request, the new attachments they carry, their links to new
+    /// and existing attachments, and their jobs, in one transaction. A link to an attachment
+    /// that does not exist is [`StoreError::NotFound`]; nothing is written then either.
+    async fn insert_letters(
+        &self,
+        letters: &[Correspondence],
+        attachments: &[Attachment],
+        links: &[NewLink],
         jobs: &[NewJob],
     ) -> Result<(), StoreError>;
 

@@ -5,10 +5,12 @@
 //! change and its jobs in one transaction.
 #![forbid(unsafe_code)]
 
+mod attachments;
 mod correspondences;
 mod jobs;
 mod registry;
 
+pub use attachments::{AttachmentGuard, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use registry::{Organization, Person, RegistryBatch, RegistryStore, Resource};
@@ -32,12 +34,26 @@ pub enum StoreError {
 
 /// Everything a Melding node needs from its database.
 pub trait Store:
-    CorrespondenceStore + RegistryStore + JobStore + StoreHealth + Send + Sync + 'static
+    CorrespondenceStore
+    + AttachmentStore
+    + RegistryStore
+    + JobStore
+    + StoreHealth
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<T> Store for T where
-    T: CorrespondenceStore + RegistryStore + JobStore + StoreHealth + Send + Sync + 'static
+    T: CorrespondenceStore
+        + AttachmentStore
+        + RegistryStore
+        + JobStore
+        + StoreHealth
+        + Send
+        + Sync
+        + 'static
 {
 }
 

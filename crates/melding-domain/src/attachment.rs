@@ -1,0 +1,383 @@
+//! Attachments: documents a sender uploads and links to one or more letters (reference §3.3, §5.5,
+//! §7). An attachment is shared by every letter of the request that created it, and by letters
+//! that name it later as an existing attachment. Its bytes live in blob storage under
+//! [`Attachment::storage_key`]; its status log lives here.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::identifiers::OrgNumber;
+use crate::ids::{AttachmentId, CorrespondenceId};
+
+/// The statuses of an attachment with Altinn's names and numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum AttachmentStatus {
+    Initialized = 0,
+    UploadProcessing = 1,
+    Published = 2,
+    Purged = 3,
+    Failed = 4,
+    Expired = 5,
+}
+
+impl AttachmentStatus {
+    pub const ALL: [AttachmentStatus; 6] = [
+        Self::Initialized,
+        Self::UploadProcessing,
+        Self::Published,
+        Self::Purged,
+        Self::Failed,
+        Self::Expired,
+    ];
+
+    pub fn value(self) -> i32 {
+        self as i32
+    }
+
+    pub fn from_value(v: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| i64::from(s.value()) == v)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Initialized => "Initialized",
+            Self::UploadProcessing => "UploadProcessing",
+            Self::Published => "Published",
+            Self::Purged => "Purged",
+            Self::Failed => "Failed",
+            Self::Expired => "Expired",
+        }
+    }
+}
+
+/// One entry of an attachment's status log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentStatusEntry {
+    pub status: AttachmentStatus,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+impl AttachmentStatusEntry {
+    pub fn new(status: AttachmentStatus, at: DateTime<Utc>) -> Self {
+        Self {
+            status,
+            text: status.name().to_owned(),
+            at,
+        }
+    }
+
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = text.into();
+        self
+    }
+}
+
+/// Where the bytes live, as Altinn reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataLocationType {
+    AltinnCorrespondenceAttachment = 0,
+    ExternalStorage = 1,
+}
+
+impl DataLocationType {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AltinnCorrespondenceAttachment => "AltinnCorrespondenceAttachment",
+            Self::ExternalStorage => "ExternalStorage",
+        }
+    }
+
+    pub fn from_value(v: i64) -> Option<Self> {
+        match v {
+            0 => Some(Self::AltinnCorrespondenceAttachment),
+            1 => Some(Self::ExternalStorage),
+            _ => None,
+        }
+    }
+
+    /// The input value (`InitializeAttachmentDataLocationType`): New and ExistingCorrespondence
+    /// attachments are stored by Melding, ExistingExternalStorage is reported as external.
+    pub fn from_input(v: i64) -> Option<Self> {
+        match v {
+            0 | 1 => Some(Self::AltinnCorrespondenceAttachment),
+            2 => Some(Self::ExternalStorage),
+            _ => None,
+        }
+    }
+
+    /// Parses the input enum by name (any case) or number.
+    pub fn parse_input(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if let Ok(n) = s.parse::<i64>() {
+            return Self::from_input(n);
+        }
+        [
+            ("NewCorrespondenceAttachment", 0),
+            ("ExistingCorrespondenceAttachment", 1),
+            ("ExistingExternalStorage", 2),
+        ]
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+        .and_then(|(_, v)| Self::from_input(v))
+    }
+}
+
+/// The bytes once uploaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub storage_key: String,
+    pub size: u64,
+    /// Lower-case hex MD5.
+    pub checksum: String,
+    pub crc32: u32,
+}
+
+/// One attachment, with its status log (oldest first) and the letters it is linked to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub resource_id: String,
+    pub sender: OrgNumber,
+    pub file_name: String,
+    pub display_name: Option<String>,
+    pub is_encrypted: bool,
+    /// The checksum the sender gave, or the computed one once uploaded.
+    pub checksum: Option<String>,
+    pub senders_reference: String,
+    pub expiration_in_days: Option<i32>,
+    pub data_location_type: DataLocationType,
+    pub file: Option<StoredFile>,
+    pub created: DateTime<Utc>,
+    pub statuses: Vec<AttachmentStatusEntry>,
+    pub correspondence_ids: Vec<CorrespondenceId>,
+}
+
+impl Attachment {
+    pub fn sender_urn(&self) -> String {
+        format!("{}{}", crate::recipient::ORG_URN, self.sender)
+    }
+
+    /// The latest status by time (Altinn shows the latest, not the highest, for attachments);
+    /// of entries written at the same instant, the last written.
+    pub fn current(&self) -> Option<&AttachmentStatusEntry> {
+        self.statuses.iter().max_by_key(|e| e.at)
+    }
+
+    pub fn status(&self) -> AttachmentStatus {
+        self.current()
+            .map_or(AttachmentStatus::Initialized, |e| e.status)
+    }
+
+    pub fn has_been(&self, status: AttachmentStatus) -> bool {
+        self.statuses.iter().any(|e| e.status == status)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.file.as_ref().map_or(0, |f| f.size)
+    }
+
+    pub fn data_type(&self) -> &'static str {
+        data_type(&self.file_name)
+    }
+}
+
+/// An attachment as one letter uses it: the link and its own expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentLink {
+    pub attachment: Attachment,
+    /// `max(requestedPublishTime, now) + expirationInDays`, fixed when the link was made.
+    pub expiration_time: Option<DateTime<Utc>>,
+}
+
+impl AttachmentLink {
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.attachment.has_been(AttachmentStatus::Expired)
+            || self.expiration_time.is_some_and(|t| t <= now)
+    }
+}
+
+/// When a link made at `publish_at` expires.
+pub fn link_expiration(
+    publish_at: DateTime<Utc>,
+    expiration_in_days: Option<i32>,
+) -> Option<DateTime<Utc>> {
+    expiration_in_days.map(|d| publish_at + Duration::days(i64::from(d)))
+}
+
+/// Why a file name is refused, in the order Altinn checks (reference §5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FileNameError {
+    /// 2010
+    #[error("Filename is missing")]
+    Missing,
+    /// 2011
+    #[error("Filename is too long")]
+    TooLong,
+    /// 2013
+    #[error("File type not allowed")]
+    TypeNotAllowed,
+    /// 2012
+    #[error("Filename contains invalid characters")]
+    InvalidCharacters,
+    /// 2021
+    #[error("Filename is a reserved Windows name")]
+    ReservedName,
+}
+
+pub const FILE_NAME_MAX: usize = 255;
+
+const ALLOWED_EXTENSIONS: [&str; 20] = [
+    ".doc", ".xls", ".docx", ".xlsx", ".ppt", ".pps", ".zip", ".pdf", ".html", ".txt", ".xml",
+    ".jpg", ".jpeg", ".gif", ".bmp", ".png", ".json", ".csv", ".dcm", ".dicom",
+];
+
+/// The extension with its dot, lower-cased ("" when there is none).
+fn extension(name: &str) -> String {
+    match name.rfind('.') {
+        Some(i) => name[i..].to_lowercase(),
+        None => String::new(),
+    }
+}
+
+pub fn check_file_name(name: &str) -> Result<(), FileNameError> {
+    if name.trim().is_empty() {
+        return Err(FileNameError::Missing);
+    }
+    if name.chars().count() > FILE_NAME_MAX {
+        return Err(FileNameError::TooLong);
+    }
+    // Exactly Altinn's twenty extensions (`.pptx` is not among them).
+    if !ALLOWED_EXTENSIONS.contains(&extension(name).as_str()) {
+        return Err(FileNameError::TypeNotAllowed);
+    }
+    if name
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*') || c < ' ')
+    {
+        return Err(FileNameError::InvalidCharacters);
+    }
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && matches!(stem.as_bytes()[3], b'1'..=b'9'));
+    if reserved {
+        return Err(FileNameError::ReservedName);
+    }
+    Ok(())
+}
+
+/// The `dataType` Altinn reports for a file name (§5.5).
+pub fn data_type(file_name: &str) -> &'static str {
+    match extension(file_name).as_str() {
+        ".doc" => "application/msword",
+        ".xls" => "application/vnd.ms-excel",
+        ".docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".ppt" | ".pps" => "application/vnd.ms-powerpoint",
+        ".zip" => "application/zip",
+        ".pdf" => "application/pdf",
+        ".html" => "text/html",
+        ".txt" => "text/plain",
+        ".xml" => "text/xml",
+        ".jpg" | ".jpeg" => "image/jpeg",
+        ".gif" => "image/gif",
+        ".bmp" => "image/bmp",
+        ".png" => "image/png",
+        ".json" => "application/json",
+        ".csv" => "text/csv",
+        ".dcm" | ".dicom" => "application/dicom",
+        _ => "binary_octet_stream",
+    }
+}
+
+/// The `Content-Type` of a recipient's download (§4.10), and whether browsers show it inline.
+pub fn download_type(file_name: &str) -> (&'static str, bool) {
+    match extension(file_name).as_str() {
+        ".pdf" => ("application/pdf", true),
+        ".png" => ("image/png", true),
+        ".jpg" | ".jpeg" => ("image/jpeg", true),
+        ".gif" => ("image/gif", true),
+        ".bmp" => ("image/bmp", true),
+        ".txt" => ("text/plain; charset=utf-8", false),
+        ".csv" => ("text/csv; charset=utf-8", false),
+        ".json" => ("application/json", false),
+        ".xml" => ("application/xml", false),
+        ".html" => ("text/html; charset=utf-8", false),
+        ".dcm" | ".dicom" => ("application/dicom", false),
+        _ => ("application/octet-stream", false),
+    }
+}
+
+/// Sizes and counts (§5.5).
+pub const MAX_MULTIPART_FILE: u64 = 2_000_000_000;
+pub const MAX_STREAM_UPLOAD: u64 = 50_000_000_000;
+pub const MAX_PER_LETTER: usize = 100;
+pub const MAX_DOWNLOAD_ALL: u64 = 2_000_000_000;
+/// The shortest `expirationInDays` accepted (Altinn: 14 in production, 1 elsewhere).
+pub const MIN_EXPIRATION_DAYS: i32 = 14;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_checked_in_altinns_order() {
+        assert_eq!(check_file_name("vedtak.pdf"), Ok(()));
+        assert_eq!(check_file_name("Vedtak.PDF"), Ok(()));
+        assert_eq!(check_file_name("  "), Err(FileNameError::Missing));
+        let long = format!("{}.pdf", "a".repeat(252));
+        assert_eq!(check_file_name(&long), Err(FileNameError::TooLong));
+        assert_eq!(check_file_name(&long[1..]), Ok(()));
+        assert_eq!(check_file_name("a.exe"), Err(FileNameError::TypeNotAllowed));
+        assert_eq!(check_file_name("pdf"), Err(FileNameError::TypeNotAllowed));
+        assert_eq!(
+            check_file_name("a.pptx"),
+            Err(FileNameError::TypeNotAllowed)
+        );
+        // Type comes before characters: a bad name with a bad type reports the type.
+        assert_eq!(
+            check_file_name("a?.exe"),
+            Err(FileNameError::TypeNotAllowed)
+        );
+        assert_eq!(
+            check_file_name("a?.pdf"),
+            Err(FileNameError::InvalidCharacters)
+        );
+        assert_eq!(
+            check_file_name("a\u{7}.pdf"),
+            Err(FileNameError::InvalidCharacters)
+        );
+        assert_eq!(check_file_name("con.txt"), Err(FileNameError::ReservedName));
+        assert_eq!(
+            check_file_name("LPT1.pdf"),
+            Err(FileNameError::ReservedName)
+        );
+        assert_eq!(check_file_name("com0.pdf"), Ok(()));
+        assert_eq!(check_file_name("console.pdf"), Ok(()));
+    }
+
+    #[test]
+    fn types_follow_the_extension() {
+        assert_eq!(data_type("a.PDF"), "application/pdf");
+        assert_eq!(data_type("a.xml"), "text/xml");
+        assert_eq!(data_type("a"), "binary_octet_stream");
+        assert_eq!(download_type("a.xml"), ("application/xml", false));
+        assert_eq!(download_type("a.png"), ("image/png", true));
+        assert_eq!(download_type("a.zip"), ("application/octet-stream", false));
+    }
+
+    #[test]
+    fn data_location_input_maps_to_output() {
+        assert_eq!(
+            DataLocationType::parse_input("existingexternalstorage"),
+            Some(DataLocationType::ExternalStorage)
+        );
+        assert_eq!(
+            DataLocationType::parse_input("0"),
+            Some(DataLocationType::AltinnCorrespondenceAttachment)
+        );
+        assert_eq!(DataLocationType::parse_input("3"), None);
+    }
+}

@@ -1,0 +1,57 @@
+//! Attachments, their status logs and their links to letters.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use melding_domain::AttachmentId;
+use melding_domain::attachment::{AttachmentLink, AttachmentStatus, StoredFile};
+use melding_domain::{Attachment, AttachmentStatusEntry, CorrespondenceId};
+
+use crate::{NewJob, StoreError};
+
+/// A letter's use of an attachment, written with the letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLink {
+    pub correspondence_id: CorrespondenceId,
+    pub attachment_id: AttachmentId,
+    pub expiration_time: Option<DateTime<Utc>>,
+}
+
+/// When an attachment status is written. Guards are evaluated inside the write transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachmentGuard {
+    Always,
+    /// Only if the log holds none of these statuses.
+    UnlessEver(Vec<AttachmentStatus>),
+    /// Only if the log holds none of these statuses and no letter uses the attachment.
+    UnlinkedUnlessEver(Vec<AttachmentStatus>),
+}
+
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// Stores a new attachment with its status log (and its file, if already uploaded).
+    async fn insert_attachment(
+        &self,
+        attachment: &Attachment,
+        jobs: &[NewJob],
+    ) -> Result<(), StoreError>;
+
+    /// The attachment with its status log and the letters that use it.
+    async fn attachment(&self, id: AttachmentId) -> Result<Option<Attachment>, StoreError>;
+
+    /// The attachments one letter uses, in the order they were linked.
+    async fn attachments_of(
+        &self,
+        correspondence: CorrespondenceId,
+    ) -> Result<Vec<AttachmentLink>, StoreError>;
+
+    /// Appends a status if `guard` allows, recording `file` with it when given; returns whether
+    /// it was written. Jobs are enqueued only when it was.
+    async fn append_attachment_status(
+        &self,
+        id: AttachmentId,
+        entry: &AttachmentStatusEntry,
+        guard: AttachmentGuard,
+        file: Option<&StoredFile>,
+        jobs: &[NewJob],
+    ) -> Result<bool, StoreError>;
+}
