@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::attachment::{CorrespondenceAttachmentExt, InitializeCorrespondenceAttachmentExt};
 use crate::problem::FieldError;
 
 // ---------------------------------------------------------------------------------------------
@@ -62,9 +63,9 @@ pub struct InitializeCorrespondenceContentExt {
     pub message_title: Option<String>,
     pub message_summary: Option<String>,
     pub message_body: Option<String>,
-    /// New attachments need the multipart endpoint; here they are refused (1005).
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub attachments: Option<Vec<serde_json::Value>>,
+    /// New attachments: each needs a file part, so they can be sent only to the multipart
+    /// endpoint (with JSON they are refused with 1005).
+    pub attachments: Option<Vec<InitializeCorrespondenceAttachmentExt>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -100,6 +101,7 @@ pub struct CorrespondenceReplyOptionExt {
 impl InitializeCorrespondencesExt {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errs = Vec::new();
+        let mut attachment_errs = Vec::new();
         let mut err = |p: &str, m: &str| errs.push(FieldError::new(p, m));
         match &self.recipients {
             None => err("Recipients", "The Recipients field is required."),
@@ -203,6 +205,9 @@ impl InitializeCorrespondencesExt {
                 ),
                 _ => {}
             }
+            for (i, a) in content.attachments.iter().flatten().enumerate() {
+                a.validate(i, &mut attachment_errs);
+            }
         }
         if let Some(refs) = &c.external_references {
             if refs.len() > content::EXTERNAL_REFERENCES_MAX {
@@ -239,6 +244,7 @@ impl InitializeCorrespondencesExt {
                 }
             }
         }
+        errs.extend(attachment_errs);
         errs
     }
 }
@@ -265,15 +271,14 @@ pub struct InitializedCorrespondencesExt {
     pub notifications: Option<Vec<serde_json::Value>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CorrespondenceContentExt {
     pub language: String,
     pub message_title: String,
     pub message_summary: String,
     pub message_body: String,
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    pub attachments: Vec<CorrespondenceAttachmentExt>,
 }
 
 /// `GET …/correspondence/{id}`

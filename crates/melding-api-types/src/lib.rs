@@ -5,7 +5,9 @@
 //! These types are for the wire only; storage has its own rows and the domain its own models.
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod correspondence;
+pub mod form;
 pub mod input;
 pub mod problem;
 pub mod time;

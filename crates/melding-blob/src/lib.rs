@@ -3,7 +3,12 @@
 //! stream. [`LocalBlobStore`] keeps them under a directory and never leaves a half-written file
 //! under its final name: bytes go to a temporary file that is fsynced, renamed into place, and
 //! the directory fsynced, so a crash or power cut leaves either the whole file or none.
+//! [`ObjectBlobStore`] keeps them in S3 or Azure Blob Storage, streaming large files in parts.
 #![forbid(unsafe_code)]
+
+mod object;
+
+pub use object::{AzureConfig, ObjectBlobStore, PART_SIZE, PARTS_IN_FLIGHT, S3Config};
 
 use std::path::{Path, PathBuf};
 
@@ -84,11 +89,7 @@ impl LocalBlobStore {
     }
 
     fn path(&self, key: &str) -> Result<PathBuf, BlobError> {
-        let valid = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if valid {
+        if valid_key(key) {
             Ok(self.root.join("blobs").join(key))
         } else {
             Err(BlobError::InvalidKey)
@@ -150,6 +151,15 @@ impl BlobStore for LocalBlobStore {
             .await?;
         Ok(())
     }
+}
+
+/// Keys are non-empty and made of ASCII letters, digits, `-` and `_`, so that no backend sees a
+/// path separator, a dot segment or anything it would escape.
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Streams `bytes` into `tmp` in fixed-size chunks, hashing as it goes, then fsyncs the file.

@@ -69,6 +69,49 @@ pub enum Rule {
     FromAfterTo,
     #[error("linked to a transmission")]
     PurgeTransmission,
+    // Attachments (reference §4.14, §5.5, the 2xxx codes).
+    #[error("attachment not found")]
+    AttachmentNotFound,
+    #[error("the upload failed")]
+    UploadFailed,
+    #[error("the attachment is linked to a correspondence")]
+    UploadToLinkedAttachment,
+    #[error("the file is empty or larger than {0}")]
+    FileSize(&'static str),
+    #[error("the file has been uploaded already")]
+    AlreadyUploaded,
+    #[error("the attachment has been purged")]
+    AttachmentAlreadyPurged,
+    #[error("the attachment is used by a correspondence")]
+    AttachmentInUse,
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    #[error("the attachment has no uploaded file")]
+    NoDataLocation,
+    #[error(transparent)]
+    FileName(#[from] melding_domain::attachment::FileNameError),
+    #[error("the attachment belongs to a published correspondence")]
+    SenderDownloadAfterPublish,
+    #[error("expiration too short")]
+    ExpirationTooShort(i32),
+    #[error("the attachment has expired and cannot be purged")]
+    AttachmentExpiredPurge,
+    #[error("the attachment has been purged and cannot be downloaded")]
+    AttachmentPurgedDownload,
+    #[error("the attachment has expired and cannot be downloaded")]
+    AttachmentExpiredDownload,
+    #[error("the attachments are too large to download together")]
+    DownloadAllTooLarge,
+    #[error("existing attachments belong to another sender")]
+    ExistingAttachmentSender,
+    #[error("existing attachment is not published")]
+    ExistingAttachmentNotPublished,
+    #[error("more than 100 attachments")]
+    TooManyAttachments,
+    #[error("existing attachment expires soon")]
+    ExistingAttachmentExpiresSoon,
+    #[error("allowForwarding with more than 10 MB of attachments")]
+    ForwardingTooLarge,
 }
 
 #[derive(Debug, thiserror::Error)]

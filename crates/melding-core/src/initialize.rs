@@ -4,16 +4,19 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use melding_domain::attachment::{self, AttachmentStatus};
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
 };
+use melding_domain::{Attachment, AttachmentStatusEntry};
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, Party, Recipient, StatusEntry, StatusHistory,
 };
-use melding_store::StoreError;
+use melding_store::{NewLink, StoreError};
 use uuid::Uuid;
 
+use crate::attachments::{AttachmentRequest, UploadedPart, new_attachment, stored_file};
 use crate::publish::publish_job;
 use crate::{CoreError, Melding, Principal, Rule};
 
@@ -36,8 +39,11 @@ pub struct InitializeRequest {
     pub allow_forwarding: bool,
     pub recipients: Vec<Recipient>,
     pub existing_attachments: Vec<Uuid>,
-    /// New attachment entries in the content (they need the multipart endpoint).
-    pub new_attachments: usize,
+    /// New attachment entries in the content.
+    pub new_attachments: Vec<AttachmentRequest>,
+    /// The file parts of a multipart request, already in blob storage; `None` for JSON, where
+    /// new attachments cannot be sent (1005).
+    pub files: Option<Vec<UploadedPart>>,
     pub idempotent_key: Option<Uuid>,
 }
 
@@ -132,13 +138,38 @@ impl Melding {
             return Err(Rule::MessageSenderNotPlainText.into());
         }
         check_external_references(&req.external_references)?;
-        if !req.existing_attachments.is_empty() {
-            // Shared attachments arrive with the attachments feature; none can exist yet.
-            return Err(Rule::ExistingAttachmentNotFound.into());
+        let mut existing_ids = req.existing_attachments.clone();
+        existing_ids.dedup();
+        let existing = self.load_existing(&existing_ids, &sender).await?;
+        if existing.len() + req.new_attachments.len() > attachment::MAX_PER_LETTER {
+            return Err(Rule::TooManyAttachments.into());
         }
-        if req.new_attachments > 0 {
-            return Err(Rule::AttachmentsNeedUpload.into());
+        if existing
+            .iter()
+            .any(|a| a.status() != AttachmentStatus::Published)
+        {
+            return Err(Rule::ExistingAttachmentNotPublished.into());
         }
+        let parts = match_files(&req.new_attachments, req.files.as_deref())?;
+        let total: u64 = existing.iter().map(Attachment::size).sum::<u64>()
+            + parts
+                .iter()
+                .filter_map(|p| p.stored.as_ref())
+                .map(|s| s.size)
+                .sum::<u64>();
+        if req.allow_forwarding && total > FORWARDING_MAX_BYTES {
+            return Err(Rule::ForwardingTooLarge.into());
+        }
+        for a in &req.new_attachments {
+            self.check_attachment_request(a)?;
+        }
+        if parts.iter().any(|p| p.stored.is_none()) {
+            return Err(Rule::FileSize("2GB").into());
+        }
+        for a in &req.new_attachments {
+            self.check_expiration(a)?;
+        }
+        self.check_existing_expiry(&existing, now).await?;
         if req
             .reply_options
             .iter()
@@ -146,6 +177,35 @@ impl Melding {
         {
             return Err(Rule::InvalidReplyOptions.into());
         }
+
+        for (a, part) in req.new_attachments.iter().zip(&parts) {
+            if let (Some(expected), Some(stored)) = (&a.checksum, &part.stored)
+                && !expected.eq_ignore_ascii_case(&stored.md5)
+            {
+                return Err(Rule::ChecksumMismatch.into());
+            }
+        }
+
+        // New attachments arrive uploaded: Published now, or waiting for their scan.
+        let mut new_attachments = Vec::with_capacity(parts.len());
+        let mut jobs = Vec::new();
+        for (a, part) in req.new_attachments.iter().zip(&parts) {
+            let mut row = new_attachment(a, &resource_id, &sender, now);
+            let stored = part.stored.as_ref().ok_or(Rule::FileSize("2GB"))?;
+            row.file = Some(stored_file(&part.key, stored));
+            row.statuses.push(AttachmentStatusEntry::new(
+                AttachmentStatus::UploadProcessing,
+                now,
+            ));
+            let (entry, after) = self.after_upload(row.id, now);
+            row.statuses.push(entry);
+            jobs.extend(after);
+            new_attachments.push(row);
+        }
+        let ready = new_attachments
+            .iter()
+            .all(|a| a.status() == AttachmentStatus::Published);
+        let linked: Vec<&Attachment> = new_attachments.iter().chain(existing.iter()).collect();
 
         let settings = LetterSettings {
             resource_id,
@@ -164,7 +224,8 @@ impl Melding {
             allow_forwarding: req.allow_forwarding,
         };
         let mut letters = Vec::with_capacity(req.recipients.len());
-        let mut jobs = Vec::with_capacity(req.recipients.len());
+        let mut links = Vec::with_capacity(req.recipients.len() * linked.len());
+        let link_from = publish_at.max(now);
         for recipient in &req.recipients {
             let id = CorrespondenceId::new_v7(now);
             let mut settings = settings.clone();
@@ -172,11 +233,27 @@ impl Melding {
                 let name = self.display_name(recipient).await?;
                 settings.content = personalise(&settings.content, &name);
             }
-            let statuses = StatusHistory::new(vec![
-                StatusEntry::new(CorrespondenceStatus::Initialized, now, None),
-                StatusEntry::new(CorrespondenceStatus::ReadyForPublish, now, None),
-            ]);
-            jobs.push(publish_job(id, publish_at.max(now)));
+            let mut statuses = vec![StatusEntry::new(
+                CorrespondenceStatus::Initialized,
+                now,
+                None,
+            )];
+            if ready {
+                statuses.push(StatusEntry::new(
+                    CorrespondenceStatus::ReadyForPublish,
+                    now,
+                    None,
+                ));
+                jobs.push(publish_job(id, publish_at.max(now)));
+            }
+            let statuses = StatusHistory::new(statuses);
+            for a in &linked {
+                links.push(NewLink {
+                    correspondence_id: id,
+                    attachment_id: a.id,
+                    expiration_time: attachment::link_expiration(link_from, a.expiration_in_days),
+                });
+            }
             letters.push(Correspondence {
                 id,
                 recipient: recipient.urn(),
@@ -187,7 +264,16 @@ impl Melding {
                 statuses,
             });
         }
-        match self.store.insert_correspondences(&letters, &jobs).await {
+        for a in &linked {
+            if let Some(at) = attachment::link_expiration(link_from, a.expiration_in_days) {
+                jobs.push(Melding::expire_job(a.id, at));
+            }
+        }
+        match self
+            .store
+            .insert_letters(&letters, &new_attachments, &links, &jobs)
+            .await
+        {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) if req.idempotent_key.is_some() => {
                 return Err(Rule::DuplicateIdempotencyKey.into());
@@ -201,11 +287,15 @@ impl Melding {
                 .into_iter()
                 .map(|l| InitializedLetter {
                     id: l.id,
-                    status: CorrespondenceStatus::ReadyForPublish,
+                    status: if ready {
+                        CorrespondenceStatus::ReadyForPublish
+                    } else {
+                        CorrespondenceStatus::Initialized
+                    },
                     recipient: l.recipient,
                 })
                 .collect(),
-            attachment_ids: vec![],
+            attachment_ids: linked.iter().map(|a| a.id.as_uuid()).collect(),
         })
     }
 
@@ -218,6 +308,46 @@ impl Melding {
         name.map(|n| title_case(&n))
             .ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
     }
+}
+
+/// Largest total attachment size of a letter that may be forwarded (1069).
+const FORWARDING_MAX_BYTES: u64 = 10_000_000;
+
+/// Pairs each new attachment entry with its file part (1005 when they do not match): part *i*
+/// serves entry *i* when its file name is the entry's; otherwise the one part carrying that
+/// exact file name does.
+fn match_files<'a>(
+    entries: &[AttachmentRequest],
+    files: Option<&'a [UploadedPart]>,
+) -> Result<Vec<&'a UploadedPart>, Rule> {
+    let files = match files {
+        None if entries.is_empty() => return Ok(vec![]),
+        None => return Err(Rule::AttachmentsNeedUpload),
+        Some(f) => f,
+    };
+    if files.len() != entries.len() {
+        return Err(Rule::AttachmentsNeedUpload);
+    }
+    let mut used = vec![false; files.len()];
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let name = Some(entry.file_name.as_str());
+        let pick = if files[i].file_name.as_deref() == name && !used[i] {
+            Some(i)
+        } else {
+            let same: Vec<usize> = (0..files.len())
+                .filter(|j| files[*j].file_name.as_deref() == name && !used[*j])
+                .collect();
+            match same.as_slice() {
+                [j] => Some(*j),
+                _ => None,
+            }
+        };
+        let j = pick.ok_or(Rule::AttachmentsNeedUpload)?;
+        used[j] = true;
+        out.push(&files[j]);
+    }
+    Ok(out)
 }
 
 fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {

@@ -6,8 +6,10 @@
 #![forbid(unsafe_code)]
 
 mod access;
+pub mod attachments;
 mod error;
 pub mod initialize;
+mod jobs;
 mod lifecycle;
 mod principal;
 mod publish;
@@ -16,8 +18,10 @@ mod search;
 
 use std::sync::Arc;
 
+use melding_blob::BlobStore;
 use melding_domain::Clock;
 use melding_jobs::Waker;
+use melding_scan::Scanner;
 use melding_store::Store;
 
 pub use access::Access;
@@ -32,8 +36,11 @@ pub use search::{MAX_PAGE, SearchRequest, SearchResult, decode_cursor, encode_cu
 #[derive(Clone)]
 pub struct Melding {
     store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    scanner: Option<Arc<dyn Scanner>>,
     clock: Arc<dyn Clock>,
     waker: Waker,
+    min_expiration_days: i32,
 }
 
 impl std::fmt::Debug for Melding {
@@ -43,19 +50,47 @@ impl std::fmt::Debug for Melding {
 }
 
 impl Melding {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, waker: Waker) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        waker: Waker,
+    ) -> Self {
         Self {
             store,
+            blobs,
+            scanner: None,
             clock,
             waker,
+            min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
         }
+    }
+
+    /// Where attachment bytes are kept.
+    pub fn blobs(&self) -> Arc<dyn BlobStore> {
+        self.blobs.clone()
+    }
+
+    /// Scans every uploaded attachment with `scanner` before it is published.
+    pub fn with_scanner(mut self, scanner: Arc<dyn Scanner>) -> Self {
+        self.scanner = Some(scanner);
+        self
+    }
+
+    /// Accepts `expirationInDays` from `days` (Altinn: 14 in production, 1 in test
+    /// environments).
+    pub fn with_min_expiration_days(mut self, days: i32) -> Self {
+        self.min_expiration_days = days;
+        self
     }
 
     /// The job handlers this crate defines, for the runner.
     pub fn job_handlers(&self) -> Vec<Arc<dyn melding_jobs::JobHandler>> {
-        vec![Arc::new(PublishJob::new(
+        let mut handlers: Vec<Arc<dyn melding_jobs::JobHandler>> = vec![Arc::new(PublishJob::new(
             self.store.clone(),
             self.clock.clone(),
-        ))]
+        ))];
+        handlers.extend(jobs::attachment_handlers(self));
+        handlers
     }
 }

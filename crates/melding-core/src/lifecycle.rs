@@ -6,6 +6,7 @@ use melding_domain::status::LifecycleError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry, StatusHistory};
 use melding_store::AppendGuard;
 
+use crate::attachments::purge_with_letter_job;
 use crate::{CoreError, Melding, Principal, Rule};
 
 impl Melding {
@@ -112,9 +113,11 @@ impl Melding {
             CorrespondenceStatus::PurgedByAltinn,
             CorrespondenceStatus::PurgedByRecipient,
         ]);
-        if !self.store.append_status(id, &entry, guard, &[]).await? {
+        let jobs = [purge_with_letter_job(id, self.clock.now())];
+        if !self.store.append_status(id, &entry, guard, &jobs).await? {
             return Err(LifecycleError::AlreadyPurged.into());
         }
+        self.waker.wake();
         tracing::info!(status = status.name(), "purged");
         Ok(id)
     }

@@ -2,6 +2,7 @@
 //! A recipient opening a letter logs Fetched; reading the content logs Read.
 
 use chrono::Duration;
+use melding_domain::attachment::AttachmentLink;
 use melding_domain::correspondence::Correspondence;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
 use melding_store::AppendGuard;
@@ -20,6 +21,8 @@ pub struct LetterView {
     pub history: Vec<StatusEntry>,
     /// The display name of the sender: the letter's own `messageSender` or the organisation's.
     pub sender_name: Option<String>,
+    /// The letter's attachments, when the content is shown.
+    pub attachments: Vec<AttachmentLink>,
 }
 
 impl LetterView {
@@ -137,6 +140,11 @@ impl Melding {
             .collect();
         let show_content =
             as_recipient || !letter.statuses.has_been(CorrespondenceStatus::Published);
+        let attachments = if show_content {
+            self.store.attachments_of(id).await?
+        } else {
+            Vec::new()
+        };
         let sender_name = match &letter.settings.message_sender {
             Some(name) if !name.is_empty() => Some(name.clone()),
             _ => self
@@ -151,6 +159,7 @@ impl Melding {
             current,
             history,
             sender_name,
+            attachments,
         })
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use melding_api_types::attachment::checksum_of;
 use melding_api_types::correspondence::{
     CorrespondenceContentExt, CorrespondenceDetailsExt, CorrespondenceOverviewExt,
     CorrespondenceReplyOptionExt, CorrespondenceStatusEventExt, CorrespondencesExt,
@@ -15,8 +16,10 @@ use melding_api_types::correspondence::{
     InitializedCorrespondencesExt,
 };
 use melding_api_types::{FieldError, ProblemDetails, ValidationProblem};
+use melding_core::attachments::AttachmentRequest;
 use melding_core::initialize::ContentInput;
 use melding_core::{InitializeRequest, LetterView, Principal, SearchRequest};
+use melding_domain::attachment::DataLocationType;
 use melding_domain::correspondence::{ExternalReference, ReplyOption};
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, Recipient};
 use melding_store::SearchRole;
@@ -101,7 +104,13 @@ async fn initialize(
     }
     let req = to_initialize_request(dto)?;
     let done = state.melding.initialize(&principal, req).await?;
-    Ok(Json(InitializeCorrespondencesResponseExt {
+    Ok(Json(initialized_dto(done)))
+}
+
+pub(crate) fn initialized_dto(
+    done: melding_core::Initialized,
+) -> InitializeCorrespondencesResponseExt {
+    InitializeCorrespondencesResponseExt {
         correspondences: done
             .letters
             .into_iter()
@@ -113,11 +122,13 @@ async fn initialize(
             })
             .collect(),
         attachment_ids: done.attachment_ids,
-    }))
+    }
 }
 
 /// Builds the use case's request from a model-valid body.
-fn to_initialize_request(dto: InitializeCorrespondencesExt) -> Result<InitializeRequest, ApiError> {
+pub(crate) fn to_initialize_request(
+    dto: InitializeCorrespondencesExt,
+) -> Result<InitializeRequest, ApiError> {
     let c = dto.correspondence.ok_or_else(|| {
         ApiError::from(FieldError::new(
             "Correspondence",
@@ -135,7 +146,22 @@ fn to_initialize_request(dto: InitializeCorrespondencesExt) -> Result<Initialize
         .content
         .as_ref()
         .and_then(|x| x.attachments.as_ref())
-        .map_or(0, Vec::len);
+        .map(|list| {
+            list.iter()
+                .map(|a| AttachmentRequest {
+                    file_name: a.file_name.clone().unwrap_or_default(),
+                    display_name: a.display_name.clone(),
+                    is_encrypted: a.is_encrypted,
+                    checksum: checksum_of(a.checksum.as_ref()),
+                    senders_reference: a.senders_reference.clone().unwrap_or_default(),
+                    expiration_in_days: a.expiration_in_days,
+                    data_location_type: a
+                        .data_location_type
+                        .unwrap_or(DataLocationType::AltinnCorrespondenceAttachment),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(InitializeRequest {
         resource_id: c.resource_id.unwrap_or_default().trim().to_owned(),
         senders_reference: c.senders_reference.unwrap_or_default(),
@@ -174,6 +200,7 @@ fn to_initialize_request(dto: InitializeCorrespondencesExt) -> Result<Initialize
         recipients,
         existing_attachments: dto.existing_attachments.unwrap_or_default(),
         new_attachments,
+        files: None,
         idempotent_key: dto.idempotent_key.and_then(|k| k.parse().ok()),
     })
 }
@@ -509,7 +536,11 @@ fn overview_dto(view: &LetterView, reply_appendix: bool) -> CorrespondenceOvervi
             } else {
                 s.content.body.clone()
             },
-            attachments: vec![],
+            attachments: view
+                .attachments
+                .iter()
+                .map(crate::attachment::letter_attachment_dto)
+                .collect(),
         }
     } else {
         // After publishing, the content belongs to the recipient (Altinn answers "no" here).

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use melding_api_types::{ErrorCode, FieldError, ProblemDetails, ValidationProblem};
 use melding_core::{CoreError, Rule};
+use melding_domain::attachment::FileNameError;
 use melding_domain::status::LifecycleError;
 use melding_store::StoreError;
 
@@ -32,6 +33,12 @@ impl From<CoreError> for ApiError {
             CoreError::Rule(r) => ApiError::Rule(r),
             CoreError::Store(s) => ApiError::Store(s),
         }
+    }
+}
+
+impl From<Rule> for ApiError {
+    fn from(r: Rule) -> Self {
+        ApiError::Rule(r)
     }
 }
 
@@ -95,6 +102,43 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::InvalidReplyOptions => plain(C::INVALID_REPLY_OPTIONS),
         Rule::FromAfterTo => plain(C::FROM_DATE_AFTER_TO_DATE),
         Rule::PurgeTransmission => plain(C::PURGE_TRANSMISSION),
+        Rule::AttachmentNotFound => plain(C::ATTACHMENT_NOT_FOUND),
+        Rule::UploadFailed => plain(C::UPLOAD_FAILED),
+        Rule::UploadToLinkedAttachment => plain(C::UPLOAD_TO_LINKED_ATTACHMENT),
+        Rule::FileSize(limit) => (
+            C::INVALID_FILE_SIZE,
+            Some(C::INVALID_FILE_SIZE.message.replace("{limit}", limit)),
+        ),
+        Rule::AlreadyUploaded => plain(C::FILE_ALREADY_UPLOADED),
+        Rule::AttachmentAlreadyPurged => plain(C::ATTACHMENT_ALREADY_PURGED),
+        Rule::AttachmentInUse => plain(C::PURGE_LINKED_ATTACHMENT),
+        Rule::ChecksumMismatch => plain(C::CHECKSUM_MISMATCH),
+        Rule::NoDataLocation => plain(C::DATA_LOCATION_NOT_FOUND),
+        Rule::FileName(f) => plain(match f {
+            FileNameError::Missing => C::FILENAME_MISSING,
+            FileNameError::TooLong => C::FILENAME_TOO_LONG,
+            FileNameError::TypeNotAllowed => C::FILETYPE_NOT_ALLOWED,
+            FileNameError::InvalidCharacters => C::FILENAME_INVALID,
+            FileNameError::ReservedName => C::FILENAME_RESERVED,
+        }),
+        Rule::SenderDownloadAfterPublish => plain(C::SENDER_DOWNLOAD_AFTER_PUBLISH),
+        Rule::ExpirationTooShort(days) => (
+            C::ATTACHMENT_EXPIRATION_TOO_SHORT,
+            Some(
+                C::ATTACHMENT_EXPIRATION_TOO_SHORT
+                    .message
+                    .replace("{days}", &days.to_string()),
+            ),
+        ),
+        Rule::AttachmentExpiredPurge => plain(C::ATTACHMENT_EXPIRED_PURGE),
+        Rule::AttachmentPurgedDownload => plain(C::ATTACHMENT_PURGED_DOWNLOAD),
+        Rule::AttachmentExpiredDownload => plain(C::ATTACHMENT_EXPIRED_DOWNLOAD),
+        Rule::DownloadAllTooLarge => plain(C::DOWNLOAD_ALL_TOO_LARGE),
+        Rule::ExistingAttachmentSender => plain(C::EXISTING_ATTACHMENT_SENDER),
+        Rule::ExistingAttachmentNotPublished => plain(C::ATTACHMENT_NOT_PUBLISHED),
+        Rule::TooManyAttachments => plain(C::ATTACHMENT_COUNT_EXCEEDED),
+        Rule::ExistingAttachmentExpiresSoon => plain(C::EXISTING_ATTACHMENT_EXPIRES_SOON),
+        Rule::ForwardingTooLarge => plain(C::ALLOW_FORWARDING_TOO_LARGE),
     }
 }
 

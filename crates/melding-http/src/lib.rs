@@ -5,6 +5,7 @@
 //! `melding-core` with the caller's principal, and map the answer to the wire.
 #![forbid(unsafe_code)]
 
+mod attachment;
 pub mod auth;
 mod correspondence;
 mod error;
@@ -13,6 +14,7 @@ mod health;
 mod metrics;
 mod middleware;
 mod openapi;
+mod upload;
 
 use std::sync::Arc;
 
@@ -40,6 +42,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(upload::routes())
+        .merge(attachment::routes())
         .split_for_parts();
     let spec = Arc::new(spec);
     Router::new()
@@ -65,6 +69,8 @@ pub fn router(state: AppState) -> Router {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, spec) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(upload::routes())
+        .merge(attachment::routes())
         .split_for_parts();
     spec
 }

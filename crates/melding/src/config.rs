@@ -30,6 +30,47 @@ pub struct FileConfig {
     pub job_lease_seconds: Option<u32>,
     #[serde(default)]
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub attachments: AttachmentsConfig,
+    /// Malware scanning of attachments; off when unset.
+    pub scanner: Option<ScannerConfig>,
+}
+
+/// Where attachment bytes are kept, and their rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    #[serde(default)]
+    pub storage: Storage,
+    /// The shortest `expirationInDays` accepted (Altinn: 14 in production, 1 in test).
+    pub min_expiration_days: Option<i32>,
+    pub s3: Option<melding_blob::S3Config>,
+    pub azure: Option<melding_blob::AzureConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// Files under `<data-dir>/attachments`.
+    #[default]
+    Local,
+    S3,
+    Azure,
+}
+
+/// A clamd to scan every uploaded attachment before it is published.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// `tcp://host:port`, `host:port`, `unix:///path` or an absolute socket path.
+    pub clamd: String,
+    /// Limit on one scan, connect included.
+    #[serde(default = "scan_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn scan_timeout() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]

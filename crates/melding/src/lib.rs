@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use melding_blob::{BlobStore, LocalBlobStore, ObjectBlobStore};
 use melding_core::Melding;
 use melding_domain::Clock;
 use melding_http::auth::DevIssuer;
 use melding_http::{AppState, Authenticator, TrustedIssuer};
 use melding_jobs::{Runner, RunnerConfig, Waker};
+use melding_scan::Scanner;
 use melding_store::Store;
 use melding_store_sqlite::SqliteStore;
 use tokio::sync::watch;
@@ -62,6 +64,44 @@ pub async fn open_backend(
     }
 }
 
+/// Where attachment bytes live in a data directory when no object store is configured.
+pub fn attachments_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("attachments")
+}
+
+/// Opens the attachment storage the settings name: files under the data directory by default,
+/// or S3 or Azure Blob.
+pub async fn open_blobs(
+    data_dir: &Path,
+    cfg: &config::AttachmentsConfig,
+) -> anyhow::Result<Arc<dyn BlobStore>> {
+    use config::Storage;
+    Ok(match cfg.storage {
+        Storage::Local => {
+            let dir = attachments_dir(data_dir);
+            Arc::new(
+                LocalBlobStore::open(&dir)
+                    .await
+                    .with_context(|| format!("opening attachment storage in {}", dir.display()))?,
+            )
+        }
+        Storage::S3 => {
+            let s3 = cfg
+                .s3
+                .as_ref()
+                .context("attachments.storage = \"s3\" needs an [attachments.s3] table")?;
+            Arc::new(ObjectBlobStore::s3(s3).context("configuring S3 attachment storage")?)
+        }
+        Storage::Azure => {
+            let az = cfg
+                .azure
+                .as_ref()
+                .context("attachments.storage = \"azure\" needs an [attachments.azure] table")?;
+            Arc::new(ObjectBlobStore::azure(az).context("configuring Azure attachment storage")?)
+        }
+    })
+}
+
 /// Where the development issuer's key lives.
 pub fn keys_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("keys")
@@ -76,25 +116,66 @@ pub struct App {
     pub metrics: axum::Router,
 }
 
+/// What a node is built from.
+pub struct Node {
+    pub store: Arc<dyn Store>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub issuers: Vec<TrustedIssuer>,
+    pub jobs: RunnerConfig,
+    /// Scans attachments before they are published; none by default.
+    pub scanner: Option<Arc<dyn Scanner>>,
+    /// The shortest `expirationInDays` accepted for attachments.
+    pub min_expiration_days: i32,
+}
+
+impl Node {
+    /// A node with default job settings, no scanner and Altinn's production expiry minimum.
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        issuers: Vec<TrustedIssuer>,
+    ) -> Self {
+        Self {
+            store,
+            blobs,
+            clock,
+            issuers,
+            jobs: RunnerConfig::default(),
+            scanner: None,
+            min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
+        }
+    }
+}
+
 impl App {
-    /// Builds a node over `store` with `clock`, trusting `issuers`.
+    /// Builds a node over `store` and `blobs` with `clock`, trusting `issuers`.
     pub fn build(
         store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         issuers: Vec<TrustedIssuer>,
     ) -> Self {
-        Self::build_with(store, clock, issuers, RunnerConfig::default())
+        Self::new(Node::new(store, blobs, clock, issuers))
     }
 
-    /// As [`App::build`], with the job runner tuned.
-    pub fn build_with(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        issuers: Vec<TrustedIssuer>,
-        jobs: RunnerConfig,
-    ) -> Self {
+    pub fn new(node: Node) -> Self {
+        let Node {
+            store,
+            blobs,
+            clock,
+            issuers,
+            jobs,
+            scanner,
+            min_expiration_days,
+        } = node;
         let waker = Waker::default();
-        let melding = Melding::new(store.clone(), clock.clone(), waker.clone());
+        let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
+            .with_min_expiration_days(min_expiration_days);
+        if let Some(scanner) = scanner {
+            melding = melding.with_scanner(scanner);
+        }
         let clock_for_metrics = clock.clone();
         let mut runner = Runner::new(store.clone(), clock, jobs, waker);
         for handler in melding.job_handlers() {
@@ -201,6 +282,29 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<()> {
             }
         }
     }
+    copy_tree(&attachments_dir(data_dir), &attachments_dir(dest))?;
     std::fs::File::open(dest)?.sync_all()?;
+    Ok(())
+}
+
+/// Copies the attachment files (written once, never changed in place) after the database
+/// snapshot, so every file the snapshot names is there; files uploaded later are extra.
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+            std::fs::File::open(&target)?.sync_all()?;
+        }
+    }
+    std::fs::File::open(to)?.sync_all()?;
     Ok(())
 }

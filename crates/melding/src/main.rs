@@ -318,7 +318,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::ensure!(secs > 0, "job_lease_seconds must be at least 1");
         jobs.lease = chrono::Duration::seconds(i64::from(secs));
     }
-    let app = App::build_with(store, Arc::new(SystemClock), issuers, jobs);
+    let blobs = melding::open_blobs(&r.data_dir, &r.file.attachments).await?;
+    let mut node = melding::Node::new(store, blobs, Arc::new(SystemClock), issuers);
+    node.jobs = jobs;
+    if let Some(days) = r.file.attachments.min_expiration_days {
+        anyhow::ensure!(
+            days >= 1,
+            "attachments.min_expiration_days must be at least 1"
+        );
+        node.min_expiration_days = days;
+    }
+    if let Some(scan) = &r.file.scanner {
+        let address: melding_scan::ClamdAddress = scan
+            .clamd
+            .parse()
+            .with_context(|| format!("scanner.clamd = {:?}", scan.clamd))?;
+        let clamd = melding_scan::ClamdScanner::new(
+            address,
+            std::time::Duration::from_secs(scan.timeout_seconds),
+        );
+        match clamd.ping().await {
+            Ok(()) => tracing::info!(clamd = %scan.clamd, "malware scanning with clamd"),
+            // Uploads wait in UploadProcessing and their scan jobs retry until clamd answers.
+            Err(e) => tracing::warn!(clamd = %scan.clamd, error = %e, "clamd does not answer yet"),
+        }
+        node.scanner = Some(Arc::new(clamd));
+    }
+    let app = App::new(node);
     let listener = melding::bind(listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %r.data_dir.display(), "Melding is listening");

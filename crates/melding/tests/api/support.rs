@@ -95,6 +95,11 @@ impl Answer {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A test app whose node is adjusted by `tune` (e.g. a scanner) before it starts.
+    pub async fn spawn_with(tune: impl FnOnce(&mut melding::Node)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = if postgres_wanted() {
             Some(TestDatabase::create().await)
@@ -107,7 +112,14 @@ impl TestApp {
         seed(store.as_ref()).await;
         let clock = Arc::new(SimulatedClock::new(start_time()));
         let issuer = DevIssuer::generate();
-        let app = App::build(store, clock.clone(), vec![issuer.trusted_issuer()]);
+        let blobs = melding::open_blobs(dir.path(), &Default::default())
+            .await
+            .unwrap();
+        let mut node =
+            melding::Node::new(store, blobs, clock.clone(), vec![issuer.trusted_issuer()]);
+        node.min_expiration_days = 1;
+        tune(&mut node);
+        let app = App::new(node);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app.router.clone();

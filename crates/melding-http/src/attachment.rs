@@ -1,0 +1,445 @@
+//! The attachment endpoints (reference §4.10, §4.11, §4.14): the sender's shared attachments,
+//! and the recipient's downloads from a letter. Bytes stream in both directions; nothing holds
+//! a whole file in memory.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use melding_api_types::ProblemDetails;
+use melding_api_types::attachment::{
+    AttachmentDetailsExt, AttachmentOverviewExt, AttachmentStatusEventExt,
+    CorrespondenceAttachmentExt, InitializeAttachmentExt, checksum_of,
+};
+use melding_core::attachments::{AttachmentRequest, Download};
+use melding_domain::attachment::{self, AttachmentLink, DataLocationType};
+use melding_domain::{Attachment, AttachmentId, CorrespondenceId};
+use tokio_util::io::{ReaderStream, StreamReader};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Caller, Policy};
+use crate::error::ApiError;
+use crate::extract::{check_accept, guid, json_body};
+use crate::{AppState, JSON_BODY_LIMIT};
+
+const JSON: &[&str] = &["application/json"];
+const OCTET: &[&str] = &["application/octet-stream"];
+const ZIP: &[&str] = &["application/zip"];
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let json = OpenApiRouter::new()
+        .routes(routes!(initialize_attachment))
+        .routes(routes!(attachment_overview, delete_attachment))
+        .routes(routes!(attachment_details))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    // Uploads and downloads stream; the size rules are the use case's (50 GB raw upload).
+    let streams = OpenApiRouter::new()
+        .routes(routes!(upload_attachment))
+        .routes(routes!(sender_download))
+        .routes(routes!(recipient_download))
+        .routes(routes!(download_all))
+        .layer(DefaultBodyLimit::disable());
+    json.merge(streams)
+}
+
+/// Initialize a shared attachment; upload its file next.
+#[utoipa::path(
+    post, path = "/correspondence/api/v1/attachment", tag = "Attachment",
+    request_body = InitializeAttachmentExt,
+    responses(
+        (status = 200, body = String, description = "The attachment id"),
+        (status = 400, description = "Validation problem, CORR-01036, 02010–02013, 02017, 02021", body = ProblemDetails),
+        (status = 401, description = "No access to the resource (CORR-04001)"),
+        (status = 403, description = "Token lacks altinn:correspondence.write"),
+    ),
+    security(("bearer" = []))
+)]
+async fn initialize_attachment(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<String>, ApiError> {
+    let principal = caller.authorize(Policy::Sender)?;
+    check_accept(&headers, JSON)?;
+    let dto: InitializeAttachmentExt = json_body(&headers, &body)?;
+    let fields = dto.validate();
+    if !fields.is_empty() {
+        return Err(ApiError::Validation(fields));
+    }
+    let req = AttachmentRequest {
+        file_name: dto.file_name.clone().unwrap_or_default(),
+        display_name: dto.display_name.clone(),
+        is_encrypted: dto.is_encrypted,
+        checksum: checksum_of(dto.checksum.as_ref()),
+        senders_reference: dto.senders_reference.clone().unwrap_or_default(),
+        expiration_in_days: dto.expiration_in_days,
+        data_location_type: DataLocationType::AltinnCorrespondenceAttachment,
+    };
+    let resource_id = dto.resource_id.unwrap_or_default();
+    let id = state
+        .melding
+        .initialize_attachment(&principal, resource_id.trim(), req)
+        .await?;
+    Ok(Json(id.to_string()))
+}
+
+fn attachment_call(
+    caller: &Caller,
+    id: &str,
+    headers: &HeaderMap,
+    produces: &'static [&'static str],
+) -> Result<(melding_core::Principal, AttachmentId), ApiError> {
+    let principal = caller.authorize(Policy::Sender)?;
+    let id = guid(id, "attachmentId")?;
+    check_accept(headers, produces)?;
+    Ok((principal, id))
+}
+
+/// Upload the file of an initialized attachment, once, as the raw request body.
+#[utoipa::path(
+    post, path = "/correspondence/api/v1/attachment/{attachmentId}/upload", tag = "Attachment",
+    params(("attachmentId" = uuid::Uuid, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, body = AttachmentOverviewExt),
+        (status = 400, description = "CORR-02003, 02004, 02005, 02008", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-02001", body = ProblemDetails),
+        (status = 502, description = "Storage failure (CORR-02002)", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn upload_attachment(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<AttachmentOverviewExt>, ApiError> {
+    let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let stream = request
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other);
+    let mut reader = StreamReader::new(stream);
+    let a = state
+        .melding
+        .upload_attachment(&principal, id, declared, &mut reader)
+        .await?;
+    Ok(Json(overview_dto(&a)))
+}
+
+/// The attachment as its sender sees it.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/attachment/{attachmentId}", tag = "Attachment",
+    params(("attachmentId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = AttachmentOverviewExt),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-02001", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn attachment_overview(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<AttachmentOverviewExt>, ApiError> {
+    let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
+    let a = state.melding.attachment_overview(&principal, id).await?;
+    Ok(Json(overview_dto(&a)))
+}
+
+/// The overview plus the status history.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/attachment/{attachmentId}/details", tag = "Attachment",
+    params(("attachmentId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = AttachmentDetailsExt),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-02001", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn attachment_details(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<AttachmentDetailsExt>, ApiError> {
+    let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
+    let a = state.melding.attachment_overview(&principal, id).await?;
+    Ok(Json(AttachmentDetailsExt {
+        overview: overview_dto(&a),
+        status_history: a
+            .statuses
+            .iter()
+            .map(|e| AttachmentStatusEventExt {
+                status: e.status.name().to_owned(),
+                status_text: e.text.clone(),
+                status_changed: e.at,
+            })
+            .collect(),
+    }))
+}
+
+/// Purge an attachment no letter uses; its file is deleted.
+#[utoipa::path(
+    delete, path = "/correspondence/api/v1/attachment/{attachmentId}", tag = "Attachment",
+    params(("attachmentId" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Purged"),
+        (status = 400, description = "CORR-02006, 02007, 02018", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-02001", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn delete_attachment(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
+    state.melding.delete_attachment(&principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The sender's copy of the file, until a letter using it has been published.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/attachment/{attachmentId}/download", tag = "Attachment",
+    params(("attachmentId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "CORR-02016, 02019, 02020", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-02001", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn sender_download(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (principal, id) = attachment_call(&caller, &id, &headers, OCTET)?;
+    let d = state
+        .melding
+        .download_attachment_as_sender(&principal, id)
+        .await?;
+    Ok(stream_file(d, "application/octet-stream", None))
+}
+
+/// The recipient's download of one attachment of a letter; logs AttachmentsDownloaded.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/correspondence/{correspondenceId}/attachment/{attachmentId}/download",
+    tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path), ("attachmentId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "CORR-02019, 02020", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-01001, 02001", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn recipient_download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, aid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let principal = caller.authorize(Policy::Recipient)?;
+    let id: CorrespondenceId = guid(&id, "correspondenceId")?;
+    let aid: AttachmentId = guid(&aid, "attachmentId")?;
+    let d = state
+        .melding
+        .download_letter_attachment(&principal, id, aid)
+        .await?;
+    let (content_type, inline) = attachment::download_type(&d.attachment.file_name);
+    let name = d.attachment.file_name.clone();
+    Ok(stream_file(d, content_type, Some((name, inline))))
+}
+
+/// Every attachment of a letter as one zip (stored entries, length known up front).
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/correspondence/{correspondenceId}/attachments/downloadall",
+    tag = "Correspondence",
+    params(("correspondenceId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, content_type = "application/zip", body = Vec<u8>),
+        (status = 400, description = "CORR-02019, 02020, 02023", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 404, description = "CORR-01001, 02001", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn download_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let principal = caller.authorize(Policy::Recipient)?;
+    let id: CorrespondenceId = guid(&id, "correspondenceId")?;
+    check_accept(&headers, ZIP)?;
+    let all = state.melding.download_all(&principal, id).await?;
+    let names = melding_zip::entry_names(all.files.iter().map(|(n, _)| n.as_str()));
+    let entries: Vec<melding_zip::ZipEntry> = names
+        .into_iter()
+        .zip(&all.files)
+        .map(|(name, (_, f))| melding_zip::ZipEntry {
+            name,
+            size: f.size,
+            crc32: f.crc32,
+        })
+        .collect();
+    let length = melding_zip::content_length(&entries);
+    let keys: Vec<String> = all
+        .files
+        .iter()
+        .map(|(_, f)| f.storage_key.clone())
+        .collect();
+    let melding = state.melding.clone();
+    let stream = melding_zip::stream_zip(entries, move |i| {
+        let (melding, key) = (melding.clone(), keys[i].clone());
+        async move {
+            melding
+                .open_blob(&key)
+                .await
+                .map(|(reader, _)| reader)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        }
+    });
+    let file_name = melding_zip::archive_name(&all.title);
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if let Ok(v) = HeaderValue::from_str(&disposition("attachment", &file_name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// A file answer with its exact length, so a broken stream aborts the connection instead of
+/// ending a short body cleanly.
+fn stream_file(d: Download, content_type: &str, name: Option<(String, bool)>) -> Response {
+    let mut res = Response::new(Body::from_stream(ReaderStream::with_capacity(
+        d.reader,
+        64 * 1024,
+    )));
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(d.size));
+    if let Some((name, inline)) = name {
+        let kind = if inline { "inline" } else { "attachment" };
+        if let Ok(v) = HeaderValue::from_str(&disposition(kind, &name)) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    res.into_response()
+}
+
+/// `inline; filename*=UTF-8''…` or `attachment; filename=…; filename*=UTF-8''…` (RFC 6266).
+fn disposition(kind: &str, name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if kind == "inline" {
+        format!("inline; filename*=UTF-8''{encoded}")
+    } else {
+        let ascii: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    }
+}
+
+pub(crate) fn overview_dto(a: &Attachment) -> AttachmentOverviewExt {
+    let current = a.current();
+    AttachmentOverviewExt {
+        resource_id: a.resource_id.clone(),
+        sender: a.sender_urn(),
+        file_name: a.file_name.clone(),
+        display_name: a.display_name.clone(),
+        is_encrypted: false,
+        checksum: a.checksum.clone(),
+        senders_reference: a.senders_reference.clone(),
+        expiration_in_days: a.expiration_in_days,
+        attachment_id: a.id.as_uuid(),
+        status: a.status().name().to_owned(),
+        status_text: current.map(|e| e.text.clone()).unwrap_or_default(),
+        status_changed: current.map_or(a.created, |e| e.at),
+        correspondence_ids: a.correspondence_ids.iter().map(|c| c.as_uuid()).collect(),
+        data_type: a.data_type().to_owned(),
+    }
+}
+
+/// An attachment as a letter's overview lists it.
+pub(crate) fn letter_attachment_dto(link: &AttachmentLink) -> CorrespondenceAttachmentExt {
+    let a = &link.attachment;
+    let current = a.current();
+    CorrespondenceAttachmentExt {
+        id: a.id.as_uuid(),
+        file_name: a.file_name.clone(),
+        display_name: a.display_name.clone(),
+        is_encrypted: a.is_encrypted,
+        checksum: a.checksum.clone(),
+        senders_reference: a.senders_reference.clone(),
+        expiration_in_days: None,
+        data_location_type: a.data_location_type.name().to_owned(),
+        created: a.created,
+        status: a.status().name().to_owned(),
+        status_text: current.map(|e| e.text.clone()).unwrap_or_default(),
+        status_changed: current.map_or(a.created, |e| e.at),
+        data_type: a.data_type().to_owned(),
+        expiration_time: link.expiration_time,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispositions_follow_rfc_6266() {
+        assert_eq!(
+            disposition("inline", "vedtak 1.pdf"),
+            "inline; filename*=UTF-8''vedtak%201.pdf"
+        );
+        assert_eq!(
+            disposition("attachment", "Søknad.txt"),
+            "attachment; filename=\"S_knad.txt\"; filename*=UTF-8''S%C3%B8knad.txt"
+        );
+    }
+}

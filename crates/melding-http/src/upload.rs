@@ -1,0 +1,165 @@
+//! `POST /correspondence/api/v1/correspondence/upload` (reference §4.2): a letter and its files in
+//! one multipart request. Form fields carry the same model as the JSON endpoint, in ASP.NET's
+//! field-path notation; file parts named `attachments` are streamed straight into blob storage
+//! as they arrive, in whatever order the parts come. Nothing is kept when the letter is refused.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use futures_util::TryStreamExt;
+use melding_api_types::ProblemDetails;
+use melding_api_types::correspondence::{
+    InitializeCorrespondencesExt, InitializeCorrespondencesResponseExt,
+};
+use melding_api_types::form::form_to_json;
+use melding_api_types::input::parse_json;
+use melding_blob::{BlobError, BlobStore};
+use melding_core::attachments::UploadedPart;
+use melding_core::{Principal, Rule};
+use melding_domain::attachment::MAX_MULTIPART_FILE;
+use tokio_util::io::StreamReader;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{Caller, Policy};
+use crate::correspondence::{initialized_dto, to_initialize_request};
+use crate::error::ApiError;
+use crate::extract::check_accept;
+
+/// Text fields beyond these limits are refused, so a form cannot exhaust memory.
+const MAX_TEXT_FIELD: usize = 256 * 1024;
+const MAX_FIELDS: usize = 10_000;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(initialize_with_files))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+/// Initialize letters with new attachments: form fields for the letter, one `attachments` file
+/// part per entry of `Correspondence.Content.Attachments`.
+#[utoipa::path(
+    post, path = "/correspondence/api/v1/correspondence/upload", tag = "Correspondence",
+    request_body(content = String, content_type = "multipart/form-data",
+        description = "Form fields `Correspondence.ResourceId`, `Correspondence.Content.MessageTitle`, \
+            `Correspondence.Content.Attachments[0].FileName`, `Recipients[0]`, … and file parts named `attachments`"),
+    responses(
+        (status = 200, body = InitializeCorrespondencesResponseExt),
+        (status = 400, description = "Validation problem or business rule (incl. CORR-01005, 02004, 02008, 02010–02013)", body = ProblemDetails),
+        (status = 401, description = "No access to the resource (CORR-04001)"),
+        (status = 403, description = "Token lacks altinn:correspondence.write"),
+        (status = 502, description = "Storage failure (CORR-02002)", body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn initialize_with_files(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Json<InitializeCorrespondencesResponseExt>, ApiError> {
+    let principal = caller.authorize(Policy::Sender)?;
+    check_accept(&headers, &["application/json"])?;
+    let multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| ApiError::Plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.body_text()))?;
+    let blobs = state.melding.blobs();
+    let mut parts = Vec::new();
+    let result = receive(&state, &principal, multipart, &blobs, &mut parts).await;
+    if result.is_err() {
+        // The letter was refused: the files it brought are not kept.
+        for part in parts.iter().filter(|p| p.stored.is_some()) {
+            if let Err(e) = blobs.delete(&part.key).await {
+                tracing::warn!(key = %part.key, error = %e, "could not remove a refused upload");
+            }
+        }
+    }
+    result
+}
+
+async fn receive(
+    state: &AppState,
+    principal: &Principal,
+    mut multipart: Multipart,
+    blobs: &Arc<dyn BlobStore>,
+    parts: &mut Vec<UploadedPart>,
+) -> Result<Json<InitializeCorrespondencesResponseExt>, ApiError> {
+    let mut fields = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(form_error(&e.body_text())),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name.eq_ignore_ascii_case("attachments") {
+            let file_name = field.file_name().map(str::to_owned);
+            let key = uuid::Uuid::new_v4().simple().to_string();
+            let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
+            match blobs.put(&key, &mut reader, MAX_MULTIPART_FILE, None).await {
+                Ok(stored) => parts.push(UploadedPart {
+                    file_name,
+                    key,
+                    stored: Some(stored),
+                }),
+                Err(BlobError::Empty) => parts.push(UploadedPart {
+                    file_name,
+                    key,
+                    stored: None,
+                }),
+                Err(BlobError::TooLarge(_)) => return Err(Rule::FileSize("2GB").into()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "multipart upload failed");
+                    return Err(Rule::UploadFailed.into());
+                }
+            }
+        } else {
+            if fields.len() >= MAX_FIELDS {
+                return Err(form_error("The form has too many fields"));
+            }
+            let mut text = Vec::new();
+            let mut field = field;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if text.len() + chunk.len() > MAX_TEXT_FIELD {
+                            return Err(form_error(&format!("The form field {name} is too long")));
+                        }
+                        text.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(form_error(&e.body_text())),
+                }
+            }
+            let text = String::from_utf8(text)
+                .map_err(|_| form_error(&format!("The form field {name} is not UTF-8")))?;
+            fields.push((name, text));
+        }
+    }
+    let json = form_to_json(fields).map_err(|bad| {
+        ApiError::from(melding_api_types::FieldError::new(
+            &bad,
+            format!("'{bad}' is not a field of the request"),
+        ))
+    })?;
+    let body = serde_json::to_vec(&json).map_err(|e| form_error(&e.to_string()))?;
+    let dto: InitializeCorrespondencesExt = parse_json(&body).map_err(ApiError::from)?;
+    let errs = dto.validate();
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let mut req = to_initialize_request(dto)?;
+    req.files = Some(parts.clone());
+    let done = state.melding.initialize(principal, req).await?;
+    Ok(Json(initialized_dto(done)))
+}
+
+fn form_error(detail: &str) -> ApiError {
+    ApiError::Plain(
+        StatusCode::BAD_REQUEST,
+        format!("The multipart form could not be read: {detail}"),
+    )
+}
