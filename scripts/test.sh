@@ -81,10 +81,19 @@ ensure_postgres() {
 ensure_postgres
 echo "PostgreSQL: ${MELDING_TEST_POSTGRES_URL}"
 
+section "S3 and Azure emulators for the attachment storage tests (moto, azurite)"
+scripts/object-stores.sh
+
+section "clamd with a local EICAR signature for the malware-scanning tests"
+eval "$(scripts/clamd.sh start)"
+echo "clamd: ${MELDING_TEST_CLAMD}"
+
 section "Tests on SQLite (cargo test)"
 cargo test --workspace --all-targets
 
 section "The API suite again on PostgreSQL"
 MELDING_TEST_BACKEND=postgres cargo test -p melding --test api
+
+scripts/clamd.sh stop || true
 
 section "All checks passed"

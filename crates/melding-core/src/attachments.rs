@@ -20,7 +20,7 @@ use melding_domain::{
     StatusEntry,
 };
 use melding_store::{AppendGuard, AttachmentGuard, NewJob};
-use tokio::io::AsyncRead;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::{CoreError, Melding, Principal, Rule};
 
@@ -267,6 +267,17 @@ impl Melding {
         if !a.correspondence_ids.is_empty() {
             return Err(Rule::UploadToLinkedAttachment.into());
         }
+        // An empty body (without a Content-Length saying so) is refused before the one upload
+        // attempt starts, so the sender can still send the file.
+        let mut first = [0u8; 1];
+        let n = bytes.read(&mut first).await.map_err(|e| {
+            tracing::warn!(error = %e, "upload failed before its first byte");
+            Rule::UploadFailed
+        })?;
+        if n == 0 {
+            return Err(Rule::FileSize("50GB").into());
+        }
+        let mut bytes = (&first[..n]).chain(bytes);
         let now = self.clock.now();
         let processing = AttachmentStatusEntry::new(A::UploadProcessing, now);
         let started = self
@@ -294,7 +305,7 @@ impl Melding {
             .blobs
             .put(
                 &key,
-                bytes,
+                &mut bytes,
                 attachment::MAX_STREAM_UPLOAD,
                 a.checksum.as_deref(),
             )

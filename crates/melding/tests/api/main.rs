@@ -1,5 +1,6 @@
 //! Integration tests of the Correspondence API through the real application on port 0.
 
+mod attachments;
 mod authorization;
 mod errors;
 mod lifecycle;

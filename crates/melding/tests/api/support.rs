@@ -183,6 +183,64 @@ impl TestApp {
         }
     }
 
+    /// Sends a multipart form (letter fields and files) to `/correspondence/upload`.
+    pub async fn send_form(&self, token: &str, form: reqwest::multipart::Form) -> Answer {
+        let res = self
+            .client
+            .post(format!(
+                "{}/correspondence/api/v1/correspondence/upload",
+                self.base
+            ))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            text: res.text().await.unwrap(),
+        }
+    }
+
+    /// Uploads `bytes` as the raw body of `/attachment/{id}/upload`.
+    pub async fn upload(&self, token: &str, id: &str, bytes: Vec<u8>) -> Answer {
+        let res = self
+            .client
+            .post(format!(
+                "{}/correspondence/api/v1/attachment/{id}/upload",
+                self.base
+            ))
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            text: res.text().await.unwrap(),
+        }
+    }
+
+    /// GETs raw bytes.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.call(Method::GET, path, Some(token), None).await
     }
@@ -226,6 +284,11 @@ impl TestApp {
 
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
+    }
+
+    /// The node's data directory (its SQLite file and attachment files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn now(&self) -> DateTime<Utc> {
