@@ -65,7 +65,7 @@ fn validate_attachment(
     senders_reference: Option<&str>,
     errs: &mut Vec<FieldError>,
 ) {
-    let mut err = |f: &str, m: &str| errs.push(FieldError::new(&format!("{path}{f}"), m));
+    let mut err = |f: &str, m: &str| errs.push(FieldError::new(format!("{path}{f}"), m));
     if file_name.is_some_and(|f| char_len(f) > 255) {
         err(
             "FileName",

@@ -215,6 +215,29 @@ mod tests {
     }
 
     #[test]
+    fn attachment_storage_and_scanner_settings_parse() {
+        let cfg: FileConfig = toml::from_str(
+            r#"
+            [attachments]
+            storage = "s3"
+            min_expiration_days = 1
+            [attachments.s3]
+            bucket = "b"
+            endpoint = "http://127.0.0.1:5000"
+            allow_http = true
+            [scanner]
+            clamd = "unix:///run/clamav/clamd.ctl"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.attachments.storage, Storage::S3);
+        assert_eq!(cfg.attachments.s3.unwrap().bucket, "b");
+        assert_eq!(cfg.scanner.unwrap().timeout_seconds, 300);
+        assert_eq!(FileConfig::default().attachments.storage, Storage::Local);
+        assert!(toml::from_str::<FileConfig>("[attachments]\nstorage = \"ftp\"").is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("lisen = \"127.0.0.1:1\"").is_err());
     }
