@@ -403,6 +403,24 @@ async fn uploads_are_checked() {
     app.get(&attachment_path(&id), &app.person())
         .await
         .assert_status(403);
+    // Nothing uploaded yet: the sender has nothing to download (2009).
+    let id: String =
+        serde_json::from_str(&init_attachment(&app, attachment_body("c.pdf")).await.text).unwrap();
+    app.get(&format!("{}/download", attachment_path(&id)), &app.sender())
+        .await
+        .assert_problem(400, 2009);
+    // Storage failing mid-upload: 502/2002, and the attachment is Failed.
+    let tmp = app.data_dir().join("attachments/tmp");
+    std::fs::remove_dir(&tmp).unwrap();
+    app.upload(&app.sender(), &id, data.clone())
+        .await
+        .assert_problem(502, 2002);
+    std::fs::create_dir(&tmp).unwrap();
+    let o = app.get(&attachment_path(&id), &app.sender()).await.json();
+    assert_eq!(
+        (o["status"].as_str(), o["statusText"].as_str()),
+        (Some("Failed"), Some("Upload failed"))
+    );
 }
 
 #[tokio::test]
@@ -757,6 +775,32 @@ print(json.dumps([[i.filename, hashlib.md5(z.read(i)).hexdigest()] for i in z.in
     app.get(&all, &app.other_person())
         .await
         .assert_problem(401, 4001);
+    // More than 2·10⁹ bytes in all cannot be zipped (2023). The recorded sizes are raised in
+    // the store, so the test needs no gigabytes.
+    let links = app
+        .store
+        .attachments_of(letter.parse().unwrap())
+        .await
+        .unwrap();
+    for link in links.iter().take(2) {
+        let mut file = link.attachment.file.clone().unwrap();
+        file.size = 1_000_000_001;
+        let entry = melding_domain::AttachmentStatusEntry::new(
+            melding_domain::AttachmentStatus::Published,
+            app.now(),
+        );
+        app.store
+            .append_attachment_status(
+                link.attachment.id,
+                &entry,
+                melding_store::AttachmentGuard::Always,
+                Some(&file),
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+    app.get(&all, &app.person()).await.assert_problem(400, 2023);
 }
 
 #[tokio::test]

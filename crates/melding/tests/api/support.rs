@@ -31,6 +31,8 @@ pub const READ: &str = "altinn:correspondence.read";
 
 pub struct TestApp {
     pub base: String,
+    /// The node's store, for setting up states the API cannot reach quickly.
+    pub store: Arc<dyn melding_store::Store>,
     pub metrics_url: String,
     pub clock: Arc<SimulatedClock>,
     pub runner: Arc<Runner>,
@@ -115,8 +117,12 @@ impl TestApp {
         let blobs = melding::open_blobs(dir.path(), &Default::default())
             .await
             .unwrap();
-        let mut node =
-            melding::Node::new(store, blobs, clock.clone(), vec![issuer.trusted_issuer()]);
+        let mut node = melding::Node::new(
+            store.clone(),
+            blobs,
+            clock.clone(),
+            vec![issuer.trusted_issuer()],
+        );
         node.min_expiration_days = 1;
         tune(&mut node);
         let app = App::new(node);
@@ -130,6 +136,7 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(metrics_listener, metrics).await.unwrap() });
         Self {
             base: format!("http://{addr}"),
+            store,
             metrics_url: format!("http://{metrics_addr}/metrics"),
             clock,
             runner: app.runner.clone(),
