@@ -1,11 +1,21 @@
-//! Access decisions for one letter. A caller is the letter's sender when its organisation owns
-//! the letter's resource, and its recipient when it is the recipient party. Until roles and
-//! delegation exist, organisations read their own post with an organisation token.
+//! Access decisions, in one place. A caller is a letter's sender when its organisation owns the
+//! letter's resource (a service owner's own resources bypass the policy, as in Altinn). It is a
+//! recipient when it is the recipient party itself, or a person who may read the recipient
+//! organisation's post for the letter's resource: through Enhetsregisteret roles, delegated roles
+//! or access packages, held for the organisation or for its main unit. Deny by default.
+//!
+//! A [`Pdp`] lives for one request and remembers its answers, so listing many letters of one
+//! organisation asks the registry once; a delegation change is seen by the next request.
 
-use melding_domain::Party;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use melding_domain::authz::{self, Holdings};
 use melding_domain::correspondence::Correspondence;
+use melding_domain::{NationalId, OrgNumber, Party};
+use melding_store::Store;
 
-use crate::Principal;
+use crate::{CoreError, Principal};
 
 /// What a caller may do with one letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,13 +25,6 @@ pub struct Access {
 }
 
 impl Access {
-    pub fn decide(principal: &Principal, letter: &Correspondence) -> Self {
-        let sender =
-            matches!(&principal.party, Party::Organization(o) if *o == letter.settings.sender);
-        let recipient = principal.party.urn() == letter.recipient;
-        Self { sender, recipient }
-    }
-
     pub fn any(&self) -> bool {
         self.sender || self.recipient
     }
@@ -30,4 +33,104 @@ impl Access {
     pub fn as_recipient(&self, principal: &Principal) -> bool {
         self.recipient && (!principal.calls_as_sender() || !self.sender)
     }
+}
+
+/// The policy decision point for one request.
+pub struct Pdp {
+    store: Arc<dyn Store>,
+    /// (organisation, resource) → may read.
+    decisions: HashMap<(OrgNumber, String), bool>,
+    holdings: HashMap<OrgNumber, Holdings>,
+}
+
+impl std::fmt::Debug for Pdp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pdp")
+            .field("decisions", &self.decisions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pdp {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            decisions: HashMap::new(),
+            holdings: HashMap::new(),
+        }
+    }
+
+    /// The caller's access to one letter.
+    pub async fn decide(
+        &mut self,
+        principal: &Principal,
+        letter: &Correspondence,
+    ) -> Result<Access, CoreError> {
+        let sender =
+            matches!(&principal.party, Party::Organization(o) if *o == letter.settings.sender);
+        let recipient = self
+            .may_read_for(principal, &letter.recipient, &letter.settings.resource_id)
+            .await?;
+        Ok(Access { sender, recipient })
+    }
+
+    /// May the caller read post to `recipient_urn` sent with `resource_id`?
+    pub async fn may_read_for(
+        &mut self,
+        principal: &Principal,
+        recipient_urn: &str,
+        resource_id: &str,
+    ) -> Result<bool, CoreError> {
+        if principal.party.urn() == recipient_urn {
+            return Ok(true);
+        }
+        let (Party::Person(person), Some(org)) = (&principal.party, org_of(recipient_urn)) else {
+            return Ok(false);
+        };
+        self.person_may_read(person, &org, resource_id).await
+    }
+
+    /// The decision for a person reading an organisation's post of one resource.
+    pub async fn person_may_read(
+        &mut self,
+        person: &NationalId,
+        org: &OrgNumber,
+        resource_id: &str,
+    ) -> Result<bool, CoreError> {
+        let key = (org.clone(), resource_id.to_owned());
+        if let Some(d) = self.decisions.get(&key) {
+            return Ok(*d);
+        }
+        let decision = match self.store.resource(resource_id).await? {
+            None => false,
+            Some(resource) => {
+                let holdings = self.holdings_for(person, org).await?;
+                authz::may_read(&holdings, &resource.read_policy, resource.confidential)
+            }
+        };
+        self.decisions.insert(key, decision);
+        Ok(decision)
+    }
+
+    /// What the person holds for `org`, counting what they hold for its main unit.
+    pub async fn holdings_for(
+        &mut self,
+        person: &NationalId,
+        org: &OrgNumber,
+    ) -> Result<Holdings, CoreError> {
+        if let Some(h) = self.holdings.get(org) {
+            return Ok(h.clone());
+        }
+        let mut h = self.store.holdings(person, org).await?;
+        if let Some(parent) = self.store.organization(org).await?.and_then(|o| o.parent) {
+            h.merge(self.store.holdings(person, &parent).await?);
+        }
+        self.holdings.insert(org.clone(), h.clone());
+        Ok(h)
+    }
+}
+
+fn org_of(urn: &str) -> Option<OrgNumber> {
+    urn.strip_prefix(melding_domain::recipient::ORG_URN)
+        .and_then(|n| OrgNumber::parse(n).ok())
 }

@@ -29,6 +29,8 @@ pub enum Rule {
     DuplicateRecipients,
     #[error("unknown recipients: {0:?}")]
     UnknownRecipients(Vec<String>),
+    #[error("the recipient is reserved against digital post")]
+    RecipientReserved,
     #[error("due date required with confirmation")]
     DueDateRequired,
     #[error("due date before now")]

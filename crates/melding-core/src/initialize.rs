@@ -122,6 +122,21 @@ impl Melding {
         if req.is_confirmation_needed && req.due_date_time.is_none() {
             return Err(Rule::DueDateRequired.into());
         }
+        // KRR: a person reserved against digital post gets no letter unless the sender ignores
+        // the reservation; alone, the request is refused; among others, their letter is Reserved.
+        let mut reserved = HashSet::new();
+        if req.ignore_reservation != Some(true) {
+            for r in &req.recipients {
+                if let Some(Party::Person(p)) = r.party()
+                    && self.store.person(p).await?.is_some_and(|p| p.reserved)
+                {
+                    reserved.insert(r.urn());
+                }
+            }
+            if req.recipients.len() == 1 && !reserved.is_empty() {
+                return Err(Rule::RecipientReserved.into());
+            }
+        }
         let publish_at = req.requested_publish_time.unwrap_or(now);
         if let Some(due) = req.due_date_time {
             if due < now {
@@ -238,7 +253,11 @@ impl Melding {
                 now,
                 None,
             )];
-            if ready {
+            if reserved.contains(&recipient.urn()) {
+                // The publish job fails it with the reservation as its reason.
+                statuses.push(StatusEntry::new(CorrespondenceStatus::Reserved, now, None));
+                jobs.push(publish_job(id, publish_at.max(now)));
+            } else if ready {
                 statuses.push(StatusEntry::new(
                     CorrespondenceStatus::ReadyForPublish,
                     now,
@@ -287,7 +306,9 @@ impl Melding {
                 .into_iter()
                 .map(|l| InitializedLetter {
                     id: l.id,
-                    status: if ready {
+                    status: if reserved.contains(&l.recipient) {
+                        CorrespondenceStatus::Reserved
+                    } else if ready {
                         CorrespondenceStatus::ReadyForPublish
                     } else {
                         CorrespondenceStatus::Initialized

@@ -7,6 +7,7 @@
 
 mod access;
 pub mod attachments;
+mod delegation;
 mod error;
 pub mod initialize;
 mod jobs;
@@ -24,7 +25,7 @@ use melding_jobs::Waker;
 use melding_scan::Scanner;
 use melding_store::Store;
 
-pub use access::Access;
+pub use access::{Access, Pdp};
 pub use error::{CoreError, Rule};
 pub use initialize::{InitializeRequest, Initialized, InitializedLetter};
 pub use principal::{Principal, scopes};

@@ -7,6 +7,8 @@ pub mod scopes {
     pub const WRITE: &str = "altinn:correspondence.write";
     pub const READ: &str = "altinn:correspondence.read";
     pub const SERVICE_OWNER: &str = "altinn:serviceowner";
+    /// Melding's own: manage any organisation's delegations.
+    pub const ADMIN: &str = "melding:admin";
 }
 
 /// A caller whose token has been verified.

@@ -7,7 +7,7 @@ use melding_domain::correspondence::Correspondence;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
 use melding_store::AppendGuard;
 
-use crate::{Access, CoreError, Melding, Principal, Rule};
+use crate::{Access, CoreError, Melding, Pdp, Principal, Rule};
 
 /// A letter as one caller may see it.
 #[derive(Debug, Clone)]
@@ -51,7 +51,9 @@ impl Melding {
         id: CorrespondenceId,
     ) -> Result<(Correspondence, Access), CoreError> {
         let letter = self.store.correspondence(id).await?.ok_or(Rule::NotFound)?;
-        let access = Access::decide(principal, &letter);
+        let access = Pdp::new(self.store.clone())
+            .decide(principal, &letter)
+            .await?;
         if !access.any() {
             return Err(Rule::NoAccess.into());
         }

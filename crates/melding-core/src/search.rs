@@ -8,7 +8,7 @@ use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party};
 use melding_store::{SearchQuery, SearchRole};
 use uuid::Uuid;
 
-use crate::{Access, CoreError, Melding, Principal, Rule};
+use crate::{CoreError, Melding, Pdp, Principal, Rule};
 
 /// The most ids one page holds (Altinn's fixed limit).
 pub const MAX_PAGE: u32 = 1000;
@@ -61,18 +61,25 @@ impl Melding {
             return Err(Rule::FromAfterTo.into());
         }
         let party = req.on_behalf_of.clone().unwrap_or(principal.party.clone());
-        // Until delegation exists a caller searches only on its own behalf.
-        if party != principal.party {
+        if self.store.resource(&req.resource_id).await?.is_none() {
             return Err(Rule::NoAccess.into());
         }
-        if self.store.resource(&req.resource_id).await?.is_none() {
+        let mut pdp = Pdp::new(self.store.clone());
+        // On behalf of another party: a person reading an organisation's post for this
+        // resource. The sender role stays with the caller's own organisation.
+        let on_behalf = party != principal.party;
+        if on_behalf
+            && !pdp
+                .may_read_for(principal, &party.urn(), &req.resource_id)
+                .await?
+        {
             return Err(Rule::NoAccess.into());
         }
         if let Some(key) = req.idempotent_key {
             let mut ids = vec![];
             if let Some(id) = self.store.find_by_idempotent_key(key).await?
                 && let Some(letter) = self.store.correspondence(id).await?
-                && Access::decide(principal, &letter).any()
+                && pdp.decide(principal, &letter).await?.any()
             {
                 ids.push(id);
             }
@@ -82,8 +89,8 @@ impl Melding {
             });
         }
         let sender_org = match &party {
-            Party::Organization(o) => Some(o.to_string()),
-            Party::Person(_) => None,
+            Party::Organization(o) if !on_behalf => Some(o.to_string()),
+            _ => None,
         };
         let page = self
             .store

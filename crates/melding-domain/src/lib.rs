@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attachment;
+pub mod authz;
 pub mod clock;
 pub mod content;
 pub mod correspondence;

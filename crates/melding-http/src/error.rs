@@ -82,6 +82,7 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
                 list.join(", ")
             )),
         ),
+        Rule::RecipientReserved => plain(C::RECIPIENT_RESERVED),
         Rule::DueDateRequired => plain(C::DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION),
         Rule::DueDateBeforeNow => plain(C::DUE_DATE_TIME_PRIOR_TO_TODAY),
         Rule::DueDateBeforePublish => plain(C::DUE_DATE_TIME_PRIOR_TO_PUBLISH_TIME),

@@ -8,6 +8,7 @@
 mod attachment;
 pub mod auth;
 mod correspondence;
+mod delegation;
 mod error;
 mod extract;
 mod health;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(correspondence::routes())
         .merge(upload::routes())
         .merge(attachment::routes())
+        .merge(delegation::routes())
         .split_for_parts();
     let spec = Arc::new(spec);
     Router::new()
@@ -71,6 +73,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(correspondence::routes())
         .merge(upload::routes())
         .merge(attachment::routes())
+        .merge(delegation::routes())
         .split_for_parts();
     spec
 }

@@ -1,9 +1,14 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use melding_domain::authz::{Holdings, Right};
 use melding_domain::{NationalId, OrgNumber, Party};
-use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource, StoreError};
-use sqlx::Row;
+use melding_store::{
+    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, StoreError,
+};
+use sqlx::types::Json;
+use sqlx::{PgConnection, Row};
 
 use crate::{PostgresStore, classify, corrupt};
 
@@ -13,39 +18,60 @@ impl RegistryStore for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         for o in &batch.organizations {
             sqlx::query(
-                "INSERT INTO organizations (org_number, name) VALUES ($1, $2)
-                 ON CONFLICT (org_number) DO UPDATE SET name = excluded.name",
+                "INSERT INTO organizations (org_number, name, parent) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_number) DO UPDATE SET name = excluded.name,
+                    parent = excluded.parent",
             )
             .bind(o.org_number.as_str())
             .bind(&o.name)
+            .bind(o.parent.as_ref().map(OrgNumber::as_str))
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
         }
         for p in &batch.persons {
             sqlx::query(
-                "INSERT INTO persons (national_id, name) VALUES ($1, $2)
-                 ON CONFLICT (national_id) DO UPDATE SET name = excluded.name",
+                "INSERT INTO persons (national_id, name, reserved) VALUES ($1, $2, $3)
+                 ON CONFLICT (national_id) DO UPDATE SET name = excluded.name,
+                    reserved = excluded.reserved",
             )
             .bind(p.national_id.as_str())
             .bind(&p.name)
+            .bind(p.reserved)
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
         }
         for r in &batch.resources {
             sqlx::query(
-                "INSERT INTO resources (id, owner, service_owner_code, title, confidential)
-                 VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO resources
+                    (id, owner, service_owner_code, title, confidential, read_policy)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
                     service_owner_code = excluded.service_owner_code,
-                    title = excluded.title, confidential = excluded.confidential",
+                    title = excluded.title, confidential = excluded.confidential,
+                    read_policy = excluded.read_policy",
             )
             .bind(&r.id)
             .bind(r.owner.as_str())
             .bind(&r.service_owner_code)
             .bind(&r.title)
             .bind(r.confidential)
+            .bind(Json(policy_strings(&r.read_policy)))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        }
+        // After the parties, so a role may name an entry of the same batch; the foreign keys
+        // refuse one for a party in neither (NotFound, and the transaction is rolled back).
+        for a in &batch.roles {
+            sqlx::query(
+                "INSERT INTO roles (org_number, national_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_number, national_id, role) DO NOTHING",
+            )
+            .bind(a.org.as_str())
+            .bind(a.person.as_str())
+            .bind(&a.role)
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
@@ -55,8 +81,8 @@ impl RegistryStore for PostgresStore {
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, owner, service_owner_code, title, confidential FROM resources
-             WHERE id = $1",
+            "SELECT id, owner, service_owner_code, title, confidential, read_policy
+             FROM resources WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -70,34 +96,48 @@ impl RegistryStore for PostgresStore {
                 service_owner_code: r.try_get("service_owner_code").map_err(classify)?,
                 title: r.try_get("title").map_err(classify)?,
                 confidential: r.try_get("confidential").map_err(classify)?,
+                read_policy: r
+                    .try_get::<Json<Vec<String>>, _>("read_policy")
+                    .map_err(classify)?
+                    .0
+                    .iter()
+                    .map(|p| right(p))
+                    .collect::<Result<_, _>>()?,
             })
         })
         .transpose()
     }
 
     async fn organization(&self, org: &OrgNumber) -> Result<Option<Organization>, StoreError> {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT name FROM organizations WHERE org_number = $1")
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT name, parent FROM organizations WHERE org_number = $1")
                 .bind(org.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(classify)?;
-        Ok(name.map(|name| Organization {
-            org_number: org.clone(),
-            name,
-        }))
+        row.map(|(name, parent)| {
+            Ok(Organization {
+                org_number: org.clone(),
+                name,
+                parent: parent
+                    .map(|p| OrgNumber::parse(&p).map_err(corrupt))
+                    .transpose()?,
+            })
+        })
+        .transpose()
     }
 
     async fn person(&self, id: &NationalId) -> Result<Option<Person>, StoreError> {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT name FROM persons WHERE national_id = $1")
+        let row: Option<(String, bool)> =
+            sqlx::query_as("SELECT name, reserved FROM persons WHERE national_id = $1")
                 .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(classify)?;
-        Ok(name.map(|name| Person {
+        Ok(row.map(|(name, reserved)| Person {
             national_id: id.clone(),
             name,
+            reserved,
         }))
     }
 
@@ -142,4 +182,157 @@ impl RegistryStore for PostgresStore {
             .cloned()
             .collect())
     }
+
+    async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError> {
+        let roles: Vec<String> =
+            sqlx::query_scalar("SELECT role FROM roles WHERE national_id = $1 AND org_number = $2")
+                .bind(person.as_str())
+                .bind(org.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?;
+        let delegated: Vec<String> = sqlx::query_scalar(
+            "SELECT right_ FROM delegations WHERE national_id = $1 AND org_number = $2",
+        )
+        .bind(person.as_str())
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(Holdings {
+            roles: roles.into_iter().collect(),
+            delegated: delegated
+                .iter()
+                .map(|r| right(r))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn organizations_of(&self, person: &NationalId) -> Result<Vec<OrgNumber>, StoreError> {
+        let orgs: Vec<String> = sqlx::query_scalar(
+            "WITH held AS (
+                SELECT org_number FROM roles WHERE national_id = $1
+                UNION SELECT org_number FROM delegations WHERE national_id = $1
+             )
+             SELECT org_number FROM held
+             UNION SELECT o.org_number FROM organizations o JOIN held h ON o.parent = h.org_number
+             ORDER BY org_number",
+        )
+        .bind(person.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        orgs.iter()
+            .map(|o| OrgNumber::parse(o).map_err(corrupt))
+            .collect()
+    }
+
+    async fn change_delegation(&self, change: &DelegationChange) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let changed = change_delegation_in(&mut tx, change).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(changed)
+    }
+
+    async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, granted, national_id, right_ FROM delegation_log
+             WHERE org_number = $1 ORDER BY id",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DelegationChange {
+                    at: r.try_get::<DateTime<Utc>, _>("at").map_err(classify)?,
+                    actor: r.try_get("actor").map_err(classify)?,
+                    granted: r.try_get("granted").map_err(classify)?,
+                    org: org.clone(),
+                    person: NationalId::parse(
+                        &r.try_get::<String, _>("national_id").map_err(classify)?,
+                    )
+                    .map_err(corrupt)?,
+                    right: right(&r.try_get::<String, _>("right_").map_err(classify)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Grants or revokes inside `conn`'s transaction. Race-safe without locks of its own: a grant
+/// is `INSERT … ON CONFLICT DO NOTHING` (a concurrent identical grant waits on the key and then
+/// inserts nothing), a revocation a `DELETE` (a concurrent one waits on the row and then finds
+/// it gone); only the transaction whose statement changed a row writes the log entry.
+async fn change_delegation_in(
+    conn: &mut PgConnection,
+    c: &DelegationChange,
+) -> Result<bool, StoreError> {
+    // Checked for revocations too, which would otherwise quietly change nothing.
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM organizations WHERE org_number = $1)
+            AND EXISTS (SELECT 1 FROM persons WHERE national_id = $2)",
+    )
+    .bind(c.org.as_str())
+    .bind(c.person.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(classify)?;
+    if !known {
+        return Err(StoreError::NotFound);
+    }
+    let right = c.right.to_string();
+    let affected = if c.granted {
+        sqlx::query(
+            "INSERT INTO delegations (org_number, national_id, right_, granted_by, granted_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (org_number, national_id, right_) DO NOTHING",
+        )
+        .bind(c.org.as_str())
+        .bind(c.person.as_str())
+        .bind(&right)
+        .bind(&c.actor)
+        .bind(c.at)
+        .execute(&mut *conn)
+        .await
+    } else {
+        sqlx::query(
+            "DELETE FROM delegations WHERE org_number = $1 AND national_id = $2 AND right_ = $3",
+        )
+        .bind(c.org.as_str())
+        .bind(c.person.as_str())
+        .bind(&right)
+        .execute(&mut *conn)
+        .await
+    }
+    .map_err(classify)?
+    .rows_affected();
+    if affected == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO delegation_log (at, actor, granted, org_number, national_id, right_)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(c.at)
+    .bind(&c.actor)
+    .bind(c.granted)
+    .bind(c.org.as_str())
+    .bind(c.person.as_str())
+    .bind(&right)
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(true)
+}
+
+/// A read policy as the strings its JSONB array holds.
+fn policy_strings(policy: &[Right]) -> Vec<String> {
+    policy.iter().map(Right::to_string).collect()
+}
+
+/// A right as stored in a `right_` column or a read policy.
+fn right(s: &str) -> Result<Right, StoreError> {
+    Right::parse(s).map_err(corrupt)
 }

@@ -1,9 +1,12 @@
 use async_trait::async_trait;
+use melding_domain::authz::Holdings;
 use melding_domain::{NationalId, OrgNumber, Party};
-use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource, StoreError};
-use sqlx::{Connection, Row};
+use melding_store::{
+    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, StoreError,
+};
+use sqlx::{Connection, Row, SqliteConnection};
 
-use crate::codec::corrupt;
+use crate::codec::{corrupt, from_micros, micros, policy_from_json, policy_to_json, right};
 use crate::{SqliteStore, classify};
 
 #[async_trait]
@@ -15,39 +18,60 @@ impl RegistryStore for SqliteStore {
                 let mut tx = conn.begin().await.map_err(classify)?;
                 for o in &batch.organizations {
                     sqlx::query(
-                        "INSERT INTO organizations (org_number, name) VALUES (?, ?)
-                         ON CONFLICT (org_number) DO UPDATE SET name = excluded.name",
+                        "INSERT INTO organizations (org_number, name, parent) VALUES (?, ?, ?)
+                         ON CONFLICT (org_number) DO UPDATE SET name = excluded.name,
+                            parent = excluded.parent",
                     )
                     .bind(o.org_number.as_str())
                     .bind(&o.name)
+                    .bind(o.parent.as_ref().map(OrgNumber::as_str))
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
                 }
                 for p in &batch.persons {
                     sqlx::query(
-                        "INSERT INTO persons (national_id, name) VALUES (?, ?)
-                         ON CONFLICT (national_id) DO UPDATE SET name = excluded.name",
+                        "INSERT INTO persons (national_id, name, reserved) VALUES (?, ?, ?)
+                         ON CONFLICT (national_id) DO UPDATE SET name = excluded.name,
+                            reserved = excluded.reserved",
                     )
                     .bind(p.national_id.as_str())
                     .bind(&p.name)
+                    .bind(p.reserved)
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
                 }
                 for r in &batch.resources {
                     sqlx::query(
-                        "INSERT INTO resources (id, owner, service_owner_code, title, confidential)
-                         VALUES (?, ?, ?, ?, ?)
+                        "INSERT INTO resources
+                            (id, owner, service_owner_code, title, confidential, read_policy)
+                         VALUES (?, ?, ?, ?, ?, ?)
                          ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
                             service_owner_code = excluded.service_owner_code,
-                            title = excluded.title, confidential = excluded.confidential",
+                            title = excluded.title, confidential = excluded.confidential,
+                            read_policy = excluded.read_policy",
                     )
                     .bind(&r.id)
                     .bind(r.owner.as_str())
                     .bind(&r.service_owner_code)
                     .bind(&r.title)
                     .bind(r.confidential)
+                    .bind(policy_to_json(&r.read_policy))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                }
+                // After the parties, so a role may name an entry of the same batch; the foreign
+                // keys refuse one for a party in neither (NotFound, and the batch is undone).
+                for a in &batch.roles {
+                    sqlx::query(
+                        "INSERT INTO roles (org_number, national_id, role) VALUES (?, ?, ?)
+                         ON CONFLICT (org_number, national_id, role) DO NOTHING",
+                    )
+                    .bind(a.org.as_str())
+                    .bind(a.person.as_str())
+                    .bind(&a.role)
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
@@ -60,7 +84,8 @@ impl RegistryStore for SqliteStore {
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, owner, service_owner_code, title, confidential FROM resources WHERE id = ?",
+            "SELECT id, owner, service_owner_code, title, confidential, read_policy
+             FROM resources WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.reader)
@@ -74,34 +99,44 @@ impl RegistryStore for SqliteStore {
                 service_owner_code: r.try_get("service_owner_code").map_err(classify)?,
                 title: r.try_get("title").map_err(classify)?,
                 confidential: r.try_get("confidential").map_err(classify)?,
+                read_policy: policy_from_json(
+                    &r.try_get::<String, _>("read_policy").map_err(classify)?,
+                )?,
             })
         })
         .transpose()
     }
 
     async fn organization(&self, org: &OrgNumber) -> Result<Option<Organization>, StoreError> {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT name FROM organizations WHERE org_number = ?")
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT name, parent FROM organizations WHERE org_number = ?")
                 .bind(org.as_str())
                 .fetch_optional(&self.reader)
                 .await
                 .map_err(classify)?;
-        Ok(name.map(|name| Organization {
-            org_number: org.clone(),
-            name,
-        }))
+        row.map(|(name, parent)| {
+            Ok(Organization {
+                org_number: org.clone(),
+                name,
+                parent: parent
+                    .map(|p| OrgNumber::parse(&p).map_err(corrupt))
+                    .transpose()?,
+            })
+        })
+        .transpose()
     }
 
     async fn person(&self, id: &NationalId) -> Result<Option<Person>, StoreError> {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT name FROM persons WHERE national_id = ?")
+        let row: Option<(String, bool)> =
+            sqlx::query_as("SELECT name, reserved FROM persons WHERE national_id = ?")
                 .bind(id.as_str())
                 .fetch_optional(&self.reader)
                 .await
                 .map_err(classify)?;
-        Ok(name.map(|name| Person {
+        Ok(row.map(|(name, reserved)| Person {
             national_id: id.clone(),
             name,
+            reserved,
         }))
     }
 
@@ -118,4 +153,151 @@ impl RegistryStore for SqliteStore {
         }
         Ok(unknown)
     }
+
+    async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError> {
+        let roles: Vec<String> =
+            sqlx::query_scalar("SELECT role FROM roles WHERE national_id = ? AND org_number = ?")
+                .bind(person.as_str())
+                .bind(org.as_str())
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        let delegated: Vec<String> = sqlx::query_scalar(
+            "SELECT right_ FROM delegations WHERE national_id = ? AND org_number = ?",
+        )
+        .bind(person.as_str())
+        .bind(org.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(Holdings {
+            roles: roles.into_iter().collect(),
+            delegated: delegated
+                .iter()
+                .map(|r| right(r))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn organizations_of(&self, person: &NationalId) -> Result<Vec<OrgNumber>, StoreError> {
+        let orgs: Vec<String> = sqlx::query_scalar(
+            "WITH held AS (
+                SELECT org_number FROM roles WHERE national_id = ?1
+                UNION SELECT org_number FROM delegations WHERE national_id = ?1
+             )
+             SELECT org_number FROM held
+             UNION SELECT o.org_number FROM organizations o JOIN held h ON o.parent = h.org_number
+             ORDER BY org_number",
+        )
+        .bind(person.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        orgs.iter()
+            .map(|o| OrgNumber::parse(o).map_err(corrupt))
+            .collect()
+    }
+
+    async fn change_delegation(&self, change: &DelegationChange) -> Result<bool, StoreError> {
+        let change = change.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                let changed = change_delegation_in(&mut tx, &change).await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(changed)
+            })
+        })
+        .await
+    }
+
+    async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, granted, national_id, right_ FROM delegation_log
+             WHERE org_number = ? ORDER BY id",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DelegationChange {
+                    at: from_micros(r.try_get("at").map_err(classify)?)?,
+                    actor: r.try_get("actor").map_err(classify)?,
+                    granted: r.try_get("granted").map_err(classify)?,
+                    org: org.clone(),
+                    person: NationalId::parse(
+                        &r.try_get::<String, _>("national_id").map_err(classify)?,
+                    )
+                    .map_err(corrupt)?,
+                    right: right(&r.try_get::<String, _>("right_").map_err(classify)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Grants or revokes on the writer's connection; the single writer makes the check and the
+/// change one step, so concurrent identical grants log one change.
+async fn change_delegation_in(
+    conn: &mut SqliteConnection,
+    c: &DelegationChange,
+) -> Result<bool, StoreError> {
+    // Checked for revocations too, which would otherwise quietly change nothing.
+    let known: i64 = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM organizations WHERE org_number = ?)
+            AND EXISTS (SELECT 1 FROM persons WHERE national_id = ?)",
+    )
+    .bind(c.org.as_str())
+    .bind(c.person.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(classify)?;
+    if known == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let right = c.right.to_string();
+    let affected = if c.granted {
+        sqlx::query(
+            "INSERT INTO delegations (org_number, national_id, right_, granted_by, granted_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (org_number, national_id, right_) DO NOTHING",
+        )
+        .bind(c.org.as_str())
+        .bind(c.person.as_str())
+        .bind(&right)
+        .bind(&c.actor)
+        .bind(micros(c.at))
+        .execute(&mut *conn)
+        .await
+    } else {
+        sqlx::query(
+            "DELETE FROM delegations WHERE org_number = ? AND national_id = ? AND right_ = ?",
+        )
+        .bind(c.org.as_str())
+        .bind(c.person.as_str())
+        .bind(&right)
+        .execute(&mut *conn)
+        .await
+    }
+    .map_err(classify)?
+    .rows_affected();
+    if affected == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO delegation_log (at, actor, granted, org_number, national_id, right_)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(micros(c.at))
+    .bind(&c.actor)
+    .bind(c.granted)
+    .bind(c.org.as_str())
+    .bind(c.person.as_str())
+    .bind(&right)
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(true)
 }

@@ -25,6 +25,7 @@ mod attachments;
 mod correspondences;
 mod jobs;
 mod registry;
+mod rights;
 mod search;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use attachments::*;
 pub use correspondences::*;
 pub use jobs::*;
 pub use registry::*;
+pub use rights::*;
 pub use search::*;
 
 /// The store under test.
@@ -79,6 +81,13 @@ macro_rules! conformance_tests {
             registry_upsert_is_idempotent_and_updates,
             registry_lookups_of_unknown_entries_are_none,
             unknown_parties_lists_only_unregistered,
+            // rights
+            registry_round_trips_parent_reservation_and_read_policy,
+            imported_roles_are_held_for_exactly_their_org,
+            a_role_for_an_unknown_party_writes_nothing,
+            delegations_change_once_and_log_every_change,
+            organizations_of_lists_held_orgs_and_their_sub_units,
+            concurrent_identical_grants_log_one_change,
             // jobs
             jobs_from_letters_dedupe_on_key,
             jobs_from_appends_dedupe_on_key,

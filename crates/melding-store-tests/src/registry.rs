@@ -9,26 +9,19 @@ use crate::fixtures::{org, person};
 fn batch() -> RegistryBatch {
     RegistryBatch {
         organizations: vec![
-            Organization {
-                org_number: org(1),
-                name: "Alfa AS".to_owned(),
-            },
-            Organization {
-                org_number: org(2),
-                name: "Beta kommune".to_owned(),
-            },
+            Organization::new(org(1), "Alfa AS"),
+            Organization::new(org(2), "Beta kommune"),
         ],
-        persons: vec![Person {
-            national_id: person(1),
-            name: "Kari Nordmann".to_owned(),
-        }],
+        persons: vec![Person::new(person(1), "Kari Nordmann")],
         resources: vec![Resource {
             id: "skatt-vedtak".to_owned(),
             owner: org(1),
             service_owner_code: "skd".to_owned(),
             title: "Vedtak".to_owned(),
             confidential: false,
+            read_policy: vec![],
         }],
+        roles: vec![],
     }
 }
 
@@ -58,19 +51,10 @@ pub async fn registry_upsert_is_idempotent_and_updates(store: DynStore) {
     );
 
     let second = RegistryBatch {
-        organizations: vec![Organization {
-            org_number: org(1),
-            name: "Alfa ASA".to_owned(),
-        }],
+        organizations: vec![Organization::new(org(1), "Alfa ASA")],
         persons: vec![
-            Person {
-                national_id: person(1),
-                name: "Kari Nordmann Hansen".to_owned(),
-            },
-            Person {
-                national_id: person(2),
-                name: "Ola Nordmann".to_owned(),
-            },
+            Person::new(person(1), "Kari Nordmann Hansen"),
+            Person::new(person(2), "Ola Nordmann"),
         ],
         resources: vec![Resource {
             id: "skatt-vedtak".to_owned(),
@@ -78,7 +62,9 @@ pub async fn registry_upsert_is_idempotent_and_updates(store: DynStore) {
             service_owner_code: "bk".to_owned(),
             title: "Vedtak (ny)".to_owned(),
             confidential: true,
+            read_policy: vec![],
         }],
+        roles: vec![],
     };
     store.upsert_registry(&second).await.unwrap();
     assert_eq!(

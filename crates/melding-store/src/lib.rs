@@ -13,7 +13,9 @@ mod registry;
 pub use attachments::{AttachmentGuard, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
-pub use registry::{Organization, Person, RegistryBatch, RegistryStore, Resource};
+pub use registry::{
+    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
+};
 
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,10 @@
-//! The registries Melding keeps: organisations, persons and resources (letter types).
+//! The registries Melding keeps: organisations (with their parent unit), persons (with their
+//! KRR reservation), resources (letter types, with their read policy), Enhetsregisteret roles,
+//! and delegations of post rights, with a log of every change to them.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use melding_domain::authz::{Holdings, Right};
 use melding_domain::{NationalId, OrgNumber, Party};
 
 use crate::StoreError;
@@ -9,12 +13,36 @@ use crate::StoreError;
 pub struct Organization {
     pub org_number: OrgNumber,
     pub name: String,
+    /// The main unit, when this is a sub-unit (underenhet).
+    pub parent: Option<OrgNumber>,
+}
+
+impl Organization {
+    pub fn new(org_number: OrgNumber, name: impl Into<String>) -> Self {
+        Self {
+            org_number,
+            name: name.into(),
+            parent: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub national_id: NationalId,
     pub name: String,
+    /// Reserved in KRR against digital post from the public sector.
+    pub reserved: bool,
+}
+
+impl Person {
+    pub fn new(national_id: NationalId, name: impl Into<String>) -> Self {
+        Self {
+            national_id,
+            name: name.into(),
+            reserved: false,
+        }
+    }
 }
 
 /// A kind of letter a sender may send, owned by one organisation (its service owner).
@@ -25,6 +53,29 @@ pub struct Resource {
     pub service_owner_code: String,
     pub title: String,
     pub confidential: bool,
+    /// The rights that grant `read`; empty means the ordinary-post package.
+    pub read_policy: Vec<Right>,
+}
+
+/// A role a person holds in an organisation, as Enhetsregisteret registers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub org: OrgNumber,
+    pub person: NationalId,
+    /// A code of [`melding_domain::authz::KNOWN_ROLES`].
+    pub role: String,
+}
+
+/// A grant or revocation of a right, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegationChange {
+    pub at: DateTime<Utc>,
+    /// Who made the change: a party URN, or `admin:<subject>`.
+    pub actor: String,
+    pub granted: bool,
+    pub org: OrgNumber,
+    pub person: NationalId,
+    pub right: Right,
 }
 
 /// One import, applied all or nothing.
@@ -33,6 +84,8 @@ pub struct RegistryBatch {
     pub organizations: Vec<Organization>,
     pub persons: Vec<Person>,
     pub resources: Vec<Resource>,
+    /// Role assignments to add (an import never removes roles).
+    pub roles: Vec<RoleAssignment>,
 }
 
 #[async_trait]
@@ -48,4 +101,18 @@ pub trait RegistryStore: Send + Sync {
 
     /// The parties of `parties` that are in neither registry.
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError>;
+
+    /// The roles and delegations `person` holds for exactly `org` (not its parent).
+    async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError>;
+
+    /// The organisations where `person` holds a role or a delegation, and their sub-units.
+    async fn organizations_of(&self, person: &NationalId) -> Result<Vec<OrgNumber>, StoreError>;
+
+    /// Records `change` (a grant or a revocation) and its log entry in one transaction; returns
+    /// whether it changed anything (granting a held right or revoking one not held does not, and
+    /// is not logged).
+    async fn change_delegation(&self, change: &DelegationChange) -> Result<bool, StoreError>;
+
+    /// The delegation log of `org`, oldest first.
+    async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError>;
 }

@@ -211,12 +211,13 @@ async fn main() -> anyhow::Result<()> {
             let r = resolve(&data)?;
             let batch = melding::registry_import::read(&file)?;
             let store = r.store().await?;
-            store.upsert_registry(&batch).await?;
+            melding::registry_import::apply(&file, &batch, store.as_ref()).await?;
             println!(
-                "imported {} organisations, {} persons, {} resources from {}",
+                "imported {} organisations, {} persons, {} resources, {} roles from {}",
                 batch.organizations.len(),
                 batch.persons.len(),
                 batch.resources.len(),
+                batch.roles.len(),
                 file.display()
             );
             Ok(())
@@ -398,26 +399,22 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
     store
         .upsert_registry(&RegistryBatch {
             organizations: vec![
-                Organization {
-                    org_number: org(DEMO_SENDER),
-                    name: "Digitaliseringsdirektoratet".into(),
-                },
-                Organization {
-                    org_number: org(DEMO_ORG),
-                    name: "Brønnøysundregistrene".into(),
-                },
+                Organization::new(org(DEMO_SENDER), "Digitaliseringsdirektoratet"),
+                Organization::new(org(DEMO_ORG), "Brønnøysundregistrene"),
             ],
-            persons: vec![Person {
-                national_id: NationalId::parse(DEMO_PERSON).expect("valid demo person"),
-                name: "Ola Nordmann".into(),
-            }],
+            persons: vec![Person::new(
+                NationalId::parse(DEMO_PERSON).expect("valid demo person"),
+                "Ola Nordmann",
+            )],
             resources: vec![Resource {
                 id: DEMO_RESOURCE.into(),
                 owner: org(DEMO_SENDER),
                 service_owner_code: "digdir".into(),
                 title: "Melding demo".into(),
                 confidential: false,
+                read_policy: vec![],
             }],
+            roles: vec![],
         })
         .await?;
     Ok(())

@@ -4,6 +4,7 @@ mod attachments;
 mod authorization;
 mod errors;
 mod lifecycle;
+mod parties;
 mod search;
 mod support;
 mod wire;

@@ -353,16 +353,14 @@ pub fn letter(recipients: &[&str]) -> Value {
 }
 
 async fn seed(store: &dyn RegistryStore) {
-    let o = |n: &str, name: &str| Organization {
-        org_number: OrgNumber::parse(n).unwrap(),
-        name: name.into(),
-    };
+    let o = |n: &str, name: &str| Organization::new(OrgNumber::parse(n).unwrap(), name);
     let resource = |id: &str, owner: &str, confidential: bool| Resource {
         id: id.into(),
         owner: OrgNumber::parse(owner).unwrap(),
         service_owner_code: "digdir".into(),
         title: format!("Post: {id}"),
         confidential,
+        read_policy: vec![],
     };
     store
         .upsert_registry(&RegistryBatch {
@@ -372,20 +370,15 @@ async fn seed(store: &dyn RegistryStore) {
                 o(RECIPIENT_ORG, "BYGG OG ANLEGG AS"),
             ],
             persons: vec![
-                Person {
-                    national_id: NationalId::parse(PERSON).unwrap(),
-                    name: "OLA NORDMANN".into(),
-                },
-                Person {
-                    national_id: NationalId::parse(OTHER_PERSON).unwrap(),
-                    name: "Kari Nordmann".into(),
-                },
+                Person::new(NationalId::parse(PERSON).unwrap(), "OLA NORDMANN"),
+                Person::new(NationalId::parse(OTHER_PERSON).unwrap(), "Kari Nordmann"),
             ],
             resources: vec![
                 resource(RESOURCE, SENDER, false),
                 resource(OTHER_RESOURCE, OTHER_SENDER, false),
                 resource(CONFIDENTIAL_RESOURCE, SENDER, true),
             ],
+            roles: vec![],
         })
         .await
         .unwrap();

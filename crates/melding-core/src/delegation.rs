@@ -1,0 +1,83 @@
+//! Granting and revoking post rights for an organisation. An administrator may change any
+//! organisation's delegations; the organisation's general manager or chair (DAGL, LEDE) may
+//! change their own organisation's. Every change is logged with who, when and what, in the
+//! same transaction, and takes effect on the next request.
+
+use melding_domain::authz::Right;
+use melding_domain::{NationalId, OrgNumber, Party};
+use melding_store::DelegationChange;
+
+use crate::principal::scopes;
+use crate::{CoreError, Melding, Pdp, Principal, Rule};
+
+impl Melding {
+    /// Whether the caller may manage `org`'s delegations (4001 otherwise).
+    async fn check_delegator(
+        &self,
+        principal: &Principal,
+        org: &OrgNumber,
+    ) -> Result<(), CoreError> {
+        if principal.has_scope(scopes::ADMIN) {
+            return Ok(());
+        }
+        if let Party::Person(p) = &principal.party {
+            let holdings = Pdp::new(self.store.clone()).holdings_for(p, org).await?;
+            if holdings.may_delegate() {
+                return Ok(());
+            }
+        }
+        Err(Rule::NoAccess.into())
+    }
+
+    /// Grants (`grant = true`) or revokes `right` for `person` in `org`; returns whether anything
+    /// changed.
+    #[tracing::instrument(skip_all, fields(org = %org, right = %right, grant))]
+    pub async fn change_delegation(
+        &self,
+        principal: &Principal,
+        org: &OrgNumber,
+        person: &NationalId,
+        right: Right,
+        grant: bool,
+    ) -> Result<bool, CoreError> {
+        self.check_delegator(principal, org).await?;
+        let mut unknown = Vec::new();
+        if self.store.organization(org).await?.is_none() {
+            unknown.push(Party::Organization(org.clone()).urn());
+        }
+        if self.store.person(person).await?.is_none() {
+            unknown.push(Party::Person(person.clone()).urn());
+        }
+        if !unknown.is_empty() {
+            return Err(Rule::UnknownRecipients(unknown).into());
+        }
+        let actor = if principal.has_scope(scopes::ADMIN) {
+            format!("admin:{}", principal.party.urn())
+        } else {
+            principal.party.urn()
+        };
+        let change = DelegationChange {
+            at: self.clock.now(),
+            actor,
+            granted: grant,
+            org: org.clone(),
+            person: person.clone(),
+            right,
+        };
+        let changed = self.store.change_delegation(&change).await?;
+        if changed {
+            tracing::info!(actor = %change.actor, "delegation changed");
+        }
+        Ok(changed)
+    }
+
+    /// The log of `org`'s delegation changes, oldest first.
+    pub async fn delegation_log(
+        &self,
+        principal: &Principal,
+        org: &OrgNumber,
+    ) -> Result<Vec<DelegationChange>, CoreError> {
+        self.check_delegator(principal, org).await?;
+        Ok(self.store.delegation_log(org).await?)
+    }
+}
