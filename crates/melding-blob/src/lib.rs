@@ -83,6 +83,10 @@ impl LocalBlobStore {
     pub async fn open(root: &Path) -> Result<Self, BlobError> {
         tokio::fs::create_dir_all(root.join("tmp")).await?;
         tokio::fs::create_dir_all(root.join("blobs")).await?;
+        let removed = sweep_temp(&root.join("tmp"), STALE_TEMP).await?;
+        if removed > 0 {
+            tracing::info!(removed, "removed unfinished uploads left by an earlier run");
+        }
         Ok(Self {
             root: root.to_owned(),
         })
@@ -162,6 +166,29 @@ fn valid_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A temporary file untouched this long belongs to an upload that will never finish (the
+/// process writing it stopped); uploads in progress write to theirs continuously.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes temporary files not modified for `older_than`; returns how many.
+async fn sweep_temp(dir: &Path, older_than: std::time::Duration) -> Result<usize, BlobError> {
+    let mut removed = 0;
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let meta = entry.metadata().await?;
+        let stale = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age >= older_than);
+        if meta.is_file() && stale {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Streams `bytes` into `tmp` in fixed-size chunks, hashing as it goes, then fsyncs the file.
 async fn write_temp(
     tmp: &Path,
@@ -223,6 +250,26 @@ mod tests {
 
     fn temp_files(dir: &Path) -> usize {
         std::fs::read_dir(dir.join("tmp")).unwrap().count()
+    }
+
+    #[tokio::test]
+    async fn unfinished_uploads_of_an_earlier_run_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        LocalBlobStore::open(dir.path()).await.unwrap();
+        let old = dir.path().join("tmp").join("k.old");
+        std::fs::write(&old, b"half a file").unwrap();
+        let fresh = dir.path().join("tmp").join("k.fresh");
+        std::fs::write(&fresh, b"still being written").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        LocalBlobStore::open(dir.path()).await.unwrap();
+        assert!(!old.exists(), "a stale temporary file is removed");
+        assert!(fresh.exists(), "an upload in progress is left alone");
     }
 
     #[tokio::test]
