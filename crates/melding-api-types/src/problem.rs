@@ -61,6 +61,7 @@ codes! {
     CORRESPONDENCE_ALREADY_CONFIRMED = 1041, 400, "The correspondence has already been confirmed";
     SUMMARY_WRONG_LENGTH = 1042, 400, "Message summary must be between 0 and 255 characters";
     PURGE_TRANSMISSION = 1043, 400, "Cannot purge a correspondence linked to a Dialogporten transmission";
+    CONFIDENTIAL_RECIPIENT_ROLES = 1044, 400, "Recipients lack roles required for confidential correspondence";
     IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS = 1047, 400, "Idempotency key is not supported for requests with multiple recipients";
     TRANSMISSION_TYPE_TWICE = 1052, 400, "Only one DialogportenTransmissionType external reference is allowed";
     TRANSMISSION_TYPE_WITHOUT_DIALOG = 1053, 400, "A DialogportenTransmissionType reference requires a DialogportenDialogId reference";

@@ -38,9 +38,9 @@ impl Access {
 /// The policy decision point for one request.
 pub struct Pdp {
     store: Arc<dyn Store>,
-    /// (organisation, resource) → may read.
-    decisions: HashMap<(OrgNumber, String), bool>,
-    holdings: HashMap<OrgNumber, Holdings>,
+    /// (person, organisation, resource) → may read.
+    decisions: HashMap<(NationalId, OrgNumber, String), bool>,
+    holdings: HashMap<(NationalId, OrgNumber), Holdings>,
 }
 
 impl std::fmt::Debug for Pdp {
@@ -97,7 +97,7 @@ impl Pdp {
         org: &OrgNumber,
         resource_id: &str,
     ) -> Result<bool, CoreError> {
-        let key = (org.clone(), resource_id.to_owned());
+        let key = (person.clone(), org.clone(), resource_id.to_owned());
         if let Some(d) = self.decisions.get(&key) {
             return Ok(*d);
         }
@@ -118,14 +118,15 @@ impl Pdp {
         person: &NationalId,
         org: &OrgNumber,
     ) -> Result<Holdings, CoreError> {
-        if let Some(h) = self.holdings.get(org) {
+        let key = (person.clone(), org.clone());
+        if let Some(h) = self.holdings.get(&key) {
             return Ok(h.clone());
         }
         let mut h = self.store.holdings(person, org).await?;
         if let Some(parent) = self.store.organization(org).await?.and_then(|o| o.parent) {
             h.merge(self.store.holdings(person, &parent).await?);
         }
-        self.holdings.insert(org.clone(), h.clone());
+        self.holdings.insert(key, h.clone());
         Ok(h)
     }
 }

@@ -81,3 +81,59 @@ impl Melding {
         Ok(self.store.delegation_log(org).await?)
     }
 }
+
+/// A party the caller may read post for, with the rights that make it so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedParty {
+    pub party: Party,
+    pub name: Option<String>,
+    /// Empty for the caller's own party.
+    pub rights: Vec<Right>,
+}
+
+impl Melding {
+    /// The caller itself, then every organisation (and sub-unit) it holds a post right for.
+    pub async fn authorized_parties(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<AuthorizedParty>, CoreError> {
+        let own_name = match &principal.party {
+            Party::Person(p) => self.store.person(p).await?.map(|p| p.name),
+            Party::Organization(o) => self.store.organization(o).await?.map(|o| o.name),
+        };
+        let mut out = vec![AuthorizedParty {
+            party: principal.party.clone(),
+            name: own_name,
+            rights: vec![],
+        }];
+        let Party::Person(person) = &principal.party else {
+            return Ok(out);
+        };
+        let mut pdp = Pdp::new(self.store.clone());
+        for org in self.store.organizations_of(person).await? {
+            let rights: Vec<Right> = pdp
+                .holdings_for(person, &org)
+                .await?
+                .rights()
+                .into_iter()
+                .filter(|r| matches!(r, Right::Package(_)) || is_post_role(r))
+                .collect();
+            if rights.is_empty() {
+                continue;
+            }
+            let name = self.store.organization(&org).await?.map(|o| o.name);
+            out.push(AuthorizedParty {
+                party: Party::Organization(org),
+                name,
+                rights,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Roles that can appear in a resource's read policy (every role but a bare board membership
+/// or deputy, which grant nothing by themselves).
+fn is_post_role(r: &Right) -> bool {
+    matches!(r, Right::Role(code) if !matches!(code.as_str(), "MEDL" | "VARA" | "NEST"))
+}

@@ -29,6 +29,8 @@ pub enum Rule {
     DuplicateRecipients,
     #[error("unknown recipients: {0:?}")]
     UnknownRecipients(Vec<String>),
+    #[error("recipients lack the roles confidential post needs: {0:?}")]
+    ConfidentialRecipientsWithoutRoles(Vec<String>),
     #[error("the recipient is reserved against digital post")]
     RecipientReserved,
     #[error("due date required with confirmation")]

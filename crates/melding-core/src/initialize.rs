@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use melding_domain::attachment::{self, AttachmentStatus};
+use melding_domain::authz;
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
@@ -118,6 +119,24 @@ impl Melding {
         let unknown = self.store.unknown_parties(&parties).await?;
         if !unknown.is_empty() {
             return Err(Rule::UnknownRecipients(unknown.iter().map(Party::urn).collect()).into());
+        }
+        // Confidential post to an organisation needs someone registered to receive it.
+        if req.is_confidential {
+            let mut lacking = Vec::new();
+            for party in &parties {
+                if let Party::Organization(org) = party {
+                    let roles = self.store.organization_roles(org).await?;
+                    if !roles
+                        .iter()
+                        .any(|r| authz::CONFIDENTIAL_RECIPIENT_ROLES.contains(&r.role.as_str()))
+                    {
+                        lacking.push(party.urn());
+                    }
+                }
+            }
+            if !lacking.is_empty() {
+                return Err(Rule::ConfidentialRecipientsWithoutRoles(lacking).into());
+            }
         }
         if req.is_confirmation_needed && req.due_date_time.is_none() {
             return Err(Rule::DueDateRequired.into());

@@ -7,7 +7,7 @@
 
 mod access;
 pub mod attachments;
-mod delegation;
+pub mod delegation;
 mod error;
 pub mod initialize;
 mod jobs;

@@ -25,6 +25,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(grant, revoke))
         .routes(routes!(log))
+        .routes(routes!(authorized_parties))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
 
@@ -168,6 +169,47 @@ async fn log(
                 action: if c.granted { "grant" } else { "revoke" }.to_owned(),
                 national_id: c.person.to_string(),
                 right: c.right.to_string(),
+            })
+            .collect(),
+    ))
+}
+
+/// A party the caller may read post for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizedPartyExt {
+    /// `urn:altinn:person:identifier-no:…` or `urn:altinn:organization:identifier-no:…`.
+    pub party: String,
+    pub name: Option<String>,
+    /// The roles and access packages held; empty for the caller's own party.
+    pub rights: Vec<String>,
+}
+
+/// The caller's own party and every organisation it may read post for; use them as
+/// `onBehalfOf` when searching.
+#[utoipa::path(
+    get, path = "/melding/api/v1/authorizedparties", tag = "Delegation",
+    responses(
+        (status = 200, body = Vec<AuthorizedPartyExt>),
+        (status = 401, description = "No token, or a token naming no party"),
+    ),
+    security(("bearer" = []))
+)]
+async fn authorized_parties(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Vec<AuthorizedPartyExt>>, ApiError> {
+    let principal = caller.principal()?;
+    check_accept(&headers, JSON)?;
+    let parties = state.melding.authorized_parties(&principal).await?;
+    Ok(Json(
+        parties
+            .into_iter()
+            .map(|p| AuthorizedPartyExt {
+                party: p.party.urn(),
+                name: p.name,
+                rights: p.rights.iter().map(ToString::to_string).collect(),
             })
             .collect(),
     ))

@@ -83,6 +83,14 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
             )),
         ),
         Rule::RecipientReserved => plain(C::RECIPIENT_RESERVED),
+        Rule::ConfidentialRecipientsWithoutRoles(list) => (
+            C::CONFIDENTIAL_RECIPIENT_ROLES,
+            Some(format!(
+                "{}: {}",
+                C::CONFIDENTIAL_RECIPIENT_ROLES.message,
+                list.join(", ")
+            )),
+        ),
         Rule::DueDateRequired => plain(C::DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION),
         Rule::DueDateBeforeNow => plain(C::DUE_DATE_TIME_PRIOR_TO_TODAY),
         Rule::DueDateBeforePublish => plain(C::DUE_DATE_TIME_PRIOR_TO_PUBLISH_TIME),

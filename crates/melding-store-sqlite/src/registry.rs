@@ -2,8 +2,10 @@ use async_trait::async_trait;
 use melding_domain::authz::Holdings;
 use melding_domain::{NationalId, OrgNumber, Party};
 use melding_store::{
-    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, StoreError,
+    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
+    StoreError,
 };
+use sqlx::types::Json;
 use sqlx::{Connection, Row, SqliteConnection};
 
 use crate::codec::{corrupt, from_micros, micros, policy_from_json, policy_to_json, right};
@@ -18,26 +20,39 @@ impl RegistryStore for SqliteStore {
                 let mut tx = conn.begin().await.map_err(classify)?;
                 for o in &batch.organizations {
                     sqlx::query(
-                        "INSERT INTO organizations (org_number, name, parent) VALUES (?, ?, ?)
+                        "INSERT INTO organizations (org_number, name, parent, address,
+                            notification_emails, notification_mobiles, contacts)
+                         VALUES (?, ?, ?, ?, ?, ?, ?)
                          ON CONFLICT (org_number) DO UPDATE SET name = excluded.name,
-                            parent = excluded.parent",
+                            parent = excluded.parent, address = excluded.address,
+                            notification_emails = excluded.notification_emails,
+                            notification_mobiles = excluded.notification_mobiles,
+                            contacts = excluded.contacts",
                     )
                     .bind(o.org_number.as_str())
                     .bind(&o.name)
                     .bind(o.parent.as_ref().map(OrgNumber::as_str))
+                    .bind(o.address.as_ref().map(Json))
+                    .bind(Json(&o.notification_emails))
+                    .bind(Json(&o.notification_mobiles))
+                    .bind(Json(&o.contacts))
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
                 }
                 for p in &batch.persons {
                     sqlx::query(
-                        "INSERT INTO persons (national_id, name, reserved) VALUES (?, ?, ?)
+                        "INSERT INTO persons (national_id, name, reserved, address, krr)
+                         VALUES (?, ?, ?, ?, ?)
                          ON CONFLICT (national_id) DO UPDATE SET name = excluded.name,
-                            reserved = excluded.reserved",
+                            reserved = excluded.reserved, address = excluded.address,
+                            krr = excluded.krr",
                     )
                     .bind(p.national_id.as_str())
                     .bind(&p.name)
                     .bind(p.reserved)
+                    .bind(p.address.as_ref().map(Json))
+                    .bind(p.krr.as_ref().map(Json))
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
@@ -108,36 +123,64 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn organization(&self, org: &OrgNumber) -> Result<Option<Organization>, StoreError> {
-        let row: Option<(String, Option<String>)> =
-            sqlx::query_as("SELECT name, parent FROM organizations WHERE org_number = ?")
-                .bind(org.as_str())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(classify)?;
-        row.map(|(name, parent)| {
+        let row = sqlx::query(
+            "SELECT name, parent, address, notification_emails, notification_mobiles, contacts
+             FROM organizations WHERE org_number = ?",
+        )
+        .bind(org.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        row.map(|r| {
             Ok(Organization {
                 org_number: org.clone(),
-                name,
-                parent: parent
+                name: r.try_get("name").map_err(classify)?,
+                parent: r
+                    .try_get::<Option<String>, _>("parent")
+                    .map_err(classify)?
                     .map(|p| OrgNumber::parse(&p).map_err(corrupt))
                     .transpose()?,
+                address: r
+                    .try_get::<Option<Json<_>>, _>("address")
+                    .map_err(classify)?
+                    .map(|a| a.0),
+                notification_emails: r
+                    .try_get::<Json<_>, _>("notification_emails")
+                    .map_err(classify)?
+                    .0,
+                notification_mobiles: r
+                    .try_get::<Json<_>, _>("notification_mobiles")
+                    .map_err(classify)?
+                    .0,
+                contacts: r.try_get::<Json<_>, _>("contacts").map_err(classify)?.0,
             })
         })
         .transpose()
     }
 
     async fn person(&self, id: &NationalId) -> Result<Option<Person>, StoreError> {
-        let row: Option<(String, bool)> =
-            sqlx::query_as("SELECT name, reserved FROM persons WHERE national_id = ?")
+        let row =
+            sqlx::query("SELECT name, reserved, address, krr FROM persons WHERE national_id = ?")
                 .bind(id.as_str())
                 .fetch_optional(&self.reader)
                 .await
                 .map_err(classify)?;
-        Ok(row.map(|(name, reserved)| Person {
-            national_id: id.clone(),
-            name,
-            reserved,
-        }))
+        row.map(|r| {
+            Ok(Person {
+                national_id: id.clone(),
+                name: r.try_get("name").map_err(classify)?,
+                reserved: r.try_get("reserved").map_err(classify)?,
+                address: r
+                    .try_get::<Option<Json<_>>, _>("address")
+                    .map_err(classify)?
+                    .map(|a| a.0),
+                krr: r
+                    .try_get::<Option<Json<_>>, _>("krr")
+                    .map_err(classify)?
+                    .map(|k| k.0),
+            })
+        })
+        .transpose()
     }
 
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError> {
@@ -209,6 +252,25 @@ impl RegistryStore for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn organization_roles(&self, org: &OrgNumber) -> Result<Vec<RoleAssignment>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT national_id, role FROM roles WHERE org_number = ? ORDER BY national_id, role",
+        )
+        .bind(org.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(person, role)| {
+                Ok(RoleAssignment {
+                    org: org.clone(),
+                    person: NationalId::parse(&person).map_err(corrupt)?,
+                    role,
+                })
+            })
+            .collect()
     }
 
     async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError> {

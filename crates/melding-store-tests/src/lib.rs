@@ -22,6 +22,7 @@
 pub mod fixtures;
 
 mod attachments;
+mod contacts;
 mod correspondences;
 mod jobs;
 mod registry;
@@ -31,6 +32,7 @@ mod search;
 use std::sync::Arc;
 
 pub use attachments::*;
+pub use contacts::*;
 pub use correspondences::*;
 pub use jobs::*;
 pub use registry::*;
@@ -88,6 +90,9 @@ macro_rules! conformance_tests {
             delegations_change_once_and_log_every_change,
             organizations_of_lists_held_orgs_and_their_sub_units,
             concurrent_identical_grants_log_one_change,
+            // contacts
+            registry_round_trips_addresses_and_contacts,
+            organization_roles_lists_exactly_that_orgs_roles,
             // jobs
             jobs_from_letters_dedupe_on_key,
             jobs_from_appends_dedupe_on_key,

@@ -14,7 +14,8 @@ pub use attachments::{AttachmentGuard, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use registry::{
-    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
+    DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
+    PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment,
 };
 
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.

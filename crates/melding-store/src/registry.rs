@@ -9,12 +9,71 @@ use melding_domain::{NationalId, OrgNumber, Party};
 
 use crate::StoreError;
 
+/// A postal address, for print.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PostalAddress {
+    /// Street lines, c/o and the like, in order.
+    pub lines: Vec<String>,
+    pub postal_code: String,
+    pub city: String,
+    /// ISO 3166 alpha-2; absent means Norway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// A person's entry in the contact and reservation register (KRR).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KrrContact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_updated: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<DateTime<Utc>>,
+    /// E.164, e.g. `+4799999999`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile_updated: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile_verified: Option<DateTime<Utc>>,
+    /// The chosen digital mailbox provider (`digipost`, `eboks`) and the address there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox_provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox_address: Option<String>,
+}
+
+/// A contact an organisation registered itself, optionally only for some resources.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgContact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Resource ids this contact is for; empty means every resource.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+}
+
+/// At most this many user-registered contacts per organisation.
+pub const MAX_ORG_CONTACTS: usize = 20;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub org_number: OrgNumber,
     pub name: String,
     /// The main unit, when this is a sub-unit (underenhet).
     pub parent: Option<OrgNumber>,
+    pub address: Option<PostalAddress>,
+    /// The official notification addresses (Enhetsregisteret's varslingsadresser).
+    pub notification_emails: Vec<String>,
+    pub notification_mobiles: Vec<String>,
+    /// Up to [`MAX_ORG_CONTACTS`] contacts registered by the organisation.
+    pub contacts: Vec<OrgContact>,
 }
 
 impl Organization {
@@ -23,6 +82,10 @@ impl Organization {
             org_number,
             name: name.into(),
             parent: None,
+            address: None,
+            notification_emails: Vec::new(),
+            notification_mobiles: Vec::new(),
+            contacts: Vec::new(),
         }
     }
 }
@@ -33,6 +96,9 @@ pub struct Person {
     pub name: String,
     /// Reserved in KRR against digital post from the public sector.
     pub reserved: bool,
+    pub address: Option<PostalAddress>,
+    /// Contact details and digital mailbox from KRR, when registered.
+    pub krr: Option<KrrContact>,
 }
 
 impl Person {
@@ -41,6 +107,8 @@ impl Person {
             national_id,
             name: name.into(),
             reserved: false,
+            address: None,
+            krr: None,
         }
     }
 }
@@ -112,6 +180,9 @@ pub trait RegistryStore: Send + Sync {
     /// whether it changed anything (granting a held right or revoking one not held does not, and
     /// is not logged).
     async fn change_delegation(&self, change: &DelegationChange) -> Result<bool, StoreError>;
+
+    /// The Enhetsregisteret roles registered in `org`.
+    async fn organization_roles(&self, org: &OrgNumber) -> Result<Vec<RoleAssignment>, StoreError>;
 
     /// The delegation log of `org`, oldest first.
     async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError>;

@@ -274,6 +274,89 @@ fn every_command_explains_itself() {
     }
 }
 
+/// CSV files, one kind each: a bad line is named and nothing is written; good files import in
+/// order, persons and organisations before the roles that name them.
+#[test]
+fn an_operator_imports_csv_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let import = |file: &str, extra: &[&str]| {
+        let mut args = vec!["registry", "import", file];
+        args.extend_from_slice(extra);
+        melding(&data, &args)
+    };
+
+    let persons = write(
+        "persons.csv",
+        "nationalId,name,email,mobile,addressLines,postalCode,city\n\
+         08089403198,Ola Nordmann,ola@example.no,99999999,Storgata 1,0155,Oslo\n\
+         21866699621,Kari Nordmann,,,,,\n",
+    );
+    let out = import(&persons, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("persons.csv: line 3: nationalId:"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let persons = write(
+        "persons.csv",
+        "nationalId,name,email,mobile,addressLines,postalCode,city\n\
+         08089403198,Ola Nordmann,ola@example.no,99999999,Storgata 1,0155,Oslo\n\
+         21866699620,Kari Nordmann,,,,,\n",
+    );
+    let orgs = write(
+        "orgs.csv",
+        "orgNumber,name,notificationEmails\n991825827,Digitaliseringsdirektoratet,post@digdir.no\n",
+    );
+    let roles = write(
+        "roles.csv",
+        "orgNumber,nationalId,role\n991825827,21866699620,DAGL\n",
+    );
+    for (file, kind, expected) in [
+        (
+            &persons,
+            "persons",
+            "imported 0 organisations, 2 persons, 0 resources, 0 roles",
+        ),
+        (
+            &orgs,
+            "organizations",
+            "imported 1 organisations, 0 persons",
+        ),
+        (&roles, "roles", "0 resources, 1 roles"),
+    ] {
+        // Once with the kind read from the header, once given.
+        for extra in [&[][..], &["--kind", kind][..]] {
+            let out = import(file, extra);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(stdout.contains(expected), "{stdout}");
+            // No progress bar when stderr is not a terminal.
+            assert!(
+                out.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let out = import(&roles, &["--kind", "persons"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("roles.csv: line 1: orgNumber: not a column of persons"),
+        "{err}"
+    );
+}
+
 #[test]
 fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
     let dir = tempfile::tempdir().unwrap();

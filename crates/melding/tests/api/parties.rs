@@ -357,6 +357,35 @@ async fn the_authorization_matrix_holds_for_every_recipient_endpoint() {
     )
     .await;
 
+    // The employee's authorized parties: themself only, after the revocation; the general
+    // manager's: the organisation and its sub-unit.
+    let parties = |token: String| {
+        let app = &app;
+        async move {
+            let a = app.get("/melding/api/v1/authorizedparties", &token).await;
+            a.assert_status(200);
+            a.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["party"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        parties(t(&w.employee)).await,
+        [format!("urn:altinn:person:identifier-no:{}", w.employee)]
+    );
+    let mut expected = vec![org_urn(RECIPIENT_ORG), org_urn(&w.sub_unit)];
+    expected.sort();
+    let mut got = parties(dagl.clone()).await;
+    assert_eq!(
+        got.remove(0),
+        format!("urn:altinn:person:identifier-no:{}", w.dagl)
+    );
+    got.sort();
+    assert_eq!(got, expected);
+
     // Every change is in the log, with who and what.
     let log = app
         .get(
@@ -499,4 +528,27 @@ async fn reserved_persons_get_no_digital_post() {
         o["statusText"],
         "Recipient has reserved themselves against public correspondences"
     );
+}
+
+#[tokio::test]
+async fn confidential_post_needs_an_organisation_with_a_leader_registered() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let confidential = |recipient: &str| {
+        let mut l = letter(&[recipient]);
+        l["correspondence"]["resourceId"] = json!(CONFIDENTIAL_RESOURCE);
+        l["correspondence"]["isConfidential"] = json!(true);
+        l
+    };
+    // Brønnøysundregistrene has no roles registered here: 1044, naming it.
+    let a = app.send(&app.sender(), confidential(OTHER_SENDER)).await;
+    a.assert_problem(400, 1044);
+    assert!(a.json()["detail"].as_str().unwrap().contains(OTHER_SENDER));
+    // The recipient organisation has a general manager; a person needs no role.
+    app.send(&app.sender(), confidential(RECIPIENT_ORG))
+        .await
+        .assert_status(200);
+    app.send(&app.sender(), confidential(PERSON))
+        .await
+        .assert_status(200);
 }
