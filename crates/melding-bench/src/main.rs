@@ -1,0 +1,235 @@
+//! `melding-bench`: how fast Melding is, side by side with the raw database on the same machine.
+//!
+//! One command starts `melding serve` on loopback, first on SQLite and then on PostgreSQL, seeds
+//! its registry, drives open-loop load (a fixed arrival rate, latency measured from each
+//! request's due time), measures the durable single-row insert rate of the bare databases, and
+//! writes every number to `bench-results/<date>.json` and a table to `BENCHMARKS.md`.
+//!
+//! ```text
+//! cargo run --release -p melding-bench -- --quick
+//! ```
+//!
+//! Benchmarks are programs, not timed tests: nothing here asserts on wall-clock time; the targets
+//! are reported against.
+#![forbid(unsafe_code)]
+
+mod bulk;
+mod ids;
+mod load;
+mod raw;
+mod report;
+mod server;
+mod suite;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use sqlx::Connection;
+
+/// The sending organisation, owner of the bench resource.
+pub const SENDER_ORG: &str = "991825827";
+/// The resource every bench letter is sent with.
+pub const RESOURCE: &str = "bench";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "melding-bench",
+    about = "Benchmark Melding on SQLite and PostgreSQL against the raw databases on this machine"
+)]
+pub struct Args {
+    /// A short run (aimed at under two minutes; about 2½ now): fewer seconds per scenario, a smaller bulk database.
+    #[arg(long)]
+    pub quick: bool,
+    /// The melding binary to test; by default `cargo build --release -p melding` builds it.
+    #[arg(long)]
+    pub melding_bin: Option<PathBuf>,
+    /// PostgreSQL server for the PostgreSQL half; a database `melding_bench_<pid>` is created on
+    /// it and dropped afterwards.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub postgres_url: String,
+    /// Skip PostgreSQL (Melding on PostgreSQL and the pgbench reference).
+    #[arg(long)]
+    pub no_postgres: bool,
+    /// Skip SQLite (Melding on SQLite and its raw reference).
+    #[arg(long)]
+    pub no_sqlite: bool,
+    /// Where the JSON results go.
+    #[arg(long, default_value = "bench-results")]
+    pub results_dir: PathBuf,
+    /// The Markdown report to (re)write; "-" to skip.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    pub markdown: PathBuf,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn melding_binary(args: &Args) -> anyhow::Result<PathBuf> {
+    if let Some(bin) = &args.melding_bin {
+        return Ok(bin.clone());
+    }
+    let root = workspace_root();
+    eprintln!("building melding (cargo build --release -p melding) …");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "-q", "-p", "melding"])
+        .current_dir(&root)
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p melding failed");
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    Ok(target.join("release").join("melding"))
+}
+
+/// `postgres://user@host:port/db?x` with the database replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{db}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+async fn admin(url: &str, sql: String) -> anyhow::Result<()> {
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .with_context(|| "connecting to PostgreSQL (--postgres-url)".to_string())?;
+    // One statement at a time: CREATE/DROP DATABASE may not run inside a transaction block,
+    // which a multi-statement simple query would be.
+    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // One thread for the generator: it shares the machine's cores with the server and its
+    // database, and its own CPU use is reported with every scenario.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let began = Instant::now();
+    let bin = melding_binary(&args)?;
+    if !bin.exists() {
+        bail!("no melding binary at {}", bin.display());
+    }
+    let mode = if args.quick {
+        suite::Mode::quick()
+    } else {
+        suite::Mode::full()
+    };
+    let pid = std::process::id();
+    let work = std::env::temp_dir().join(format!("melding-bench-{pid}"));
+    std::fs::create_dir_all(&work)?;
+    eprintln!("work directory {}", work.display());
+
+    let mut results = report::Results::new(&bin, &mode);
+
+    if !args.no_sqlite {
+        eprintln!("raw reference: SQLite, {} s …", mode.raw_seconds);
+        results
+            .raw
+            .push(raw::sqlite(&work.join("raw-sqlite"), f64::from(mode.raw_seconds)).await?);
+        eprintln!("Melding on SQLite …");
+        let r = suite::run_backend(&bin, &work.join("sqlite"), None, &mode).await;
+        results.backends.push(r.context("Melding on SQLite")?);
+    }
+
+    if !args.no_postgres {
+        let db = format!("melding_bench_{pid}");
+        let raw_db = format!("melding_bench_{pid}_raw");
+        admin(
+            &args.postgres_url,
+            format!("CREATE DATABASE {db}; CREATE DATABASE {raw_db}"),
+        )
+        .await?;
+        let outcome = async {
+            let raw_url = with_database(&args.postgres_url, &raw_db);
+            for clients in [1, 16] {
+                eprintln!(
+                    "raw reference: PostgreSQL pgbench, {clients} client(s), {} s …",
+                    mode.raw_seconds
+                );
+                results.raw.push(
+                    raw::postgres(
+                        &raw_url,
+                        &work.join("raw-postgres"),
+                        clients,
+                        mode.raw_seconds,
+                    )
+                    .await?,
+                );
+            }
+            eprintln!("Melding on PostgreSQL …");
+            let url = with_database(&args.postgres_url, &db);
+            let r = suite::run_backend(&bin, &work.join("postgres"), Some(&url), &mode).await;
+            results.backends.push(r.context("Melding on PostgreSQL")?);
+            anyhow::Ok(())
+        }
+        .await;
+        let dropped = admin(
+            &args.postgres_url,
+            format!("DROP DATABASE IF EXISTS {db} WITH (FORCE); DROP DATABASE IF EXISTS {raw_db} WITH (FORCE)"),
+        )
+        .await;
+        outcome?;
+        dropped?;
+    }
+
+    let _ = std::fs::remove_dir_all(&work);
+    results.total_seconds = began.elapsed().as_secs_f64();
+    let json_path = results.write_json(&args.results_dir)?;
+    eprintln!("wrote {}", json_path.display());
+    if args.markdown.as_os_str() != "-" {
+        std::fs::write(&args.markdown, results.markdown(&json_path))?;
+        eprintln!("wrote {}", args.markdown.display());
+    }
+    print!("{}", results.summary());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_in_a_url() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://h:5432", "x"),
+            "postgres://h:5432/x"
+        );
+    }
+}
