@@ -25,6 +25,8 @@ pub enum ApiError {
     Plain(StatusCode, String),
     /// The `Accept` header names nothing the endpoint produces.
     NotAcceptable(&'static str),
+    /// The node serves as many requests as it may: 503 with `Retry-After`.
+    Overloaded,
 }
 
 impl From<CoreError> for ApiError {
@@ -200,6 +202,20 @@ impl IntoResponse for ApiError {
                     res.headers_mut()
                         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 }
+                res
+            }
+            ApiError::Overloaded => {
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                let mut res = problem(
+                    status,
+                    &ProblemDetails::plain(
+                        status.as_u16(),
+                        "The service is busy; try again shortly",
+                        trace_id,
+                    ),
+                );
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 res
             }
             ApiError::Plain(status, detail) => problem(

@@ -37,7 +37,12 @@ pub struct AppState {
     pub melding: Melding,
     pub auth: Arc<Authenticator>,
     pub health: Arc<dyn StoreHealth>,
+    /// API requests served at once; more are answered 503 with `Retry-After`.
+    pub max_in_flight: usize,
 }
+
+/// The default for [`AppState::max_in_flight`].
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -48,6 +53,11 @@ pub fn router(state: AppState) -> Router {
         .merge(delegation::routes())
         .split_for_parts();
     let spec = Arc::new(spec);
+    let limit = Arc::new(tokio::sync::Semaphore::new(state.max_in_flight.max(1)));
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        limit,
+        middleware::shed_load,
+    ));
     Router::new()
         .merge(api)
         .merge(health::routes())

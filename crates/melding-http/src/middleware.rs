@@ -1,7 +1,9 @@
 //! Cross-cutting HTTP behaviour: the request's trace id (from `traceparent` or new), security
 //! headers on every answer, the JSON 404 for unknown routes, and a problem answer for panics.
 
-use axum::extract::Request;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -75,4 +77,21 @@ pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Resp
         "An unexpected error occurred".into(),
     )
     .into_response()
+}
+
+/// Answers 503 with `Retry-After` instead of queueing when the node already serves as many API
+/// requests as it is set to, so a spike is refused quickly rather than answered seconds late.
+pub(crate) async fn shed_load(
+    State(limit): State<Arc<tokio::sync::Semaphore>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match limit.try_acquire_owned() {
+        Ok(permit) => {
+            let res = next.run(req).await;
+            drop(permit);
+            res
+        }
+        Err(_) => ApiError::Overloaded.into_response(),
+    }
 }

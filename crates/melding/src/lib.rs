@@ -127,6 +127,8 @@ pub struct Node {
     pub scanner: Option<Arc<dyn Scanner>>,
     /// The shortest `expirationInDays` accepted for attachments.
     pub min_expiration_days: i32,
+    /// API requests served at once; more are answered 503 with `Retry-After`.
+    pub max_in_flight: usize,
 }
 
 impl Node {
@@ -145,6 +147,7 @@ impl Node {
             jobs: RunnerConfig::default(),
             scanner: None,
             min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
+            max_in_flight: melding_http::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -169,6 +172,7 @@ impl App {
             jobs,
             scanner,
             min_expiration_days,
+            max_in_flight,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
@@ -187,6 +191,7 @@ impl App {
             melding: melding.clone(),
             auth: Arc::new(Authenticator::new(issuers)),
             health: store.clone(),
+            max_in_flight,
         });
         Self {
             melding,

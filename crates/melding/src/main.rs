@@ -355,6 +355,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let blobs = melding::open_blobs(&r.data_dir, &r.file.attachments).await?;
     let mut node = melding::Node::new(store, blobs, Arc::new(SystemClock), issuers);
     node.jobs = jobs;
+    if let Some(n) = r.file.max_in_flight {
+        anyhow::ensure!(n >= 1, "max_in_flight must be at least 1");
+        node.max_in_flight = n;
+    }
     if let Some(days) = r.file.attachments.min_expiration_days {
         anyhow::ensure!(
             days >= 1,

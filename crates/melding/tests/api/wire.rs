@@ -228,3 +228,68 @@ async fn metrics_show_the_job_queue_and_what_ran() {
         .await
         .assert_status(404);
 }
+
+#[tokio::test]
+async fn a_busy_node_refuses_quickly_with_retry_after() {
+    let app = TestApp::spawn_with(|node| node.max_in_flight = 1).await;
+    let a = app
+        .call(
+            reqwest::Method::POST,
+            "/correspondence/api/v1/attachment",
+            Some(&app.sender()),
+            Some(serde_json::json!({
+                "resourceId": RESOURCE, "fileName": "a.pdf", "sendersReference": "x"
+            })),
+        )
+        .await;
+    a.assert_status(200);
+    let id: String = serde_json::from_str(&a.text).unwrap();
+    // An upload whose body the test holds open keeps the node's only slot.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }));
+    let upload = app
+        .client
+        .post(format!(
+            "{}/correspondence/api/v1/attachment/{id}/upload",
+            app.base
+        ))
+        .bearer_auth(app.sender())
+        .body(body)
+        .send();
+    let upload = tokio::spawn(upload);
+    tx.send(Ok(vec![1u8; 1000])).await.unwrap();
+    // Once the upload is under way (seen in the store, not over HTTP, so the test takes no
+    // slot itself), another request is refused at once with 503 and Retry-After.
+    let aid: melding_domain::AttachmentId = id.parse().unwrap();
+    let mut started = false;
+    for _ in 0..500 {
+        let a = app.store.attachment(aid).await.unwrap().unwrap();
+        if a.has_been(melding_domain::AttachmentStatus::UploadProcessing) {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(started, "the upload started");
+    let overview = format!("/correspondence/api/v1/attachment/{id}");
+    let refused = app.get(&overview, &app.sender()).await;
+    refused.assert_status(503);
+    assert_eq!(refused.headers["retry-after"], "1");
+    assert_eq!(refused.json()["status"], 503);
+    // Health is never refused.
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    // The upload finishes, and the slot is free again.
+    tx.send(Ok(vec![2u8; 1000])).await.unwrap();
+    drop(tx);
+    let done = upload.await.unwrap().unwrap();
+    assert_eq!(done.status(), 200);
+    app.get(&overview, &app.sender()).await.assert_status(200);
+}
