@@ -145,6 +145,9 @@ pub(crate) fn stored_file(key: &str, stored: &StoredBlob) -> StoredFile {
     }
 }
 
+/// Altinn's text when an attachment is purged.
+const PURGED: &str = "Attachment has been purged";
+
 /// Altinn's text when an attachment is published without a scan.
 pub const BYPASSED_SCAN: &str = "Bypassed malware scan";
 /// Altinn's text for a malware finding (`Malware scan failed: <scan result type>`).
@@ -406,22 +409,12 @@ impl Melding {
         if !a.correspondence_ids.is_empty() {
             return Err(Rule::AttachmentInUse.into());
         }
-        let now = self.clock.now();
-        let entry =
-            AttachmentStatusEntry::new(A::Purged, now).with_text("Attachment has been purged");
-        let jobs: Vec<NewJob> = a
-            .file
-            .iter()
-            .map(|f| delete_blob_job(&f.storage_key, now))
-            .collect();
         let written = self
-            .store
-            .append_attachment_status(
-                id,
-                &entry,
+            .end_attachment(
+                &a,
+                A::Purged,
+                PURGED,
                 AttachmentGuard::UnlinkedUnlessEver(vec![A::Purged, A::Expired]),
-                None,
-                &jobs,
             )
             .await?;
         if !written {
@@ -435,7 +428,6 @@ impl Melding {
             }
             .into());
         }
-        self.waker.wake();
         tracing::info!("attachment purged");
         Ok(())
     }
@@ -733,25 +725,15 @@ impl Melding {
             None => return Ok(None),
             Some(_) => {}
         }
-        let entry =
-            AttachmentStatusEntry::new(A::Expired, now).with_text("The attachment has expired");
-        let jobs: Vec<NewJob> = a
-            .file
-            .iter()
-            .map(|f| delete_blob_job(&f.storage_key, now))
-            .collect();
         let written = self
-            .store
-            .append_attachment_status(
-                id,
-                &entry,
+            .end_attachment(
+                &a,
+                A::Expired,
+                "The attachment has expired",
                 AttachmentGuard::UnlessEver(vec![A::Purged, A::Expired]),
-                None,
-                &jobs,
             )
             .await?;
         if written {
-            self.waker.wake();
             tracing::info!(attachment_id = %id, "attachment expired");
         }
         Ok(None)
@@ -760,7 +742,6 @@ impl Melding {
     /// After a letter is purged: its attachments that no other live letter uses are purged and
     /// their bytes deleted.
     pub(crate) async fn run_purge_with_letter(&self, id: CorrespondenceId) -> anyhow::Result<()> {
-        let now = self.clock.now();
         for link in self.store.attachments_of(id).await? {
             let a = link.attachment;
             if a.has_been(A::Purged) || a.has_been(A::Expired) {
@@ -778,25 +759,41 @@ impl Melding {
             if used_elsewhere {
                 continue;
             }
-            let entry =
-                AttachmentStatusEntry::new(A::Purged, now).with_text("Attachment has been purged");
-            let jobs: Vec<NewJob> = a
-                .file
-                .iter()
-                .map(|f| delete_blob_job(&f.storage_key, now))
-                .collect();
-            self.store
-                .append_attachment_status(
-                    a.id,
-                    &entry,
-                    AttachmentGuard::UnlessEver(vec![A::Purged, A::Expired]),
-                    None,
-                    &jobs,
-                )
-                .await?;
+            self.end_attachment(
+                &a,
+                A::Purged,
+                PURGED,
+                AttachmentGuard::UnlessEver(vec![A::Purged, A::Expired]),
+            )
+            .await?;
         }
-        self.waker.wake();
         Ok(())
+    }
+
+    /// Ends an attachment (Purged or Expired) if `guard` allows, with a job deleting its bytes
+    /// in the same write; returns whether it was written.
+    async fn end_attachment(
+        &self,
+        a: &Attachment,
+        status: A,
+        text: &str,
+        guard: AttachmentGuard,
+    ) -> Result<bool, CoreError> {
+        let now = self.clock.now();
+        let entry = AttachmentStatusEntry::new(status, now).with_text(text);
+        let jobs: Vec<NewJob> = a
+            .file
+            .iter()
+            .map(|f| delete_blob_job(&f.storage_key, now))
+            .collect();
+        let written = self
+            .store
+            .append_attachment_status(a.id, &entry, guard, None, &jobs)
+            .await?;
+        if written {
+            self.waker.wake();
+        }
+        Ok(written)
     }
 
     pub(crate) async fn run_delete_blob(&self, key: &str) -> anyhow::Result<()> {
