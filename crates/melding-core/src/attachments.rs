@@ -159,11 +159,6 @@ impl Melding {
         self.min_expiration_days
     }
 
-    pub(crate) fn check_attachment_request(&self, req: &AttachmentRequest) -> Result<(), Rule> {
-        attachment::check_file_name(&req.file_name)?;
-        Ok(())
-    }
-
     pub(crate) fn check_expiration(&self, req: &AttachmentRequest) -> Result<(), Rule> {
         match req.expiration_in_days {
             Some(d) if d < self.min_expiration_days => {
@@ -214,7 +209,7 @@ impl Melding {
             Party::Organization(org) if *org == resource.owner => org.clone(),
             _ => return Err(Rule::NoAccess.into()),
         };
-        self.check_attachment_request(&req)?;
+        attachment::check_file_name(&req.file_name).map_err(Rule::from)?;
         self.check_expiration(&req)?;
         let a = new_attachment(&req, resource_id, &sender, self.clock.now());
         self.store.insert_attachment(&a, &[]).await?;
@@ -687,8 +682,9 @@ impl Melding {
 
     /// Whether every attachment of a letter is Published.
     pub(crate) async fn attachments_ready(&self, id: CorrespondenceId) -> Result<bool, CoreError> {
-        let links = self.store.attachments_of(id).await?;
-        Ok(links.iter().all(|l| l.attachment.status() == A::Published))
+        Ok(attachment::all_published(
+            &self.store.attachments_of(id).await?,
+        ))
     }
 
     /// Expires an attachment once every non-purged letter using it has passed its link's

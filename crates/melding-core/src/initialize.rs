@@ -195,7 +195,7 @@ impl Melding {
             return Err(Rule::ForwardingTooLarge.into());
         }
         for a in &req.new_attachments {
-            self.check_attachment_request(a)?;
+            attachment::check_file_name(&a.file_name).map_err(Rule::from)?;
         }
         if parts.iter().any(|p| p.stored.is_none()) {
             return Err(Rule::FileSize("2GB").into());

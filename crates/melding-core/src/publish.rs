@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::attachment::AttachmentStatus;
+use melding_domain::attachment;
 use melding_domain::status::PublishDecision;
 use melding_domain::{Clock, CorrespondenceId, CorrespondenceStatus, StatusEntry};
 use melding_jobs::{JobHandler, Outcome};
@@ -64,12 +64,7 @@ impl JobHandler for PublishJob {
         let now = self.clock.now();
         // A letter waiting for an attachment is published by the job that settles the last
         // one; until then there is nothing to do.
-        let ready = self
-            .store
-            .attachments_of(id)
-            .await?
-            .iter()
-            .all(|l| l.attachment.status() == AttachmentStatus::Published);
+        let ready = attachment::all_published(&self.store.attachments_of(id).await?);
         match letter
             .statuses
             .decide_publish(letter.settings.requested_publish_time, now, ready)

@@ -197,6 +197,13 @@ impl AttachmentLink {
     }
 }
 
+/// Whether every attachment of a letter is Published: the condition for publishing it.
+pub fn all_published(links: &[AttachmentLink]) -> bool {
+    links
+        .iter()
+        .all(|l| l.attachment.status() == AttachmentStatus::Published)
+}
+
 /// When a link made at `publish_at` expires.
 pub fn link_expiration(
     publish_at: DateTime<Utc>,

@@ -60,6 +60,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a response whole.
+    pub async fn read(res: reqwest::Response) -> Self {
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            text: res.text().await.unwrap(),
+        }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
@@ -183,11 +192,7 @@ impl TestApp {
             req = req.json(&b);
         }
         let res = req.send().await.unwrap();
-        Answer {
-            status: res.status(),
-            headers: res.headers().clone(),
-            text: res.text().await.unwrap(),
-        }
+        Answer::read(res).await
     }
 
     /// Sends a multipart form (letter fields and files) to `/correspondence/upload`.
@@ -203,11 +208,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Answer {
-            status: res.status(),
-            headers: res.headers().clone(),
-            text: res.text().await.unwrap(),
-        }
+        Answer::read(res).await
     }
 
     /// Uploads `bytes` as the raw body of `/attachment/{id}/upload`.
@@ -224,11 +225,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Answer {
-            status: res.status(),
-            headers: res.headers().clone(),
-            text: res.text().await.unwrap(),
-        }
+        Answer::read(res).await
     }
 
     /// GETs raw bytes.
