@@ -12,7 +12,8 @@ use melding_domain::correspondence::{
 };
 use melding_domain::{Attachment, AttachmentStatusEntry};
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, Party, Recipient, StatusEntry, StatusHistory,
+    CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
+    StatusHistory,
 };
 use melding_store::{NewLink, StoreError};
 use uuid::Uuid;
@@ -145,12 +146,15 @@ impl Melding {
         // the reservation; alone, the request is refused; among others, their letter is Reserved.
         let mut reserved = HashSet::new();
         if req.ignore_reservation != Some(true) {
-            for r in &req.recipients {
-                if let Some(Party::Person(p)) = r.party()
-                    && self.store.person(p).await?.is_some_and(|p| p.reserved)
-                {
-                    reserved.insert(r.urn());
-                }
+            let persons: Vec<NationalId> = parties
+                .iter()
+                .filter_map(|p| match p {
+                    Party::Person(n) => Some(n.clone()),
+                    Party::Organization(_) => None,
+                })
+                .collect();
+            for p in self.store.reserved_persons(&persons).await? {
+                reserved.insert(Party::Person(p).urn());
             }
             if req.recipients.len() == 1 && !reserved.is_empty() {
                 return Err(Rule::RecipientReserved.into());

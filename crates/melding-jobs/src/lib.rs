@@ -15,6 +15,7 @@ use melding_domain::Clock;
 use melding_store::{Job, JobStore, StoreError};
 use rand::Rng;
 use tokio::sync::{Notify, watch};
+use tracing::Instrument;
 
 /// What a handler reports when it returns normally.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +136,14 @@ impl Runner {
             )
             .await?;
         let n = jobs.len();
-        for job in jobs {
-            self.run_job(job).await?;
-        }
+        // The batch runs concurrently: each job is a few short reads and one guarded write, so
+        // one at a time would leave the database idle between round trips and let a steady
+        // stream of new letters outpace publishing. Handlers already tolerate running beside
+        // each other (several nodes claim from the same table); every job ends before the next
+        // claim, and the first storage error is reported after all of them have.
+        let ran =
+            futures_util::future::join_all(jobs.into_iter().map(|job| self.run_job(job))).await;
+        ran.into_iter().collect::<Result<Vec<()>, _>>()?;
         Ok(n)
     }
 
@@ -205,15 +211,18 @@ impl Runner {
     }
 
     async fn run_job(&self, job: Job) -> Result<(), StoreError> {
+        let span =
+            tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
+        self.run_job_in_span(job).instrument(span).await
+    }
+
+    async fn run_job_in_span(&self, job: Job) -> Result<(), StoreError> {
         let worker = &self.config.worker_id;
         let Some(handler) = self.handlers.get(job.kind.as_str()) else {
             let msg = format!("no handler for job kind {}", job.kind);
             tracing::error!(job_id = job.id, kind = %job.kind, "{msg}");
             return self.store.bury_job(job.id, worker, &msg).await;
         };
-        let span =
-            tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
-        let _guard = span.enter();
         match handler.run(&job).await {
             Ok(Outcome::Done) => {
                 RunnerStats::count(&self.stats.done);

@@ -28,7 +28,11 @@ impl AttachmentStore for PostgresStore {
         for job in jobs {
             enqueue(&mut tx, job).await?;
         }
-        tx.commit().await.map_err(classify)
+        tx.commit().await.map_err(classify)?;
+        if !jobs.is_empty() {
+            self.jobs_enqueued();
+        }
+        Ok(())
     }
 
     async fn attachment(&self, id: AttachmentId) -> Result<Option<Attachment>, StoreError> {
@@ -131,6 +135,9 @@ impl AttachmentStore for PostgresStore {
             enqueue(&mut tx, job).await?;
         }
         tx.commit().await.map_err(classify)?;
+        if !jobs.is_empty() {
+            self.jobs_enqueued();
+        }
         Ok(true)
     }
 }

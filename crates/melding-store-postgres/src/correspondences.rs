@@ -18,11 +18,22 @@ use crate::attachments::{insert_attachment_in, insert_link};
 use crate::jobs::enqueue;
 use crate::{PostgresStore, classify, corrupt};
 
-const SELECT_LETTER: &str = "SELECT id, resource_id, recipient, sender, senders_reference,
+/// A letter and its status log in one statement, so one snapshot (and one round trip) serves
+/// both: the log comes as parallel arrays in log order.
+const SELECT_LETTER: &str = "SELECT c.id, resource_id, recipient, sender, senders_reference,
     message_sender, language, title, summary, body, requested_publish_time, due_date_time,
     external_references, property_list, reply_options, ignore_reservation,
-    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published
-    FROM correspondences WHERE id = $1";
+    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published,
+    log.statuses, log.texts, log.times, log.parties
+    FROM correspondences c
+    CROSS JOIN LATERAL (
+        SELECT array_agg(status ORDER BY s.id) AS statuses,
+               array_agg(status_text ORDER BY s.id) AS texts,
+               array_agg(changed_at ORDER BY s.id) AS times,
+               array_agg(party ORDER BY s.id) AS parties
+        FROM correspondence_statuses s WHERE s.correspondence_id = c.id
+    ) log
+    WHERE c.id = $1";
 
 /// Statuses a letter holds before it is visible to its recipient: Initialized, ReadyForPublish
 /// and Failed. The recipient search never shows a letter whose latest status is one of these.
@@ -37,53 +48,40 @@ impl CorrespondenceStore for PostgresStore {
         links: &[NewLink],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        for c in letters {
-            insert_letter(&mut tx, c).await?;
+        let rows = LetterRows::new(letters, jobs);
+        if attachments.is_empty() && links.is_empty() {
+            // The common case is one statement, so one round trip and one implicit transaction.
+            rows.insert().execute(&self.pool).await.map_err(classify)?;
+        } else {
+            let mut tx = self.pool.begin().await.map_err(classify)?;
+            for a in attachments {
+                insert_attachment_in(&mut tx, a).await?;
+            }
+            rows.insert().execute(&mut *tx).await.map_err(classify)?;
+            for (position, link) in links.iter().enumerate() {
+                insert_link(&mut tx, link, position).await?;
+            }
+            tx.commit().await.map_err(classify)?;
         }
-        for a in attachments {
-            insert_attachment_in(&mut tx, a).await?;
+        if !jobs.is_empty() {
+            self.jobs_enqueued();
         }
-        for (position, link) in links.iter().enumerate() {
-            insert_link(&mut tx, link, position).await?;
-        }
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
-        tx.commit().await.map_err(classify)
+        Ok(())
     }
 
     async fn correspondence(
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        // One snapshot for the letter and its log, so a concurrent append is seen whole or not.
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
         let Some(row) = sqlx::query(SELECT_LETTER)
             .bind(id.as_uuid())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&self.pool)
             .await
             .map_err(classify)?
         else {
             return Ok(None);
         };
-        let statuses = sqlx::query(
-            "SELECT status, status_text, changed_at, party FROM correspondence_statuses
-             WHERE correspondence_id = $1 ORDER BY id",
-        )
-        .bind(id.as_uuid())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(classify)?
-        .iter()
-        .map(status_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-        tx.commit().await.map_err(classify)?;
-        letter_from_row(&row, StatusHistory::new(statuses)).map(Some)
+        letter_from_row(&row, status_log(&row)?).map(Some)
     }
 
     async fn append_status(
@@ -135,20 +133,13 @@ impl CorrespondenceStore for PostgresStore {
             return Ok(false);
         }
         insert_status(&mut tx, id.as_uuid(), entry).await?;
-        if entry.status == CorrespondenceStatus::Published {
-            sqlx::query(
-                "UPDATE correspondences SET published = $1 WHERE id = $2 AND published IS NULL",
-            )
-            .bind(entry.at)
-            .bind(id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        }
         for job in jobs {
             enqueue(&mut tx, job).await?;
         }
         tx.commit().await.map_err(classify)?;
+        if !jobs.is_empty() {
+            self.jobs_enqueued();
+        }
         Ok(true)
     }
 
@@ -233,91 +224,240 @@ impl CorrespondenceStore for PostgresStore {
     }
 }
 
-async fn insert_letter(
-    tx: &mut Transaction<'static, Postgres>,
-    c: &Correspondence,
-) -> Result<(), StoreError> {
-    let s = &c.settings;
-    let last = c.statuses.latest().map(|e| e.status.value()).unwrap_or(0);
-    sqlx::query(
-        "INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
-            message_sender, language, title, summary, body, requested_publish_time, due_date_time,
-            external_references, property_list, reply_options, ignore_reservation,
-            is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created,
-            published, last_status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23)",
-    )
-    .bind(c.id.as_uuid())
-    .bind(&s.resource_id)
-    .bind(&c.recipient)
-    .bind(s.sender.as_str())
-    .bind(&s.senders_reference)
-    .bind(s.message_sender.as_deref())
-    .bind(&s.content.language)
-    .bind(&s.content.title)
-    .bind(&s.content.summary)
-    .bind(&s.content.body)
-    .bind(s.requested_publish_time)
-    .bind(s.due_date_time)
-    .bind(Json(&s.external_references))
-    .bind(Json(&s.property_list))
-    .bind(Json(&s.reply_options))
-    .bind(s.ignore_reservation)
-    .bind(s.is_confirmation_needed)
-    .bind(s.is_confidential)
-    .bind(s.allow_forwarding)
-    .bind(c.idempotent_key)
-    .bind(c.created)
-    .bind(c.published)
-    .bind(last)
-    .execute(&mut **tx)
-    .await
-    .map_err(classify)?;
-    for entry in c.statuses.entries() {
-        insert_status(tx, c.id.as_uuid(), entry).await?;
-    }
-    Ok(())
+/// New letters, their status logs and their jobs as column arrays, written by one statement
+/// (`UNNEST` per table in data-modifying `WITH` clauses) whatever their number: a letter to 500
+/// recipients costs one round trip, not 2,000.
+#[derive(Default)]
+struct LetterRows {
+    id: Vec<Uuid>,
+    resource_id: Vec<String>,
+    recipient: Vec<String>,
+    sender: Vec<String>,
+    senders_reference: Vec<String>,
+    message_sender: Vec<Option<String>>,
+    language: Vec<String>,
+    title: Vec<String>,
+    summary: Vec<String>,
+    body: Vec<String>,
+    requested_publish_time: Vec<DateTime<Utc>>,
+    due_date_time: Vec<Option<DateTime<Utc>>>,
+    external_references: Vec<serde_json::Value>,
+    property_list: Vec<serde_json::Value>,
+    reply_options: Vec<serde_json::Value>,
+    ignore_reservation: Vec<Option<bool>>,
+    is_confirmation_needed: Vec<bool>,
+    is_confidential: Vec<bool>,
+    allow_forwarding: Vec<bool>,
+    idempotent_key: Vec<Option<Uuid>>,
+    created: Vec<DateTime<Utc>>,
+    published: Vec<Option<DateTime<Utc>>>,
+    last_status: Vec<i32>,
+    // The status log, in log order (its identity column keeps that order).
+    status_letter: Vec<Uuid>,
+    status: Vec<i32>,
+    status_text: Vec<String>,
+    changed_at: Vec<DateTime<Utc>>,
+    party: Vec<Option<String>>,
+    // Jobs; a job whose dedupe key is taken is kept as it is.
+    job_kind: Vec<String>,
+    job_key: Vec<String>,
+    job_letter: Vec<Option<Uuid>>,
+    job_run_at: Vec<DateTime<Utc>>,
+    job_max_attempts: Vec<i64>,
+    job_payload: Vec<serde_json::Value>,
 }
 
-/// Writes one log entry and, unless it is Fetched, makes it the letter's latest status.
+impl LetterRows {
+    fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Self {
+        let mut r = Self::default();
+        for c in letters {
+            let s = &c.settings;
+            r.id.push(c.id.as_uuid());
+            r.resource_id.push(s.resource_id.clone());
+            r.recipient.push(c.recipient.clone());
+            r.sender.push(s.sender.as_str().to_owned());
+            r.senders_reference.push(s.senders_reference.clone());
+            r.message_sender.push(s.message_sender.clone());
+            r.language.push(s.content.language.clone());
+            r.title.push(s.content.title.clone());
+            r.summary.push(s.content.summary.clone());
+            r.body.push(s.content.body.clone());
+            r.requested_publish_time.push(s.requested_publish_time);
+            r.due_date_time.push(s.due_date_time);
+            r.external_references.push(json(&s.external_references));
+            r.property_list.push(json(&s.property_list));
+            r.reply_options.push(json(&s.reply_options));
+            r.ignore_reservation.push(s.ignore_reservation);
+            r.is_confirmation_needed.push(s.is_confirmation_needed);
+            r.is_confidential.push(s.is_confidential);
+            r.allow_forwarding.push(s.allow_forwarding);
+            r.idempotent_key.push(c.idempotent_key);
+            r.created.push(c.created);
+            r.published.push(c.published);
+            // What the recipient search filters on.
+            r.last_status
+                .push(c.statuses.latest().map_or(0, |e| e.status.value()));
+            for e in c.statuses.entries() {
+                r.status_letter.push(c.id.as_uuid());
+                r.status.push(e.status.value());
+                r.status_text.push(e.text.clone());
+                r.changed_at.push(e.at);
+                r.party.push(e.party.clone());
+            }
+        }
+        for j in jobs {
+            r.job_kind.push(j.kind.clone());
+            r.job_key.push(j.dedupe_key.clone());
+            r.job_letter.push(j.correspondence_id.map(|c| c.as_uuid()));
+            r.job_run_at.push(j.run_at);
+            r.job_max_attempts.push(i64::from(j.max_attempts));
+            r.job_payload.push(j.payload.clone());
+        }
+        r
+    }
+
+    fn insert(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(
+            "WITH letters AS (
+                INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
+                    message_sender, language, title, summary, body, requested_publish_time,
+                    due_date_time, external_references, property_list, reply_options,
+                    ignore_reservation, is_confirmation_needed, is_confidential, allow_forwarding,
+                    idempotent_key, created, published, last_status)
+                SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                    $11::timestamptz[], $12::timestamptz[], $13::jsonb[], $14::jsonb[],
+                    $15::jsonb[], $16::boolean[], $17::boolean[], $18::boolean[], $19::boolean[],
+                    $20::uuid[], $21::timestamptz[], $22::timestamptz[], $23::integer[])
+            ), log AS (
+                INSERT INTO correspondence_statuses
+                    (correspondence_id, status, status_text, changed_at, party)
+                SELECT l, s, t, a, p
+                FROM UNNEST($24::uuid[], $25::integer[], $26::text[], $27::timestamptz[],
+                            $28::text[]) WITH ORDINALITY AS x(l, s, t, a, p, n)
+                ORDER BY n
+            ), queued AS (
+                INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts,
+                                  payload, created_at)
+                SELECT k, d, c, r, m, p, r
+                FROM UNNEST($29::text[], $30::text[], $31::uuid[], $32::timestamptz[],
+                            $33::bigint[], $34::jsonb[]) AS x(k, d, c, r, m, p)
+                ON CONFLICT (dedupe_key) DO NOTHING
+            )
+            SELECT 1",
+        )
+        .bind(&self.id)
+        .bind(&self.resource_id)
+        .bind(&self.recipient)
+        .bind(&self.sender)
+        .bind(&self.senders_reference)
+        .bind(&self.message_sender)
+        .bind(&self.language)
+        .bind(&self.title)
+        .bind(&self.summary)
+        .bind(&self.body)
+        .bind(&self.requested_publish_time)
+        .bind(&self.due_date_time)
+        .bind(&self.external_references)
+        .bind(&self.property_list)
+        .bind(&self.reply_options)
+        .bind(&self.ignore_reservation)
+        .bind(&self.is_confirmation_needed)
+        .bind(&self.is_confidential)
+        .bind(&self.allow_forwarding)
+        .bind(&self.idempotent_key)
+        .bind(&self.created)
+        .bind(&self.published)
+        .bind(&self.last_status)
+        .bind(&self.status_letter)
+        .bind(&self.status)
+        .bind(&self.status_text)
+        .bind(&self.changed_at)
+        .bind(&self.party)
+        .bind(&self.job_kind)
+        .bind(&self.job_key)
+        .bind(&self.job_letter)
+        .bind(&self.job_run_at)
+        .bind(&self.job_max_attempts)
+        .bind(&self.job_payload)
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    // Serialising these plain data types cannot fail; a failure would be a bug, stored as null.
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes one log entry and, unless it is Fetched, makes it the letter's latest status (and,
+/// when it is Published, its publish time): one statement.
 async fn insert_status(
     tx: &mut Transaction<'static, Postgres>,
     id: Uuid,
     entry: &StatusEntry,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO correspondence_statuses (correspondence_id, status, status_text, changed_at, party)
-         VALUES ($1, $2, $3, $4, $5)",
+        "WITH logged AS (
+             INSERT INTO correspondence_statuses
+                 (correspondence_id, status, status_text, changed_at, party)
+             VALUES ($1, $2, $3, $4, $5)
+         )
+         UPDATE correspondences
+         SET last_status = $2,
+             published = CASE WHEN $2 = $7 THEN coalesce(published, $4) ELSE published END
+         WHERE id = $1 AND $2 <> $6",
     )
     .bind(id)
     .bind(entry.status.value())
     .bind(&entry.text)
     .bind(entry.at)
     .bind(entry.party.as_deref())
+    .bind(CorrespondenceStatus::Fetched.value())
+    .bind(CorrespondenceStatus::Published.value())
     .execute(&mut **tx)
     .await
     .map_err(classify)?;
-    if entry.status != CorrespondenceStatus::Fetched {
-        sqlx::query("UPDATE correspondences SET last_status = $1 WHERE id = $2")
-            .bind(entry.status.value())
-            .bind(id)
-            .execute(&mut **tx)
-            .await
-            .map_err(classify)?;
-    }
     Ok(())
 }
 
-fn status_from_row(r: &PgRow) -> Result<StatusEntry, StoreError> {
-    let v: i32 = r.try_get("status").map_err(classify)?;
-    Ok(StatusEntry {
-        status: CorrespondenceStatus::from_value(i64::from(v))
-            .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
-        text: r.try_get("status_text").map_err(classify)?,
-        at: r.try_get("changed_at").map_err(classify)?,
-        party: r.try_get("party").map_err(classify)?,
-    })
+/// The status log columns of [`SELECT_LETTER`], zipped back into entries.
+fn status_log(r: &PgRow) -> Result<StatusHistory, StoreError> {
+    let statuses: Vec<i32> = r
+        .try_get::<Option<Vec<i32>>, _>("statuses")
+        .map_err(classify)?
+        .unwrap_or_default();
+    let texts: Vec<String> = r
+        .try_get::<Option<Vec<String>>, _>("texts")
+        .map_err(classify)?
+        .unwrap_or_default();
+    let times: Vec<DateTime<Utc>> = r
+        .try_get::<Option<Vec<DateTime<Utc>>>, _>("times")
+        .map_err(classify)?
+        .unwrap_or_default();
+    let parties: Vec<Option<String>> = r
+        .try_get::<Option<Vec<Option<String>>>, _>("parties")
+        .map_err(classify)?
+        .unwrap_or_default();
+    if [texts.len(), times.len(), parties.len()] != [statuses.len(); 3] {
+        return Err(StoreError::Corrupt(
+            "status log arrays differ in length".into(),
+        ));
+    }
+    let entries = statuses
+        .into_iter()
+        .zip(texts)
+        .zip(times)
+        .zip(parties)
+        .map(|(((v, text), at), party)| {
+            Ok(StatusEntry {
+                status: CorrespondenceStatus::from_value(i64::from(v))
+                    .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
+                text,
+                at,
+                party,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(StatusHistory::new(entries))
 }
 
 fn letter_from_row(r: &PgRow, statuses: StatusHistory) -> Result<Correspondence, StoreError> {

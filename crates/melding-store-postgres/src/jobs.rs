@@ -27,11 +27,6 @@ pub(crate) async fn enqueue(
     .execute(&mut **tx)
     .await
     .map_err(classify)?;
-    // Delivered on commit, once per transaction (PostgreSQL folds identical notices).
-    sqlx::query("SELECT pg_notify('melding_jobs', '')")
-        .execute(&mut **tx)
-        .await
-        .map_err(classify)?;
     Ok(())
 }
 
@@ -208,6 +203,7 @@ impl JobStore for PostgresStore {
                 .map_err(classify)?,
         };
         tx.commit().await.map_err(classify)?;
+        self.jobs_enqueued();
         Ok(Some(id))
     }
 

@@ -8,6 +8,15 @@
 //! - `claim_due` picks jobs with `FOR UPDATE SKIP LOCKED`, so workers on several nodes never
 //!   claim the same job and never wait for each other.
 //!
+//! ## Job notifications
+//! Nodes learn of enqueued jobs through `LISTEN melding_jobs`. The `NOTIFY` is not sent inside
+//! the transaction that enqueues: PostgreSQL serialises the commits of notifying transactions
+//! (`PreCommit_Notify` takes a database-wide lock held through the commit's WAL flush), which
+//! capped creates at one commit per fsync, however many connections wrote. Instead a write that
+//! enqueued a job pokes a [`Notifier`](notify::Notifier) after its commit, and one background
+//! task sends the `NOTIFY`s, coalesced (pokes that arrive while one is being sent fold into the
+//! next) and without waiting for a flush. A lost notice only delays a job until the next poll.
+//!
 //! ## Migrations when several nodes start together
 //! [`PostgresStore::connect`] applies the embedded migrations (`migrations/`) before it returns.
 //! sqlx's migrator takes a session-level advisory lock on PostgreSQL (`pg_advisory_lock` with a
@@ -23,6 +32,7 @@
 mod attachments;
 mod correspondences;
 mod jobs;
+mod notify;
 mod registry;
 
 use std::str::FromStr;
@@ -41,6 +51,7 @@ const POOL_SIZE: u32 = 10;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    notifier: notify::Notifier,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -59,16 +70,26 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before every checkout: it doubled the round trips of a one-statement
+            // write. A connection the server has dropped fails its next statement instead;
+            // sqlx then discards it and the request answers 503, the caller's retry succeeds.
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool })
+        let notifier = notify::Notifier::start(pool.clone());
+        Ok(Self { pool, notifier })
     }
 
     /// Applies migrations only (for `melding migrate`).
     pub async fn migrate(url: &str) -> Result<(), StoreError> {
         let opts = PgConnectOptions::from_str(url).map_err(unavailable)?;
         migrate_with(&opts).await
+    }
+
+    /// Tells listening nodes that jobs were enqueued; call after the enqueueing commit.
+    pub(crate) fn jobs_enqueued(&self) {
+        self.notifier.poke();
     }
 
     /// Closes the pool and waits until every connection is closed.

@@ -225,6 +225,30 @@ impl RegistryStore for PostgresStore {
             .collect())
     }
 
+    async fn reserved_persons(
+        &self,
+        persons: &[NationalId],
+    ) -> Result<Vec<NationalId>, StoreError> {
+        if persons.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = persons.iter().map(NationalId::as_str).collect();
+        let reserved: HashSet<String> = sqlx::query_scalar(
+            "SELECT national_id FROM persons WHERE reserved AND national_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .collect();
+        Ok(persons
+            .iter()
+            .filter(|p| reserved.contains(p.as_str()))
+            .cloned()
+            .collect())
+    }
+
     async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError> {
         let roles: Vec<String> =
             sqlx::query_scalar("SELECT role FROM roles WHERE national_id = $1 AND org_number = $2")

@@ -17,11 +17,16 @@ use crate::codec::{corrupt, from_micros, micros};
 use crate::jobs::enqueue;
 use crate::{SqliteStore, classify};
 
+/// A letter and its status log in one statement, so one snapshot (and one call into SQLite)
+/// serves both: the log comes as a JSON array of `[status, text, micros, party]` in log order.
 const SELECT_LETTER: &str = "SELECT id, resource_id, recipient, sender, senders_reference,
     message_sender, language, title, summary, body, requested_publish_time, due_date_time,
     external_references, property_list, reply_options, ignore_reservation,
-    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published
-    FROM correspondences WHERE id = ?";
+    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published,
+    (SELECT json_group_array(json_array(status, status_text, changed_at, party))
+       FROM (SELECT status, status_text, changed_at, party FROM correspondence_statuses
+             WHERE correspondence_id = c.id ORDER BY id)) AS log
+    FROM correspondences c WHERE id = ?";
 
 #[async_trait]
 impl CorrespondenceStore for SqliteStore {
@@ -59,28 +64,15 @@ impl CorrespondenceStore for SqliteStore {
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        // One read transaction: the letter and its log come from the same snapshot.
-        let mut conn = self.reader.begin().await.map_err(classify)?;
         let Some(row) = sqlx::query(SELECT_LETTER)
             .bind(id.to_string())
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&self.reader)
             .await
             .map_err(classify)?
         else {
             return Ok(None);
         };
-        let statuses = sqlx::query(
-            "SELECT status, status_text, changed_at, party FROM correspondence_statuses
-             WHERE correspondence_id = ? ORDER BY id",
-        )
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?
-        .iter()
-        .map(status_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-        letter_from_row(&row, StatusHistory::new(statuses)).map(Some)
+        letter_from_row(&row, status_log(&row)?).map(Some)
     }
 
     async fn append_status(
@@ -247,15 +239,24 @@ async fn insert_status(
     Ok(())
 }
 
-fn status_from_row(r: &SqliteRow) -> Result<StatusEntry, StoreError> {
-    let v: i64 = r.try_get("status").map_err(classify)?;
-    Ok(StatusEntry {
-        status: CorrespondenceStatus::from_value(v)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
-        text: r.try_get("status_text").map_err(classify)?,
-        at: from_micros(r.try_get("changed_at").map_err(classify)?)?,
-        party: r.try_get("party").map_err(classify)?,
-    })
+/// The `log` column of [`SELECT_LETTER`] as entries.
+fn status_log(r: &SqliteRow) -> Result<StatusHistory, StoreError> {
+    let log: String = r.try_get("log").map_err(classify)?;
+    let rows: Vec<(i64, String, i64, Option<String>)> =
+        serde_json::from_str(&log).map_err(corrupt)?;
+    let entries = rows
+        .into_iter()
+        .map(|(v, text, at, party)| {
+            Ok(StatusEntry {
+                status: CorrespondenceStatus::from_value(v)
+                    .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
+                text,
+                at: from_micros(at)?,
+                party,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(StatusHistory::new(entries))
 }
 
 fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Correspondence, StoreError> {

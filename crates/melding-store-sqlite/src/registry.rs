@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use melding_domain::authz::Holdings;
 use melding_domain::{NationalId, OrgNumber, Party};
@@ -184,17 +186,63 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError> {
-        let mut unknown = Vec::new();
+        // One query whatever the number of parties: the lists go in as JSON arrays.
+        let (mut orgs, mut persons) = (Vec::new(), Vec::new());
         for p in parties {
-            let found = match p {
-                Party::Organization(o) => self.organization(o).await?.is_some(),
-                Party::Person(n) => self.person(n).await?.is_some(),
-            };
-            if !found {
-                unknown.push(p.clone());
+            match p {
+                Party::Organization(o) => orgs.push(o.as_str()),
+                Party::Person(n) => persons.push(n.as_str()),
             }
         }
-        Ok(unknown)
+        let known: Vec<(String, String)> = sqlx::query_as(
+            "SELECT 'o', org_number FROM organizations
+               WHERE org_number IN (SELECT value FROM json_each(?1))
+             UNION ALL
+             SELECT 'p', national_id FROM persons
+               WHERE national_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(json_list(&orgs)?)
+        .bind(json_list(&persons)?)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let known: HashSet<(&str, &str)> = known
+            .iter()
+            .map(|(k, id)| (k.as_str(), id.as_str()))
+            .collect();
+        Ok(parties
+            .iter()
+            .filter(|p| match p {
+                Party::Organization(o) => !known.contains(&("o", o.as_str())),
+                Party::Person(n) => !known.contains(&("p", n.as_str())),
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn reserved_persons(
+        &self,
+        persons: &[NationalId],
+    ) -> Result<Vec<NationalId>, StoreError> {
+        if persons.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = persons.iter().map(NationalId::as_str).collect();
+        let reserved: HashSet<String> = sqlx::query_scalar(
+            "SELECT national_id FROM persons
+             WHERE reserved <> 0 AND national_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json_list(&ids)?)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .collect();
+        Ok(persons
+            .iter()
+            .filter(|p| reserved.contains(p.as_str()))
+            .cloned()
+            .collect())
     }
 
     async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError> {
@@ -362,4 +410,9 @@ async fn change_delegation_in(
     .await
     .map_err(classify)?;
     Ok(true)
+}
+
+/// A list bound as one JSON-array parameter, for `IN (SELECT value FROM json_each(?))`.
+fn json_list(items: &[&str]) -> Result<String, StoreError> {
+    serde_json::to_string(items).map_err(corrupt)
 }

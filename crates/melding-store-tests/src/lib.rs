@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             unknown_parties_lists_only_unregistered,
             // rights
             registry_round_trips_parent_reservation_and_read_policy,
+            reserved_persons_are_found_in_one_lookup,
             imported_roles_are_held_for_exactly_their_org,
             a_role_for_an_unknown_party_writes_nothing,
             delegations_change_once_and_log_every_change,

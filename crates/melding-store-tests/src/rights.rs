@@ -67,6 +67,37 @@ async fn parties(store: &DynStore, orgs: u32, persons: u32) {
         .unwrap();
 }
 
+/// The batched KRR lookup finds the reserved among registered persons, in the asked order, and
+/// passes over the unreserved and the unknown.
+pub async fn reserved_persons_are_found_in_one_lookup(store: DynStore) {
+    assert!(store.reserved_persons(&[]).await.unwrap().is_empty());
+    let reserved = |n| Person {
+        reserved: true,
+        ..Person::new(person(n), "Reservert")
+    };
+    store
+        .upsert_registry(&RegistryBatch {
+            persons: vec![reserved(1), Person::new(person(2), "Ola"), reserved(3)],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    let asked = [person(3), person(2), person(4), person(1)];
+    assert_eq!(
+        store.reserved_persons(&asked).await.unwrap(),
+        [person(3), person(1)]
+    );
+    // Lifting the reservation shows at once.
+    store
+        .upsert_registry(&RegistryBatch {
+            persons: vec![Person::new(person(3), "Reservert")],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.reserved_persons(&asked).await.unwrap(), [person(1)]);
+}
+
 pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynStore) {
     let resource = |policy: Vec<Right>| Resource {
         id: "taushetsbelagt".to_owned(),

@@ -170,6 +170,11 @@ pub trait RegistryStore: Send + Sync {
     /// The parties of `parties` that are in neither registry.
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError>;
 
+    /// The persons of `persons` who are registered and reserved against digital post (KRR), in
+    /// the input's order; one lookup however many are asked about.
+    async fn reserved_persons(&self, persons: &[NationalId])
+    -> Result<Vec<NationalId>, StoreError>;
+
     /// The roles and delegations `person` holds for exactly `org` (not its parent).
     async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError>;
 

@@ -872,6 +872,12 @@ impl RegistryStore for FailingStore {
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError> {
         self.inner.unknown_parties(parties).await
     }
+    async fn reserved_persons(
+        &self,
+        persons: &[NationalId],
+    ) -> Result<Vec<NationalId>, StoreError> {
+        self.inner.reserved_persons(persons).await
+    }
     async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError> {
         self.inner.holdings(person, org).await
     }
