@@ -144,6 +144,12 @@ where
         retry_after: 0,
         last_done: start,
     }));
+    let label = server
+        .data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let recording = crate::perf::start(&label, name);
     let slots = Arc::new(Semaphore::new(shape.max_in_flight));
     let mut tasks = JoinSet::new();
     let mut dropped = 0u64;
@@ -192,6 +198,9 @@ where
         });
     }
     while tasks.join_next().await.is_some() {}
+    if let Some(r) = recording {
+        r.finish();
+    }
 
     let after = server.proc();
     let me_after = ProcSample::read(std::process::id());

@@ -16,6 +16,7 @@
 mod bulk;
 mod ids;
 mod load;
+mod perf;
 mod raw;
 mod report;
 mod server;
@@ -59,6 +60,10 @@ pub struct Args {
     /// Where the JSON results go.
     #[arg(long, default_value = "bench-results")]
     pub results_dir: PathBuf,
+    /// Record a system-wide `perf` profile of every scenario into this directory
+    /// (`<backend>-<scenario>.data`, with a text summary beside each).
+    #[arg(long)]
+    pub perf: Option<PathBuf>,
     /// The Markdown report to (re)write; "-" to skip.
     #[arg(long, default_value = "BENCHMARKS.md")]
     pub markdown: PathBuf,
@@ -137,6 +142,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let bin = melding_binary(&args)?;
     if !bin.exists() {
         bail!("no melding binary at {}", bin.display());
+    }
+    if let Some(dir) = &args.perf {
+        perf::enable(dir)?;
     }
     let mode = if args.quick {
         suite::Mode::quick()

@@ -37,22 +37,43 @@ impl CorrespondenceStore for SqliteStore {
         links: &[NewLink],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let (letters, attachments) = (letters.to_vec(), attachments.to_vec());
-        let (links, jobs) = (links.to_vec(), jobs.to_vec());
+        let rows = LetterRows::new(letters, jobs)?;
+        if attachments.is_empty() && links.is_empty() {
+            // The common case goes to SQLite as one call: every statement crosses to sqlx's
+            // worker thread and back, and those crossings were the largest cost of a create.
+            return self
+                .write(move |conn| {
+                    Box::pin(async move {
+                        let written = rows
+                            .bind(sqlx::query(INSERT_LETTERS_IN_SAVEPOINT))
+                            .execute(&mut *conn)
+                            .await;
+                        if let Err(e) = written {
+                            // Undo this write only; the batch's other writes stand.
+                            sqlx::raw_sql("ROLLBACK TO melding_letters; RELEASE melding_letters")
+                                .execute(&mut *conn)
+                                .await
+                                .map_err(classify)?;
+                            return Err(classify(e));
+                        }
+                        Ok(())
+                    })
+                })
+                .await;
+        }
+        let (attachments, links) = (attachments.to_vec(), links.to_vec());
         self.write(move |conn| {
             Box::pin(async move {
                 let mut tx = conn.begin().await.map_err(classify)?;
-                for c in &letters {
-                    insert_letter(&mut tx, c).await?;
-                }
                 for a in &attachments {
                     insert_attachment_in(&mut tx, a).await?;
                 }
+                rows.bind(sqlx::query(INSERT_LETTERS))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
                 for (position, link) in links.iter().enumerate() {
                     insert_link(&mut tx, link, position).await?;
-                }
-                for job in &jobs {
-                    enqueue(&mut tx, job).await?;
                 }
                 tx.commit().await.map_err(classify)
             })
@@ -167,48 +188,119 @@ impl CorrespondenceStore for SqliteStore {
     }
 }
 
-async fn insert_letter(tx: &mut SqliteConnection, c: &Correspondence) -> Result<(), StoreError> {
-    let s = &c.settings;
-    let id = c.id.to_string();
-    let last = c.statuses.latest().map(|e| e.status.value()).unwrap_or(0);
-    sqlx::query(
-        "INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
-            message_sender, language, title, summary, body, requested_publish_time, due_date_time,
-            external_references, property_list, reply_options, ignore_reservation,
-            is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created,
-            published, last_status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&s.resource_id)
-    .bind(&c.recipient)
-    .bind(s.sender.as_str())
-    .bind(&s.senders_reference)
-    .bind(s.message_sender.as_deref())
-    .bind(&s.content.language)
-    .bind(&s.content.title)
-    .bind(&s.content.summary)
-    .bind(&s.content.body)
-    .bind(micros(s.requested_publish_time))
-    .bind(s.due_date_time.map(micros))
-    .bind(serde_json::to_string(&s.external_references).map_err(corrupt)?)
-    .bind(serde_json::to_string(&s.property_list).map_err(corrupt)?)
-    .bind(serde_json::to_string(&s.reply_options).map_err(corrupt)?)
-    .bind(s.ignore_reservation)
-    .bind(s.is_confirmation_needed)
-    .bind(s.is_confidential)
-    .bind(s.allow_forwarding)
-    .bind(c.idempotent_key.map(|k| k.to_string()))
-    .bind(micros(c.created))
-    .bind(c.published.map(micros))
-    .bind(last)
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
-    for entry in c.statuses.entries() {
-        insert_status(&mut *tx, &id, entry).await?;
+/// New letters, their status logs and their jobs: three statements, each reading its rows
+/// from one JSON array parameter, so the number of letters does not change the number of calls.
+macro_rules! insert_letters_sql {
+    () => {
+        "
+        INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
+            message_sender, language, title, summary, body, requested_publish_time,
+            due_date_time, external_references, property_list, reply_options,
+            ignore_reservation, is_confirmation_needed, is_confidential, allow_forwarding,
+            idempotent_key, created, published, last_status)
+        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+            value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11,
+            value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
+            value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22
+        FROM json_each(?1) ORDER BY key;
+        INSERT INTO correspondence_statuses
+            (correspondence_id, status, status_text, changed_at, party)
+        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4
+        FROM json_each(?2) ORDER BY key;
+        INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload,
+            created_at)
+        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+            value ->> 3
+        FROM json_each(?3) WHERE true ORDER BY key
+        ON CONFLICT (dedupe_key) DO NOTHING;
+        "
+    };
+}
+
+const INSERT_LETTERS: &str = insert_letters_sql!();
+
+/// [`INSERT_LETTERS`] inside a savepoint of its own, in the same call.
+const INSERT_LETTERS_IN_SAVEPOINT: &str = concat!(
+    "SAVEPOINT melding_letters;",
+    insert_letters_sql!(),
+    "RELEASE melding_letters;"
+);
+
+/// The three JSON arrays [`INSERT_LETTERS`] reads. JSON-valued columns travel as strings, so
+/// they are stored exactly as serialised here; booleans as 0/1, times as microseconds.
+struct LetterRows {
+    letters: String,
+    statuses: String,
+    jobs: String,
+}
+
+impl LetterRows {
+    fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Result<Self, StoreError> {
+        use serde_json::{Value, json};
+        let mut rows = Vec::with_capacity(letters.len());
+        let mut statuses = Vec::new();
+        for c in letters {
+            let s = &c.settings;
+            let id = c.id.to_string();
+            rows.push(json!([
+                id,
+                s.resource_id,
+                c.recipient,
+                s.sender.as_str(),
+                s.senders_reference,
+                s.message_sender,
+                s.content.language,
+                s.content.title,
+                s.content.summary,
+                s.content.body,
+                micros(s.requested_publish_time),
+                s.due_date_time.map(micros),
+                json_text(&s.external_references)?,
+                json_text(&s.property_list)?,
+                json_text(&s.reply_options)?,
+                s.ignore_reservation.map(i64::from),
+                i64::from(s.is_confirmation_needed),
+                i64::from(s.is_confidential),
+                i64::from(s.allow_forwarding),
+                c.idempotent_key.map(|k| k.to_string()),
+                micros(c.created),
+                c.published.map(micros),
+                c.statuses.latest().map_or(0, |e| e.status.value()),
+            ]));
+            for e in c.statuses.entries() {
+                statuses.push(json!([id, e.status.value(), e.text, micros(e.at), e.party]));
+            }
+        }
+        let jobs: Vec<Value> = jobs
+            .iter()
+            .map(|j| {
+                json!([
+                    j.kind,
+                    j.dedupe_key,
+                    j.correspondence_id.map(|c| c.to_string()),
+                    micros(j.run_at),
+                    i64::from(j.max_attempts),
+                    j.payload.to_string(),
+                ])
+            })
+            .collect();
+        Ok(Self {
+            letters: Value::from(rows).to_string(),
+            statuses: Value::from(statuses).to_string(),
+            jobs: Value::from(jobs).to_string(),
+        })
     }
-    Ok(())
+
+    fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        q.bind(&self.letters).bind(&self.statuses).bind(&self.jobs)
+    }
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(corrupt)
 }
 
 async fn insert_status(

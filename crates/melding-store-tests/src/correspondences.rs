@@ -145,6 +145,51 @@ pub async fn idempotent_key_conflict_writes_nothing(store: DynStore) {
     assert_eq!(queued(&store).await, 1);
 }
 
+/// Creates in flight together (one group commit on SQLite) where some fail: each failure
+/// undoes only its own letters and jobs, and every other create is stored whole.
+pub async fn a_failing_create_among_concurrent_ones_loses_only_itself(store: DynStore) {
+    let key = Uuid::new_v4();
+    let mut first = letter("r", &org(1), &person_urn(&person(1)), t0());
+    first.idempotent_key = Some(key);
+    insert(&store, std::slice::from_ref(&first)).await;
+
+    let barrier = Arc::new(Barrier::new(16));
+    let mut tasks = Vec::new();
+    for i in 0..16u32 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = letter("r", &org(1), &person_urn(&person(2)), t0());
+            if i % 4 == 0 {
+                c.idempotent_key = Some(key);
+            }
+            barrier.wait().await;
+            let written = store
+                .insert_correspondences(std::slice::from_ref(&c), &[job(&format!("c{i}"), t0())])
+                .await;
+            (c, written)
+        }));
+    }
+    let (mut stored, mut refused) = (0, 0);
+    for t in tasks {
+        let (c, written) = t.await.unwrap();
+        match written {
+            Ok(()) => {
+                assert_eq!(store.correspondence(c.id).await.unwrap(), Some(c));
+                stored += 1;
+            }
+            Err(e) => {
+                assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+                assert_eq!(c.idempotent_key, Some(key));
+                assert_eq!(store.correspondence(c.id).await.unwrap(), None);
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((stored, refused), (12, 4));
+    assert_eq!(queued(&store).await, 12);
+    assert_eq!(store.correspondence(first.id).await.unwrap(), Some(first));
+}
+
 pub async fn idempotent_key_repeated_in_one_request_writes_nothing(store: DynStore) {
     let key = Uuid::new_v4();
     let mut a = letter("r", &org(1), &person_urn(&person(1)), t0());

@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
             unknown_letter_is_none,
             idempotent_key_conflict_writes_nothing,
             idempotent_key_repeated_in_one_request_writes_nothing,
+            a_failing_create_among_concurrent_ones_loses_only_itself,
             append_always_appends_in_write_order,
             append_to_unknown_letter_fails,
             append_unless_any_guard,
