@@ -303,34 +303,6 @@ fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(corrupt)
 }
 
-async fn insert_status(
-    tx: &mut SqliteConnection,
-    id: &str,
-    entry: &StatusEntry,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO correspondence_statuses (correspondence_id, status, status_text, changed_at, party)
-         VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(entry.status.value())
-    .bind(&entry.text)
-    .bind(micros(entry.at))
-    .bind(entry.party.as_deref())
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
-    if entry.status != CorrespondenceStatus::Fetched {
-        sqlx::query("UPDATE correspondences SET last_status = ? WHERE id = ?")
-            .bind(entry.status.value())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-    }
-    Ok(())
-}
-
 /// The `log` column of [`SELECT_LETTER`] as entries.
 fn status_log(r: &SqliteRow) -> Result<StatusHistory, StoreError> {
     let log: String = r.try_get("log").map_err(classify)?;
@@ -404,6 +376,9 @@ fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Corresponde
 }
 
 /// Appends a status inside the writer's transaction (as a savepoint of its own).
+/// Appends `entry` unless `guard` blocks it: the guard, the log entry and the letter's latest
+/// status (and publish time) are one call into SQLite, inside a savepoint that the jobs, if
+/// any, join before it is released.
 async fn append_status_in(
     conn: &mut SqliteConnection,
     id: CorrespondenceId,
@@ -411,56 +386,80 @@ async fn append_status_in(
     guard: AppendGuard,
     jobs: Vec<NewJob>,
 ) -> Result<bool, StoreError> {
-    let mut tx = conn.begin().await.map_err(classify)?;
-    let idt = id.to_string();
-    let blocked = match &guard {
-        AppendGuard::Always => false,
-        AppendGuard::UnlessAny(statuses) => {
-            let mut blocked = false;
-            for s in statuses {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM correspondence_statuses
-                         WHERE correspondence_id = ? AND status = ?",
-                )
-                .bind(&idt)
-                .bind(s.value())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(classify)?;
-                blocked |= n > 0;
-            }
-            blocked
+    // ?1 letter, ?2 status, ?3 text, ?4 time, ?5 party, ?6 guard statuses, ?7 guard since.
+    let allowed = match &guard {
+        AppendGuard::Always => "1",
+        AppendGuard::UnlessAny(_) => {
+            "NOT EXISTS (SELECT 1 FROM correspondence_statuses
+                         WHERE correspondence_id = ?1
+                           AND status IN (SELECT value FROM json_each(?6)))"
         }
-        AppendGuard::UnlessSameSince(since) => {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM correspondence_statuses
-                     WHERE correspondence_id = ? AND status = ? AND party IS ? AND changed_at >= ?",
-            )
-            .bind(&idt)
-            .bind(entry.status.value())
-            .bind(entry.party.as_deref())
-            .bind(micros(*since))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?;
-            n > 0
+        AppendGuard::UnlessSameSince(_) => {
+            "NOT EXISTS (SELECT 1 FROM correspondence_statuses
+                         WHERE correspondence_id = ?1 AND status = ?2 AND party IS ?5
+                           AND changed_at >= ?7)"
         }
     };
-    if blocked {
-        return Ok(false);
-    }
-    insert_status(&mut tx, &idt, &entry).await?;
-    if entry.status == CorrespondenceStatus::Published {
-        sqlx::query("UPDATE correspondences SET published = ? WHERE id = ? AND published IS NULL")
-            .bind(micros(entry.at))
-            .bind(&idt)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-    }
-    for job in &jobs {
-        enqueue(&mut tx, job).await?;
-    }
-    tx.commit().await.map_err(classify)?;
-    Ok(true)
+    // The UPDATE runs only when the INSERT wrote its row (`changes()` is the INSERT's count).
+    // Whether it did is read from its RETURNING row: summed row counts would include the
+    // SAVEPOINT's, which SQLite reports as the count of the connection's previous write.
+    let sql = format!(
+        "SAVEPOINT melding_append;
+         INSERT INTO correspondence_statuses
+             (correspondence_id, status, status_text, changed_at, party)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE {allowed}
+         RETURNING 1;
+         UPDATE correspondences
+         SET last_status = ?2,
+             published = CASE WHEN ?2 = {published} THEN coalesce(published, ?4)
+                              ELSE published END
+         WHERE id = ?1 AND ?2 <> {fetched} AND changes() = 1;",
+        published = CorrespondenceStatus::Published.value(),
+        fetched = CorrespondenceStatus::Fetched.value(),
+    );
+    let guard_statuses: Vec<i32> = match &guard {
+        AppendGuard::UnlessAny(statuses) => statuses.iter().map(|s| s.value()).collect(),
+        _ => Vec::new(),
+    };
+    let since = match &guard {
+        AppendGuard::UnlessSameSince(t) => Some(micros(*t)),
+        _ => None,
+    };
+    let written = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .bind(entry.status.value())
+        .bind(&entry.text)
+        .bind(micros(entry.at))
+        .bind(entry.party.as_deref())
+        .bind(serde_json::Value::from(guard_statuses).to_string())
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await;
+    let outcome = match written {
+        Ok(returned) => {
+            let appended = !returned.is_empty();
+            let mut queued = Ok(());
+            if appended {
+                for job in &jobs {
+                    queued = enqueue(&mut *conn, job).await;
+                    if queued.is_err() {
+                        break;
+                    }
+                }
+            }
+            queued.map(|()| appended)
+        }
+        Err(e) => Err(classify(e)),
+    };
+    let end = if outcome.is_ok() {
+        "RELEASE melding_append"
+    } else {
+        // Undo this write only; the batch's other writes stand.
+        "ROLLBACK TO melding_append; RELEASE melding_append"
+    };
+    sqlx::raw_sql(end)
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    outcome
 }
