@@ -11,7 +11,7 @@ use melding_store::{
 };
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Row};
 use uuid::Uuid;
 
 use crate::attachments::{insert_attachment_in, insert_link};
@@ -91,55 +91,49 @@ impl CorrespondenceStore for PostgresStore {
         guard: AppendGuard,
         jobs: &[NewJob],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        // Serialise appends to this letter: the guard below is evaluated by one transaction at
-        // a time, and sees every status committed before it.
-        let locked = sqlx::query("SELECT 1 FROM correspondences WHERE id = $1 FOR UPDATE")
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if locked.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let blocked: bool = match &guard {
-            AppendGuard::Always => false,
-            AppendGuard::UnlessAny(statuses) => {
-                let values: Vec<i32> = statuses.iter().map(|s| s.value()).collect();
-                sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM correspondence_statuses
-                     WHERE correspondence_id = $1 AND status = ANY($2))",
-                )
-                .bind(id.as_uuid())
-                .bind(values)
-                .fetch_one(&mut *tx)
+        // `melding_append_status` (migration 0005) locks the letter, checks the guard and
+        // writes; alone it is one round trip, and jobs join it in a transaction.
+        let (unless_any, unless_same_since) = match &guard {
+            AppendGuard::Always => (None, None),
+            AppendGuard::UnlessAny(statuses) => (
+                Some(statuses.iter().map(|s| s.value()).collect::<Vec<i32>>()),
+                None,
+            ),
+            AppendGuard::UnlessSameSince(since) => (None, Some(*since)),
+        };
+        let append = sqlx::query_scalar::<_, Option<bool>>(
+            "SELECT melding_append_status($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id.as_uuid())
+        .bind(entry.status.value())
+        .bind(&entry.text)
+        .bind(entry.at)
+        .bind(entry.party.as_deref())
+        .bind(unless_any)
+        .bind(unless_same_since)
+        .bind(CorrespondenceStatus::Fetched.value())
+        .bind(CorrespondenceStatus::Published.value());
+        if jobs.is_empty() {
+            return append
+                .fetch_one(&self.pool)
                 .await
                 .map_err(classify)?
-            }
-            AppendGuard::UnlessSameSince(since) => sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM correspondence_statuses
-                 WHERE correspondence_id = $1 AND status = $2
-                   AND party IS NOT DISTINCT FROM $3 AND changed_at >= $4)",
-            )
-            .bind(id.as_uuid())
-            .bind(entry.status.value())
-            .bind(entry.party.as_deref())
-            .bind(*since)
+                .ok_or(StoreError::NotFound);
+        }
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let appended = append
             .fetch_one(&mut *tx)
             .await
-            .map_err(classify)?,
-        };
-        if blocked {
+            .map_err(classify)?
+            .ok_or(StoreError::NotFound)?;
+        if !appended {
             return Ok(false);
         }
-        insert_status(&mut tx, id.as_uuid(), entry).await?;
         for job in jobs {
             enqueue(&mut tx, job).await?;
         }
         tx.commit().await.map_err(classify)?;
-        if !jobs.is_empty() {
-            self.jobs_enqueued();
-        }
+        self.jobs_enqueued();
         Ok(true)
     }
 
@@ -386,37 +380,6 @@ impl LetterRows {
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     // Serialising these plain data types cannot fail; a failure would be a bug, stored as null.
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}
-
-/// Writes one log entry and, unless it is Fetched, makes it the letter's latest status (and,
-/// when it is Published, its publish time): one statement.
-async fn insert_status(
-    tx: &mut Transaction<'static, Postgres>,
-    id: Uuid,
-    entry: &StatusEntry,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "WITH logged AS (
-             INSERT INTO correspondence_statuses
-                 (correspondence_id, status, status_text, changed_at, party)
-             VALUES ($1, $2, $3, $4, $5)
-         )
-         UPDATE correspondences
-         SET last_status = $2,
-             published = CASE WHEN $2 = $7 THEN coalesce(published, $4) ELSE published END
-         WHERE id = $1 AND $2 <> $6",
-    )
-    .bind(id)
-    .bind(entry.status.value())
-    .bind(&entry.text)
-    .bind(entry.at)
-    .bind(entry.party.as_deref())
-    .bind(CorrespondenceStatus::Fetched.value())
-    .bind(CorrespondenceStatus::Published.value())
-    .execute(&mut **tx)
-    .await
-    .map_err(classify)?;
-    Ok(())
 }
 
 /// The status log columns of [`SELECT_LETTER`], zipped back into entries.
