@@ -52,12 +52,20 @@ async fn sqlite(db: &Path, template: &str, person: &str, n: u64) -> anyhow::Resu
         .fetch_one(&mut conn)
         .await?;
     let mut tx = conn.begin().await?;
+    // The recipients numbered 0.., keyed so that each letter finds its one by a lookup.
+    sqlx::query(
+        "CREATE TEMP TABLE bulk_persons AS
+         SELECT row_number() OVER (ORDER BY national_id) - 1 AS k, national_id FROM persons",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("CREATE UNIQUE INDEX temp.bulk_persons_k ON bulk_persons (k)")
+        .execute(&mut *tx)
+        .await?;
     // Times are microseconds; the template's publish time in ms is the id's time base.
     let sql = format!(
         "INSERT INTO correspondences ({COLUMNS})
          WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1),
-              p AS (SELECT national_id, row_number() OVER (ORDER BY national_id) - 1 AS k
-                    FROM persons),
               t AS (SELECT * FROM correspondences WHERE id = ?2)
          SELECT printf('%08x-%04x-7000-8000-%012x',
                        ((t.requested_publish_time / 1000 - seq.n) >> 16) & 4294967295,
@@ -68,7 +76,7 @@ async fn sqlite(db: &Path, template: &str, person: &str, n: u64) -> anyhow::Resu
                 t.property_list, t.reply_options, t.ignore_reservation, t.is_confirmation_needed,
                 t.is_confidential, t.allow_forwarding, NULL, t.created - seq.n * 1000,
                 t.published - seq.n * 1000, t.last_status
-         FROM seq, t JOIN p ON p.k = seq.n % ?4"
+         FROM seq, t JOIN bulk_persons p ON p.k = seq.n % ?4"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(n as i64)

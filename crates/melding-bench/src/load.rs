@@ -83,6 +83,10 @@ pub struct RunResult {
     pub server: ServerUsage,
     /// CPU the benchmark process itself used (it shares the cores with the server).
     pub generator_cpu_seconds: f64,
+    /// Seconds from the scenario's last answer until no job was due any more, i.e. until every
+    /// letter it created was published (None where not measured). Publishing that keeps up
+    /// with creating shows as a fraction of a second.
+    pub drain_seconds: Option<f64>,
 }
 
 impl RunResult {
@@ -230,5 +234,6 @@ where
         },
         generator_cpu_seconds: me_after.cpu_ticks.saturating_sub(me_before.cpu_ticks) as f64
             / ticks,
+        drain_seconds: None,
     }
 }

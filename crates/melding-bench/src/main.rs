@@ -178,9 +178,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await?;
         let outcome = async {
             let raw_url = with_database(&args.postgres_url, &raw_db);
-            for clients in [1, 16] {
+            for (clients, notify) in [(1, false), (16, false), (16, true)] {
                 eprintln!(
-                    "raw reference: PostgreSQL pgbench, {clients} client(s), {} s …",
+                    "raw reference: PostgreSQL pgbench, {clients} client(s){}, {} s …",
+                    if notify { ", INSERT + NOTIFY" } else { "" },
                     mode.raw_seconds
                 );
                 results.raw.push(
@@ -189,6 +190,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                         &work.join("raw-postgres"),
                         clients,
                         mode.raw_seconds,
+                        notify,
                     )
                     .await?,
                 );

@@ -43,6 +43,8 @@ pub struct RawResult {
     pub inserts: u64,
     pub inserts_per_s: f64,
     pub note: String,
+    /// A comparison row (INSERT + NOTIFY), not a reference for Melding's ratio.
+    pub with_notify: bool,
 }
 
 /// SQLite: one INSERT per transaction, WAL, synchronous=FULL, through sqlx on one connection,
@@ -87,16 +89,20 @@ pub async fn sqlite(dir: &Path, seconds: f64) -> anyhow::Result<RawResult> {
         inserts_per_s: n as f64 / secs,
         note: "one INSERT per transaction (autocommit), WAL, synchronous=FULL, one connection"
             .into(),
+        with_notify: false,
     })
 }
 
 /// PostgreSQL: pgbench with a custom script, one INSERT per transaction, default
 /// synchronous_commit, `clients` connections, into a scratch table in `url`'s database.
+/// With `notify`, each transaction also sends a `NOTIFY`, as Melding's job enqueue once did:
+/// PostgreSQL serialises such commits, and this row shows what that costs.
 pub async fn postgres(
     url: &str,
     dir: &Path,
     clients: u32,
     seconds: u32,
+    notify: bool,
 ) -> anyhow::Result<RawResult> {
     let mut conn = sqlx::PgConnection::connect(url).await?;
     let exists: bool = sqlx::query_scalar(
@@ -120,17 +126,23 @@ pub async fn postgres(
     conn.close().await?;
 
     std::fs::create_dir_all(dir)?;
-    let script = dir.join("raw-insert.sql");
-    std::fs::write(
-        &script,
-        format!(
-            "\\set r random(1, 10000)\n\
-             INSERT INTO raw_correspondence VALUES (gen_random_uuid()::text, 'bench', \
-             'urn:altinn:person:identifier-no:' || lpad(:r::text, 11, '0'), \
-             'urn:altinn:organization:identifier-no:991825827', 'ref-' || :client_id, 'Vedtak', \
-             'Innvilget', '{BODY}', (extract(epoch from clock_timestamp()) * 1000000)::bigint, 2);\n"
-        ),
-    )?;
+    let script = dir.join(if notify {
+        "raw-insert-notify.sql"
+    } else {
+        "raw-insert.sql"
+    });
+    let insert = format!(
+        "INSERT INTO raw_correspondence VALUES (gen_random_uuid()::text, 'bench', \
+         'urn:altinn:person:identifier-no:' || lpad(:r::text, 11, '0'), \
+         'urn:altinn:organization:identifier-no:991825827', 'ref-' || :client_id, 'Vedtak', \
+         'Innvilget', '{BODY}', (extract(epoch from clock_timestamp()) * 1000000)::bigint, 2);\n"
+    );
+    let body = if notify {
+        format!("BEGIN;\n{insert}SELECT pg_notify('melding_bench', '');\nCOMMIT;\n")
+    } else {
+        insert
+    };
+    std::fs::write(&script, format!("\\set r random(1, 10000)\n{body}"))?;
     let out = Command::new("pgbench")
         .args(["-n", "-f"])
         .arg(&script)
@@ -175,6 +187,14 @@ pub async fn postgres(
         seconds: f64::from(seconds),
         inserts,
         inserts_per_s: tps,
-        note: format!("one INSERT per transaction, synchronous_commit={sync}, {clients} client(s)"),
+        note: format!(
+            "one INSERT per transaction{}, synchronous_commit={sync}, {clients} client(s)",
+            if notify {
+                " plus a NOTIFY in the same transaction"
+            } else {
+                ""
+            }
+        ),
+        with_notify: notify,
     })
 }

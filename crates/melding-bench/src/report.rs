@@ -112,7 +112,7 @@ impl Results {
     fn raw_best(&self, backend: &str) -> Option<&RawResult> {
         self.raw
             .iter()
-            .filter(|r| r.database == backend)
+            .filter(|r| r.database == backend && !r.with_notify)
             .max_by(|a, b| a.inserts_per_s.total_cmp(&b.inserts_per_s))
     }
 
@@ -125,8 +125,11 @@ impl Results {
         for r in &self.raw {
             let _ = writeln!(
                 s,
-                "raw {} ({} client(s)): {:.0} inserts/s",
-                r.database, r.clients, r.inserts_per_s
+                "raw {} ({} client(s){}): {:.0} inserts/s",
+                r.database,
+                r.clients,
+                if r.with_notify { ", with NOTIFY" } else { "" },
+                r.inserts_per_s
             );
         }
         for b in &self.backends {
@@ -160,13 +163,15 @@ impl Results {
         let _ = writeln!(w, "```sh\n{}\n```\n", self.command);
         let _ = writeln!(
             w,
-            "`cargo run --release -p melding-bench` runs the full benchmark (about 15 minutes: 30 s \
-             per scenario, 1,000,000 bulk letters); `--quick` runs a short one (aimed at under two minutes; about 2½ on a 2-core machine). \
-             `--melding-bin PATH` tests a given binary instead of building `melding` in release; \
-             `--postgres-url URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names the \
-             PostgreSQL server, on which the bench creates `melding_bench_<pid>` and drops it \
-             afterwards; `--no-postgres` / `--no-sqlite` skip a half. The raw numbers are in \
-             `{}`.\n",
+            "`cargo run --release -p melding-bench` runs the full benchmark (30 s per scenario, \
+             1,000,000 bulk letters over 10,000 recipients; about 25 minutes on a 2-core machine, \
+             most of it bulk loading and indexing); `--quick` runs a smoke version (2 s per \
+             scenario, 20,000 bulk letters; about 70 s). `--melding-bin PATH` tests a given binary \
+             instead of building `melding` in release; `--postgres-url URL` (default \
+             `postgres://postgres@127.0.0.1:5432/postgres`) names the PostgreSQL server, on which \
+             the bench creates `melding_bench_<pid>` and drops it afterwards; `--no-postgres` / \
+             `--no-sqlite` skip a half; `--perf DIR` records a system-wide `perf` profile of every \
+             scenario with a text summary beside it. The raw numbers are in `{}`.\n",
             json_path.display()
         );
         let _ = writeln!(w, "## How it measures\n");
@@ -187,12 +192,15 @@ impl Results {
              RSS is VmRSS at the end and VmHWM (the peak, reset before each scenario) from \
              `/proc/PID/status`.\n\
              - **Between scenarios** the bench waits until no job is due (all letters \
-             published), so each scenario starts from an idle server.\n\
+             published), so each scenario starts from an idle server. How long that took after \
+             the scenario's last answer is the *All published after* column: publishing that keeps \
+             up with creating shows as a fraction of a second.\n\
              - **Raw reference**: the durable insert rate of a correspondence-like row (ten columns, a \
              ~200-byte body, the same recipient and sender indexes as Melding's table), one row per \
              transaction, on the same machine in the same run. SQLite: sqlx on one connection, WAL, \
              `synchronous=FULL`. PostgreSQL: `pgbench` with a custom INSERT script, default \
-             `synchronous_commit`, 1 and 16 clients. A Melding create writes more than that one row \
+             `synchronous_commit`, 1 and 16 clients, and once more with 16 clients and a `NOTIFY` \
+             in each transaction (see *Where the time goes*). A Melding create writes more than that one row \
              (the letter, its status rows and a publish job, after JWT, JSON and authorization \
              work), in one transaction.\n\
              - **Search and overview** run on a database holding {} letters spread over all {} \
@@ -350,6 +358,9 @@ impl Results {
             );
         }
 
+        let _ = writeln!(w, "{}", include_str!("../FINDINGS.md").trim_end());
+        let _ = writeln!(w);
+
         let _ = writeln!(w, "## Raw reference\n");
         let _ = writeln!(
             w,
@@ -381,7 +392,7 @@ impl Results {
             );
             let _ = writeln!(
                 w,
-                "| Scenario | Target/s | Achieved/s | p50 ms | p95 ms | p99 ms | max ms | Outcomes | Server CPU (cores) | RSS end / peak MiB |\n|---|---|---|---|---|---|---|---|---|---|"
+                "| Scenario | Target/s | Achieved/s | p50 ms | p95 ms | p99 ms | max ms | Outcomes | Server CPU (cores) | RSS end / peak MiB | All published after (s) |\n|---|---|---|---|---|---|---|---|---|---|---|"
             );
             for r in b.scenarios.iter().chain(b.spike.iter()) {
                 let _ = writeln!(w, "{}", row(r));
@@ -402,16 +413,17 @@ impl Results {
             );
             let _ = writeln!(
                 w,
-                "| Rate/s | Achieved/s | p99 ms | Errors | Held |\n|---|---|---|---|---|"
+                "| Rate/s | Achieved/s | p99 ms | Errors | All published after (s) | Held |\n|---|---|---|---|---|---|"
             );
             for s in &b.steps {
                 let _ = writeln!(
                     w,
-                    "| {:.0} | {:.0} | {:.1} | {} | {} |",
+                    "| {:.0} | {:.0} | {:.1} | {} | {:.1} | {} |",
                     s.rate,
                     s.achieved_rate,
                     s.p99_ms,
                     s.errors,
+                    s.drain_seconds,
                     if s.passed { "yes" } else { "no" }
                 );
             }
@@ -453,7 +465,7 @@ fn row(r: &RunResult) -> String {
         .map(|(k, v)| format!("{k}: {v}"))
         .collect();
     format!(
-        "| {} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.0} / {:.0} |",
+        "| {} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.0} / {:.0} | {} |",
         r.scenario,
         r.target_rate,
         r.achieved_rate,
@@ -464,6 +476,8 @@ fn row(r: &RunResult) -> String {
         outcomes.join(", "),
         r.server.cpu_cores,
         r.server.rss_end_mib,
-        r.server.rss_peak_mib
+        r.server.rss_peak_mib,
+        r.drain_seconds
+            .map_or_else(|| "–".to_owned(), |d| format!("{d:.1}"))
     )
 }

@@ -179,7 +179,7 @@ impl Melding {
                     return true;
                 }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         false
     }

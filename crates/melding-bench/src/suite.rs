@@ -69,7 +69,7 @@ impl Mode {
             scenario_seconds: 30,
             raw_seconds: 15,
             step_seconds: 10,
-            step_rates: vec![250.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 3000.0],
+            step_rates: vec![250.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0],
             bisect_steps: 2,
             spike_seconds: 10,
             persons: 10_000,
@@ -91,6 +91,8 @@ pub struct Step {
     pub achieved_rate: f64,
     pub p99_ms: f64,
     pub errors: u64,
+    /// Seconds after the step's last answer until every letter was published.
+    pub drain_seconds: f64,
     pub passed: bool,
 }
 
@@ -142,7 +144,9 @@ impl Ctx<'_> {
             .body(create_body(&reference, &[person_urn(rcpt)]))
     }
 
-    async fn settle(&self) {
+    /// Waits until every letter is published; returns how long that took.
+    async fn settle(&self) -> f64 {
+        let began = std::time::Instant::now();
         if !self
             .server
             .wait_jobs_idle(&self.client, Duration::from_secs(60))
@@ -150,6 +154,14 @@ impl Ctx<'_> {
         {
             eprintln!("  (jobs still due after 60 s; going on)");
         }
+        began.elapsed().as_secs_f64()
+    }
+
+    /// Records how long publishing took to catch up after `r`, prints it and keeps it.
+    async fn keep(&self, mut r: RunResult, out: &mut Vec<RunResult>) {
+        r.drain_seconds = Some(self.settle().await);
+        print(&r);
+        out.push(r);
     }
 }
 
@@ -176,6 +188,9 @@ fn print(r: &RunResult) {
         r.server.rss_end_mib,
         r.server.rss_peak_mib
     );
+    if let Some(d) = r.drain_seconds {
+        eprintln!("    published {d:.1} s after the last answer");
+    }
 }
 
 /// Runs every scenario on a fresh Melding; `database_url` None is SQLite in `dir`.
@@ -266,9 +281,7 @@ async fn scenarios(
         |i| ctx.create(&ctx.persons[(i % np) as usize], format!("c1-{i}")),
     )
     .await;
-    print(&r);
-    out.scenarios.push(r);
-    ctx.settle().await;
+    ctx.keep(r, &mut out.scenarios).await;
 
     let five_hundred: Vec<String> = ctx.persons[..500].iter().map(|p| person_urn(p)).collect();
     let body500 = create_body("c500", &five_hundred);
@@ -285,9 +298,7 @@ async fn scenarios(
         },
     )
     .await;
-    print(&r);
-    out.scenarios.push(r);
-    ctx.settle().await;
+    ctx.keep(r, &mut out.scenarios).await;
 
     let attachment: Vec<u8> = (0..50 * 1024).map(|_| rand::random::<u8>()).collect();
     let r = load::run(
@@ -323,25 +334,19 @@ async fn scenarios(
         },
     )
     .await;
-    print(&r);
-    out.scenarios.push(r);
-    ctx.settle().await;
+    ctx.keep(r, &mut out.scenarios).await;
 
     match mark_as_read(&ctx, mode).await {
-        Ok(r) => {
-            print(&r);
-            out.scenarios.push(r);
-        }
+        Ok(r) => ctx.keep(r, &mut out.scenarios).await,
         Err(e) => out
             .notes
             .push(format!("mark as read failed to prepare: {e:#}")),
     }
-    ctx.settle().await;
 
     // The step search: the highest create rate with p99 < 25 ms and no errors.
     let step_secs = Duration::from_secs(mode.step_seconds);
     let step = async |rate: f64, out: &mut BackendResult| {
-        let r = load::run(
+        let mut r = load::run(
             &format!("step {rate:.0}/s"),
             server,
             Shape::new(rate, step_secs),
@@ -349,20 +354,27 @@ async fn scenarios(
         )
         .await;
         let passed = r.errors() == 0 && r.latency.p99_ms < P99_BOUND_MS;
+        r.drain_seconds = Some(ctx.settle().await);
         print(&r);
         out.steps.push(Step {
             rate,
             achieved_rate: r.achieved_rate,
             p99_ms: r.latency.p99_ms,
             errors: r.errors(),
+            drain_seconds: r.drain_seconds.unwrap_or_default(),
             passed,
         });
-        ctx.settle().await;
         passed
+    };
+    // A rung that fails is run once more and judged by that second run: on a shared 2-core
+    // machine a checkpoint or a neighbour's burst can spoil one short step, and a false failure
+    // would end the ladder early. Both runs are reported.
+    let rung = async |rate: f64, out: &mut BackendResult| {
+        step(rate, &mut *out).await || step(rate, &mut *out).await
     };
     let (mut good, mut bad) = (0.0f64, None::<f64>);
     for &rate in &mode.step_rates {
-        if step(rate, &mut out).await {
+        if rung(rate, &mut out).await {
             good = rate;
         } else {
             bad = Some(rate);
@@ -375,7 +387,7 @@ async fn scenarios(
             if mid <= good || mid >= hi {
                 break;
             }
-            if step(mid, &mut out).await {
+            if rung(mid, &mut out).await {
                 good = mid;
             } else {
                 hi = mid;
@@ -391,9 +403,9 @@ async fn scenarios(
         ctx.create(&ctx.persons[(i % np) as usize], format!("x-{i}"))
     })
     .await;
-    print(&r);
-    out.spike = Some(r);
-    ctx.settle().await;
+    let mut kept = Vec::new();
+    ctx.keep(r, &mut kept).await;
+    out.spike = kept.pop();
     Ok(out)
 }
 
