@@ -88,6 +88,42 @@ impl Melding {
         self.open(principal, id, Opening::Content).await
     }
 
+    /// Logs the recipient's opening: Fetched (once per party per [`FETCH_DEDUPE`] seconds from
+    /// the overview, always from the details) and, reading the content, Read the first time.
+    /// Returns the entries written.
+    async fn log_opening(
+        &self,
+        principal: &Principal,
+        letter: &Correspondence,
+        how: &Opening,
+    ) -> Result<Vec<StatusEntry>, CoreError> {
+        let id = letter.id;
+        let now = self.clock.now();
+        let mut written = Vec::new();
+        let entry = StatusEntry::new(
+            CorrespondenceStatus::Fetched,
+            now,
+            Some(principal.party.urn()),
+        );
+        let guard = match how {
+            Opening::Details => AppendGuard::Always,
+            _ => AppendGuard::UnlessSameSince(now - Duration::seconds(FETCH_DEDUPE)),
+        };
+        if self.store.append_status(id, &entry, guard, &[]).await? {
+            written.push(entry);
+        }
+        if matches!(how, Opening::Content) && !letter.statuses.has_been(CorrespondenceStatus::Read)
+        {
+            let read =
+                StatusEntry::new(CorrespondenceStatus::Read, now, Some(principal.party.urn()));
+            let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Read]);
+            if self.store.append_status(id, &read, guard, &[]).await? {
+                written.push(read);
+            }
+        }
+        Ok(written)
+    }
+
     async fn open(
         &self,
         principal: &Principal,
@@ -104,29 +140,40 @@ impl Melding {
         }
         if as_recipient {
             letter.statuses.check_recipient_fetch()?;
-            let now = self.clock.now();
-            let entry = StatusEntry::new(
-                CorrespondenceStatus::Fetched,
-                now,
-                Some(principal.party.urn()),
-            );
-            let guard = match how {
-                Opening::Details => AppendGuard::Always,
-                _ => AppendGuard::UnlessSameSince(now - Duration::seconds(FETCH_DEDUPE)),
-            };
-            if self.store.append_status(id, &entry, guard, &[]).await? {
-                letter.statuses.push(entry);
+        }
+        // Logging Fetched does not change what is shown, so the durable write runs beside the
+        // reads the answer needs instead of before them.
+        let show_content =
+            as_recipient || !letter.statuses.has_been(CorrespondenceStatus::Published);
+        let log_opening = async {
+            if as_recipient {
+                self.log_opening(principal, &letter, &how).await
+            } else {
+                Ok(Vec::new())
             }
-            if matches!(how, Opening::Content)
-                && !letter.statuses.has_been(CorrespondenceStatus::Read)
-            {
-                let read =
-                    StatusEntry::new(CorrespondenceStatus::Read, now, Some(principal.party.urn()));
-                let guard = AppendGuard::UnlessAny(vec![CorrespondenceStatus::Read]);
-                if self.store.append_status(id, &read, guard, &[]).await? {
-                    letter.statuses.push(read);
-                }
+        };
+        let attachments = async {
+            if show_content {
+                self.store.attachments_of(id).await
+            } else {
+                Ok(Vec::new())
             }
+        };
+        let sender_name = async {
+            match &letter.settings.message_sender {
+                Some(name) if !name.is_empty() => Ok(Some(name.clone())),
+                _ => self
+                    .store
+                    .organization(&letter.settings.sender)
+                    .await
+                    .map(|o| o.map(|o| o.name)),
+            }
+        };
+        let (logged, attachments, sender_name) =
+            tokio::join!(log_opening, attachments, sender_name);
+        let (logged, attachments, sender_name) = (logged?, attachments?, sender_name?);
+        for entry in logged {
+            letter.statuses.push(entry);
         }
         let current = letter.statuses.current().cloned().ok_or_else(|| {
             CoreError::Store(melding_store::StoreError::Corrupt(format!(
@@ -140,21 +187,6 @@ impl Melding {
             .filter(|e| access.recipient || e.status.is_sender_visible())
             .cloned()
             .collect();
-        let show_content =
-            as_recipient || !letter.statuses.has_been(CorrespondenceStatus::Published);
-        let attachments = if show_content {
-            self.store.attachments_of(id).await?
-        } else {
-            Vec::new()
-        };
-        let sender_name = match &letter.settings.message_sender {
-            Some(name) if !name.is_empty() => Some(name.clone()),
-            _ => self
-                .store
-                .organization(&letter.settings.sender)
-                .await?
-                .map(|o| o.name),
-        };
         Ok(LetterView {
             letter,
             show_content,
