@@ -19,6 +19,9 @@ const SENDER_SCOPE: &str = "altinn:correspondence.write altinn:serviceowner";
 const READER_SCOPE: &str = "altinn:correspondence.read";
 /// The create latency bound the step search looks for (the target).
 pub const P99_BOUND_MS: f64 = 25.0;
+/// A step holds only if every letter it created is published within this many seconds of its
+/// last answer.
+pub const DRAIN_BOUND_S: f64 = 1.0;
 /// Recipients that get tokens, for mark-as-read, search and overview.
 const READERS: usize = 50;
 
@@ -353,8 +356,11 @@ async fn scenarios(
             |i| ctx.create(&ctx.persons[(i % np) as usize], format!("s-{i}")),
         )
         .await;
-        let passed = r.errors() == 0 && r.latency.p99_ms < P99_BOUND_MS;
-        r.drain_seconds = Some(ctx.settle().await);
+        let drain = ctx.settle().await;
+        r.drain_seconds = Some(drain);
+        // Sustained means publishing keeps pace too: creates answered fast while the publish
+        // backlog grows only move the cost to later.
+        let passed = r.errors() == 0 && r.latency.p99_ms < P99_BOUND_MS && drain <= DRAIN_BOUND_S;
         print(&r);
         out.steps.push(Step {
             rate,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use melding_domain::Clock;
 use melding_store::{Job, JobStore, StoreError};
 use rand::Rng;
@@ -54,6 +55,9 @@ pub struct RunnerConfig {
     pub lease: Duration,
     /// How many jobs to claim at once.
     pub batch: u32,
+    /// How many of a claimed batch run at the same time. Enough to keep the database busy
+    /// between round trips; few enough that the API's requests still find free connections.
+    pub concurrency: usize,
     /// The longest an idle runner sleeps before looking again.
     pub poll_interval: std::time::Duration,
 }
@@ -68,6 +72,7 @@ impl Default for RunnerConfig {
             ),
             lease: Duration::seconds(60),
             batch: 32,
+            concurrency: 8,
             poll_interval: std::time::Duration::from_secs(1),
         }
     }
@@ -136,14 +141,23 @@ impl Runner {
             )
             .await?;
         let n = jobs.len();
-        // The batch runs concurrently: each job is a few short reads and one guarded write, so
-        // one at a time would leave the database idle between round trips and let a steady
-        // stream of new letters outpace publishing. Handlers already tolerate running beside
-        // each other (several nodes claim from the same table); every job ends before the next
-        // claim, and the first storage error is reported after all of them have.
-        let ran =
-            futures_util::future::join_all(jobs.into_iter().map(|job| self.run_job(job))).await;
-        ran.into_iter().collect::<Result<Vec<()>, _>>()?;
+        // The batch runs `concurrency` jobs at a time: each is a few short reads and one
+        // guarded write, so one at a time would leave the database idle between round trips
+        // and let a steady stream of new letters outpace publishing, while the whole batch at
+        // once took every pooled connection from the API. Handlers already tolerate running
+        // beside each other (several nodes claim from the same table); every job ends before
+        // the next claim, and the first storage error is reported after all of them have.
+        let mut first_error = None;
+        let mut running = futures_util::stream::iter(jobs.into_iter().map(|job| self.run_job(job)))
+            .buffer_unordered(self.config.concurrency.max(1));
+        while let Some(ran) = running.next().await {
+            if let Err(e) = ran {
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
         Ok(n)
     }
 

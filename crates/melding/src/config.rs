@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     /// How long a node's claim on a job lasts before another node may take it over.
     pub job_lease_seconds: Option<u32>,
+    /// Background jobs a node runs at the same time.
+    pub job_concurrency: Option<usize>,
     /// API requests served at once; more are answered 503 with `Retry-After: 1`.
     pub max_in_flight: Option<usize>,
     #[serde(default)]

@@ -142,6 +142,9 @@ struct ServeArgs {
     /// How long a claim on a background job lasts before another node may take it [default: 60].
     #[arg(long, env = "MELDING_JOB_LEASE_SECONDS")]
     job_lease_seconds: Option<u32>,
+    /// How many background jobs a node runs at the same time [default: 8].
+    #[arg(long, env = "MELDING_JOB_CONCURRENCY")]
+    job_concurrency: Option<usize>,
     /// Seed a demo sender, resource and recipients and print ready-to-paste curl commands.
     #[arg(long)]
     demo: bool,
@@ -351,6 +354,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(secs) = args.job_lease_seconds.or(r.file.job_lease_seconds) {
         anyhow::ensure!(secs > 0, "job_lease_seconds must be at least 1");
         jobs.lease = chrono::Duration::seconds(i64::from(secs));
+    }
+    if let Some(n) = args.job_concurrency.or(r.file.job_concurrency) {
+        anyhow::ensure!(n > 0, "job_concurrency must be at least 1");
+        jobs.concurrency = n;
     }
     let blobs = melding::open_blobs(&r.data_dir, &r.file.attachments).await?;
     let mut node = melding::Node::new(store, blobs, Arc::new(SystemClock), issuers);
