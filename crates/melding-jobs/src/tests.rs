@@ -147,3 +147,72 @@ fn backoff_grows_and_is_capped() {
     assert!(backoff(5) >= Duration::seconds(24));
     assert!(backoff(50) <= Duration::seconds(4500));
 }
+
+/// Counts how many of its runs overlap.
+struct Overlapping {
+    now: AtomicU32,
+    most: AtomicU32,
+    done: AtomicU32,
+}
+
+#[async_trait]
+impl JobHandler for Overlapping {
+    fn kind(&self) -> &'static str {
+        "overlapping"
+    }
+    async fn run(&self, _job: &Job) -> anyhow::Result<Outcome> {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        self.done.fetch_add(1, Ordering::SeqCst);
+        Ok(Outcome::Done)
+    }
+}
+
+async fn overlap_with(concurrency: usize) -> (u32, u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    let clock = Arc::new(SimulatedClock::new(t0()));
+    let handler = Arc::new(Overlapping {
+        now: AtomicU32::new(0),
+        most: AtomicU32::new(0),
+        done: AtomicU32::new(0),
+    });
+    let config = RunnerConfig {
+        concurrency,
+        ..RunnerConfig::default()
+    };
+    let mut runner = Runner::new(
+        Arc::new(store.clone()),
+        clock.clone(),
+        config,
+        Waker::default(),
+    );
+    runner.register(handler.clone());
+    use melding_store::CorrespondenceStore;
+    let jobs: Vec<NewJob> = (0..20)
+        .map(|i| NewJob {
+            kind: "overlapping".into(),
+            dedupe_key: format!("overlapping:{i}"),
+            correspondence_id: None,
+            run_at: t0(),
+            max_attempts: 3,
+            payload: serde_json::json!({}),
+        })
+        .collect();
+    store.insert_correspondences(&[], &jobs).await.unwrap();
+    assert_eq!(runner.run_until_idle().await.unwrap(), 20);
+    assert_eq!(store.job_counts(clock.now()).await.unwrap().queued, 0);
+    (
+        handler.most.load(Ordering::SeqCst),
+        handler.done.load(Ordering::SeqCst),
+    )
+}
+
+#[tokio::test]
+async fn a_batch_runs_up_to_the_configured_number_of_jobs_at_once() {
+    // 20 due jobs, a batch of 32: all are claimed at once, but only `concurrency` run together.
+    assert_eq!(overlap_with(4).await, (4, 20));
+    assert_eq!(overlap_with(1).await, (1, 20));
+}
