@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -42,7 +42,7 @@ impl Shape {
 }
 
 /// Latency in milliseconds.
-#[derive(Debug, Clone, Copy, Serialize, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
 pub struct Latency {
     pub p50_ms: f64,
     pub p95_ms: f64,
@@ -52,7 +52,7 @@ pub struct Latency {
 }
 
 /// What the server used during a scenario.
-#[derive(Debug, Clone, Copy, Serialize, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
 pub struct ServerUsage {
     pub cpu_seconds: f64,
     /// cpu_seconds over the scenario's wall time: 1.0 is one core busy.
@@ -63,7 +63,7 @@ pub struct ServerUsage {
 }
 
 /// One scenario's numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub scenario: String,
     pub target_rate: f64,

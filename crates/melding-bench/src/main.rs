@@ -64,6 +64,10 @@ pub struct Args {
     /// (`<backend>-<scenario>.data`, with a text summary beside each).
     #[arg(long)]
     pub perf: Option<PathBuf>,
+    /// Run nothing: rewrite the Markdown report from this results file of an earlier run (after
+    /// the report's text has changed).
+    #[arg(long, value_name = "RESULTS_JSON")]
+    pub report: Option<PathBuf>,
     /// The Markdown report to (re)write; "-" to skip.
     #[arg(long, default_value = "BENCHMARKS.md")]
     pub markdown: PathBuf,
@@ -138,6 +142,15 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(json) = &args.report {
+        let results: report::Results = serde_json::from_slice(
+            &std::fs::read(json).with_context(|| format!("reading {}", json.display()))?,
+        )
+        .with_context(|| format!("{} is not a melding-bench results file", json.display()))?;
+        std::fs::write(&args.markdown, results.markdown(json))?;
+        eprintln!("wrote {} from {}", args.markdown.display(), json.display());
+        return Ok(());
+    }
     let began = Instant::now();
     let bin = melding_binary(&args)?;
     if !bin.exists() {

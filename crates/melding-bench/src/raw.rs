@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
@@ -34,7 +34,7 @@ const BODY: &str = "Du har fått innvilget søknaden. Vedtaket kan påklages inn
                     tidspunkt underretningen er kommet fram. Se vedlegg for begrunnelse og \
                     informasjon om klageadgang og innsyn i sakens dokumenter.";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RawResult {
     pub database: String,
     pub tool: String,

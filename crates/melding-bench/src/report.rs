@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::load::RunResult;
 use crate::raw::RawResult;
@@ -14,7 +14,7 @@ use crate::suite::{BackendResult, DRAIN_BOUND_S, Mode, P99_BOUND_MS};
 /// How one backend's cell of a target row is written.
 type Cell<'a> = Box<dyn Fn(&BackendResult) -> String + 'a>;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Machine {
     pub cpu_model: String,
     pub cores: usize,
@@ -51,7 +51,7 @@ impl Machine {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Results {
     pub date: String,
     pub command: String,
@@ -164,13 +164,13 @@ impl Results {
         let _ = writeln!(
             w,
             "`cargo run --release -p melding-bench` runs the full benchmark (30 s per scenario, \
-             1,000,000 bulk letters over 10,000 recipients; about 25 minutes on a 2-core machine, \
-             most of it bulk loading and indexing); `--quick` runs a smoke version (2 s per \
+             1,000,000 bulk letters over 10,000 recipients; about 12 minutes on a 2-core machine); `--quick` runs a smoke version (2 s per \
              scenario, 20,000 bulk letters; about 70 s). `--melding-bin PATH` tests a given binary \
              instead of building `melding` in release; `--postgres-url URL` (default \
              `postgres://postgres@127.0.0.1:5432/postgres`) names the PostgreSQL server, on which \
              the bench creates `melding_bench_<pid>` and drops it afterwards; `--no-postgres` / \
-             `--no-sqlite` skip a half; `--perf DIR` records a system-wide `perf` profile of every \
+             `--no-sqlite` skip a half; `--report RESULTS_JSON` rewrites this file from an earlier run's \
+             results without running anything; `--perf DIR` records a system-wide `perf` profile of every \
              scenario with a text summary beside it. The raw numbers are in `{}`.\n",
             json_path.display()
         );

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use reqwest::multipart::{Form, Part};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::task::JoinSet;
 
@@ -26,9 +26,9 @@ pub const DRAIN_BOUND_S: f64 = 1.0;
 const READERS: usize = 50;
 
 /// How long and how big: `--quick` or the full run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mode {
-    pub name: &'static str,
+    pub name: String,
     pub scenario_seconds: u64,
     pub raw_seconds: u32,
     pub step_seconds: u64,
@@ -48,7 +48,7 @@ pub struct Mode {
 impl Mode {
     pub fn quick() -> Self {
         Self {
-            name: "quick",
+            name: "quick".to_owned(),
             scenario_seconds: 2,
             raw_seconds: 2,
             step_seconds: 2,
@@ -68,7 +68,7 @@ impl Mode {
 
     pub fn full() -> Self {
         Self {
-            name: "full",
+            name: "full".to_owned(),
             scenario_seconds: 30,
             raw_seconds: 15,
             step_seconds: 10,
@@ -88,7 +88,7 @@ impl Mode {
 }
 
 /// One rung of the step search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     pub rate: f64,
     pub achieved_rate: f64,
@@ -99,7 +99,7 @@ pub struct Step {
     pub passed: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackendResult {
     pub backend: String,
     pub scenarios: Vec<RunResult>,
