@@ -147,17 +147,32 @@ impl Runner {
         // once took every pooled connection from the API. Handlers already tolerate running
         // beside each other (several nodes claim from the same table); every job ends before
         // the next claim, and the first storage error is reported after all of them have.
+        //
+        // Finished jobs are removed together once the batch has run: one write instead of one
+        // per job. A crash before that removal repeats them when their leases run out, as a
+        // crash between a handler and its own removal always could.
         let mut first_error = None;
+        let mut done = Vec::new();
         let mut running = futures_util::stream::iter(jobs.into_iter().map(|job| self.run_job(job)))
             .buffer_unordered(self.config.concurrency.max(1));
         while let Some(ran) = running.next().await {
-            if let Err(e) = ran {
-                first_error.get_or_insert(e);
+            match ran {
+                Ok(Some(id)) => done.push(id),
+                Ok(None) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
+        drop(running);
+        let completed = self
+            .store
+            .complete_jobs(&done, &self.config.worker_id)
+            .await;
         if let Some(e) = first_error {
             return Err(e);
         }
+        completed?;
         Ok(n)
     }
 
@@ -224,23 +239,29 @@ impl Runner {
         }
     }
 
-    async fn run_job(&self, job: Job) -> Result<(), StoreError> {
+    /// Runs one job and settles it, except that a finished job is returned (its id) for the
+    /// batch to remove.
+    async fn run_job(&self, job: Job) -> Result<Option<i64>, StoreError> {
         let span =
             tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
         self.run_job_in_span(job).instrument(span).await
     }
 
-    async fn run_job_in_span(&self, job: Job) -> Result<(), StoreError> {
+    async fn run_job_in_span(&self, job: Job) -> Result<Option<i64>, StoreError> {
         let worker = &self.config.worker_id;
         let Some(handler) = self.handlers.get(job.kind.as_str()) else {
             let msg = format!("no handler for job kind {}", job.kind);
             tracing::error!(job_id = job.id, kind = %job.kind, "{msg}");
-            return self.store.bury_job(job.id, worker, &msg).await;
+            return self
+                .store
+                .bury_job(job.id, worker, &msg)
+                .await
+                .map(|()| None);
         };
-        match handler.run(&job).await {
+        let settled = match handler.run(&job).await {
             Ok(Outcome::Done) => {
                 RunnerStats::count(&self.stats.done);
-                self.store.complete_job(job.id, worker).await
+                return Ok(Some(job.id));
             }
             Ok(Outcome::RunAgainAt(at)) => {
                 RunnerStats::count(&self.stats.run_again);
@@ -259,7 +280,8 @@ impl Runner {
                     .reschedule_job(job.id, worker, at, Some(&format!("{e:#}")))
                     .await
             }
-        }
+        };
+        settled.map(|()| None)
     }
 }
 

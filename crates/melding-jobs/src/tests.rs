@@ -135,7 +135,7 @@ async fn a_lease_blocks_other_workers_until_it_expires() {
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].attempts, 2);
     // The first worker's late completion does not remove the job the second now holds.
-    store.complete_job(a[0].id, "a").await.unwrap();
+    store.complete_jobs(&[a[0].id], "a").await.unwrap();
     assert_eq!(store.job_counts(clock.now()).await.unwrap().queued, 1);
 }
 

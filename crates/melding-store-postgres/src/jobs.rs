@@ -91,9 +91,12 @@ impl JobStore for PostgresStore {
         Ok(jobs)
     }
 
-    async fn complete_job(&self, id: i64, worker: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2")
-            .bind(id)
+    async fn complete_jobs(&self, ids: &[i64], worker: &str) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM jobs WHERE id = ANY($1) AND locked_by = $2")
+            .bind(ids)
             .bind(worker)
             .execute(&self.pool)
             .await

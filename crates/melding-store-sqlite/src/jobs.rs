@@ -60,16 +60,23 @@ impl JobStore for SqliteStore {
         .await
     }
 
-    async fn complete_job(&self, id: i64, worker: &str) -> Result<(), StoreError> {
+    async fn complete_jobs(&self, ids: &[i64], worker: &str) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let worker = worker.to_owned();
+        let ids = serde_json::Value::from(ids.to_vec()).to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM jobs WHERE id = ? AND locked_by = ?")
-                    .bind(id)
-                    .bind(worker)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(classify)?;
+                sqlx::query(
+                    "DELETE FROM jobs
+                     WHERE id IN (SELECT value FROM json_each(?)) AND locked_by = ?",
+                )
+                .bind(ids)
+                .bind(worker)
+                .execute(&mut *conn)
+                .await
+                .map_err(classify)?;
                 Ok(())
             })
         })

@@ -162,28 +162,51 @@ pub async fn lease_blocks_other_workers_until_it_expires(store: DynStore) {
     let b = claim_one(&store, 31, "b").await;
     assert_eq!((b.id, b.attempts), (a.id, 2));
     // The first worker no longer holds it.
-    store.complete_job(a.id, "a").await.unwrap();
+    store.complete_jobs(&[a.id], "a").await.unwrap();
     assert_eq!(counts(&store, 100).await.queued, 1);
-    store.complete_job(b.id, "b").await.unwrap();
+    store.complete_jobs(&[b.id], "b").await.unwrap();
     assert_eq!(counts(&store, 100).await.queued, 0);
     assert!(claim(&store, 1000, "c").await.is_empty());
+}
+
+/// A batch completes in one call: the jobs the worker holds go, the others stay.
+pub async fn complete_removes_a_batch_but_only_the_workers_jobs(store: DynStore) {
+    store.complete_jobs(&[], "a").await.unwrap();
+    enqueue(
+        &store,
+        &[job("j1", at(0)), job("j2", at(0)), job("j3", at(0))],
+    )
+    .await;
+    let mine = claim(&store, 0, "a").await;
+    assert_eq!(mine.len(), 3);
+    // j3's lease runs out and worker b takes it over.
+    let theirs = {
+        let j3 = mine.iter().find(|j| j.dedupe_key == "j3").unwrap().id;
+        store.reschedule_job(j3, "a", at(0), None).await.unwrap();
+        claim_one(&store, 1, "b").await
+    };
+    let ids: Vec<i64> = mine.iter().map(|j| j.id).chain([i64::MAX]).collect();
+    store.complete_jobs(&ids, "a").await.unwrap();
+    assert_eq!(counts(&store, 100).await.queued, 1);
+    store.complete_jobs(&[theirs.id], "b").await.unwrap();
+    assert_eq!(counts(&store, 100).await.queued, 0);
 }
 
 pub async fn complete_by_wrong_worker_does_nothing(store: DynStore) {
     enqueue(&store, &[job("j", at(0)), job("idle", at(1000))]).await;
     let j = claim_one(&store, 0, "a").await;
-    store.complete_job(j.id, "b").await.unwrap();
+    store.complete_jobs(&[j.id], "b").await.unwrap();
     assert_eq!(counts(&store, 0).await.queued, 2);
     // Nobody completes a job that is not claimed.
     let idle_id = j.id + 1;
     for worker in ["a", "b", ""] {
-        store.complete_job(idle_id, worker).await.unwrap();
+        store.complete_jobs(&[idle_id], worker).await.unwrap();
     }
     assert_eq!(counts(&store, 0).await.queued, 2);
     // An unknown job is no error.
-    store.complete_job(i64::MAX, "a").await.unwrap();
+    store.complete_jobs(&[i64::MAX], "a").await.unwrap();
 
-    store.complete_job(j.id, "a").await.unwrap();
+    store.complete_jobs(&[j.id], "a").await.unwrap();
     assert_eq!(counts(&store, 0).await.queued, 1);
     assert_eq!(keys(&claim(&store, 1000, "a").await), ["idle"]);
 }
@@ -249,7 +272,7 @@ pub async fn bury_moves_job_to_dead_letters(store: DynStore) {
 
     store.bury_job(doomed.id, "a", "gave up").await.unwrap();
     let fine = jobs.iter().find(|j| j.dedupe_key == "fine").unwrap();
-    store.complete_job(fine.id, "a").await.unwrap();
+    store.complete_jobs(&[fine.id], "a").await.unwrap();
     assert_eq!(
         counts(&store, 0).await,
         JobCounts {
@@ -358,7 +381,7 @@ pub async fn next_due_and_job_counts(store: DynStore) {
     let b = long.remove(0);
     assert_eq!(b.dedupe_key, "b");
     assert_eq!(store.next_due().await.unwrap(), Some(at(150)));
-    store.complete_job(b.id, "w").await.unwrap();
+    store.complete_jobs(&[b.id], "w").await.unwrap();
     assert_eq!(counts(&store, 1000).await.queued, 2);
 }
 

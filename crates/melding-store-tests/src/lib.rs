@@ -102,6 +102,7 @@ macro_rules! conformance_tests {
             claim_respects_limit_in_run_order,
             lease_blocks_other_workers_until_it_expires,
             complete_by_wrong_worker_does_nothing,
+            complete_removes_a_batch_but_only_the_workers_jobs,
             reschedule_without_error_gives_back_the_attempt,
             dead_jobs_are_listed_and_retried,
             retrying_a_dead_job_whose_key_is_queued_keeps_the_queued_one,

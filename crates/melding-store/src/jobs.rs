@@ -66,8 +66,9 @@ pub trait JobStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
 
-    /// Removes a finished job (only while `worker` holds its lease).
-    async fn complete_job(&self, id: i64, worker: &str) -> Result<(), StoreError>;
+    /// Removes finished jobs, each only while `worker` holds its lease; one statement however
+    /// many (a runner completes a batch at once).
+    async fn complete_jobs(&self, ids: &[i64], worker: &str) -> Result<(), StoreError>;
 
     /// Frees a job to run again at `run_at`. `error` is recorded when the attempt failed.
     async fn reschedule_job(
