@@ -48,7 +48,7 @@ impl CorrespondenceStore for PostgresStore {
         links: &[NewLink],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let rows = LetterRows::new(letters, jobs);
+        let rows = LetterRows::new(letters, jobs)?;
         if attachments.is_empty() && links.is_empty() {
             // The common case is one statement, so one round trip and one implicit transaction.
             rows.insert().execute(&self.pool).await.map_err(classify)?;
@@ -262,7 +262,7 @@ struct LetterRows {
 }
 
 impl LetterRows {
-    fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Self {
+    fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Result<Self, StoreError> {
         let mut r = Self::default();
         for c in letters {
             let s = &c.settings;
@@ -278,9 +278,9 @@ impl LetterRows {
             r.body.push(s.content.body.clone());
             r.requested_publish_time.push(s.requested_publish_time);
             r.due_date_time.push(s.due_date_time);
-            r.external_references.push(json(&s.external_references));
-            r.property_list.push(json(&s.property_list));
-            r.reply_options.push(json(&s.reply_options));
+            r.external_references.push(json(&s.external_references)?);
+            r.property_list.push(json(&s.property_list)?);
+            r.reply_options.push(json(&s.reply_options)?);
             r.ignore_reservation.push(s.ignore_reservation);
             r.is_confirmation_needed.push(s.is_confirmation_needed);
             r.is_confidential.push(s.is_confidential);
@@ -307,7 +307,7 @@ impl LetterRows {
             r.job_max_attempts.push(i64::from(j.max_attempts));
             r.job_payload.push(j.payload.clone());
         }
-        r
+        Ok(r)
     }
 
     fn insert(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -377,9 +377,8 @@ impl LetterRows {
     }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    // Serialising these plain data types cannot fail; a failure would be a bug, stored as null.
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+fn json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(v).map_err(corrupt)
 }
 
 /// The status log columns of [`SELECT_LETTER`], zipped back into entries.

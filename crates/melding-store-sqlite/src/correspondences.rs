@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::attachments::{insert_attachment_in, insert_link};
 use crate::codec::{corrupt, from_micros, micros};
 use crate::jobs::enqueue;
+use crate::writer::end_savepoint;
 use crate::{SqliteStore, classify};
 
 /// A letter and its status log in one statement, so one snapshot (and one call into SQLite)
@@ -44,19 +45,17 @@ impl CorrespondenceStore for SqliteStore {
             return self
                 .write(move |conn| {
                     Box::pin(async move {
-                        let written = rows
+                        // On success the statement has released its savepoint itself.
+                        match rows
                             .bind(sqlx::query(INSERT_LETTERS_IN_SAVEPOINT))
                             .execute(&mut *conn)
-                            .await;
-                        if let Err(e) = written {
-                            // Undo this write only; the batch's other writes stand.
-                            sqlx::raw_sql("ROLLBACK TO melding_letters; RELEASE melding_letters")
-                                .execute(&mut *conn)
-                                .await
-                                .map_err(classify)?;
-                            return Err(classify(e));
+                            .await
+                        {
+                            Ok(_) => Ok(()),
+                            Err(e) => {
+                                end_savepoint(conn, "melding_letters", Err(classify(e))).await
+                            }
                         }
-                        Ok(())
                     })
                 })
                 .await;
@@ -451,15 +450,5 @@ async fn append_status_in(
         }
         Err(e) => Err(classify(e)),
     };
-    let end = if outcome.is_ok() {
-        "RELEASE melding_append"
-    } else {
-        // Undo this write only; the batch's other writes stand.
-        "ROLLBACK TO melding_append; RELEASE melding_append"
-    };
-    sqlx::raw_sql(end)
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
-    outcome
+    end_savepoint(conn, "melding_append", outcome).await
 }

@@ -186,6 +186,9 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError> {
+        if parties.is_empty() {
+            return Ok(Vec::new());
+        }
         // One query whatever the number of parties: the lists go in as JSON arrays.
         let (mut orgs, mut persons) = (Vec::new(), Vec::new());
         for p in parties {

@@ -107,3 +107,23 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Op>, commits: Ar
         }
     }
 }
+
+/// Ends a write's own savepoint inside the batch's transaction: released when the write
+/// succeeded, rolled back first when it failed, so a failed write undoes only itself and the
+/// batch's other writes stand. Returns the write's outcome.
+pub(crate) async fn end_savepoint<T>(
+    conn: &mut SqliteConnection,
+    name: &str,
+    outcome: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let end = if outcome.is_ok() {
+        format!("RELEASE {name}")
+    } else {
+        format!("ROLLBACK TO {name}; RELEASE {name}")
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(end))
+        .execute(&mut *conn)
+        .await
+        .map_err(crate::classify)?;
+    outcome
+}
