@@ -33,7 +33,7 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-/// Starts recording all CPUs (99 samples a second each, with call chains) if `--perf` was given.
+/// Starts recording all CPUs (999 samples a second each, with call chains) if `--perf` was given.
 pub fn start(label: &str, scenario: &str) -> Option<Recording> {
     let dir = DIR.get()?;
     let data = dir.join(format!("{}-{}.data", slug(label), slug(scenario)));

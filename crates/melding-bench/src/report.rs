@@ -164,7 +164,7 @@ impl Results {
         let _ = writeln!(
             w,
             "`cargo run --release -p melding-bench` runs the full benchmark (30 s per scenario, \
-             1,000,000 bulk letters over 10,000 recipients; about 12 minutes on a 2-core machine); `--quick` runs a smoke version (2 s per \
+             1,000,000 bulk letters over 10,000 recipients; about 13 minutes on a 2-core machine); `--quick` runs a smoke version (2 s per \
              scenario, 20,000 bulk letters; about 100 s). `--melding-bin PATH` tests a given binary \
              instead of building `melding` in release; `--postgres-url URL` (default \
              `postgres://postgres@127.0.0.1:5432/postgres`) names the PostgreSQL server, on which \

@@ -160,11 +160,11 @@ impl Ctx<'_> {
         began.elapsed().as_secs_f64()
     }
 
-    /// Records how long publishing took to catch up after `r`, prints it and keeps it.
-    async fn keep(&self, mut r: RunResult, out: &mut Vec<RunResult>) {
+    /// Waits for publishing to catch up after `r`, records how long that took and prints `r`.
+    async fn settled(&self, mut r: RunResult) -> RunResult {
         r.drain_seconds = Some(self.settle().await);
         print(&r);
-        out.push(r);
+        r
     }
 }
 
@@ -284,7 +284,7 @@ async fn scenarios(
         |i| ctx.create(&ctx.persons[(i % np) as usize], format!("c1-{i}")),
     )
     .await;
-    ctx.keep(r, &mut out.scenarios).await;
+    out.scenarios.push(ctx.settled(r).await);
 
     let five_hundred: Vec<String> = ctx.persons[..500].iter().map(|p| person_urn(p)).collect();
     let body500 = create_body("c500", &five_hundred);
@@ -301,7 +301,7 @@ async fn scenarios(
         },
     )
     .await;
-    ctx.keep(r, &mut out.scenarios).await;
+    out.scenarios.push(ctx.settled(r).await);
 
     let attachment: Vec<u8> = (0..50 * 1024).map(|_| rand::random::<u8>()).collect();
     let r = load::run(
@@ -337,10 +337,10 @@ async fn scenarios(
         },
     )
     .await;
-    ctx.keep(r, &mut out.scenarios).await;
+    out.scenarios.push(ctx.settled(r).await);
 
     match mark_as_read(&ctx, mode).await {
-        Ok(r) => ctx.keep(r, &mut out.scenarios).await,
+        Ok(r) => out.scenarios.push(ctx.settled(r).await),
         Err(e) => out
             .notes
             .push(format!("mark as read failed to prepare: {e:#}")),
@@ -349,25 +349,24 @@ async fn scenarios(
     // The step search: the highest create rate with p99 < 25 ms and no errors.
     let step_secs = Duration::from_secs(mode.step_seconds);
     let step = async |rate: f64, out: &mut BackendResult| {
-        let mut r = load::run(
+        let r = load::run(
             &format!("step {rate:.0}/s"),
             server,
             Shape::new(rate, step_secs),
             |i| ctx.create(&ctx.persons[(i % np) as usize], format!("s-{i}")),
         )
         .await;
-        let drain = ctx.settle().await;
-        r.drain_seconds = Some(drain);
+        let r = ctx.settled(r).await;
+        let drain = r.drain_seconds.unwrap_or_default();
         // Sustained means publishing keeps pace too: creates answered fast while the publish
         // backlog grows only move the cost to later.
         let passed = r.errors() == 0 && r.latency.p99_ms < P99_BOUND_MS && drain <= DRAIN_BOUND_S;
-        print(&r);
         out.steps.push(Step {
             rate,
             achieved_rate: r.achieved_rate,
             p99_ms: r.latency.p99_ms,
             errors: r.errors(),
-            drain_seconds: r.drain_seconds.unwrap_or_default(),
+            drain_seconds: drain,
             passed,
         });
         passed
@@ -409,9 +408,7 @@ async fn scenarios(
         ctx.create(&ctx.persons[(i % np) as usize], format!("x-{i}"))
     })
     .await;
-    let mut kept = Vec::new();
-    ctx.keep(r, &mut kept).await;
-    out.spike = kept.pop();
+    out.spike = Some(ctx.settled(r).await);
     Ok(out)
 }
 
