@@ -41,15 +41,15 @@ impl Melding {
         grant: bool,
     ) -> Result<bool, CoreError> {
         self.check_delegator(principal, org).await?;
-        let mut unknown = Vec::new();
-        if self.store.organization(org).await?.is_none() {
-            unknown.push(Party::Organization(org.clone()).urn());
-        }
-        if self.store.person(person).await?.is_none() {
-            unknown.push(Party::Person(person.clone()).urn());
-        }
+        let unknown = self
+            .store
+            .unknown_parties(&[
+                Party::Organization(org.clone()),
+                Party::Person(person.clone()),
+            ])
+            .await?;
         if !unknown.is_empty() {
-            return Err(Rule::UnknownRecipients(unknown).into());
+            return Err(Rule::UnknownRecipients(unknown.iter().map(Party::urn).collect()).into());
         }
         let actor = if principal.has_scope(scopes::ADMIN) {
             format!("admin:{}", principal.party.urn())
