@@ -8,10 +8,11 @@
 //! large, empty, wrong checksum) or fails is aborted before it completes, and an uncompleted
 //! upload is never visible under its key, so the key keeps whatever it held before.
 //!
-//! An upload whose future is dropped mid-way (the client went away) is aborted in the background.
-//! If the process dies instead, S3 keeps the uploaded parts (invisible, but billed) until a
-//! bucket lifecycle rule (`AbortIncompleteMultipartUpload`) removes them; Azure drops uncommitted
-//! blocks by itself after a week.
+//! An upload whose future is dropped while its parts are streaming (the client went away) is
+//! aborted in the background. Dropped during the final step, while the last parts are awaited and
+//! the upload is completed, it is left as a dying process leaves it: S3 keeps the uploaded parts
+//! (invisible, but billed) until a bucket lifecycle rule (`AbortIncompleteMultipartUpload`)
+//! removes them; Azure drops uncommitted blocks by itself after a week.
 
 use std::fmt;
 use std::sync::Arc;
