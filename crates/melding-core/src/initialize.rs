@@ -176,8 +176,15 @@ impl Melding {
             return Err(Rule::MessageSenderNotPlainText.into());
         }
         check_external_references(&req.external_references)?;
-        let mut existing_ids = req.existing_attachments.clone();
-        existing_ids.dedup();
+        // Each named attachment once, in the order first named (`dedup` alone would keep
+        // repeats that are not side by side).
+        let mut named = HashSet::new();
+        let existing_ids: Vec<Uuid> = req
+            .existing_attachments
+            .iter()
+            .copied()
+            .filter(|id| named.insert(*id))
+            .collect();
         let existing = self.load_existing(&existing_ids, &sender).await?;
         if existing.len() + req.new_attachments.len() > attachment::MAX_PER_LETTER {
             return Err(Rule::TooManyAttachments.into());

@@ -232,6 +232,28 @@ async fn the_altinn_use_case_flow_works_end_to_end() {
 }
 
 #[tokio::test]
+async fn an_attachment_named_twice_is_linked_once() {
+    let app = TestApp::spawn().await;
+    let mut published = Vec::new();
+    for name in ["a.txt", "b.txt"] {
+        let a = init_attachment(&app, attachment_body(name)).await;
+        a.assert_status(200);
+        let id: String = serde_json::from_str(&a.text).unwrap();
+        app.upload(&app.sender(), &id, bytes(1_000, 1))
+            .await
+            .assert_status(200);
+        published.push(id);
+    }
+    let (a, b) = (&published[0], &published[1]);
+    // The repeat is not next to the first naming, so only a full de-duplication catches it.
+    let mut l = letter(&[PERSON]);
+    l["existingAttachments"] = json!([a, b, a]);
+    let sent = app.send(&app.sender(), l).await;
+    sent.assert_status(200);
+    assert_eq!(sent.json()["attachmentIds"], json!([a, b]));
+}
+
+#[tokio::test]
 async fn a_shared_attachment_is_uploaded_once_and_used_by_letters() {
     let app = TestApp::spawn().await;
     let data = bytes(70_000, 3);
