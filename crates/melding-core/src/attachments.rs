@@ -154,11 +154,6 @@ pub const BYPASSED_SCAN: &str = "Bypassed malware scan";
 pub const MALWARE_FOUND: &str = "Malware scan failed: Malicious";
 
 impl Melding {
-    /// The shortest `expirationInDays` this node accepts.
-    pub fn min_expiration_days(&self) -> i32 {
-        self.min_expiration_days
-    }
-
     pub(crate) fn check_expiration(&self, req: &AttachmentRequest) -> Result<(), Rule> {
         match req.expiration_in_days {
             Some(d) if d < self.min_expiration_days => {
@@ -638,12 +633,7 @@ impl Melding {
             if done {
                 continue;
             }
-            let stop = vec![
-                CorrespondenceStatus::Published,
-                CorrespondenceStatus::Failed,
-                CorrespondenceStatus::PurgedByAltinn,
-                CorrespondenceStatus::PurgedByRecipient,
-            ];
+            let stop = crate::publish::terminal();
             match a.status() {
                 A::Published => {
                     if s.has_been(CorrespondenceStatus::ReadyForPublish)

@@ -26,7 +26,7 @@ pub fn publish_job(id: CorrespondenceId, at: DateTime<Utc>) -> NewJob {
 }
 
 /// Statuses after which publishing must not happen again.
-fn terminal() -> Vec<CorrespondenceStatus> {
+pub(crate) fn terminal() -> Vec<CorrespondenceStatus> {
     use CorrespondenceStatus as S;
     vec![
         S::Published,
