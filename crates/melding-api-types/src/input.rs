@@ -78,24 +78,58 @@ pub fn canonicalize_keys(value: Value) -> Value {
 
 /// Parses a JSON body into `T`, reporting the JSON path of the first thing that does not fit.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
+    parse_json_noting_unknown(body).map(|(value, _)| value)
+}
+
+/// Parses a JSON body into `T` like [`parse_json`], and also returns the JSON paths
+/// (`$.correspondence.isConfirmationNeded`) of the properties `T` does not know.
+///
+/// Unknown properties are accepted, as Altinn accepts them (reference §0, "JSON property
+/// names"); the caller reports them so that an integrator's typo is visible to the operator.
+/// The paths name keys only, never values. Errors are those of [`parse_json`].
+pub fn parse_json_noting_unknown<T: DeserializeOwned>(
+    body: &[u8],
+) -> Result<(T, Vec<String>), FieldError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| FieldError::new("$", format!("The request body is not valid JSON: {e}")))?;
     let value = canonicalize_keys(value);
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." {
-            "$".to_owned()
-        } else {
-            format!("$.{path}")
-        };
-        FieldError::new(
-            path.clone(),
-            format!(
-                "The JSON value at {path} could not be converted: {}",
-                e.inner()
-            ),
-        )
-    })
+    let mut unknown = Vec::new();
+    let mut track = serde_path_to_error::Track::new();
+    // serde_ignored reports every property the model skips; serde_path_to_error names the path
+    // of the first value that does not fit.
+    let parsed = serde_ignored::deserialize(
+        serde_path_to_error::Deserializer::new(value, &mut track),
+        |path| unknown.push(json_path(&path.to_string())),
+    );
+    match parsed {
+        Ok(v) => Ok((v, unknown)),
+        Err(e) => {
+            let path = track.path().to_string();
+            let path = if path == "." {
+                "$".to_owned()
+            } else {
+                format!("$.{path}")
+            };
+            Err(FieldError::new(
+                path.clone(),
+                format!("The JSON value at {path} could not be converted: {e}"),
+            ))
+        }
+    }
+}
+
+/// `correspondence.?.isConfirmationNeded` (serde_ignored's form, `?` for an `Option`) as
+/// `$.correspondence.isConfirmationNeded`.
+fn json_path(ignored: &str) -> String {
+    let segments: Vec<&str> = ignored
+        .split('.')
+        .filter(|s| !s.is_empty() && *s != "?")
+        .collect();
+    if segments.is_empty() {
+        "$".to_owned()
+    } else {
+        format!("$.{}", segments.join("."))
+    }
 }
 
 /// Deserializes an enum given as a name (any case) or a number, through `parse`.
@@ -137,6 +171,32 @@ mod tests {
         );
         assert_eq!(v["recipients"][0], "a");
         assert_eq!(v["unknownThing"], 1);
+    }
+
+    #[test]
+    fn unknown_properties_are_accepted_and_named_by_their_path() {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Inner {
+            is_confirmation_needed: Option<bool>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Outer {
+            correspondence: Option<Inner>,
+        }
+        let (parsed, unknown): (Outer, _) = parse_json_noting_unknown(
+            br#"{"Correspondence": {"isConfirmationNeded": true}, "extra": {"a": 1}}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.correspondence.unwrap().is_confirmation_needed, None);
+        assert_eq!(
+            unknown,
+            vec!["$.correspondence.isConfirmationNeded", "$.extra"]
+        );
+        let e = parse_json_noting_unknown::<Outer>(br#"{"correspondence": {"isConfirmationNeeded": 3}}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.path, "$.correspondence.isConfirmationNeeded");
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub fn type_and_title(status: u16) -> (&'static str, &'static str) {
             "https://tools.ietf.org/html/rfc9110#section-15.5.5",
             "Not Found",
         ),
+        405 => (
+            "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+            "Method Not Allowed",
+        ),
         406 => (
             "https://tools.ietf.org/html/rfc9110#section-15.5.7",
             "Not Acceptable",

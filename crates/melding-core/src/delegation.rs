@@ -66,7 +66,12 @@ impl Melding {
         };
         let changed = self.store.change_delegation(&change).await?;
         if changed {
-            tracing::info!(actor = %change.actor, "delegation changed");
+            // The actor may be a person: their national id stays in the delegation log, out of
+            // the service log.
+            tracing::info!(
+                by_admin = principal.has_scope(scopes::ADMIN),
+                "delegation changed"
+            );
         }
         Ok(changed)
     }

@@ -65,7 +65,7 @@ async fn initialize_attachment(
 ) -> Result<Json<String>, ApiError> {
     let principal = caller.authorize(Policy::Sender)?;
     check_accept(&headers, JSON)?;
-    let dto: InitializeAttachmentExt = json_body(&headers, &body)?;
+    let dto: InitializeAttachmentExt = json_body(&state.stats, &headers, &body)?;
     let fields = dto.validate();
     if !fields.is_empty() {
         return Err(ApiError::Validation(fields));

@@ -89,6 +89,75 @@ impl Claims {
     }
 }
 
+/// Why a bearer token was refused, for the `error_description` of the 401's
+/// `WWW-Authenticate: Bearer error="invalid_token"` challenge (RFC 6750 §3.1) and the access
+/// log. It says which check failed and nothing about the token or the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not a JWT: wrong number of parts, bad base64 or JSON, a claim missing or of the wrong type.
+    Malformed,
+    /// `exp` has passed (checked with no leeway, reference §1.1).
+    Expired,
+    /// `nbf` lies in the future.
+    NotYetValid,
+    /// No trusted issuer has the key (`kid`) or algorithm, or the signature does not verify.
+    BadSignatureOrUnknownKey,
+    /// Signed by a trusted key, but `iss` or `aud` is not the one that key's issuer uses.
+    WrongIssuerOrAudience,
+}
+
+impl TokenProblem {
+    /// The short, ASCII `error_description` (RFC 6750 §3: no `"` or `\`).
+    pub fn description(self) -> &'static str {
+        match self {
+            TokenProblem::Malformed => "The token is malformed",
+            TokenProblem::Expired => "The token has expired",
+            TokenProblem::NotYetValid => "The token is not valid yet",
+            TokenProblem::BadSignatureOrUnknownKey => {
+                "The token has a bad signature or an unknown key"
+            }
+            TokenProblem::WrongIssuerOrAudience => "The token has the wrong issuer or audience",
+        }
+    }
+
+    /// How specific a failure is: a token that a trusted key verified but whose claims failed
+    /// says more than one no key verified.
+    fn rank(self) -> u8 {
+        match self {
+            TokenProblem::BadSignatureOrUnknownKey => 0,
+            TokenProblem::Malformed => 1,
+            TokenProblem::WrongIssuerOrAudience => 2,
+            TokenProblem::NotYetValid => 3,
+            TokenProblem::Expired => 4,
+        }
+    }
+
+    fn of(e: &jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind as K;
+        match e.kind() {
+            K::ExpiredSignature => TokenProblem::Expired,
+            K::ImmatureSignature => TokenProblem::NotYetValid,
+            K::InvalidIssuer | K::InvalidAudience => TokenProblem::WrongIssuerOrAudience,
+            K::InvalidSignature
+            | K::InvalidAlgorithm
+            | K::InvalidAlgorithmName
+            | K::InvalidKeyFormat
+            | K::InvalidEcdsaKey
+            | K::InvalidEddsaKey
+            | K::UnsupportedAlgorithm
+            | K::InvalidRsaKey(_)
+            | K::MissingAlgorithm => TokenProblem::BadSignatureOrUnknownKey,
+            _ => TokenProblem::Malformed,
+        }
+    }
+}
+
+impl std::fmt::Display for TokenProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
 impl Authenticator {
     pub fn new(issuers: Vec<TrustedIssuer>) -> Self {
         Self { issuers }
@@ -96,7 +165,16 @@ impl Authenticator {
 
     /// The verified claims of `token`, or `None` if no trusted issuer vouches for it.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
+        self.check(token).ok()
+    }
+
+    /// The verified claims of `token`, or why no trusted issuer vouches for it. Each issuer
+    /// whose pinned algorithms include the token's is tried with its key for the token's `kid`
+    /// (or every key when there is none); `exp`, `nbf`, `iss` and `aud` are checked with no
+    /// leeway. When every attempt fails, the most specific failure is reported.
+    pub fn check(&self, token: &str) -> Result<Claims, TokenProblem> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenProblem::Malformed)?;
+        let mut worst = TokenProblem::BadSignatureOrUnknownKey;
         for issuer in &self.issuers {
             if !issuer.algorithms.contains(&header.alg) {
                 continue;
@@ -106,6 +184,7 @@ impl Authenticator {
             validation.set_issuer(&[&issuer.issuer]);
             validation.set_audience(&[&issuer.audience]);
             validation.leeway = 0;
+            validation.validate_nbf = true;
             validation.set_required_spec_claims(&["exp", "iss", "aud"]);
             let candidates: Vec<&Jwk> = match &header.kid {
                 Some(kid) => issuer.keys.find(kid).into_iter().collect(),
@@ -115,29 +194,49 @@ impl Authenticator {
                 let Ok(key) = DecodingKey::from_jwk(jwk) else {
                     continue;
                 };
-                if let Ok(data) = jsonwebtoken::decode::<Claims>(token, &key, &validation) {
-                    return Some(data.claims);
+                match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+                    Ok(data) => return Ok(data.claims),
+                    Err(e) => {
+                        let problem = TokenProblem::of(&e);
+                        if problem.rank() > worst.rank() {
+                            worst = problem;
+                        }
+                    }
                 }
             }
         }
-        None
+        Err(worst)
     }
 }
 
 /// A caller with a verified token. Extracting it answers 401 (empty body,
-/// `WWW-Authenticate: Bearer`) when the token is missing or not trusted.
+/// `WWW-Authenticate: Bearer`, with `error="invalid_token"` and why when a token was given)
+/// when the token is missing or not trusted.
 #[derive(Debug, Clone)]
 pub struct Caller {
     claims: Claims,
     scopes: Vec<String>,
 }
 
-/// The route-level gates of the reference (§1.3). Failing one answers 403 with an empty body.
+/// The route-level gates of the reference (§1.3). Failing one answers 403 with an empty body
+/// and `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` naming what is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
     Sender,
     Recipient,
     SenderOrRecipient,
+}
+
+impl Policy {
+    /// The scopes of the policy, space-separated as in RFC 6750's `scope` attribute; for
+    /// [`Policy::SenderOrRecipient`] either one passes.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Policy::Sender => scopes::WRITE,
+            Policy::Recipient => scopes::READ,
+            Policy::SenderOrRecipient => "altinn:correspondence.write altinn:correspondence.read",
+        }
+    }
 }
 
 impl Caller {
@@ -151,7 +250,9 @@ impl Caller {
         if ok {
             Ok(self)
         } else {
-            Err(ApiError::Forbidden)
+            Err(ApiError::Forbidden {
+                scope: policy.scope(),
+            })
         }
     }
 
@@ -178,13 +279,17 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthenticated)?;
+            .ok_or(ApiError::Unauthenticated(None))?;
+        // Another scheme (Basic, …) counts as no credentials: no error code (RFC 6750 §3.1).
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(ApiError::Unauthenticated)?
+            .ok_or(ApiError::Unauthenticated(None))?
             .trim();
-        let claims = state.auth.verify(token).ok_or(ApiError::Unauthenticated)?;
+        let claims = state
+            .auth
+            .check(token)
+            .map_err(|p| ApiError::Unauthenticated(Some(p)))?;
         let scopes = claims
             .scope
             .as_deref()
@@ -230,9 +335,14 @@ impl std::fmt::Debug for DevIssuer {
 }
 
 impl DevIssuer {
+    /// Where [`DevIssuer::load_or_create`] keeps the key in the keys directory `dir`.
+    pub fn key_file(dir: &Path) -> std::path::PathBuf {
+        dir.join("dev-issuer.json")
+    }
+
     /// Loads the key from `dir/dev-issuer.json`, creating it (mode 0600) the first time.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        let path = dir.join("dev-issuer.json");
+        let path = Self::key_file(dir);
         if path.exists() {
             let file: DevKeyFile = serde_json::from_slice(&std::fs::read(&path)?)
                 .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
@@ -316,8 +426,9 @@ impl DevIssuer {
         self.sign(&claims)
     }
 
-    /// Signs exactly these claims (for tests of unusual tokens).
-    pub fn sign(&self, claims: &Claims) -> String {
+    /// Signs exactly these claims (for tests of unusual tokens): a [`Claims`], or any
+    /// serialisable map such as a `serde_json::Value` with claims `Claims` lacks (`nbf`).
+    pub fn sign<C: Serialize>(&self, claims: &C) -> String {
         let mut der = ED25519_PKCS8_PREFIX.to_vec();
         der.extend_from_slice(&self.seed);
         let mut header = Header::new(Algorithm::EdDSA);

@@ -88,7 +88,7 @@ async fn initialize(
 ) -> Result<Json<InitializeCorrespondencesResponseExt>, ApiError> {
     let principal = caller.authorize(Policy::Sender)?;
     check_accept(&headers, JSON)?;
-    let dto: InitializeCorrespondencesExt = json_body(&headers, &body)?;
+    let dto: InitializeCorrespondencesExt = json_body(&state.stats, &headers, &body)?;
     let fields = dto.validate();
     if !fields.is_empty() {
         return Err(ApiError::Validation(fields));
@@ -417,14 +417,18 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
             "The resourceId field is required.",
         ));
     }
-    let role = match get("role").map(str::to_ascii_lowercase).as_deref() {
-        Some("recipient" | "0") => Some(SearchRole::Recipient),
-        Some("sender" | "1") => Some(SearchRole::Sender),
-        Some("recipientandsender" | "2") => Some(SearchRole::RecipientAndSender),
-        Some(other) => {
+    let role = match get("role").map(|r| (r, r.to_ascii_lowercase())) {
+        Some((_, r)) if matches!(r.as_str(), "recipient" | "0") => Some(SearchRole::Recipient),
+        Some((_, r)) if matches!(r.as_str(), "sender" | "1") => Some(SearchRole::Sender),
+        Some((_, r)) if matches!(r.as_str(), "recipientandsender" | "2") => {
+            Some(SearchRole::RecipientAndSender)
+        }
+        Some((other, _)) => {
             errs.push(FieldError::new(
                 "role",
-                format!("The value '{other}' is not valid for role."),
+                format!(
+                    "The value '{other}' is not valid for role. Valid values: Recipient, Sender, RecipientAndSender (or 0, 1, 2)."
+                ),
             ));
             None
         }
@@ -438,9 +442,13 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
     let status = get("status").and_then(|v| {
         let s = CorrespondenceStatus::parse(v);
         if s.is_none() {
+            let valid: Vec<&str> = CorrespondenceStatus::ALL.iter().map(|s| s.name()).collect();
             errs.push(FieldError::new(
                 "status",
-                format!("The value '{v}' is not valid for status."),
+                format!(
+                    "The value '{v}' is not valid for status. Valid values: {} (or their numbers).",
+                    valid.join(", ")
+                ),
             ));
         }
         s

@@ -99,7 +99,7 @@ async fn grant(
     let principal = caller.principal()?;
     check_accept(&headers, JSON)?;
     let org = org_number(&org)?;
-    let dto: DelegationExt = json_body(&headers, &body)?;
+    let dto: DelegationExt = json_body(&state.stats, &headers, &body)?;
     let person = parse_person(dto.national_id.as_deref())?;
     let right = parse_right(dto.right.as_deref())?;
     let changed = state

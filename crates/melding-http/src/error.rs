@@ -10,18 +10,28 @@ use melding_domain::attachment::FileNameError;
 use melding_domain::status::LifecycleError;
 use melding_store::StoreError;
 
+use crate::auth::TokenProblem;
 use crate::middleware::current_trace_id;
 
+/// Every refusal the HTTP layer answers. [`IntoResponse`] turns each into its documented answer:
+/// a ProblemDetails (reference §2.1), a validation problem (§2.2), or the empty 401/403 of the
+/// auth gates (§1.3).
 #[derive(Debug)]
 pub enum ApiError {
-    /// No token, or one no trusted issuer vouches for: 401, empty body.
-    Unauthenticated,
-    /// The token lacks the scope the route needs: 403, empty body.
-    Forbidden,
+    /// No token (`None`: a bare `WWW-Authenticate: Bearer`), or one no trusted issuer vouches
+    /// for (`Some`: `Bearer error="invalid_token", error_description="…"`, RFC 6750 §3.1):
+    /// 401, empty body.
+    Unauthenticated(Option<TokenProblem>),
+    /// The token lacks the scope the route needs: 403, empty body, with
+    /// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` (RFC 6750 §3.1).
+    Forbidden {
+        /// The scope the route needs (space-separated when either one will do).
+        scope: &'static str,
+    },
     Rule(Rule),
     Validation(Vec<FieldError>),
     Store(StoreError),
-    /// A problem without a business code (404 route, 413, 415, …).
+    /// A problem without a business code (404 route, 405, 408, 413, 415, …).
     Plain(StatusCode, String),
     /// The `Accept` header names nothing the endpoint produces.
     NotAcceptable(&'static str),
@@ -153,6 +163,12 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
     }
 }
 
+/// Why a request was refused at the auth gates, put on the response (never sent) so that the
+/// access log can say it: `invalid_token: The token has expired`, `missing token`, or
+/// `insufficient_scope: altinn:correspondence.write`.
+#[derive(Debug, Clone)]
+pub(crate) struct RefusalReason(pub String);
+
 fn problem(status: StatusCode, body: &impl serde::Serialize) -> Response {
     let mut res = (status, axum::Json(body)).into_response();
     res.headers_mut().insert(
@@ -166,12 +182,34 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let trace_id = current_trace_id();
         match self {
-            ApiError::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-            )
-                .into_response(),
-            ApiError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+            ApiError::Unauthenticated(why) => {
+                let (challenge, reason) = match why {
+                    None => ("Bearer".to_owned(), "missing token".to_owned()),
+                    Some(p) => (
+                        format!(
+                            r#"Bearer error="invalid_token", error_description="{}""#,
+                            p.description()
+                        ),
+                        format!("invalid_token: {}", p.description()),
+                    ),
+                };
+                let mut res = StatusCode::UNAUTHORIZED.into_response();
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+                res.extensions_mut().insert(RefusalReason(reason));
+                res
+            }
+            ApiError::Forbidden { scope } => {
+                let mut res = StatusCode::FORBIDDEN.into_response();
+                let challenge = format!(r#"Bearer error="insufficient_scope", scope="{scope}""#);
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+                res.extensions_mut()
+                    .insert(RefusalReason(format!("insufficient_scope: {scope}")));
+                res
+            }
             ApiError::Rule(rule) => {
                 let (code, detail) = code_for(&rule);
                 let status =
@@ -222,14 +260,18 @@ impl IntoResponse for ApiError {
                 status,
                 &ProblemDetails::plain(status.as_u16(), detail, trace_id),
             ),
-            ApiError::NotAcceptable(supported) => (
+            // Altinn answers this one in plain text (reference §0, `Accept` header); Melding
+            // answers every refusal as a ProblemDetails, with the same sentence as its detail.
+            ApiError::NotAcceptable(supported) => problem(
                 StatusCode::NOT_ACCEPTABLE,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!(
-                    "This endpoint does not support the requested Accept header. Supported Accept headers are: {supported}"
+                &ProblemDetails::plain(
+                    StatusCode::NOT_ACCEPTABLE.as_u16(),
+                    format!(
+                        "This endpoint does not support the requested Accept header. Supported Accept headers are: {supported}"
+                    ),
+                    trace_id,
                 ),
-            )
-                .into_response(),
+            ),
         }
     }
 }

@@ -4,14 +4,23 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use melding_api_types::FieldError;
-use melding_api_types::input::parse_json;
+use melding_api_types::input::parse_json_noting_unknown;
 use serde::de::DeserializeOwned;
 
+use std::sync::atomic::Ordering;
+
+use crate::HttpStats;
 use crate::error::ApiError;
 
 /// Parses a JSON body with Altinn's rules. Called inside handlers, after the auth gates, so an
-/// unauthorised caller learns nothing from body validation.
-pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
+/// unauthorised caller learns nothing from body validation. Unknown properties are accepted as
+/// in Altinn (reference §0), logged at `warn` (their paths only; the request span carries the
+/// trace id) and counted in `stats`, so that an integrator's typo is visible to the operator.
+pub fn json_body<T: DeserializeOwned>(
+    stats: &HttpStats,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, ApiError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -31,7 +40,22 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Resu
             "The request body must be application/json".into(),
         ));
     }
-    parse_json(body).map_err(ApiError::from)
+    let (value, unknown) = parse_json_noting_unknown(body).map_err(ApiError::from)?;
+    if !unknown.is_empty() {
+        stats
+            .unknown_json_fields
+            .fetch_add(unknown.len() as u64, Ordering::Relaxed);
+        let fields: Vec<&str> = unknown
+            .iter()
+            .map(|p| &p[..p.floor_char_boundary(100)])
+            .collect();
+        tracing::warn!(
+            fields = %fields.join(", "),
+            trace_id = %crate::middleware::current_trace_id(),
+            "unknown JSON properties in the request were ignored"
+        );
+    }
+    Ok(value)
 }
 
 /// Parses a GUID path segment; anything else is a validation problem naming the parameter.

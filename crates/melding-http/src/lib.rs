@@ -26,7 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Authenticator, TrustedIssuer};
 pub use error::ApiError;
-pub use metrics::metrics_router;
+pub use metrics::{HttpStats, metrics_router};
 
 /// Largest JSON body accepted by the correspondence endpoints (500 recipients × long bodies fit).
 pub const JSON_BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -39,10 +39,18 @@ pub struct AppState {
     pub health: Arc<dyn StoreHealth>,
     /// API requests served at once; more are answered 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// The longest a request may take, uploads and downloads excepted; longer ones are answered
+    /// 408 with a ProblemDetails.
+    pub request_timeout: std::time::Duration,
+    /// Counters of the HTTP edge (unknown JSON fields) that the metrics listener shows.
+    pub stats: Arc<HttpStats>,
 }
 
 /// The default for [`AppState::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+
+/// The default for [`AppState::request_timeout`]: 30 s.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -54,13 +62,19 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let spec = Arc::new(spec);
     let limit = Arc::new(tokio::sync::Semaphore::new(state.max_in_flight.max(1)));
-    let api = api.layer(axum::middleware::from_fn_with_state(
-        limit,
-        middleware::shed_load,
-    ));
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(
+            state.request_timeout,
+            middleware::time_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limit,
+            middleware::shed_load,
+        ));
     Router::new()
         .merge(api)
         .merge(health::routes())
+        .route("/", axum::routing::get(middleware::root))
         .route(
             "/correspondence/api/v1/swagger/v1/swagger.json",
             axum::routing::get(move || {
@@ -69,11 +83,13 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(middleware::not_found)
+        .layer(axum::middleware::from_fn(middleware::uniform_errors))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(axum::middleware::from_fn(middleware::trace_id))
+        // Inside the trace id, so a panic's 500 carries it and gets its access-log line.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             middleware::panic_response,
         ))
+        .layer(axum::middleware::from_fn(middleware::trace_id))
         .with_state(state)
 }
 

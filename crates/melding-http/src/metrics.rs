@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -14,18 +14,29 @@ use melding_domain::Clock;
 use melding_jobs::RunnerStats;
 use melding_store::JobStore;
 
+/// Counters of this node's HTTP edge, shown by the metrics listener.
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    /// JSON properties that a request carried and no model knows (accepted and ignored, as in
+    /// Altinn, reference §0): `melding_http_unknown_json_fields_total`.
+    pub unknown_json_fields: AtomicU64,
+}
+
 #[derive(Clone)]
 struct MetricsState {
     jobs: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
     runner: Arc<RunnerStats>,
+    http: Arc<HttpStats>,
 }
 
-/// `GET /metrics` in the Prometheus text format.
+/// `GET /metrics` in the Prometheus text format: the job queue from `jobs` at `clock`'s now,
+/// this node's job runs from `runner`, and its HTTP edge counters from `http`.
 pub fn metrics_router(
     jobs: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
     runner: Arc<RunnerStats>,
+    http: Arc<HttpStats>,
 ) -> Router {
     Router::new()
         .route("/metrics", get(render))
@@ -33,6 +44,7 @@ pub fn metrics_router(
             jobs,
             clock,
             runner,
+            http,
         })
 }
 
@@ -91,6 +103,11 @@ async fn render(State(state): State<MetricsState>) -> Response {
             counter.load(Ordering::Relaxed)
         );
     }
+    let _ = writeln!(
+        out,
+        "# HELP melding_http_unknown_json_fields_total JSON properties in requests that no model knows (ignored).\n# TYPE melding_http_unknown_json_fields_total counter\nmelding_http_unknown_json_fields_total {}",
+        state.http.unknown_json_fields.load(Ordering::Relaxed)
+    );
     (
         [(
             header::CONTENT_TYPE,

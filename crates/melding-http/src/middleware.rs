@@ -1,15 +1,18 @@
-//! Cross-cutting HTTP behaviour: the request's trace id (from `traceparent` or new), security
-//! headers on every answer, the JSON 404 for unknown routes, and a problem answer for panics.
+//! Cross-cutting HTTP behaviour: the request's trace id (from `traceparent` or new) and its
+//! access-log line, security headers on every answer, ProblemDetails for the refusals the
+//! framework makes itself (405, 413, 415, …) and for requests over the time limit, the JSON 404
+//! for unknown routes, and a problem answer for panics.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, RefusalReason};
 
 tokio::task_local! {
     static TRACE_ID: String;
@@ -28,7 +31,20 @@ fn new_trace_id() -> String {
     format!("00-{trace:032x}-{span:016x}-01")
 }
 
-/// Takes the trace id from a valid `traceparent` header, or makes one, for the request's life.
+/// The route template of a request (`/correspondence/api/v1/correspondence/{correspondenceId}`),
+/// or `<unmatched>` for a path no route knows. Logs name the template, never the path, which
+/// may hold a national id.
+fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Takes the trace id from a valid `traceparent` header, or makes one, for the request's life,
+/// and writes one access-log line per request (target `melding::access`): method, route
+/// template, status, duration in milliseconds and trace id (the `traceId` of a ProblemDetails),
+/// plus the reason for a 401 or 403. A 5xx is logged at `error`, anything else at `info`. Never
+/// the path, query, headers or body: they may hold a national id, a token or a letter.
 pub(crate) async fn trace_id(req: Request, next: Next) -> Response {
     let id = req
         .headers()
@@ -44,8 +60,133 @@ pub(crate) async fn trace_id(req: Request, next: Next) -> Response {
         })
         .map(str::to_owned)
         .unwrap_or_else(new_trace_id);
-    let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), trace_id = %id);
-    TRACE_ID.scope(id, next.run(req).instrument(span)).await
+    let method = req.method().clone();
+    let route = route_of(&req);
+    let started = Instant::now();
+    let span = tracing::info_span!("request", method = %method, route = %route, trace_id = %id);
+    let res = TRACE_ID
+        .scope(id.clone(), next.run(req).instrument(span))
+        .await;
+    let status = res.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let reason = res
+        .extensions()
+        .get::<RefusalReason>()
+        .map(|r| r.0.as_str())
+        .unwrap_or("");
+    if status >= 500 {
+        tracing::error!(target: "melding::access", %method, %route, status, duration_ms, trace_id = %id, reason, "request");
+    } else {
+        tracing::info!(target: "melding::access", %method, %route, status, duration_ms, trace_id = %id, reason, "request");
+    }
+    res
+}
+
+/// Answers every refusal the framework makes itself (405 from the method router, 413 from the
+/// body limit, 415, a 400 from an extractor) as a ProblemDetails like Melding's own, keeping
+/// `Allow`. The empty 401/403 of the auth gates and answers that already are JSON pass as they
+/// are.
+pub(crate) async fn uniform_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.contains("json"));
+    if status.as_u16() < 400
+        || is_json
+        || status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+    {
+        return res;
+    }
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => format!(
+            "This endpoint does not accept {method}; it accepts {}",
+            allow
+                .as_ref()
+                .and_then(|a| a.to_str().ok())
+                .unwrap_or("other methods")
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than this endpoint accepts".to_owned()
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "The request body's media type is not supported by this endpoint".to_owned()
+        }
+        _ => {
+            // An extractor's own sentence (e.g. a multipart framing error), when it is short.
+            let body = axum::body::to_bytes(res.into_body(), 512)
+                .await
+                .ok()
+                .and_then(|b| String::from_utf8(b.to_vec()).ok())
+                .filter(|t| !t.trim().is_empty());
+            body.unwrap_or_else(|| {
+                status
+                    .canonical_reason()
+                    .unwrap_or("The request was refused")
+                    .to_owned()
+            })
+        }
+    };
+    let mut answer = ApiError::Plain(status, detail).into_response();
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    answer
+}
+
+/// Routes that stream a body of any size in or out; the request time limit does not apply.
+fn streams(route: &str) -> bool {
+    route.ends_with("/upload") || route.ends_with("/download") || route.ends_with("/downloadall")
+}
+
+/// Ends a request that takes longer than the limit (a client that stops sending its body, a
+/// store that does not answer) with a 408 ProblemDetails and `Connection: close`. Uploads and
+/// downloads stream for as long as their bytes flow and are not limited.
+pub(crate) async fn time_limit(
+    State(limit): State<Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if streams(&route_of(&req)) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let mut res = ApiError::Plain(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "The request took longer than {} s and was ended",
+                    limit.as_secs_f64()
+                ),
+            )
+            .into_response();
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
+}
+
+/// `GET /`: where to go from here, for a person who opens the API's address in a browser or
+/// with curl. The paths are the ones this router serves.
+pub(crate) async fn root() -> Response {
+    let body = serde_json::json!({
+        "service": "Melding",
+        "description": "Secure digital post, wire-compatible with the Altinn 3 Correspondence API v1",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": "/correspondence/api/v1",
+        "openapi": "/correspondence/api/v1/swagger/v1/swagger.json",
+        "health": "/health",
+        "inbox": "not offered yet: recipients read their letters through the API",
+        "docs": "README.md in the source distribution: the walk-through, the endpoints and the configuration",
+    });
+    axum::Json(body).into_response()
 }
 
 /// `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` outside the swagger.

@@ -129,6 +129,8 @@ pub struct Node {
     pub min_expiration_days: i32,
     /// API requests served at once; more are answered 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// The longest an API request may take (uploads and downloads excepted): 408 after.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Node {
@@ -148,6 +150,7 @@ impl Node {
             scanner: None,
             min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
             max_in_flight: melding_http::DEFAULT_MAX_IN_FLIGHT,
+            request_timeout: melding_http::DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -173,6 +176,7 @@ impl App {
             scanner,
             min_expiration_days,
             max_in_flight,
+            request_timeout,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
@@ -185,13 +189,20 @@ impl App {
         for handler in melding.job_handlers() {
             runner.register(handler);
         }
-        let metrics =
-            melding_http::metrics_router(store.clone(), clock_for_metrics, runner.stats());
+        let stats = Arc::new(melding_http::HttpStats::default());
+        let metrics = melding_http::metrics_router(
+            store.clone(),
+            clock_for_metrics,
+            runner.stats(),
+            stats.clone(),
+        );
         let router = melding_http::router(AppState {
             melding: melding.clone(),
             auth: Arc::new(Authenticator::new(issuers)),
             health: store.clone(),
             max_in_flight,
+            request_timeout,
+            stats,
         });
         Self {
             melding,

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use melding::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileConfig, LogFormat};
 use melding::{App, SystemClock};
+use melding_core::scopes;
 use melding_domain::{Clock, NationalId, OrgNumber, Party};
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
 use tokio::sync::watch;
@@ -17,9 +18,14 @@ use tokio::sync::watch;
 #[command(
     name = "melding",
     version,
-    about = "Melding: secure digital post, wire-compatible with Altinn 3 Correspondence API v1"
+    about = "Melding: secure digital post, wire-compatible with Altinn 3 Correspondence API v1",
+    after_help = "Example: a demo server with a sender, two recipients and ready-made tokens:\n  melding serve --demo\n\nEvery subcommand's --help shows its defaults and an example."
 )]
 struct Cli {
+    /// On an error, print each cause on its own line and, with RUST_BACKTRACE=1, the backtrace
+    /// (also with MELDING_LOG=debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -27,10 +33,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the API and the job runner until SIGTERM or Ctrl-C.
+    #[command(after_help = "Example:\n  melding serve --demo --data-dir ./melding-data")]
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
+    #[command(
+        after_help = "Example:\n  melding migrate --database-url postgres://melding@db.example.no/melding"
+    )]
     Migrate(DataArgs),
     /// Print a development token that a server on the same data directory accepts.
+    ///
+    /// The token is signed with the development key in <data-dir>/keys, which `melding serve`
+    /// creates the first time it starts. Run this with the server's --data-dir.
+    #[command(
+        after_help = "Example:\n  melding token --org 991825827 --scope \"altinn:correspondence.write altinn:serviceowner\""
+    )]
     Token(TokenArgs),
     /// Manage the registries of organisations, persons and resources.
     Registry {
@@ -38,6 +54,7 @@ enum Command {
         command: RegistryCommand,
     },
     /// Copy a SQLite data directory (database and keys) to a new directory while Melding runs.
+    #[command(after_help = "Example:\n  melding backup /var/backups/melding-2026-11-30")]
     Backup {
         /// The new directory to write, e.g. /backup/melding-2026-11-23.
         dest: PathBuf,
@@ -54,6 +71,7 @@ enum Command {
 #[derive(Subcommand)]
 enum JobsCommand {
     /// List queued jobs, earliest due first (or the dead letters with --dead).
+    #[command(after_help = "Example:\n  melding jobs list --dead")]
     List {
         /// Show jobs that used up their attempts instead of the queue.
         #[arg(long)]
@@ -65,6 +83,7 @@ enum JobsCommand {
         data: DataArgs,
     },
     /// Put a dead job back in the queue, due now, with its attempts reset.
+    #[command(after_help = "Example:\n  melding jobs retry 42")]
     Retry {
         /// The dead job's id (from `melding jobs list --dead`).
         id: i64,
@@ -101,7 +120,10 @@ enum RegistryCommand {
     /// again completes it. An import adds roles and never removes one; it replaces everything
     /// else about an entry it lists (an organisation's contacts, which CSV has no column for,
     /// included).
-    #[command(verbatim_doc_comment)]
+    #[command(
+        verbatim_doc_comment,
+        after_help = "Example:\n  melding registry import registry.json"
+    )]
     Import {
         /// The file: *.csv, or JSON (e.g. registry.json).
         file: PathBuf,
@@ -115,15 +137,24 @@ enum RegistryCommand {
 
 #[derive(Args, Clone)]
 struct DataArgs {
-    /// Directory holding the database and keys.
-    #[arg(long, env = "MELDING_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Config file (see melding.example.toml).
-    #[arg(long, env = "MELDING_CONFIG")]
-    config: Option<PathBuf>,
-    /// Use PostgreSQL at this URL (postgres://…) instead of SQLite in the data directory.
+    #[command(flatten)]
+    dirs: DirArgs,
+    /// Use PostgreSQL at this URL (postgres://…) instead of SQLite in the data directory
+    /// [default: SQLite in the data directory].
     #[arg(long, env = "MELDING_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+}
+
+/// Where a command finds its files. The defaults are shown in the help text rather than given
+/// to clap, so that a config file's `data_dir` still wins over the built-in default.
+#[derive(Args, Clone)]
+struct DirArgs {
+    /// Directory holding the database and keys [default: ./melding-data].
+    #[arg(long, env = "MELDING_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Config file, see melding.example.toml [default: none].
+    #[arg(long, env = "MELDING_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -150,22 +181,43 @@ struct ServeArgs {
     demo: bool,
 }
 
+/// The scopes Melding acts on (reference §1.2, and Melding's own `melding:admin`); `melding
+/// token` mints no other, so that a typo cannot yield a token every route refuses.
+const KNOWN_SCOPES: [&str; 4] = [
+    scopes::WRITE,
+    scopes::SERVICE_OWNER,
+    scopes::READ,
+    scopes::ADMIN,
+];
+
 #[derive(Args)]
+#[command(group(ArgGroup::new("party").required(true).args(["org", "person"])))]
 struct TokenArgs {
-    /// Token for this organisation (sender, or organisation recipient).
-    #[arg(long, conflicts_with = "person", required_unless_present = "person")]
+    /// Token for this organisation (sender, or organisation recipient). Give --org or --person.
+    #[arg(long, conflicts_with = "person")]
     org: Option<String>,
-    /// Token for this person (national identity number).
+    /// Token for this person (national identity number). Give --org or --person.
     #[arg(long)]
     person: Option<String>,
-    /// Space-separated scopes, e.g. "altinn:correspondence.write altinn:serviceowner".
+    /// Space-separated scopes, from: altinn:correspondence.write (send letters),
+    /// altinn:serviceowner (with write: a service owner), altinn:correspondence.read (read
+    /// letters as a recipient), melding:admin (manage any organisation's delegations).
     #[arg(long)]
     scope: String,
-    /// Lifetime in minutes.
-    #[arg(long, default_value_t = 60)]
+    /// Lifetime in minutes, at least 1.
+    #[arg(
+        long,
+        default_value_t = 60,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(1..)
+    )]
     minutes: i64,
+    /// Create the development signing key if the data directory has none (no server has run
+    /// there yet). A server started later on the same directory trusts it.
+    #[arg(long)]
+    init: bool,
     #[command(flatten)]
-    data: DataArgs,
+    dirs: DirArgs,
 }
 
 struct Resolved {
@@ -181,12 +233,7 @@ impl Resolved {
 }
 
 fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
-    let file = FileConfig::load(args.config.as_deref())?;
-    let data_dir = args
-        .data_dir
-        .clone()
-        .or_else(|| file.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let (file, data_dir) = resolve_dirs(&args.dirs)?;
     let database_url = args
         .database_url
         .clone()
@@ -196,6 +243,17 @@ fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
         data_dir,
         database_url,
     })
+}
+
+/// The config file and the data directory: flag or environment, then the file, then the default.
+fn resolve_dirs(args: &DirArgs) -> anyhow::Result<(FileConfig, PathBuf)> {
+    let file = FileConfig::load(args.config.as_deref())?;
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    Ok((file, data_dir))
 }
 
 fn init_logging(format: LogFormat) {
@@ -212,8 +270,37 @@ fn init_logging(format: LogFormat) {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose > 0 || debug_logging();
+    match run(cli.command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, verbose);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether `MELDING_LOG` asks for debug or trace output anywhere.
+fn debug_logging() -> bool {
+    std::env::var("MELDING_LOG")
+        .is_ok_and(|f| f.contains("debug") || f.contains("trace"))
+}
+
+/// Prints an error as one line, `error: what failed: why: the root cause`, with no backtrace
+/// even when RUST_BACKTRACE is set. `verbose` (-v, or MELDING_LOG=debug) prints anyhow's full
+/// report instead: every cause on its own line, and the backtrace when one was captured.
+fn report(e: &anyhow::Error, verbose: bool) {
+    if verbose {
+        eprintln!("error: {e:?}");
+    } else {
+        eprintln!("error: {e:#}");
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {
             init_logging(LogFormat::Text);
@@ -308,7 +395,7 @@ async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
 }
 
 fn token(args: TokenArgs) -> anyhow::Result<()> {
-    let r = resolve(&args.data)?;
+    let (_, data_dir) = resolve_dirs(&args.dirs)?;
     let party = match (&args.org, &args.person) {
         (Some(org), _) => Party::Organization(
             OrgNumber::parse(org).map_err(|e| anyhow::anyhow!("--org {org}: {e}"))?,
@@ -316,19 +403,67 @@ fn token(args: TokenArgs) -> anyhow::Result<()> {
         (None, Some(p)) => {
             Party::Person(NationalId::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?)
         }
-        (None, None) => anyhow::bail!("give --org or --person"),
+        (None, None) => anyhow::bail!("give --org or --person: one of them is needed"),
     };
-    let issuer = melding::dev_issuer(&r.data_dir)?;
+    let scope = checked_scopes(&args.scope)?;
+    let key = melding_http::auth::DevIssuer::key_file(&melding::keys_dir(&data_dir));
+    let created = !key.exists();
+    if created && !args.init {
+        let shown = std::path::absolute(&data_dir).unwrap_or_else(|_| data_dir.clone());
+        anyhow::bail!(
+            "no development signing key in {} (looked for {}): no server has run with this data directory. \
+             Run the command with the server's --data-dir (or where the server runs), or start `melding serve` there first; \
+             to create a key here for a server you will start later, pass --init",
+            shown.display(),
+            key.display()
+        );
+    }
+    let issuer = melding::dev_issuer(&data_dir)?;
+    if created {
+        eprintln!(
+            "created a development signing key in {}; start the server with --data-dir {}",
+            melding::keys_dir(&data_dir).display(),
+            data_dir.display()
+        );
+    }
     println!(
         "{}",
         issuer.mint(
             &party,
-            &args.scope,
+            &scope,
             chrono::Duration::minutes(args.minutes),
             SystemClock.now()
         )
     );
     Ok(())
+}
+
+/// The `--scope` value with each scope checked against [`KNOWN_SCOPES`], normalised to single
+/// spaces; an empty list or an unknown scope is an error naming the known ones.
+fn checked_scopes(raw: &str) -> anyhow::Result<String> {
+    let given: Vec<&str> = raw.split_whitespace().collect();
+    anyhow::ensure!(
+        !given.is_empty(),
+        "--scope is empty; give one or more of: {}",
+        KNOWN_SCOPES.join(", ")
+    );
+    let unknown: Vec<&str> = given
+        .iter()
+        .copied()
+        .filter(|s| !KNOWN_SCOPES.contains(s))
+        .collect();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "--scope: {} not a scope Melding knows; known scopes: {}",
+        unknown
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+            + if unknown.len() == 1 { " is" } else { " are" },
+        KNOWN_SCOPES.join(", ")
+    );
+    Ok(given.join(" "))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -139,7 +139,7 @@ async fn an_operator_runs_melding_from_the_command_line() {
 
     let sender = token(
         &data,
-        &["--org", "991825827"],
+        &["--init", "--org", "991825827"],
         "altinn:correspondence.write altinn:serviceowner",
     );
     let reader = token(
@@ -271,6 +271,16 @@ fn every_command_explains_itself() {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         assert!(!out.stdout.is_empty());
+        let help = String::from_utf8_lossy(&out.stdout);
+        if args.len() > 1 {
+            assert!(help.contains("Example:\n  melding "), "{args:?}: {help}");
+        }
+        if args.contains(&"serve") || args.contains(&"token") || args.contains(&"migrate") {
+            assert!(
+                help.contains("[default: ./melding-data]"),
+                "{args:?}: {help}"
+            );
+        }
     }
 }
 
@@ -400,7 +410,7 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
     );
     let sender = token(
         &data,
-        &["--org", "991825827"],
+        &["--init", "--org", "991825827"],
         "altinn:correspondence.write altinn:serviceowner",
     );
     let port = free_port();
@@ -468,4 +478,246 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
         "{} of 400 letters acknowledged before SIGKILL; all present after restart",
         acknowledged.len()
     );
+}
+
+/// `melding token` in a data directory where no server has run: refused unless --init, saying
+/// where it looked; scopes, lifetime and party are checked; --database-url is not an option.
+#[test]
+fn the_token_command_cannot_mislead() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nowhere");
+    let scope = ["--scope", "altinn:correspondence.read"];
+    let run = |args: &[&str]| {
+        let mut all = vec!["token"];
+        all.extend_from_slice(args);
+        melding(&data, &all)
+    };
+    let err = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+
+    let out = run(&[&["--person", "08089403198"][..], &scope].concat());
+    assert!(!out.status.success());
+    let e = err(&out);
+    assert!(e.contains("no development signing key"), "{e}");
+    assert!(e.contains(data.to_str().unwrap()), "names the directory: {e}");
+    assert!(e.contains("--init"), "{e}");
+    assert!(!data.join("keys").exists(), "no key was created");
+
+    for (args, expected) in [
+        (
+            vec!["--person", "08089403198", "--scope", "altinn:correspondence.raed"],
+            "altinn:correspondence.raed",
+        ),
+        (vec!["--person", "08089403198", "--scope", " "], "--scope is empty"),
+        (
+            vec!["--person", "08089403198", "--minutes", "0", "--scope", "altinn:correspondence.read"],
+            "--minutes",
+        ),
+        (
+            vec!["--person", "08089403198", "--minutes", "-5", "--scope", "altinn:correspondence.read"],
+            "--minutes",
+        ),
+        (vec!["--scope", "altinn:correspondence.read"], "--org"),
+        (
+            vec!["--person", "08089403198", "--database-url", "postgres://x", "--scope", "altinn:correspondence.read"],
+            "--database-url",
+        ),
+    ] {
+        let mut with_init = vec!["--init"];
+        with_init.extend_from_slice(&args);
+        let out = run(&with_init);
+        assert!(!out.status.success(), "{args:?}");
+        let e = err(&out);
+        assert!(e.contains(expected), "{args:?}: {e}");
+        if expected == "altinn:correspondence.raed" {
+            assert!(e.contains("altinn:correspondence.read"), "lists the known scopes: {e}");
+        }
+        if expected == "--org" {
+            assert!(e.contains("--person"), "names both: {e}");
+        }
+        assert!(!data.join("keys").exists(), "{args:?} created a key");
+    }
+
+    let out = run(&[&["--init", "--person", "08089403198"][..], &scope].concat());
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(data.join("keys/dev-issuer.json").exists());
+    assert!(err(&out).contains("created a development signing key"));
+    // Once the key is there, no --init is needed, and nothing is said about it.
+    let out = run(&[&["--person", "08089403198"][..], &scope].concat());
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(out.stderr.is_empty(), "{}", err(&out));
+
+    let help = Command::new(BIN).args(["token", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for known in [
+        "altinn:correspondence.write",
+        "altinn:serviceowner",
+        "altinn:correspondence.read",
+        "melding:admin",
+    ] {
+        assert!(help.contains(known), "{known} not in {help}");
+    }
+    assert!(!help.contains("--database-url"), "{help}");
+}
+
+/// An error is one line with its causes, without a backtrace even when RUST_BACKTRACE asks for
+/// one; -v shows the causes one by one.
+#[test]
+fn errors_print_as_one_readable_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["migrate", "--config", missing.to_str().unwrap()])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("MELDING_LOG")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("error: reading config file "), "{e}");
+    assert!(e.contains("No such file or directory"), "the cause: {e}");
+    assert!(!e.contains("backtrace") && !e.contains("Caused by"), "{e}");
+
+    let out = run(&["-v"]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("Caused by"), "{e}");
+}
+
+/// Every request leaves one access-log line (method, route template, status, duration, trace
+/// id, and why for a 401/403); unknown JSON properties are logged at warn with the trace id; no
+/// token, national id or letter text reaches the log.
+#[tokio::test]
+async fn every_request_leaves_a_log_line_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log_path = dir.path().join("server.log");
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--demo", "--log-format", "json", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(&data)
+        .env("MELDING_LOG", "info")
+        .env_remove("MELDING_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sender = token(&data, &["--org", "991825827"], "altinn:correspondence.write altinn:serviceowner");
+    let reader = token(&data, &["--person", "08089403198"], "altinn:correspondence.read");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let secret_text = "Hemmelig innhold 4711";
+    let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let sent = client
+        .post(format!("{base}/correspondence/api/v1/correspondence"))
+        .bearer_auth(&sender)
+        .header("traceparent", traceparent)
+        .json(&json!({
+            "correspondence": {"resourceId": "melding-demo", "sendersReference": "log-1",
+                "isConfirmationNeded": true,
+                "content": {"language": "nb", "messageTitle": "Vedtak", "messageBody": secret_text}},
+            "recipients": ["urn:altinn:person:identifier-no:08089403198"]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let refused = client
+        .get(format!("{base}/correspondence/api/v1/correspondence/0198c2a1-0000-7000-8000-000000000001"))
+        .bearer_auth("garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let forbidden = client
+        .post(format!("{base}/correspondence/api/v1/correspondence"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let missing: Value = client
+        .get(format!("{base}/correspondence/api/v1/correspondence/0198c2a1-0000-7000-8000-000000000001"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let problem_trace = missing["traceId"].as_str().unwrap().to_owned();
+    let revoked = client
+        .delete(format!("{base}/melding/api/v1/organizations/974760673/delegations/08089403198?right=DAGL"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_client_error());
+    assert_eq!(terminate(&mut server).code(), Some(0));
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let access: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "melding::access")
+        .collect();
+    let find = |method: &str, status: u64| {
+        access
+            .iter()
+            .find(|l| l["fields"]["method"] == method && l["fields"]["status"] == status)
+            .unwrap_or_else(|| panic!("no {method} {status} line in {log}"))
+    };
+    let created = find("POST", 200);
+    assert_eq!(created["level"], "INFO");
+    assert_eq!(created["fields"]["route"], "/correspondence/api/v1/correspondence");
+    assert_eq!(created["fields"]["trace_id"], traceparent);
+    assert!(created["fields"]["duration_ms"].as_f64().is_some(), "{created}");
+    let unauthorized = find("GET", 401);
+    assert_eq!(unauthorized["level"], "INFO");
+    assert_eq!(
+        unauthorized["fields"]["route"],
+        "/correspondence/api/v1/correspondence/{correspondenceId}"
+    );
+    assert_eq!(
+        unauthorized["fields"]["reason"],
+        "invalid_token: The token is malformed"
+    );
+    let forbidden = find("POST", 403);
+    assert_eq!(
+        forbidden["fields"]["reason"],
+        "insufficient_scope: altinn:correspondence.write"
+    );
+    let not_found = find("GET", 404);
+    assert_eq!(not_found["fields"]["trace_id"], problem_trace.as_str());
+    let revoke = access
+        .iter()
+        .find(|l| l["fields"]["method"] == "DELETE")
+        .unwrap_or_else(|| panic!("no DELETE line in {log}"));
+    assert_eq!(
+        revoke["fields"]["route"],
+        "/melding/api/v1/organizations/{orgNumber}/delegations/{nationalId}"
+    );
+    let unknown = lines
+        .iter()
+        .find(|l| l["level"] == "WARN" && l["fields"]["fields"].as_str().is_some_and(|f| f.contains("isConfirmationNeded")))
+        .unwrap_or_else(|| panic!("no warning about the unknown property in {log}"));
+    assert_eq!(unknown["fields"]["trace_id"], traceparent);
+
+    for secret in [sender.as_str(), reader.as_str(), "garbage", "08089403198", secret_text] {
+        assert!(!log.contains(secret), "the log holds {secret:?}: {log}");
+    }
 }

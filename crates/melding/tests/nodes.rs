@@ -129,17 +129,16 @@ fn prepare(data: &Path, url: &str) -> (Vec<String>, String) {
         url,
         &["registry", "import", registry.to_str().unwrap()],
     );
-    let token = melding(
-        data,
-        url,
-        &[
-            "token",
-            "--org",
-            SENDER,
-            "--scope",
-            "altinn:correspondence.write altinn:serviceowner",
-        ],
-    );
+    // `melding token` reads only the data directory; --init creates the key the nodes load.
+    let out = Command::new(BIN)
+        .args(["token", "--init", "--org", SENDER, "--scope"])
+        .arg("altinn:correspondence.write altinn:serviceowner")
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     (orgs, token)
 }
 

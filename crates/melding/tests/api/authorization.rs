@@ -31,7 +31,8 @@ async fn no_token_or_an_untrusted_one_is_401_with_a_bearer_challenge() {
         ] {
             let a = app.call(method.clone(), &p, token, None).await;
             assert_eq!(a.status, 401, "{method} {p} with {token:?}");
-            assert_eq!(a.headers["www-authenticate"], "Bearer");
+            let challenge = a.headers["www-authenticate"].to_str().unwrap();
+            assert!(challenge.starts_with("Bearer"), "{challenge}");
             assert!(a.text.is_empty(), "401 has an empty body");
         }
     }

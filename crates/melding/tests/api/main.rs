@@ -2,6 +2,7 @@
 
 mod attachments;
 mod authorization;
+mod edges;
 mod errors;
 mod lifecycle;
 mod parties;

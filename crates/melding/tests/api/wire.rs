@@ -103,9 +103,10 @@ async fn an_unsupported_accept_header_is_406() {
         .await
         .unwrap();
     assert_eq!(res.status(), 406);
+    let problem: serde_json::Value = res.json().await.unwrap();
     assert!(
-        res.text()
-            .await
+        problem["detail"]
+            .as_str()
             .unwrap()
             .starts_with("This endpoint does not support the requested Accept header.")
     );
