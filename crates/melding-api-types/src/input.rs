@@ -193,9 +193,11 @@ mod tests {
             unknown,
             vec!["$.correspondence.isConfirmationNeded", "$.extra"]
         );
-        let e = parse_json_noting_unknown::<Outer>(br#"{"correspondence": {"isConfirmationNeeded": 3}}"#)
-            .err()
-            .unwrap();
+        let e = parse_json_noting_unknown::<Outer>(
+            br#"{"correspondence": {"isConfirmationNeeded": 3}}"#,
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.path, "$.correspondence.isConfirmationNeeded");
     }
 

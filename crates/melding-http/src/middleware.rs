@@ -68,7 +68,8 @@ pub(crate) async fn trace_id(req: Request, next: Next) -> Response {
         .scope(id.clone(), next.run(req).instrument(span))
         .await;
     let status = res.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Milliseconds to the microsecond: `12.345`, not a long binary fraction.
+    let duration_ms = started.elapsed().as_micros() as f64 / 1000.0;
     let reason = res
         .extensions()
         .get::<RefusalReason>()
@@ -234,5 +235,73 @@ pub(crate) async fn shed_load(
             res
         }
         Err(_) => ApiError::Overloaded.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Collects what a test's subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_error_is_logged_at_error_and_a_client_error_at_info() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .finish();
+        // The test runtime has one thread, so the requests below run under this subscriber.
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = axum::Router::new()
+            .route(
+                "/boom/{id}",
+                axum::routing::get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+            )
+            .route(
+                "/gone/{id}",
+                axum::routing::get(|| async { StatusCode::NOT_FOUND }),
+            )
+            .layer(axum::middleware::from_fn(trace_id));
+        for path in ["/boom/08089403198", "/gone/08089403198"] {
+            let req = Request::get(path).body(Body::empty()).unwrap();
+            app.clone().oneshot(req).await.unwrap();
+        }
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line = |route: &str| {
+            log.lines()
+                .find(|l| l.contains("melding::access") && l.contains(route))
+                .unwrap_or_else(|| panic!("no access line for {route} in {log}"))
+                .to_owned()
+        };
+        let boom = line("route=/boom/{id}");
+        assert!(boom.contains("ERROR") && boom.contains("status=500"), "{boom}");
+        let gone = line("route=/gone/{id}");
+        assert!(gone.contains(" INFO ") && gone.contains("status=404"), "{gone}");
+        assert!(!log.contains("08089403198"), "the path is not logged: {log}");
     }
 }

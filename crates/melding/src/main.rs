@@ -284,8 +284,7 @@ async fn main() -> std::process::ExitCode {
 
 /// Whether `MELDING_LOG` asks for debug or trace output anywhere.
 fn debug_logging() -> bool {
-    std::env::var("MELDING_LOG")
-        .is_ok_and(|f| f.contains("debug") || f.contains("trace"))
+    std::env::var("MELDING_LOG").is_ok_and(|f| f.contains("debug") || f.contains("trace"))
 }
 
 /// Prints an error as one line, `error: what failed: why: the root cause`, with no backtrace

@@ -498,27 +498,59 @@ fn the_token_command_cannot_mislead() {
     assert!(!out.status.success());
     let e = err(&out);
     assert!(e.contains("no development signing key"), "{e}");
-    assert!(e.contains(data.to_str().unwrap()), "names the directory: {e}");
+    assert!(
+        e.contains(data.to_str().unwrap()),
+        "names the directory: {e}"
+    );
     assert!(e.contains("--init"), "{e}");
     assert!(!data.join("keys").exists(), "no key was created");
 
     for (args, expected) in [
         (
-            vec!["--person", "08089403198", "--scope", "altinn:correspondence.raed"],
+            vec![
+                "--person",
+                "08089403198",
+                "--scope",
+                "altinn:correspondence.raed",
+            ],
             "altinn:correspondence.raed",
         ),
-        (vec!["--person", "08089403198", "--scope", " "], "--scope is empty"),
         (
-            vec!["--person", "08089403198", "--minutes", "0", "--scope", "altinn:correspondence.read"],
+            vec!["--person", "08089403198", "--scope", " "],
+            "--scope is empty",
+        ),
+        (
+            vec![
+                "--person",
+                "08089403198",
+                "--minutes",
+                "0",
+                "--scope",
+                "altinn:correspondence.read",
+            ],
             "--minutes",
         ),
         (
-            vec!["--person", "08089403198", "--minutes", "-5", "--scope", "altinn:correspondence.read"],
+            vec![
+                "--person",
+                "08089403198",
+                "--minutes",
+                "-5",
+                "--scope",
+                "altinn:correspondence.read",
+            ],
             "--minutes",
         ),
         (vec!["--scope", "altinn:correspondence.read"], "--org"),
         (
-            vec!["--person", "08089403198", "--database-url", "postgres://x", "--scope", "altinn:correspondence.read"],
+            vec![
+                "--person",
+                "08089403198",
+                "--database-url",
+                "postgres://x",
+                "--scope",
+                "altinn:correspondence.read",
+            ],
             "--database-url",
         ),
     ] {
@@ -529,7 +561,10 @@ fn the_token_command_cannot_mislead() {
         let e = err(&out);
         assert!(e.contains(expected), "{args:?}: {e}");
         if expected == "altinn:correspondence.raed" {
-            assert!(e.contains("altinn:correspondence.read"), "lists the known scopes: {e}");
+            assert!(
+                e.contains("altinn:correspondence.read"),
+                "lists the known scopes: {e}"
+            );
         }
         if expected == "--org" {
             assert!(e.contains("--person"), "names both: {e}");
@@ -546,7 +581,10 @@ fn the_token_command_cannot_mislead() {
     assert!(out.status.success(), "{}", err(&out));
     assert!(out.stderr.is_empty(), "{}", err(&out));
 
-    let help = Command::new(BIN).args(["token", "--help"]).output().unwrap();
+    let help = Command::new(BIN)
+        .args(["token", "--help"])
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     for known in [
         "altinn:correspondence.write",
@@ -599,7 +637,15 @@ async fn every_request_leaves_a_log_line_without_secrets() {
     let log_path = dir.path().join("server.log");
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["serve", "--demo", "--log-format", "json", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--demo",
+            "--log-format",
+            "json",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(&data)
         .env("MELDING_LOG", "info")
         .env_remove("MELDING_CONFIG")
@@ -609,12 +655,23 @@ async fn every_request_leaves_a_log_line_without_secrets() {
         .unwrap();
     let mut server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_err()
+    {
         assert!(Instant::now() < deadline, "server did not come up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let sender = token(&data, &["--org", "991825827"], "altinn:correspondence.write altinn:serviceowner");
-    let reader = token(&data, &["--person", "08089403198"], "altinn:correspondence.read");
+    let sender = token(
+        &data,
+        &["--org", "991825827"],
+        "altinn:correspondence.write altinn:serviceowner",
+    );
+    let reader = token(
+        &data,
+        &["--person", "08089403198"],
+        "altinn:correspondence.read",
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let secret_text = "Hemmelig innhold 4711";
@@ -634,7 +691,9 @@ async fn every_request_leaves_a_log_line_without_secrets() {
         .unwrap();
     assert_eq!(sent.status(), 200);
     let refused = client
-        .get(format!("{base}/correspondence/api/v1/correspondence/0198c2a1-0000-7000-8000-000000000001"))
+        .get(format!(
+            "{base}/correspondence/api/v1/correspondence/0198c2a1-0000-7000-8000-000000000001"
+        ))
         .bearer_auth("garbage")
         .send()
         .await
@@ -648,7 +707,9 @@ async fn every_request_leaves_a_log_line_without_secrets() {
         .unwrap();
     assert_eq!(forbidden.status(), 403);
     let missing: Value = client
-        .get(format!("{base}/correspondence/api/v1/correspondence/0198c2a1-0000-7000-8000-000000000001"))
+        .get(format!(
+            "{base}/correspondence/api/v1/correspondence/0198c2a1-0000-7000-8000-000000000001"
+        ))
         .bearer_auth(&reader)
         .send()
         .await
@@ -658,7 +719,9 @@ async fn every_request_leaves_a_log_line_without_secrets() {
         .unwrap();
     let problem_trace = missing["traceId"].as_str().unwrap().to_owned();
     let revoked = client
-        .delete(format!("{base}/melding/api/v1/organizations/974760673/delegations/08089403198?right=DAGL"))
+        .delete(format!(
+            "{base}/melding/api/v1/organizations/974760673/delegations/08089403198?right=DAGL"
+        ))
         .bearer_auth(&reader)
         .send()
         .await
@@ -683,9 +746,15 @@ async fn every_request_leaves_a_log_line_without_secrets() {
     };
     let created = find("POST", 200);
     assert_eq!(created["level"], "INFO");
-    assert_eq!(created["fields"]["route"], "/correspondence/api/v1/correspondence");
+    assert_eq!(
+        created["fields"]["route"],
+        "/correspondence/api/v1/correspondence"
+    );
     assert_eq!(created["fields"]["trace_id"], traceparent);
-    assert!(created["fields"]["duration_ms"].as_f64().is_some(), "{created}");
+    assert!(
+        created["fields"]["duration_ms"].as_f64().is_some(),
+        "{created}"
+    );
     let unauthorized = find("GET", 401);
     assert_eq!(unauthorized["level"], "INFO");
     assert_eq!(
@@ -713,11 +782,22 @@ async fn every_request_leaves_a_log_line_without_secrets() {
     );
     let unknown = lines
         .iter()
-        .find(|l| l["level"] == "WARN" && l["fields"]["fields"].as_str().is_some_and(|f| f.contains("isConfirmationNeded")))
+        .find(|l| {
+            l["level"] == "WARN"
+                && l["fields"]["fields"]
+                    .as_str()
+                    .is_some_and(|f| f.contains("isConfirmationNeded"))
+        })
         .unwrap_or_else(|| panic!("no warning about the unknown property in {log}"));
     assert_eq!(unknown["fields"]["trace_id"], traceparent);
 
-    for secret in [sender.as_str(), reader.as_str(), "garbage", "08089403198", secret_text] {
+    for secret in [
+        sender.as_str(),
+        reader.as_str(),
+        "garbage",
+        "08089403198",
+        secret_text,
+    ] {
         assert!(!log.contains(secret), "the log holds {secret:?}: {log}");
     }
 }

@@ -52,8 +52,14 @@ async fn a_refused_token_says_why_in_the_bearer_challenge() {
     let cases = [
         (expired.as_str(), "The token has expired"),
         (not_yet.as_str(), "The token is not valid yet"),
-        (wrong_aud.as_str(), "The token has the wrong issuer or audience"),
-        (wrong_iss.as_str(), "The token has the wrong issuer or audience"),
+        (
+            wrong_aud.as_str(),
+            "The token has the wrong issuer or audience",
+        ),
+        (
+            wrong_iss.as_str(),
+            "The token has the wrong issuer or audience",
+        ),
         (
             untrusted.as_str(),
             "The token has a bad signature or an unknown key",
@@ -145,7 +151,10 @@ async fn framework_refusals_are_problem_details() {
     let letters = format!("{}/correspondence/api/v1/correspondence", app.base);
 
     // 413: a JSON body over the 4 MiB limit.
-    let huge = format!(r#"{{"x": "{}"}}"#, "a".repeat(melding_http::JSON_BODY_LIMIT + 1));
+    let huge = format!(
+        r#"{{"x": "{}"}}"#,
+        "a".repeat(melding_http::JSON_BODY_LIMIT + 1)
+    );
     let res = app
         .client
         .post(&letters)
@@ -284,7 +293,8 @@ async fn an_invalid_query_enum_lists_the_valid_values() {
         .await;
     a.assert_validation("status");
     assert!(
-        a.text.contains("Valid values: Initialized, ReadyForPublish, Published"),
+        a.text
+            .contains("Valid values: Initialized, ReadyForPublish, Published"),
         "{}",
         a.text
     );
