@@ -299,9 +299,18 @@ mod tests {
                 .to_owned()
         };
         let boom = line("route=/boom/{id}");
-        assert!(boom.contains("ERROR") && boom.contains("status=500"), "{boom}");
+        assert!(
+            boom.contains("ERROR") && boom.contains("status=500"),
+            "{boom}"
+        );
         let gone = line("route=/gone/{id}");
-        assert!(gone.contains(" INFO ") && gone.contains("status=404"), "{gone}");
-        assert!(!log.contains("08089403198"), "the path is not logged: {log}");
+        assert!(
+            gone.contains(" INFO ") && gone.contains("status=404"),
+            "{gone}"
+        );
+        assert!(
+            !log.contains("08089403198"),
+            "the path is not logged: {log}"
+        );
     }
 }
