@@ -1,5 +1,6 @@
 //! The recipient's and sender's actions on a letter: mark as read, confirm, purge. Each checks
-//! the lifecycle rules, then appends its status under a guard so concurrent repeats append once.
+//! the lifecycle rules, then appends its status under a guard so concurrent repeats append once
+//! (and a sender's purge cannot land after a concurrent publish).
 
 use melding_domain::correspondence::ReferenceType;
 use melding_domain::status::LifecycleError;
@@ -109,13 +110,33 @@ impl Melding {
         };
         let status = checked?;
         let entry = StatusEntry::new(status, self.clock.now(), Some(principal.party.urn()));
-        let guard = AppendGuard::UnlessAny(vec![
+        let mut blocked_by = vec![
             CorrespondenceStatus::PurgedByAltinn,
             CorrespondenceStatus::PurgedByRecipient,
-        ]);
+        ];
+        let by_sender = status == CorrespondenceStatus::PurgedByAltinn;
+        if by_sender {
+            // The sender may purge only before publishing (reference §6.2, CORR-01013). The
+            // check above read a snapshot; a publish committed since then must still win, so
+            // the rule is also part of the guarded write (evaluated under the store's write
+            // lock on both backends).
+            blocked_by.push(CorrespondenceStatus::Published);
+        }
+        let guard = AppendGuard::UnlessAny(blocked_by);
         let jobs = [purge_with_letter_job(id, self.clock.now())];
         if !self.store.append_status(id, &entry, guard, &jobs).await? {
-            return Err(LifecycleError::AlreadyPurged.into());
+            // Something committed in between: a purge, or (for the sender) a publish.
+            let purged = self
+                .store
+                .correspondence(id)
+                .await?
+                .is_none_or(|fresh| fresh.statuses.is_purged());
+            return Err(if purged || !by_sender {
+                LifecycleError::AlreadyPurged
+            } else {
+                LifecycleError::SenderPurgeAfterPublish
+            }
+            .into());
         }
         self.waker.wake();
         tracing::info!(status = status.name(), "purged");
