@@ -12,7 +12,7 @@ use crate::support::*;
 
 const API: &str = "/correspondence/api/v1";
 
-fn bytes(n: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
@@ -43,7 +43,7 @@ fn md5_of(data: &[u8]) -> Vec<u8> {
 }
 
 /// The letter's form fields, with one metadata entry per file.
-fn letter_form(recipients: &[&str], files: &[(&str, Vec<u8>)]) -> Form {
+pub(crate) fn letter_form(recipients: &[&str], files: &[(&str, Vec<u8>)]) -> Form {
     let mut form = Form::new()
         .text("Correspondence.ResourceId", RESOURCE)
         .text("Correspondence.SendersReference", "sak-2026-7")
@@ -82,7 +82,7 @@ fn letter_form(recipients: &[&str], files: &[(&str, Vec<u8>)]) -> Form {
     form
 }
 
-fn ids(a: &Answer) -> (Vec<String>, Vec<String>) {
+pub(crate) fn ids(a: &Answer) -> (Vec<String>, Vec<String>) {
     let v = a.json();
     let letters = v["correspondences"]
         .as_array()
@@ -99,11 +99,11 @@ fn ids(a: &Answer) -> (Vec<String>, Vec<String>) {
     (letters, attachments)
 }
 
-fn attachment_path(id: &str) -> String {
+pub(crate) fn attachment_path(id: &str) -> String {
     format!("{API}/attachment/{id}")
 }
 
-fn download_path(letter: &str, attachment: &str) -> String {
+pub(crate) fn download_path(letter: &str, attachment: &str) -> String {
     format!("{API}/correspondence/{letter}/attachment/{attachment}/download")
 }
 
@@ -644,8 +644,11 @@ async fn attachments_expire_for_their_letters() {
         .unwrap()
         .to_owned();
     assert!(expires.starts_with("2026-03-03T09:00:00"), "{expires}");
-    app.get_bytes(&download_path(&letters[0], &attachments[0]), &app.person())
+    let (status, _, body) = app
+        .get_bytes(&download_path(&letters[0], &attachments[0]), &app.person())
         .await;
+    assert_eq!(status, 200, "downloadable until the link expires");
+    assert_eq!(body, bytes(1000, 4));
     // A day later the link has expired: 2020 even before the job has run.
     app.advance(Duration::hours(24));
     app.get(&download_path(&letters[0], &attachments[0]), &app.person())
