@@ -89,6 +89,19 @@ fn attachment_job(kind: &str, id: AttachmentId, run_at: DateTime<Utc>) -> NewJob
     }
 }
 
+/// Attempts at scanning one attachment while the scanner cannot give a verdict. With the job
+/// runner's back-off (2 s, 4 s, … at most an hour apart, ±25 %) that is about five hours before
+/// the attachment is given up as Failed ([`NOT_SCANNED`]); a scanner restart or a short outage
+/// goes unnoticed by senders.
+pub const SCAN_ATTEMPTS: u32 = 16;
+
+fn scan_job(id: AttachmentId, run_at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        max_attempts: SCAN_ATTEMPTS,
+        ..attachment_job(kinds::SCAN, id, run_at)
+    }
+}
+
 fn delete_blob_job(key: &str, now: DateTime<Utc>) -> NewJob {
     NewJob {
         kind: kinds::DELETE_BLOB.to_owned(),
@@ -152,6 +165,10 @@ const PURGED: &str = "Attachment has been purged";
 pub const BYPASSED_SCAN: &str = "Bypassed malware scan";
 /// Altinn's text for a malware finding (`Malware scan failed: <scan result type>`).
 pub const MALWARE_FOUND: &str = "Malware scan failed: Malicious";
+/// The text when the scanner gave no verdict in [`SCAN_ATTEMPTS`] attempts (scanner down or
+/// failing): Altinn's `Malware scan failed: <scan result type>` with Defender's result type for
+/// a file it did not scan (reference §4.16, §7).
+pub const NOT_SCANNED: &str = "Malware scan failed: Not scanned";
 
 impl Melding {
     pub(crate) fn check_expiration(&self, req: &AttachmentRequest) -> Result<(), Rule> {
@@ -174,7 +191,7 @@ impl Melding {
             (
                 AttachmentStatusEntry::new(A::UploadProcessing, now)
                     .with_text("Uploaded; waiting for the malware scan"),
-                vec![attachment_job(kinds::SCAN, id, now)],
+                vec![scan_job(id, now)],
             )
         } else {
             (
@@ -570,8 +587,11 @@ impl Melding {
 
     // ---- jobs ----
 
-    /// Scans an uploaded attachment, then publishes or fails it.
-    pub(crate) async fn run_scan(&self, id: AttachmentId) -> anyhow::Result<()> {
+    /// Scans an uploaded attachment, then publishes or fails it. When the scanner gives no
+    /// verdict the job fails and is retried with back-off, except on its `last_attempt`: then
+    /// the attachment is Failed ([`NOT_SCANNED`]), its file deleted, and its letters fail with
+    /// it, so nothing waits in UploadProcessing for ever and nothing unscanned is published.
+    pub(crate) async fn run_scan(&self, id: AttachmentId, last_attempt: bool) -> anyhow::Result<()> {
         let Some(scanner) = self.scanner.clone() else {
             anyhow::bail!("a scan job ran on a node without a scanner; configure [scanner]");
         };
@@ -589,10 +609,24 @@ impl Melding {
             .get(&file.storage_key)
             .await
             .map_err(|e| anyhow::anyhow!("reading {} for the scan: {e}", file.storage_key))?;
-        let verdict = scanner.scan(&mut reader).await?;
+        let scanned = scanner.scan(&mut reader).await;
         let now = self.clock.now();
         let guard = AttachmentGuard::UnlessEver(vec![A::Published, A::Failed, A::Purged]);
         let settled = attachment_job(kinds::SETTLED, id, now);
+        let verdict = match scanned {
+            Ok(verdict) => verdict,
+            Err(e) if last_attempt => {
+                let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(NOT_SCANNED);
+                let jobs = [settled, delete_blob_job(&file.storage_key, now)];
+                self.store
+                    .append_attachment_status(id, &entry, guard, None, &jobs)
+                    .await?;
+                tracing::error!(attachment_id = %id, error = %e, "no malware scan verdict after the last attempt; attachment failed");
+                self.waker.wake();
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         match verdict {
             melding_scan::Verdict::Clean => {
                 let entry = AttachmentStatusEntry::new(A::Published, now);
