@@ -357,6 +357,47 @@ fn an_operator_imports_csv_files() {
     );
 }
 
+/// README "Checking and writing": the whole file is checked before anything is written, so a
+/// bad line in the middle of a file leaves even the good lines before it unwritten.
+#[tokio::test]
+async fn a_bad_registry_file_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ids = ["08089403198", "21866699620", "13097248022"];
+    let file = dir.path().join("persons.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "nationalId,name\n{},Ola Nordmann\n{},\n{},Per Nordmann\n",
+            ids[0], ids[1], ids[2]
+        ),
+    )
+    .unwrap();
+    let out = melding(&data, &["registry", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("persons.csv: line 3: name: must not be empty"),
+        "{err}"
+    );
+    use melding_store::RegistryStore;
+    let store = melding::open_store(&data).await.unwrap();
+    for id in ids {
+        let nid = melding_domain::NationalId::parse(id).unwrap();
+        assert_eq!(store.person(&nid).await.unwrap(), None, "{id}");
+    }
+    // The same file without the bad line is written: the reads above could see a person.
+    std::fs::write(&file, format!("nationalId,name\n{},Ola Nordmann\n", ids[0])).unwrap();
+    let out = melding(&data, &["registry", "import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nid = melding_domain::NationalId::parse(ids[0]).unwrap();
+    assert!(store.person(&nid).await.unwrap().is_some());
+}
+
 #[test]
 fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
     let dir = tempfile::tempdir().unwrap();
@@ -413,7 +454,7 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
     for n in 0..400 {
         let (base, sender, acked) = (base.clone(), sender.clone(), acked.clone());
         tasks.spawn(async move {
-            let res = reqwest::Client::new()
+            let sent = reqwest::Client::new()
                 .post(format!("{base}/correspondence"))
                 .bearer_auth(&sender)
                 .json(&json!({
@@ -422,14 +463,24 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
                     "recipients": ["08089403198"]
                 }))
                 .send()
-                .await
-                .ok()?;
+                .await;
+            let res = match sent {
+                Ok(res) => res,
+                // Connected, but no answer: the request was in flight when the node died.
+                Err(e) if !e.is_connect() => return Sent::InFlight,
+                Err(_) => return Sent::NotConnected,
+            };
             if res.status() != 200 {
-                return None;
+                return Sent::Refused(res.status().as_u16());
             }
-            let v: Value = res.json().await.ok()?;
+            let Ok(v) = res.json::<Value>().await else {
+                return Sent::InFlight;
+            };
             acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            v["correspondences"][0]["correspondenceId"].as_str().map(str::to_owned)
+            match v["correspondences"][0]["correspondenceId"].as_str() {
+                Some(id) => Sent::Acknowledged(id.to_owned()),
+                None => panic!("a 200 answer without a letter id: {v}"),
+            }
         });
     }
     // Kill as soon as some letters have been acknowledged, while the rest are in flight.
@@ -440,15 +491,23 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
     }
     server.0.kill().unwrap();
     server.0.wait().unwrap();
-    let mut acknowledged = vec![];
+    let (mut acknowledged, mut in_flight) = (vec![], 0);
     while let Some(done) = tasks.join_next().await {
-        if let Some(id) = done.unwrap() {
-            acknowledged.push(id);
+        match done.unwrap() {
+            Sent::Acknowledged(id) => acknowledged.push(id),
+            Sent::InFlight => in_flight += 1,
+            Sent::NotConnected => {}
+            Sent::Refused(status) => panic!("a create was refused with {status}"),
         }
     }
     assert!(
         !acknowledged.is_empty(),
         "no request was acknowledged before the kill"
+    );
+    assert!(
+        in_flight > 0,
+        "no request was in flight at the kill ({} acknowledged): the kill proved nothing",
+        acknowledged.len()
     );
 
     let port = free_port();
@@ -464,8 +523,49 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
             .unwrap();
         assert_eq!(r.status(), 200, "acknowledged letter {id} was lost");
     }
+    // Their publish jobs survived too: the restarted node publishes every acknowledged letter.
+    let published =
+        format!("{base}/correspondence?resourceId=kommunepost&role=Sender&status=Published");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let found: Value = client
+            .get(&published)
+            .bearer_auth(&sender)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: std::collections::HashSet<&str> = found["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let waiting = acknowledged
+            .iter()
+            .filter(|id| !ids.contains(id.as_str()))
+            .count();
+        if waiting == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{waiting} acknowledged letters were never published after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     eprintln!(
-        "{} of 400 letters acknowledged before SIGKILL; all present after restart",
+        "{} of 400 letters acknowledged and {in_flight} in flight at SIGKILL; all acknowledged present and published after restart",
         acknowledged.len()
     );
+}
+
+/// What became of one create sent while the node was killed.
+enum Sent {
+    Acknowledged(String),
+    InFlight,
+    NotConnected,
+    Refused(u16),
 }
