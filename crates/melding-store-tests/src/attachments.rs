@@ -189,7 +189,13 @@ pub async fn letters_link_new_and_existing_attachments_in_order(store: DynStore)
     ids.sort();
     let back = store.attachment(shared.id).await.unwrap().unwrap();
     assert_eq!(back.correspondence_ids, ids);
+    // A stored letter without links has none.
     let lonely = letter("skatt-vedtak", &org(1), &person_urn(&person(3)), t0());
+    store
+        .insert_correspondences(std::slice::from_ref(&lonely), &[])
+        .await
+        .unwrap();
+    assert!(store.correspondence(lonely.id).await.unwrap().is_some());
     assert!(store.attachments_of(lonely.id).await.unwrap().is_empty());
 }
 

@@ -63,6 +63,7 @@ macro_rules! conformance_tests {
             published_is_set_once,
             concurrent_guarded_appends_write_once,
             concurrent_fetched_appends_write_once,
+            a_purge_and_a_publish_racing_write_one_of_them,
             // attachments
             attachment_round_trips_with_every_field,
             upload_records_the_file_with_its_status,
