@@ -591,7 +591,11 @@ impl Melding {
     /// verdict the job fails and is retried with back-off, except on its `last_attempt`: then
     /// the attachment is Failed ([`NOT_SCANNED`]), its file deleted, and its letters fail with
     /// it, so nothing waits in UploadProcessing for ever and nothing unscanned is published.
-    pub(crate) async fn run_scan(&self, id: AttachmentId, last_attempt: bool) -> anyhow::Result<()> {
+    pub(crate) async fn run_scan(
+        &self,
+        id: AttachmentId,
+        last_attempt: bool,
+    ) -> anyhow::Result<()> {
         let Some(scanner) = self.scanner.clone() else {
             anyhow::bail!("a scan job ran on a node without a scanner; configure [scanner]");
         };

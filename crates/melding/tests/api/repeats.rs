@@ -88,10 +88,8 @@ async fn the_publish_job_run_twice_publishes_once() {
 
 #[tokio::test]
 async fn the_scan_job_run_twice_settles_the_attachment_once() {
-    let app = TestApp::spawn_with(|node| {
-        node.scanner = Some(Arc::new(melding_scan::EicarScanner))
-    })
-    .await;
+    let app =
+        TestApp::spawn_with(|node| node.scanner = Some(Arc::new(melding_scan::EicarScanner))).await;
     let sent = app
         .send_form(
             &app.sender(),
