@@ -356,8 +356,8 @@ impl Melding {
             Some(Party::Person(p)) => self.store.person(p).await?.map(|p| p.name),
             None => None,
         };
-        name.map(|n| title_case(&n))
-            .ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
+        // The name exactly as registered, case and all (issue 11 item 10).
+        name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
     }
 }
 
@@ -473,32 +473,9 @@ fn personalise(c: &Content, name: &str) -> Content {
     }
 }
 
-/// "OLA NORDMANN" → "Ola Nordmann", as Altinn shows register names.
-fn title_case(name: &str) -> String {
-    name.split(' ')
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(f) => f
-                    .to_uppercase()
-                    .chain(chars.flat_map(char::to_lowercase))
-                    .collect(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_title_cased() {
-        assert_eq!(title_case("OLA NORDMANN"), "Ola Nordmann");
-        assert_eq!(title_case("ÆRLIG ØSTBY"), "Ærlig Østby");
-    }
 
     #[test]
     fn content_checks_in_order() {
