@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::ReferenceType;
 use melding_domain::recipient::Recipient;
@@ -42,8 +42,14 @@ pub struct BaseCorrespondenceExt {
     pub senders_reference: Option<String>,
     pub message_sender: Option<String>,
     pub content: Option<InitializeCorrespondenceContentExt>,
-    pub requested_publish_time: Option<DateTime<FixedOffset>>,
-    pub due_date_time: Option<DateTime<FixedOffset>>,
+    /// When the letter is published; a time without an offset is UTC.
+    #[serde(default, deserialize_with = "crate::time::deserialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub requested_publish_time: Option<DateTime<Utc>>,
+    /// When the recipient must have answered; a time without an offset is UTC.
+    #[serde(default, deserialize_with = "crate::time::deserialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_date_time: Option<DateTime<Utc>>,
     pub external_references: Option<Vec<ExternalReferenceExt>>,
     pub property_list: Option<BTreeMap<String, String>>,
     pub reply_options: Option<Vec<CorrespondenceReplyOptionExt>>,

@@ -173,8 +173,8 @@ pub(crate) fn to_initialize_request(
             summary: x.message_summary,
             body: x.message_body.unwrap_or_default(),
         }),
-        requested_publish_time: c.requested_publish_time.map(|t| t.with_timezone(&Utc)),
-        due_date_time: c.due_date_time.map(|t| t.with_timezone(&Utc)),
+        requested_publish_time: c.requested_publish_time,
+        due_date_time: c.due_date_time,
         external_references: c
             .external_references
             .unwrap_or_default()
@@ -401,9 +401,9 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
     let mut errs = Vec::new();
     let time = |k: &str, name: &str, errs: &mut Vec<FieldError>| -> Option<DateTime<Utc>> {
         let v = get(k)?;
-        match DateTime::parse_from_rfc3339(v) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(_) => {
+        match melding_api_types::time::parse_input(v) {
+            Some(t) => Some(t),
+            None => {
                 errs.push(FieldError::new(
                     name,
                     format!("The value '{v}' is not valid for {name}."),
