@@ -49,8 +49,6 @@ pub enum Rule {
     TitleTooLong,
     #[error("summary too long")]
     SummaryTooLong,
-    #[error("body is not markdown without HTML")]
-    BodyNotMarkdown,
     #[error("body empty")]
     BodyEmpty,
     #[error("body too long")]

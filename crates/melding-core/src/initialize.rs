@@ -416,9 +416,6 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
     if char_len(&summary) > content::SUMMARY_MAX {
         return Err(Rule::SummaryTooLong);
     }
-    if !content::is_markdown_without_html(&c.body) {
-        return Err(Rule::BodyNotMarkdown);
-    }
     if c.body.trim().is_empty() {
         return Err(Rule::BodyEmpty);
     }
@@ -490,8 +487,8 @@ mod tests {
         c.title = "# Vedtak".into();
         assert_eq!(check_content(Some(&c)), Err(Rule::TitleNotPlainText));
         c.title = "Vedtak".into();
-        c.body = "<b>x</b>".into();
-        assert_eq!(check_content(Some(&c)), Err(Rule::BodyNotMarkdown));
+        c.body = "Linje 1<br>Linje 2".into();
+        assert_eq!(check_content(Some(&c)).unwrap().body, "Linje 1<br>Linje 2");
         c.body = "ok".into();
         c.language = Some("se".into());
         assert_eq!(check_content(Some(&c)), Err(Rule::InvalidLanguage));

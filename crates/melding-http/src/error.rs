@@ -101,7 +101,6 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::TitleNotPlainText => plain(C::MESSAGE_TITLE_IS_NOT_PLAIN_TEXT),
         Rule::TitleTooLong => plain(C::MESSAGE_TITLE_TOO_LONG),
         Rule::SummaryTooLong => plain(C::SUMMARY_WRONG_LENGTH),
-        Rule::BodyNotMarkdown => plain(C::MESSAGE_BODY_IS_NOT_MARKDOWN),
         Rule::BodyEmpty => plain(C::MESSAGE_BODY_EMPTY),
         Rule::BodyTooLong => plain(C::MESSAGE_BODY_TOO_LONG),
         Rule::InvalidLanguage => plain(C::INVALID_LANGUAGE),
