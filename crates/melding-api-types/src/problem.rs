@@ -62,7 +62,10 @@ codes! {
     SUMMARY_WRONG_LENGTH = 1042, 400, "Message summary must be between 0 and 255 characters";
     PURGE_TRANSMISSION = 1043, 400, "Cannot purge a correspondence linked to a Dialogporten transmission";
     CONFIDENTIAL_RECIPIENT_ROLES = 1044, 400, "Recipients lack roles required for confidential correspondence";
+    TRANSMISSION_ONLY_ONE_RECIPIENT = 1045, 400, "Transmission correspondences only support one recipient";
     IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS = 1047, 400, "Idempotency key is not supported for requests with multiple recipients";
+    INVALID_DIALOG_ID = 1048, 400, "DialogId must be a valid non-empty GUID";
+    TRANSMISSION_WITH_GUI_ACTIONS = 1051, 400, "Correspondences with GUI actions (ReplyOptions or IsConfirmationNeeded) cannot be sent as transmissions";
     TRANSMISSION_TYPE_TWICE = 1052, 400, "Only one DialogportenTransmissionType external reference is allowed";
     TRANSMISSION_TYPE_WITHOUT_DIALOG = 1053, 400, "A DialogportenTransmissionType reference requires a DialogportenDialogId reference";
     EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment expires within 6 hour(s)";

@@ -61,6 +61,15 @@ pub enum Rule {
     TransmissionTypeTwice,
     #[error("transmission type without dialog id")]
     TransmissionTypeWithoutDialog,
+    /// A `DialogportenDialogId` reference whose value is not a GUID (1048).
+    #[error("the dialog id is not a GUID")]
+    InvalidDialogId,
+    /// A transmission (a letter referring to a dialog) to more than one recipient (1045).
+    #[error("a transmission has one recipient")]
+    TransmissionWithSeveralRecipients,
+    /// A transmission with reply options or a confirmation to give (1051).
+    #[error("a transmission cannot carry reply options or ask for confirmation")]
+    TransmissionWithGuiActions,
     #[error("existing attachment not found")]
     ExistingAttachmentNotFound,
     #[error("new attachments need a file upload")]

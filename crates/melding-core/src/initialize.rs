@@ -83,6 +83,9 @@ impl Melding {
         if req.idempotent_key.is_some() && req.recipients.len() > 1 {
             return Err(Rule::IdempotencyKeyWithMultipleRecipients.into());
         }
+        // Melding has no dialog service to ask, so the transmission rules that need none run
+        // first, before anything is looked up.
+        check_transmission(&req)?;
         if let Some(key) = req.idempotent_key
             && self.store.find_by_idempotent_key(key).await?.is_some()
         {
@@ -175,7 +178,6 @@ impl Melding {
         {
             return Err(Rule::MessageSenderNotPlainText.into());
         }
-        check_external_references(&req.external_references)?;
         // Each named attachment once, in the order first named (`dedup` alone would keep
         // repeats that are not side by side).
         let mut named = HashSet::new();
@@ -435,6 +437,35 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
         summary,
         body: c.body.clone(),
     })
+}
+
+/// The Dialogporten transmission rules, in the reference's order (§4.1): at most one
+/// `DialogportenTransmissionType` reference (1052), which needs a `DialogportenDialogId`
+/// reference (1053). A letter naming a dialog is a transmission on it: the dialog id must be a
+/// GUID (1048), and a transmission has one recipient (1045) and no reply options or
+/// confirmation (1051). The reference's dialog lookups (1050, 1046, 1054) need a dialog service,
+/// which Melding does not have.
+fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
+    check_external_references(&req.external_references)?;
+    let dialog = req
+        .external_references
+        .iter()
+        .find(|r| r.kind == ReferenceType::DialogportenDialogId)
+        .map(|r| r.value.trim())
+        .filter(|v| !v.is_empty());
+    let Some(dialog) = dialog else {
+        return Ok(());
+    };
+    if Uuid::parse_str(dialog).is_err() {
+        return Err(Rule::InvalidDialogId);
+    }
+    if req.recipients.len() > 1 {
+        return Err(Rule::TransmissionWithSeveralRecipients);
+    }
+    if !req.reply_options.is_empty() || req.is_confirmation_needed {
+        return Err(Rule::TransmissionWithGuiActions);
+    }
+    Ok(())
 }
 
 fn check_external_references(refs: &[ExternalReference]) -> Result<(), Rule> {
