@@ -84,17 +84,6 @@ async fn initialize_business_errors() {
     send_err(&app, b, 400, 1039).await;
 
     let mut b = letter(&[PERSON]);
-    b["correspondence"]["content"]
-        .as_object_mut()
-        .unwrap()
-        .remove("language");
-    b["correspondence"]
-        .as_object_mut()
-        .unwrap()
-        .remove("content");
-    send_err(&app, b, 400, 1019).await;
-
-    let mut b = letter(&[PERSON]);
     b["correspondence"]["externalReferences"] = json!([
         {"referenceValue": "Information", "referenceType": "DialogportenTransmissionType"}
     ]);
