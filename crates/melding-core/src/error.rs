@@ -31,8 +31,9 @@ pub enum Rule {
     UnknownRecipients(Vec<String>),
     #[error("recipients lack the roles confidential post needs: {0:?}")]
     ConfidentialRecipientsWithoutRoles(Vec<String>),
-    #[error("the recipient is reserved against digital post")]
-    RecipientReserved,
+    /// The only recipient (its URN) is reserved against digital post (KRR).
+    #[error("the recipient {0} is reserved against digital post")]
+    RecipientReserved(String),
     #[error("due date required with confirmation")]
     DueDateRequired,
     #[error("due date before now")]

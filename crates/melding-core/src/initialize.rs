@@ -159,8 +159,8 @@ impl Melding {
             for p in self.store.reserved_persons(&persons).await? {
                 reserved.insert(Party::Person(p).urn());
             }
-            if req.recipients.len() == 1 && !reserved.is_empty() {
-                return Err(Rule::RecipientReserved.into());
+            if let ([only], false) = (req.recipients.as_slice(), reserved.is_empty()) {
+                return Err(Rule::RecipientReserved(only.urn()).into());
             }
         }
         let publish_at = req.requested_publish_time.unwrap_or(now);
