@@ -80,14 +80,21 @@ fn validate_attachment(
     }
     if let Some(c) = checksum
         && !c.is_empty()
-        && !(c.len() == 32
-            && c.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
     {
-        err(
-            "Checksum",
-            "The checksum must be an MD5 hash of 32 lower-case hexadecimal characters",
-        );
+        if c.chars().count() != 32 {
+            err(
+                "Checksum",
+                "The checksum, if used, must be a MD5 hash with a length of 32 characters",
+            );
+        } else if !c
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            err(
+                "Checksum",
+                "The checksum, if used, must be a MD5 hash in lower case",
+            );
+        }
     }
     match senders_reference {
         None | Some("") => err(

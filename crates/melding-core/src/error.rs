@@ -31,8 +31,9 @@ pub enum Rule {
     UnknownRecipients(Vec<String>),
     #[error("recipients lack the roles confidential post needs: {0:?}")]
     ConfidentialRecipientsWithoutRoles(Vec<String>),
-    #[error("the recipient is reserved against digital post")]
-    RecipientReserved,
+    /// The only recipient (its URN) is reserved against digital post (KRR).
+    #[error("the recipient {0} is reserved against digital post")]
+    RecipientReserved(String),
     #[error("due date required with confirmation")]
     DueDateRequired,
     #[error("due date before now")]
@@ -49,8 +50,6 @@ pub enum Rule {
     TitleTooLong,
     #[error("summary too long")]
     SummaryTooLong,
-    #[error("body is not markdown without HTML")]
-    BodyNotMarkdown,
     #[error("body empty")]
     BodyEmpty,
     #[error("body too long")]
@@ -63,6 +62,15 @@ pub enum Rule {
     TransmissionTypeTwice,
     #[error("transmission type without dialog id")]
     TransmissionTypeWithoutDialog,
+    /// A `DialogportenDialogId` reference whose value is not a GUID (1048).
+    #[error("the dialog id is not a GUID")]
+    InvalidDialogId,
+    /// A transmission (a letter referring to a dialog) to more than one recipient (1045).
+    #[error("a transmission has one recipient")]
+    TransmissionWithSeveralRecipients,
+    /// A transmission with reply options or a confirmation to give (1051).
+    #[error("a transmission cannot carry reply options or ask for confirmation")]
+    TransmissionWithGuiActions,
     #[error("existing attachment not found")]
     ExistingAttachmentNotFound,
     #[error("new attachments need a file upload")]

@@ -83,6 +83,9 @@ impl Melding {
         if req.idempotent_key.is_some() && req.recipients.len() > 1 {
             return Err(Rule::IdempotencyKeyWithMultipleRecipients.into());
         }
+        // Melding has no dialog service to ask, so the transmission rules that need none run
+        // first, before anything is looked up.
+        check_transmission(&req)?;
         if let Some(key) = req.idempotent_key
             && self.store.find_by_idempotent_key(key).await?.is_some()
         {
@@ -156,8 +159,8 @@ impl Melding {
             for p in self.store.reserved_persons(&persons).await? {
                 reserved.insert(Party::Person(p).urn());
             }
-            if req.recipients.len() == 1 && !reserved.is_empty() {
-                return Err(Rule::RecipientReserved.into());
+            if let ([only], false) = (req.recipients.as_slice(), reserved.is_empty()) {
+                return Err(Rule::RecipientReserved(only.urn()).into());
             }
         }
         let publish_at = req.requested_publish_time.unwrap_or(now);
@@ -175,7 +178,6 @@ impl Melding {
         {
             return Err(Rule::MessageSenderNotPlainText.into());
         }
-        check_external_references(&req.external_references)?;
         // Each named attachment once, in the order first named (`dedup` alone would keep
         // repeats that are not side by side).
         let mut named = HashSet::new();
@@ -356,8 +358,8 @@ impl Melding {
             Some(Party::Person(p)) => self.store.person(p).await?.map(|p| p.name),
             None => None,
         };
-        name.map(|n| title_case(&n))
-            .ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
+        // The name exactly as registered, case and all (issue 11 item 10).
+        name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
     }
 }
 
@@ -416,9 +418,6 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
     if char_len(&summary) > content::SUMMARY_MAX {
         return Err(Rule::SummaryTooLong);
     }
-    if !content::is_markdown_without_html(&c.body) {
-        return Err(Rule::BodyNotMarkdown);
-    }
     if c.body.trim().is_empty() {
         return Err(Rule::BodyEmpty);
     }
@@ -438,6 +437,35 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
         summary,
         body: c.body.clone(),
     })
+}
+
+/// The Dialogporten transmission rules, in the reference's order (§4.1): at most one
+/// `DialogportenTransmissionType` reference (1052), which needs a `DialogportenDialogId`
+/// reference (1053). A letter naming a dialog is a transmission on it: the dialog id must be a
+/// GUID (1048), and a transmission has one recipient (1045) and no reply options or
+/// confirmation (1051). The reference's dialog lookups (1050, 1046, 1054) need a dialog service,
+/// which Melding does not have.
+fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
+    check_external_references(&req.external_references)?;
+    let dialog = req
+        .external_references
+        .iter()
+        .find(|r| r.kind == ReferenceType::DialogportenDialogId)
+        .map(|r| r.value.trim())
+        .filter(|v| !v.is_empty());
+    let Some(dialog) = dialog else {
+        return Ok(());
+    };
+    if Uuid::parse_str(dialog).is_err() {
+        return Err(Rule::InvalidDialogId);
+    }
+    if req.recipients.len() > 1 {
+        return Err(Rule::TransmissionWithSeveralRecipients);
+    }
+    if !req.reply_options.is_empty() || req.is_confirmation_needed {
+        return Err(Rule::TransmissionWithGuiActions);
+    }
+    Ok(())
 }
 
 fn check_external_references(refs: &[ExternalReference]) -> Result<(), Rule> {
@@ -473,32 +501,9 @@ fn personalise(c: &Content, name: &str) -> Content {
     }
 }
 
-/// "OLA NORDMANN" → "Ola Nordmann", as Altinn shows register names.
-fn title_case(name: &str) -> String {
-    name.split(' ')
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(f) => f
-                    .to_uppercase()
-                    .chain(chars.flat_map(char::to_lowercase))
-                    .collect(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_title_cased() {
-        assert_eq!(title_case("OLA NORDMANN"), "Ola Nordmann");
-        assert_eq!(title_case("ÆRLIG ØSTBY"), "Ærlig Østby");
-    }
 
     #[test]
     fn content_checks_in_order() {
@@ -513,8 +518,8 @@ mod tests {
         c.title = "# Vedtak".into();
         assert_eq!(check_content(Some(&c)), Err(Rule::TitleNotPlainText));
         c.title = "Vedtak".into();
-        c.body = "<b>x</b>".into();
-        assert_eq!(check_content(Some(&c)), Err(Rule::BodyNotMarkdown));
+        c.body = "Linje 1<br>Linje 2".into();
+        assert_eq!(check_content(Some(&c)).unwrap().body, "Linje 1<br>Linje 2");
         c.body = "ok".into();
         c.language = Some("se".into());
         assert_eq!(check_content(Some(&c)), Err(Rule::InvalidLanguage));

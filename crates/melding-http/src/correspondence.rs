@@ -21,6 +21,7 @@ use melding_core::initialize::ContentInput;
 use melding_core::{InitializeRequest, LetterView, Principal, SearchRequest};
 use melding_domain::attachment::DataLocationType;
 use melding_domain::correspondence::{ExternalReference, ReplyOption};
+use melding_domain::recipient::RecipientError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, Recipient};
 use melding_store::SearchRole;
 use utoipa_axum::router::OpenApiRouter;
@@ -172,8 +173,8 @@ pub(crate) fn to_initialize_request(
             summary: x.message_summary,
             body: x.message_body.unwrap_or_default(),
         }),
-        requested_publish_time: c.requested_publish_time.map(|t| t.with_timezone(&Utc)),
-        due_date_time: c.due_date_time.map(|t| t.with_timezone(&Utc)),
+        requested_publish_time: c.requested_publish_time,
+        due_date_time: c.due_date_time,
         external_references: c
             .external_references
             .unwrap_or_default()
@@ -363,6 +364,7 @@ async fn purge(
         ("onBehalfOf" = Option<String>, Query),
         ("sendersReference" = Option<String>, Query),
         ("idempotentKey" = Option<String>, Query),
+        ("altinn2CorrespondenceId" = Option<i64>, Query, description = "A letter migrated from Altinn 2; Melding holds none, so the answer is empty"),
         ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 1000)"),
         ("cursor" = Option<String>, Query, description = "nextCursor from the previous page"),
     ),
@@ -399,9 +401,9 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
     let mut errs = Vec::new();
     let time = |k: &str, name: &str, errs: &mut Vec<FieldError>| -> Option<DateTime<Utc>> {
         let v = get(k)?;
-        match DateTime::parse_from_rfc3339(v) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(_) => {
+        match melding_api_types::time::parse_input(v) {
+            Some(t) => Some(t),
+            None => {
                 errs.push(FieldError::new(
                     name,
                     format!("The value '{v}' is not valid for {name}."),
@@ -445,16 +447,37 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
         }
         s
     });
-    let on_behalf_of = get("onbehalfof").and_then(|v| match Party::parse(v) {
-        Ok(p) => Some(p),
-        Err(_) => {
-            errs.push(FieldError::new(
-                "onBehalfOf",
-                "onBehalfOf must be an organization number (urn:altinn:organization:identifier-no:<orgnr> or 0192:<orgnr>) or a valid national identity number",
-            ));
-            None
-        }
-    });
+    // A blank onBehalfOf is no onBehalfOf: the caller's own party (reference §4.6).
+    let on_behalf_of = get("onbehalfof")
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| match Party::parse(v) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errs.push(FieldError::new(
+                    "onBehalfOf",
+                    match e {
+                        RecipientError::NationalId(_) => {
+                            "The given OnBehalfOf national identity number is not valid"
+                        }
+                        _ => {
+                            "Organization numbers should be on the format countrycode:organizationnumber, for instance 0192:910753614"
+                        }
+                    },
+                ));
+                None
+            }
+        });
+    let altinn2_correspondence_id =
+        get("altinn2correspondenceid").and_then(|v| match v.trim().parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errs.push(FieldError::new(
+                    "altinn2CorrespondenceId",
+                    format!("The value '{v}' is not valid for altinn2CorrespondenceId."),
+                ));
+                None
+            }
+        });
     let idempotent_key = get("idempotentkey").and_then(|v| match v.parse::<uuid::Uuid>() {
         Ok(k) => Some(k),
         Err(_) => {
@@ -498,6 +521,7 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
         on_behalf_of,
         senders_reference: get("sendersreference").map(str::to_owned),
         idempotent_key,
+        altinn2_correspondence_id,
         limit,
         after,
     })

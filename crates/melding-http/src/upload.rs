@@ -139,12 +139,7 @@ async fn receive(
             fields.push((name, text));
         }
     }
-    let json = form_to_json(fields).map_err(|bad| {
-        ApiError::from(melding_api_types::FieldError::new(
-            &bad,
-            format!("'{bad}' is not a field of the request"),
-        ))
-    })?;
+    let json = form_to_json(fields);
     let body = serde_json::to_vec(&json).map_err(|e| form_error(&e.to_string()))?;
     let dto: InitializeCorrespondencesExt = parse_json(&body).map_err(ApiError::from)?;
     let errs = dto.validate();

@@ -2,6 +2,7 @@
 
 mod attachments;
 mod authorization;
+mod compatibility;
 mod errors;
 mod lifecycle;
 mod parties;
