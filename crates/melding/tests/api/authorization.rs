@@ -211,6 +211,24 @@ async fn the_sender_cannot_act_as_recipient() {
     app.get(&format!("{}/content", path(&id)), &both)
         .await
         .assert_problem(401, 4001);
+    // Confirm too, also once the recipient has fetched it and a confirmation would be accepted.
+    app.post(&format!("{}/confirm", path(&id)), &both)
+        .await
+        .assert_problem(401, 4001);
+    app.get(&path(&id), &app.person()).await.assert_status(200);
+    app.post(&format!("{}/confirm", path(&id)), &both)
+        .await
+        .assert_problem(401, 4001);
+    let details = app
+        .get(&format!("{}/details", path(&id)), &app.sender())
+        .await
+        .json();
+    assert_eq!(history_count(&details, "Confirmed"), 0, "{details}");
+    assert_eq!(history_count(&details, "Read"), 0, "{details}");
+    // The recipient's own confirmation is then accepted.
+    app.post(&format!("{}/confirm", path(&id)), &app.person())
+        .await
+        .assert_status(200);
 }
 
 #[tokio::test]
