@@ -234,7 +234,23 @@ async fn the_sender_cannot_act_as_recipient() {
 #[tokio::test]
 async fn a_recipient_never_sees_a_letter_before_it_is_published() {
     let app = TestApp::spawn().await;
-    let id = app.send_ok(letter(&[PERSON])).await.remove(0);
+    let key = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    let mut b = letter(&[PERSON]);
+    b["idempotentKey"] = json!(key);
+    let id = app.send_ok(b).await.remove(0);
+    // Not even by its idempotency key (a deliberate deviation, see the README); the sender
+    // finds it.
+    let by_key = format!(
+        "/correspondence/api/v1/correspondence?resourceId={RESOURCE}&role=Recipient&idempotentKey={key}"
+    );
+    assert_eq!(
+        app.get(&by_key, &app.person()).await.json()["ids"],
+        json!([])
+    );
+    assert_eq!(
+        app.get(&by_key, &app.sender()).await.json()["ids"],
+        json!([id])
+    );
     for p in [
         path(&id),
         format!("{}/details", path(&id)),
@@ -258,6 +274,24 @@ async fn a_recipient_never_sees_a_letter_before_it_is_published() {
     o.assert_status(200);
     assert_eq!(o.json()["content"]["messageTitle"], "Vedtak om byggesøknad");
     assert_eq!(o.json()["status"], "ReadyForPublish");
+    // Once published, the recipient finds it by the key; once purged, no longer.
+    app.run_jobs().await;
+    assert_eq!(
+        app.get(&by_key, &app.person()).await.json()["ids"],
+        json!([id])
+    );
+    app.call(
+        Method::DELETE,
+        &format!("{}/purge", path(&id)),
+        Some(&app.person()),
+        None,
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        app.get(&by_key, &app.person()).await.json()["ids"],
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -307,6 +341,7 @@ async fn search_returns_only_the_callers_own_letters() {
     let mut b = letter(&[PERSON]);
     b["idempotentKey"] = json!(key);
     app.send_ok(b).await;
+    app.run_jobs().await;
     let q = format!(
         "/correspondence/api/v1/correspondence?resourceId={RESOURCE}&role=Recipient&idempotentKey={key}"
     );
