@@ -385,3 +385,127 @@ async fn a_trusted_token_that_names_no_party_is_4006() {
     assert_eq!(a.status, 401);
     assert!(a.text.is_empty());
 }
+
+/// A letter to the person with one file, sent as a multipart form on `resource`.
+fn form_with_file(resource: &str) -> reqwest::multipart::Form {
+    use reqwest::multipart::{Form, Part};
+    Form::new()
+        .text("Correspondence.ResourceId", resource.to_owned())
+        .text("Correspondence.SendersReference", "sak-2026-9")
+        .text("Correspondence.Content.MessageTitle", "Vedtak")
+        .text("Correspondence.Content.MessageBody", "Se vedlegget.")
+        .text(
+            "Correspondence.Content.Attachments[0].FileName",
+            "vedtak.pdf",
+        )
+        .text(
+            "Correspondence.Content.Attachments[0].SendersReference",
+            "vedlegg-1",
+        )
+        .text(
+            "Recipients[0]",
+            format!("urn:altinn:person:identifier-no:{PERSON}"),
+        )
+        .part(
+            "attachments",
+            Part::bytes(vec![7u8; 4096]).file_name("vedtak.pdf"),
+        )
+}
+
+/// Files kept in the node's local attachment storage.
+fn stored_files(app: &TestApp) -> usize {
+    std::fs::read_dir(app.data_dir().join("attachments/blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// The multipart initialize has the JSON initialize's caller matrix. The files stream to storage
+/// before the letter is checked, so a refusal that comes after them must remove them again.
+#[tokio::test]
+async fn the_multipart_upload_refuses_every_caller_but_the_resource_owner() {
+    let app = TestApp::spawn().await;
+    let upload = |token: Option<String>, resource: &'static str| {
+        let app = &app;
+        async move {
+            let mut req = app
+                .client
+                .post(format!(
+                    "{}/correspondence/api/v1/correspondence/upload",
+                    app.base
+                ))
+                .multipart(form_with_file(resource));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            Answer::read(req.send().await.unwrap()).await
+        }
+    };
+    for token in [None, Some("garbage".to_owned())] {
+        let a = upload(token, RESOURCE).await;
+        a.assert_status(401);
+        assert!(a.text.is_empty());
+    }
+    let a = upload(Some(app.person()), RESOURCE).await;
+    a.assert_status(403);
+    assert!(a.text.is_empty());
+    assert_eq!(stored_files(&app), 0);
+    // Another organisation's resource: refused by the use case, after the file was stored.
+    upload(Some(app.sender()), OTHER_RESOURCE)
+        .await
+        .assert_problem(401, 4001);
+    assert_eq!(
+        stored_files(&app),
+        0,
+        "the refused letter's file is removed"
+    );
+    let found = app
+        .get(
+            &format!(
+                "/correspondence/api/v1/correspondence?resourceId={OTHER_RESOURCE}&role=Sender"
+            ),
+            &app.other_sender(),
+        )
+        .await;
+    assert_eq!(found.json()["ids"], json!([]));
+    // The owner of the resource succeeds, and its file is kept where the check above looks.
+    upload(Some(app.other_sender()), OTHER_RESOURCE)
+        .await
+        .assert_status(200);
+    assert_eq!(stored_files(&app), 1);
+}
+
+/// A stranger asking for an attachment id that is not the letter's learns only that the letter
+/// is not theirs (4001), never whether the attachment belongs to it (2001).
+#[tokio::test]
+async fn a_stranger_asking_for_a_foreign_attachment_gets_4001_before_2001() {
+    let app = TestApp::spawn().await;
+    let sent = app.send_form(&app.sender(), form_with_file(RESOURCE)).await;
+    sent.assert_status(200);
+    let letter = sent.json()["correspondences"][0]["correspondenceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.send_form(&app.sender(), form_with_file(RESOURCE)).await;
+    other.assert_status(200);
+    let foreign = other.json()["attachmentIds"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.run_jobs().await;
+    let p = format!("{}/attachment/{foreign}/download", path(&letter));
+    let stranger = app.get(&p, &app.other_person()).await;
+    stranger.assert_problem(401, 4001);
+    assert!(!stranger.text.contains(&foreign));
+    // An id no attachment has is answered the same way.
+    app.get(
+        &format!(
+            "{}/attachment/0198c2a1-0000-7000-8000-0000000000bb/download",
+            path(&letter)
+        ),
+        &app.other_person(),
+    )
+    .await
+    .assert_problem(401, 4001);
+    // The recipient, who may know of the letter, is told the attachment is not part of it.
+    app.get(&p, &app.person()).await.assert_problem(404, 2001);
+}
