@@ -753,3 +753,63 @@ async fn the_delegation_endpoints_hold_for_every_kind_of_caller() {
         .unwrap_or_else(|| panic!("{delegated}"));
     assert_eq!(main["rights"], json!(["DAGL"]));
 }
+
+/// A delegation held for the main unit reaches the sub-unit's post, and its revocation takes
+/// that away again.
+#[tokio::test]
+async fn a_delegation_for_the_main_unit_reads_the_sub_units_post() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let employee = app.token(&person(&w.employee), READ);
+    let id = letter_to(&app, &w.sub_unit, RESOURCE, false).await;
+    app.get(&path(&id), &employee)
+        .await
+        .assert_problem(401, 4001);
+    app.call(
+        Method::POST,
+        &format!("/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations"),
+        Some(&app.token(&person(&w.dagl), READ)),
+        Some(json!({"nationalId": w.employee, "right": ORDINARY_POST})),
+    )
+    .await
+    .assert_status(200);
+    let id = letter_to(&app, &w.sub_unit, RESOURCE, false).await;
+    assert_cell(
+        &app,
+        &employee,
+        &id,
+        &w.sub_unit,
+        RESOURCE,
+        true,
+        "sub-unit, ordinary post delegated for the main unit",
+    )
+    .await;
+    let mut expected = vec![org_urn(RECIPIENT_ORG), org_urn(&w.sub_unit)];
+    expected.sort();
+    let mut got = parties_of(&app, &employee).await;
+    assert_eq!(got.remove(0), person_urn(&w.employee));
+    got.sort();
+    assert_eq!(got, expected);
+    app.call(
+        Method::DELETE,
+        &format!(
+            "/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations/{}?right={ORDINARY_POST}",
+            w.employee
+        ),
+        Some(&app.token(&person(&w.dagl), READ)),
+        None,
+    )
+    .await
+    .assert_status(200);
+    let id = letter_to(&app, &w.sub_unit, RESOURCE, false).await;
+    assert_cell(
+        &app,
+        &employee,
+        &id,
+        &w.sub_unit,
+        RESOURCE,
+        false,
+        "sub-unit, delegation revoked",
+    )
+    .await;
+}
