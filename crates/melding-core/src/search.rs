@@ -89,13 +89,20 @@ impl Melding {
                 next_cursor: None,
             });
         }
+        // By idempotency key the reference ignores the other filters (correspondence-api.md §4,
+        // search, `idempotentKey`),
+        // but a caller finds only what it may see now: its sender always, a recipient only once
+        // the letter is published and until it is purged, as when opening it (a deliberate
+        // deviation, see the README), so a recipient never learns of a letter early.
         if let Some(key) = req.idempotent_key {
             let mut ids = vec![];
             if let Some(id) = self.store.find_by_idempotent_key(key).await?
                 && let Some(letter) = self.store.correspondence(id).await?
-                && pdp.decide(principal, &letter).await?.any()
             {
-                ids.push(id);
+                let access = pdp.decide(principal, &letter).await?;
+                if access.sender || (access.recipient && letter.statuses.is_recipient_visible()) {
+                    ids.push(id);
+                }
             }
             return Ok(SearchResult {
                 ids,

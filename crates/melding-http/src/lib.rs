@@ -44,6 +44,60 @@ pub struct AppState {
 /// The default for [`AppState::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 
+/// Where the OpenAPI document is served (anonymous).
+pub const SWAGGER_PATH: &str = "/correspondence/api/v1/swagger/v1/swagger.json";
+
+/// The routes served outside the OpenAPI document, all `GET` and anonymous: the health checks
+/// and the document itself. [`router`] adds exactly these beside the documented API.
+pub const ANONYMOUS_ROUTES: &[&str] = &[health::HEALTH, health::HEALTHZ, SWAGGER_PATH];
+
+/// One route of the application: its method, its path template with `{name}` placeholders as in
+/// the OpenAPI document, and whether it needs a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: axum::http::Method,
+    pub path: String,
+    /// The operation lists a `bearer` security requirement: without a trusted token it answers
+    /// 401 (reference §1.3).
+    pub bearer: bool,
+}
+
+/// Every route [`router`] serves, for tests that must cover them all (the 401 matrix). The API
+/// routes come from the OpenAPI document, which `utoipa_axum::routes!` fills from the same
+/// handlers it registers, so the two cannot differ; then [`ANONYMOUS_ROUTES`]. Add a route only
+/// through one of those two, never with a bare `Router::route`, or it escapes this list.
+pub fn route_list() -> Vec<Route> {
+    use axum::http::Method;
+    let mut out = Vec::new();
+    for (path, item) in openapi_document().paths.paths {
+        let operations = [
+            (Method::GET, &item.get),
+            (Method::PUT, &item.put),
+            (Method::POST, &item.post),
+            (Method::DELETE, &item.delete),
+            (Method::OPTIONS, &item.options),
+            (Method::HEAD, &item.head),
+            (Method::PATCH, &item.patch),
+            (Method::TRACE, &item.trace),
+        ];
+        for (method, operation) in operations {
+            if let Some(op) = operation {
+                out.push(Route {
+                    method,
+                    path: path.clone(),
+                    bearer: op.security.as_ref().is_some_and(|s| !s.is_empty()),
+                });
+            }
+        }
+    }
+    out.extend(ANONYMOUS_ROUTES.iter().map(|p| Route {
+        method: Method::GET,
+        path: (*p).to_owned(),
+        bearer: false,
+    }));
+    out
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
@@ -62,7 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(health::routes())
         .route(
-            "/correspondence/api/v1/swagger/v1/swagger.json",
+            SWAGGER_PATH,
             axum::routing::get(move || {
                 let spec = spec.clone();
                 async move { axum::Json(spec.as_ref().clone()) }

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "common/pgdb.rs"]
+mod pgdb;
+
 const BIN: &str = env!("CARGO_BIN_EXE_melding");
 
 fn melding(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -416,6 +419,122 @@ fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
     let out = melding(dir.path(), &["jobs", "retry", "42"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no dead job 42"));
+}
+
+/// The migrations of one store crate, in order.
+fn migration_files(store_crate: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(store_crate)
+        .join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `melding migrate` run for real: it creates the schema in a new SQLite data directory and on an
+/// empty PostgreSQL database, upgrades a SQLite database of the first schema keeping its rows,
+/// and finds nothing to do the second time.
+#[tokio::test]
+async fn migrate_creates_and_upgrades_the_schema() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let applied_sqlite = |data: &Path| {
+        let db = data.join("melding.db");
+        async move {
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            (n, conn)
+        }
+    };
+    let sqlite_migrations = migration_files("melding-store-sqlite").len() as i64;
+
+    let data = dir.path().join("data");
+    for _ in 0..2 {
+        let out = melding(&data, &["migrate"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("is up to date"));
+        assert_eq!(applied_sqlite(&data).await.0, sqlite_migrations);
+    }
+
+    // A database created by the first migration, holding an organisation.
+    let old = dir.path().join("old");
+    let first = dir.path().join("first-migration");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::create_dir_all(&first).unwrap();
+    let files = migration_files("melding-store-sqlite");
+    std::fs::copy(&files[0], first.join(files[0].file_name().unwrap())).unwrap();
+    {
+        let opts: sqlx::sqlite::SqliteConnectOptions =
+            format!("sqlite://{}", old.join("melding.db").display())
+                .parse()
+                .unwrap();
+        let mut conn = sqlx::SqliteConnection::connect_with(&opts.create_if_missing(true))
+            .await
+            .unwrap();
+        sqlx::migrate::Migrator::new(first.as_path())
+            .await
+            .unwrap()
+            .run(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO organizations (org_number, name) VALUES ('991825827', 'Digdir')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    assert_eq!(applied_sqlite(&old).await.0, 1);
+    let out = melding(&old, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (n, mut conn) = applied_sqlite(&old).await;
+    assert_eq!(n, sqlite_migrations);
+    let row: (String, Option<String>, String) = sqlx::query_as(
+        "SELECT name, parent, contacts FROM organizations WHERE org_number = '991825827'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(row, ("Digdir".to_owned(), None, "[]".to_owned()));
+
+    // PostgreSQL: an empty database gets every migration, once.
+    let db = pgdb::TestDatabase::create().await;
+    for _ in 0..2 {
+        let out = melding(&data, &["migrate", "--database-url", &db.url]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "PostgreSQL schema is up to date"
+        );
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, migration_files("melding-store-postgres").len() as i64);
+        conn.close().await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
