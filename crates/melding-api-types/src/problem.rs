@@ -68,6 +68,7 @@ codes! {
     EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment expires within 6 hour(s)";
     IS_CONFIDENTIAL_REQUIRED = 1060, 400, "The resource is confidential, so the correspondence must be marked as confidential";
     IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "The resource is not confidential, so the correspondence cannot be marked as confidential";
+    ALLOW_FORWARDING_AUTHENTICATION_LEVEL = 1068, 400, "Correspondence cannot allow forwarding if the resource for the correspondence has a required authorization level above 0";
     ALLOW_FORWARDING_TOO_LARGE = 1069, 400, "Forwarding is not possible for correspondences whose attachments total more than 10 MB";
     ATTACHMENT_NOT_FOUND = 2001, 404, "The requested attachment was not found";
     UPLOAD_FAILED = 2002, 502, "Error occurred during upload";
@@ -92,6 +93,8 @@ codes! {
     NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use a token with access to the resource and the party";
     COULD_NOT_FIND_PARTY_UUID = 4002, 400, "Could not find partyUuid for the caller";
     COULD_NOT_DETERMINE_CALLER = 4006, 401, "Could not determine the caller";
+    ATTACHMENT_RESOURCE_TYPE_NOT_SUPPORTED = 4009, 400, "Resource type is not supported. Resource must be of type CorrespondenceService.";
+    RESOURCE_TYPE_NOT_SUPPORTED = 4010, 400, "Resource type is not supported. Resource must be of type CorrespondenceService. If creating a Correspondence as a transmission with reference to an existing DialogId AltinnApp is also allowed.";
 }
 
 impl ErrorCode {

@@ -5,6 +5,8 @@ mod authorization;
 mod errors;
 mod lifecycle;
 mod parties;
+mod resources;
 mod search;
+mod self_identified;
 mod support;
 mod wire;
