@@ -1,7 +1,7 @@
 //! What a resource's type and minimum authentication level allow (reference §4.1, §4.14): letters
 //! only with correspondence services (4010), shared attachments with correspondence services and
 //! generic access resources (4009), forwarding only at level 0 (1068), and each check in the
-//! reference's order.
+//! reference's order, after the unknown resource (1036) and no access (4001).
 
 use melding_domain::{OrgNumber, ResourceType};
 use melding_store::{RegistryBatch, Resource};
@@ -110,17 +110,6 @@ async fn letters_are_sent_only_with_correspondence_services() {
 }
 
 #[tokio::test]
-async fn an_unknown_resource_is_1036_for_letters_and_attachments() {
-    let app = TestApp::spawn().await;
-    app.send(&app.sender(), letter_with("finnes-ikke"))
-        .await
-        .assert_problem(400, 1036);
-    init_attachment(&app, "finnes-ikke")
-        .await
-        .assert_problem(400, 1036);
-}
-
-#[tokio::test]
 async fn attachments_belong_to_correspondence_services_and_generic_access_resources() {
     let app = TestApp::spawn().await;
     register(&app, "tjeneste", ResourceType::CorrespondenceService, 0).await;
@@ -180,6 +169,13 @@ async fn resource_checks_come_in_the_reference_order() {
         l["recipients"] = json!([PERSON, PERSON]);
         l
     };
+    // An unknown resource before everything else.
+    app.send(&app.sender(), worst("finnes-ikke"))
+        .await
+        .assert_problem(400, 1036);
+    init_attachment(&app, "finnes-ikke")
+        .await
+        .assert_problem(400, 1036);
     // Another owner's broker service: no access before the type.
     app.send(&app.sender(), worst("annens"))
         .await
