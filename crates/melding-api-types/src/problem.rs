@@ -78,6 +78,7 @@ codes! {
     EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment is expiring within {hours} hour(s) and cannot be attached to a new correspondence";
     IS_CONFIDENTIAL_REQUIRED = 1060, 400, "Confidential correspondences (resources with the access package post-til-virksomheten-med-taushetsbelagt-innhold) cannot be initialized without setting the 'IsConfidential' flag to true";
     IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "Correspondences cannot be initialized with 'IsConfidential' flag set to true if the resource is not confidential";
+    ALLOW_FORWARDING_AUTHENTICATION_LEVEL = 1068, 400, "Correspondence cannot allow forwarding if the resource for the correspondence has a required authorization level above 0";
     ALLOW_FORWARDING_TOO_LARGE = 1069, 400, "Correspondence cannot allow forwarding if the total size of attachments exceeds 10 MB";
     ATTACHMENT_NOT_FOUND = 2001, 404, "The requested attachment was not found";
     UPLOAD_FAILED = 2002, 502, "Error occurred during upload";
@@ -102,6 +103,8 @@ codes! {
     NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use an Altinn token, DialogToken or log in to IDPorten as someone with access to the resource and organization in Altinn Authorization";
     COULD_NOT_FIND_PARTY_UUID = 4002, 400, "Could not retrieve party uuid from lookup in Altinn Register";
     COULD_NOT_DETERMINE_CALLER = 4006, 401, "Could not determine caller";
+    ATTACHMENT_RESOURCE_TYPE_NOT_SUPPORTED = 4009, 400, "Resource type is not supported. Resource must be of type CorrespondenceService.";
+    RESOURCE_TYPE_NOT_SUPPORTED = 4010, 400, "Resource type is not supported. Resource must be of type CorrespondenceService. If creating a Correspondence as a transmission with reference to an existing DialogId AltinnApp is also allowed.";
 }
 
 impl ErrorCode {

@@ -221,6 +221,9 @@ impl Melding {
             Party::Organization(org) if *org == resource.owner => org.clone(),
             _ => return Err(Rule::NoAccess.into()),
         };
+        if !resource.resource_type.allows_attachment() {
+            return Err(Rule::ResourceTypeNotForAttachment.into());
+        }
         attachment::check_file_name(&req.file_name).map_err(Rule::from)?;
         self.check_expiration(&req)?;
         let a = new_attachment(&req, resource_id, &sender, self.clock.now());

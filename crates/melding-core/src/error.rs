@@ -21,6 +21,18 @@ pub enum Rule {
     DuplicateIdempotencyKey,
     #[error("unknown resource")]
     ResourceNotFound,
+    /// The resource is not a correspondence service (nor an Altinn app named by a
+    /// transmission), so letters cannot be sent with it (4010, reference §4.1).
+    #[error("letters need a correspondence service")]
+    ResourceTypeNotForCorrespondence,
+    /// Shared attachments belong to correspondence services and generic access resources only
+    /// (4009, reference §4.14).
+    #[error("attachments need a correspondence service or a generic access resource")]
+    ResourceTypeNotForAttachment,
+    /// `allowForwarding` on a resource whose minimum authentication level is above 0 (1068,
+    /// reference §4.1).
+    #[error("forwarding is not allowed above authentication level 0")]
+    ForwardingAboveLevelZero,
     #[error("the resource is confidential")]
     ConfidentialRequired,
     #[error("the resource is not confidential")]

@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use melding_domain::ResourceType;
 use melding_domain::attachment::{self, AttachmentStatus};
-use melding_domain::authz;
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
 };
+use melding_domain::resource::allows_forwarding;
 use melding_domain::{Attachment, AttachmentStatusEntry};
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
@@ -18,6 +19,7 @@ use melding_domain::{
 use melding_store::{NewLink, StoreError};
 use uuid::Uuid;
 
+use crate::access;
 use crate::attachments::{AttachmentRequest, UploadedPart, new_attachment, stored_file};
 use crate::publish::publish_job;
 use crate::{CoreError, Melding, Principal, Rule};
@@ -105,21 +107,31 @@ impl Melding {
             Party::Organization(org) if *org == resource.owner => org.clone(),
             _ => return Err(Rule::NoAccess.into()),
         };
-        if resource.confidential && !req.is_confidential {
-            return Err(Rule::ConfidentialRequired.into());
+        // A transmission names its Dialogporten dialog; only then may an Altinn app send.
+        let transmission = req
+            .external_references
+            .iter()
+            .any(|r| r.kind == ReferenceType::DialogportenDialogId);
+        if !resource.resource_type.allows_correspondence(transmission) {
+            return Err(Rule::ResourceTypeNotForCorrespondence.into());
         }
-        if !resource.confidential && req.is_confidential {
-            return Err(Rule::ConfidentialNotAllowed.into());
+        // The reference skips the confidentiality match for Altinn apps (§4.1).
+        if resource.resource_type != ResourceType::AltinnApp {
+            if resource.confidential && !req.is_confidential {
+                return Err(Rule::ConfidentialRequired.into());
+            }
+            if !resource.confidential && req.is_confidential {
+                return Err(Rule::ConfidentialNotAllowed.into());
+            }
+        }
+        if req.allow_forwarding && !allows_forwarding(resource.minimum_authentication_level) {
+            return Err(Rule::ForwardingAboveLevelZero.into());
         }
         let urns: Vec<String> = req.recipients.iter().map(Recipient::urn).collect();
         if urns.iter().collect::<HashSet<_>>().len() != urns.len() {
             return Err(Rule::DuplicateRecipients.into());
         }
-        let parties: Vec<Party> = req
-            .recipients
-            .iter()
-            .filter_map(|r| r.party().cloned())
-            .collect();
+        let parties: Vec<Party> = req.recipients.iter().map(|r| r.party().clone()).collect();
         let unknown = self.store.unknown_parties(&parties).await?;
         if !unknown.is_empty() {
             return Err(Rule::UnknownRecipients(unknown.iter().map(Party::urn).collect()).into());
@@ -128,14 +140,10 @@ impl Melding {
         if req.is_confidential {
             let mut lacking = Vec::new();
             for party in &parties {
-                if let Party::Organization(org) = party {
-                    let roles = self.store.organization_roles(org).await?;
-                    if !roles
-                        .iter()
-                        .any(|r| authz::CONFIDENTIAL_RECIPIENT_ROLES.contains(&r.role.as_str()))
-                    {
-                        lacking.push(party.urn());
-                    }
+                if let Party::Organization(org) = party
+                    && !access::has_confidential_receiver(self.store.as_ref(), org).await?
+                {
+                    lacking.push(party.urn());
                 }
             }
             if !lacking.is_empty() {
@@ -153,7 +161,7 @@ impl Melding {
                 .iter()
                 .filter_map(|p| match p {
                     Party::Person(n) => Some(n.clone()),
-                    Party::Organization(_) => None,
+                    Party::Organization(_) | Party::SelfIdentified(_) => None,
                 })
                 .collect();
             for p in self.store.reserved_persons(&persons).await? {
@@ -354,9 +362,9 @@ impl Melding {
 
     async fn display_name(&self, recipient: &Recipient) -> Result<String, CoreError> {
         let name = match recipient.party() {
-            Some(Party::Organization(o)) => self.store.organization(o).await?.map(|o| o.name),
-            Some(Party::Person(p)) => self.store.person(p).await?.map(|p| p.name),
-            None => None,
+            Party::Organization(o) => self.store.organization(o).await?.map(|o| o.name),
+            Party::Person(p) => self.store.person(p).await?.map(|p| p.name),
+            Party::SelfIdentified(u) => self.store.self_identified_user(u).await?.map(|u| u.name),
         };
         // The name exactly as registered, case and all (issue 11 item 10).
         name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())

@@ -178,7 +178,9 @@ async fn log(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizedPartyExt {
-    /// `urn:altinn:person:identifier-no:…` or `urn:altinn:organization:identifier-no:…`.
+    /// `urn:altinn:person:identifier-no:…`, `urn:altinn:organization:identifier-no:…`, or a
+    /// self-identified user's `urn:altinn:person:idporten-email:…` /
+    /// `urn:altinn:person:legacy-selfidentified:…`.
     pub party: String,
     pub name: Option<String>,
     /// The roles and access packages held; empty for the caller's own party.

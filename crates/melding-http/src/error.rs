@@ -73,6 +73,9 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         }
         Rule::DuplicateIdempotencyKey => plain(C::DUPLICATE_INITIALIZATION),
         Rule::ResourceNotFound => plain(C::RESOURCE_NOT_FOUND),
+        Rule::ResourceTypeNotForCorrespondence => plain(C::RESOURCE_TYPE_NOT_SUPPORTED),
+        Rule::ResourceTypeNotForAttachment => plain(C::ATTACHMENT_RESOURCE_TYPE_NOT_SUPPORTED),
+        Rule::ForwardingAboveLevelZero => plain(C::ALLOW_FORWARDING_AUTHENTICATION_LEVEL),
         Rule::ConfidentialRequired => plain(C::IS_CONFIDENTIAL_REQUIRED),
         Rule::ConfidentialNotAllowed => plain(C::IS_CONFIDENTIAL_NOT_ALLOWED),
         Rule::DuplicateRecipients => plain(C::DUPLICATE_RECIPIENTS),

@@ -85,6 +85,8 @@ macro_rules! conformance_tests {
             registry_upsert_is_idempotent_and_updates,
             registry_lookups_of_unknown_entries_are_none,
             unknown_parties_lists_only_unregistered,
+            resources_round_trip_type_and_authentication_level,
+            self_identified_users_round_trip_and_are_known_parties,
             // rights
             registry_round_trips_parent_reservation_and_read_policy,
             reserved_persons_are_found_in_one_lookup,

@@ -140,7 +140,14 @@ async fn nodes_starting_together_migrate_once() {
                 .unwrap();
         assert_eq!(
             applied,
-            [(1, true), (2, true), (3, true), (4, true), (5, true)]
+            [
+                (1, true),
+                (2, true),
+                (3, true),
+                (4, true),
+                (5, true),
+                (6, true)
+            ]
         );
         // Nobody is left holding the migration lock.
         let held: i64 = sqlx::query_scalar(

@@ -15,7 +15,7 @@ pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQu
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use registry::{
     DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
-    PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment,
+    PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment, SelfIdentifiedUser,
 };
 
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use melding::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileConfig, LogFormat};
 use melding::{App, SystemClock};
-use melding_domain::{Clock, NationalId, OrgNumber, Party};
+use melding_domain::{Clock, NationalId, OrgNumber, Party, ResourceType, SelfIdentified};
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
 use tokio::sync::watch;
 
@@ -75,21 +75,24 @@ enum JobsCommand {
 
 #[derive(Subcommand)]
 enum RegistryCommand {
-    /// Insert or update organisations, persons, resources and roles from a JSON or CSV file.
+    /// Insert or update organisations, persons, self-identified users, resources and roles from a
+    /// JSON or CSV file.
     ///
     /// A file whose name ends in .csv is CSV: a header row naming the columns (any order;
     /// optional ones may be left out), one entry per line, several values in one cell separated
     /// by '|'. A CSV file holds one kind of entry, given by --kind or else read from the header
     /// (a `role` column means roles, `nationalId` persons, `orgNumber` organizations, `id`
-    /// resources). The columns:
+    /// resources, `email` or `username` without those self-identified users). The columns:
     ///
     ///   persons:       nationalId, name, reserved, email, emailUpdated, emailVerified, mobile,
     ///                  mobileUpdated, mobileVerified, mailboxProvider, mailboxAddress,
     ///                  addressLines, postalCode, city, country
     ///   organizations: orgNumber, name, parent, notificationEmails, notificationMobiles,
     ///                  addressLines, postalCode, city, country
-    ///   resources:     id, owner, serviceOwnerCode, title, confidential, readPolicy
+    ///   resources:     id, owner, serviceOwnerCode, title, confidential, readPolicy,
+    ///                  resourceType, minimumAuthenticationLevel
     ///   roles:         orgNumber, nationalId, role
+    ///   self-identified: name, email or username (exactly one per line)
     ///
     /// Any other file is JSON (see the README for its shape). Mobile numbers are stored in
     /// E.164: 8 digits starting with 4 or 9 get +47, 00 becomes +.
@@ -151,13 +154,20 @@ struct ServeArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("party").required(true).args(["org", "person", "self_identified"])))]
 struct TokenArgs {
     /// Token for this organisation (sender, or organisation recipient).
-    #[arg(long, conflicts_with = "person", required_unless_present = "person")]
+    #[arg(long)]
     org: Option<String>,
     /// Token for this person (national identity number).
     #[arg(long)]
     person: Option<String>,
+    /// Token for this self-identified user, by their recipient URN:
+    /// urn:altinn:person:idporten-email:<e-mail> or
+    /// urn:altinn:person:legacy-selfidentified:<user name>. The token names the user in its
+    /// `c` (party) claim.
+    #[arg(long, value_name = "URN")]
+    self_identified: Option<String>,
     /// Space-separated scopes, e.g. "altinn:correspondence.write altinn:serviceowner".
     #[arg(long)]
     scope: String,
@@ -309,14 +319,24 @@ async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
 
 fn token(args: TokenArgs) -> anyhow::Result<()> {
     let r = resolve(&args.data)?;
-    let party = match (&args.org, &args.person) {
-        (Some(org), _) => Party::Organization(
+    let party = match (&args.org, &args.person, &args.self_identified) {
+        (Some(org), _, _) => Party::Organization(
             OrgNumber::parse(org).map_err(|e| anyhow::anyhow!("--org {org}: {e}"))?,
         ),
-        (None, Some(p)) => {
+        (None, Some(p), _) => {
             Party::Person(NationalId::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?)
         }
-        (None, None) => anyhow::bail!("give --org or --person"),
+        (None, None, Some(urn)) => Party::SelfIdentified(
+            SelfIdentified::from_urn(urn)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--self-identified {urn}: give urn:altinn:person:idporten-email:<e-mail> \
+                         or urn:altinn:person:legacy-selfidentified:<user name>"
+                    )
+                })?
+                .map_err(|e| anyhow::anyhow!("--self-identified {urn}: {e}"))?,
+        ),
+        (None, None, None) => anyhow::bail!("give --org, --person or --self-identified"),
     };
     let issuer = melding::dev_issuer(&r.data_dir)?;
     println!(
@@ -457,8 +477,11 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
                 title: "Melding demo".into(),
                 confidential: false,
                 read_policy: vec![],
+                resource_type: ResourceType::CorrespondenceService,
+                minimum_authentication_level: 0,
             }],
             roles: vec![],
+            self_identified_users: vec![],
         })
         .await?;
     Ok(())

@@ -687,4 +687,36 @@ enum Sent {
     InFlight,
     NotConnected,
     Refused(u16),
+/// `melding token --self-identified URN` names the user in the token's `c` claim; anything but a
+/// self-identified user's URN is refused.
+#[test]
+fn a_self_identified_user_gets_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let urn = "urn:altinn:person:idporten-email:kari@example.no";
+    let t = token(
+        dir.path(),
+        &[
+            "--self-identified",
+            "urn:altinn:person:idporten-email:Kari@Example.no",
+        ],
+        "altinn:correspondence.read",
+    );
+    let issuer = melding::dev_issuer(dir.path()).unwrap();
+    let claims = melding_http::auth::Authenticator::new(vec![issuer.trusted_issuer()])
+        .verify(&t)
+        .unwrap();
+    assert_eq!(claims.c.as_deref(), Some(urn));
+    assert_eq!((claims.pid, claims.consumer), (None, None));
+    for bad in [
+        "urn:altinn:person:identifier-no:08089403198",
+        "urn:altinn:person:idporten-email:kari",
+    ] {
+        let out = melding(
+            dir.path(),
+            &["token", "--self-identified", bad, "--scope", "s"],
+        );
+        assert!(!out.status.success(), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--self-identified"), "{err}");
+    }
 }

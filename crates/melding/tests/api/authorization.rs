@@ -368,6 +368,7 @@ async fn a_trusted_token_that_names_no_party_is_4006() {
         exp: (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp(),
         iat: None,
         scope: Some(format!("{WRITE} {READ}")),
+        c: None,
         pid: None,
         consumer: None,
         org_number: None,

@@ -9,6 +9,8 @@ mod parties;
 mod races;
 mod repeats;
 mod scanner;
+mod resources;
 mod search;
+mod self_identified;
 mod support;
 mod wire;

@@ -81,6 +81,7 @@ async fn world(app: &TestApp) -> World {
                 role(RECIPIENT_ORG, &w.lede, "LEDE"),
                 role(RECIPIENT_ORG, &w.employee, "MEDL"),
             ],
+            self_identified_users: vec![],
         })
         .await
         .unwrap();
@@ -812,4 +813,78 @@ async fn a_delegation_for_the_main_unit_reads_the_sub_units_post() {
         "sub-unit, delegation revoked",
     )
     .await;
+#[tokio::test]
+async fn confidential_post_to_a_sub_unit_counts_its_main_units_leaders() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // A sub-unit of Brønnøysundregistrene, which has no roles registered, and a sub-unit with a
+    // general manager of its own under it.
+    let (bare_sub, led_sub, sub_leader) = (orgnr(2), orgnr(3), fnr(5));
+    let sub = |n: &str, name: &str| {
+        let mut o = Organization::new(OrgNumber::parse(n).unwrap(), name);
+        o.parent = Some(OrgNumber::parse(OTHER_SENDER).unwrap());
+        o
+    };
+    app.store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![
+                sub(&bare_sub, "Avdeling uten leder"),
+                sub(&led_sub, "Avdeling"),
+            ],
+            persons: vec![Person::new(
+                NationalId::parse(&sub_leader).unwrap(),
+                "Avdelings Leder",
+            )],
+            roles: vec![RoleAssignment {
+                org: OrgNumber::parse(&led_sub).unwrap(),
+                person: NationalId::parse(&sub_leader).unwrap(),
+                role: "DAGL".into(),
+            }],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    let confidential = |recipient: &str| {
+        let mut l = letter(&[recipient]);
+        l["correspondence"]["resourceId"] = json!(CONFIDENTIAL_RESOURCE);
+        l["correspondence"]["isConfidential"] = json!(true);
+        l
+    };
+    // The main unit's general manager receives for the sub-unit.
+    app.send(&app.sender(), confidential(&w.sub_unit))
+        .await
+        .assert_status(200);
+    // A sub-unit's own leader is enough when the main unit has none.
+    app.send(&app.sender(), confidential(&led_sub))
+        .await
+        .assert_status(200);
+    // Neither the sub-unit nor its main unit has one: 1044, naming only that sub-unit.
+    let a = app
+        .send(&app.sender(), {
+            let mut l = confidential(&bare_sub);
+            l["recipients"] = json!([org_urn(&bare_sub), org_urn(&w.sub_unit)]);
+            l
+        })
+        .await;
+    a.assert_problem(400, 1044);
+    let detail = a.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains(&bare_sub), "{detail}");
+    assert!(!detail.contains(&w.sub_unit), "{detail}");
+
+    // Reading: the confidential-post package held in the main unit counts for the sub-unit;
+    // the main unit's general manager alone does not hold it.
+    let dagl = app.token(&person(&w.dagl), READ);
+    app.call(
+        Method::POST,
+        &format!("/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations"),
+        Some(&dagl),
+        Some(json!({"nationalId": w.confidential_clerk, "right": CONFIDENTIAL_POST})),
+    )
+    .await
+    .assert_status(200);
+    let id = letter_to(&app, &w.sub_unit, CONFIDENTIAL_RESOURCE, true).await;
+    app.get(&path(&id), &dagl).await.assert_problem(401, 4001);
+    app.get(&path(&id), &app.token(&person(&w.confidential_clerk), READ))
+        .await
+        .assert_status(200);
 }
