@@ -687,6 +687,8 @@ enum Sent {
     InFlight,
     NotConnected,
     Refused(u16),
+}
+
 /// `melding token --self-identified URN` names the user in the token's `c` claim; anything but a
 /// self-identified user's URN is refused.
 #[test]

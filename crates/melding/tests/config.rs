@@ -154,6 +154,7 @@ async fn without_the_dev_issuer_only_the_configured_issuer_is_trusted() {
         iat: Some(now.timestamp()),
         scope: Some("altinn:correspondence.read".into()),
         pid: Some(PERSON.into()),
+        c: None,
         consumer: None,
         org_number: None,
     };

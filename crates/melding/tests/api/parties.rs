@@ -813,6 +813,8 @@ async fn a_delegation_for_the_main_unit_reads_the_sub_units_post() {
         "sub-unit, delegation revoked",
     )
     .await;
+}
+
 #[tokio::test]
 async fn confidential_post_to_a_sub_unit_counts_its_main_units_leaders() {
     let app = TestApp::spawn().await;
