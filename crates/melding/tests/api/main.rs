@@ -8,3 +8,4 @@ mod parties;
 mod search;
 mod support;
 mod wire;
+mod wire_attachments;
