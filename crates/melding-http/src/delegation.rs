@@ -84,7 +84,6 @@ fn parse_right(raw: Option<&str>) -> Result<Right, ApiError> {
     responses(
         (status = 200, body = DelegationChangedExt),
         (status = 400, description = "Validation problem", body = ProblemDetails),
-        (status = 401, description = "Not an administrator, general manager or chair of the organisation (CORR-04001)", body = ProblemDetails),
         (status = 404, description = "Unknown organisation or person (CORR-01029)", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -116,7 +115,6 @@ async fn grant(
     responses(
         (status = 200, body = DelegationChangedExt),
         (status = 400, description = "Validation problem", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -146,7 +144,6 @@ async fn revoke(
     params(("orgNumber" = String, Path)),
     responses(
         (status = 200, body = Vec<DelegationLogEntryExt>),
-        (status = 401, body = ProblemDetails),
     ),
     security(("bearer" = []))
 )]
@@ -191,7 +188,6 @@ pub struct AuthorizedPartyExt {
     get, path = "/melding/api/v1/authorizedparties", tag = "Delegation",
     responses(
         (status = 200, body = Vec<AuthorizedPartyExt>),
-        (status = 401, description = "No token, or a token naming no party"),
     ),
     security(("bearer" = []))
 )]

@@ -8,6 +8,7 @@
 mod attachment;
 pub mod auth;
 mod correspondence;
+mod cors;
 mod delegation;
 mod error;
 mod extract;
@@ -25,6 +26,7 @@ use melding_store::StoreHealth;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Authenticator, TrustedIssuer};
+pub use cors::{CorsOriginError, CorsOrigins};
 pub use error::ApiError;
 pub use metrics::metrics_router;
 
@@ -39,6 +41,8 @@ pub struct AppState {
     pub health: Arc<dyn StoreHealth>,
     /// API requests served at once; more are answered 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// Browser origins allowed to read a letter's content (CORS); none by default.
+    pub cors_origins: CorsOrigins,
 }
 
 /// The default for [`AppState::max_in_flight`].
@@ -46,13 +50,19 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let content = correspondence::content_routes().layer(axum::middleware::from_fn_with_state(
+        cors::ContentCors::new(state.cors_origins.clone()),
+        cors::content_cors,
+    ));
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(content)
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
-    let spec = Arc::new(spec);
+    let mut spec = spec;
+    openapi::document_unauthorized(&mut spec);
     let limit = Arc::new(tokio::sync::Semaphore::new(state.max_in_flight.max(1)));
     let api = api.layer(axum::middleware::from_fn_with_state(
         limit,
@@ -61,13 +71,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(health::routes())
-        .route(
-            "/correspondence/api/v1/swagger/v1/swagger.json",
-            axum::routing::get(move || {
-                let spec = spec.clone();
-                async move { axum::Json(spec.as_ref().clone()) }
-            }),
-        )
+        .merge(openapi::swagger(spec))
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::trace_id))
@@ -81,9 +85,12 @@ pub fn router(state: AppState) -> Router {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, spec) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(correspondence::content_routes())
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
+    let mut spec = spec;
+    openapi::document_unauthorized(&mut spec);
     spec
 }

@@ -2,8 +2,10 @@
 
 mod attachments;
 mod authorization;
+mod cors;
 mod errors;
 mod lifecycle;
+mod openapi;
 mod parties;
 mod search;
 mod support;
