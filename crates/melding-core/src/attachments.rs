@@ -103,7 +103,10 @@ fn delete_blob_job(key: &str, now: DateTime<Utc>) -> NewJob {
 
 /// What purging a letter does to its attachments (reference §4.9): each one that has not ended
 /// is purged, if no other live letter uses it (the store decides), and its bytes deleted.
-pub(crate) fn purges_with_letter(links: &[AttachmentLink], now: DateTime<Utc>) -> Vec<AttachmentPurge> {
+pub(crate) fn purges_with_letter(
+    links: &[AttachmentLink],
+    now: DateTime<Utc>,
+) -> Vec<AttachmentPurge> {
     links
         .iter()
         .map(|l| &l.attachment)

@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use melding_domain::Attachment;
 use melding_domain::attachment::{self, AttachmentStatus};
 use melding_domain::authz;
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
 };
-use melding_domain::Attachment;
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
     StatusHistory,

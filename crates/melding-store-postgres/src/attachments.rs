@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use melding_domain::CorrespondenceStatus;
 use melding_domain::attachment::{AttachmentLink, AttachmentStatus, DataLocationType, StoredFile};
 use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber,
 };
-use melding_domain::CorrespondenceStatus;
 use melding_store::{
     AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
 };

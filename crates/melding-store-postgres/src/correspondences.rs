@@ -139,7 +139,10 @@ impl CorrespondenceStore for PostgresStore {
         // The attachments are locked (in id order, so purges sharing some cannot deadlock)
         // before they are checked: of two letters sharing an attachment purged at once, the
         // second waits here for the first to commit and then sees that letter purged.
-        let mut ids: Vec<Uuid> = attachments.iter().map(|p| p.attachment_id.as_uuid()).collect();
+        let mut ids: Vec<Uuid> = attachments
+            .iter()
+            .map(|p| p.attachment_id.as_uuid())
+            .collect();
         ids.sort();
         sqlx::query("SELECT 1 FROM attachments WHERE id = ANY($1) ORDER BY id FOR UPDATE")
             .bind(&ids)

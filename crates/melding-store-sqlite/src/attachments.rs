@@ -1,9 +1,9 @@
 use async_trait::async_trait;
+use melding_domain::CorrespondenceStatus;
 use melding_domain::attachment::{AttachmentLink, AttachmentStatus, DataLocationType, StoredFile};
 use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber,
 };
-use melding_domain::CorrespondenceStatus;
 use melding_store::{
     AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
 };

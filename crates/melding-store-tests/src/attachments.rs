@@ -248,7 +248,8 @@ pub async fn concurrent_uploads_start_once(store: DynStore) {
 fn purge_of(a: &Attachment) -> AttachmentPurge {
     AttachmentPurge {
         attachment_id: a.id,
-        entry: AttachmentStatusEntry::new(A::Purged, at(10)).with_text("Attachment has been purged"),
+        entry: AttachmentStatusEntry::new(A::Purged, at(10))
+            .with_text("Attachment has been purged"),
         jobs: vec![job(&format!("delete-blob:{}", a.id), at(10))],
     }
 }
@@ -268,7 +269,13 @@ async fn purge_letter(
         CorrespondenceStatus::PurgedByRecipient,
     ]);
     store
-        .purge_correspondence(id, &entry, guard, &[job(&format!("purged:{id}"), at(10))], attachments)
+        .purge_correspondence(
+            id,
+            &entry,
+            guard,
+            &[job(&format!("purged:{id}"), at(10))],
+            attachments,
+        )
         .await
 }
 
@@ -295,7 +302,12 @@ pub async fn purging_a_letter_purges_the_attachments_no_live_letter_uses(store: 
         link(1, &shared),
     ];
     store
-        .insert_letters(&letters, &[own.clone(), shared.clone(), ended.clone()], &links, &[])
+        .insert_letters(
+            &letters,
+            &[own.clone(), shared.clone(), ended.clone()],
+            &links,
+            &[],
+        )
         .await
         .unwrap();
     let all = [purge_of(&own), purge_of(&shared), purge_of(&ended)];

@@ -370,7 +370,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::ensure!(n >= 1, "max_in_flight must be at least 1");
         node.max_in_flight = n;
     }
-    let origins = args.cors_origins.as_ref().unwrap_or(&r.file.http.cors_origins);
+    let origins = args
+        .cors_origins
+        .as_ref()
+        .unwrap_or(&r.file.http.cors_origins);
     node.cors_origins =
         melding_http::CorsOrigins::parse(origins.as_slice()).context("http.cors_origins")?;
     if let Some(days) = r.file.attachments.min_expiration_days {

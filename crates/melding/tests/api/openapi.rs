@@ -77,7 +77,10 @@ async fn every_operation_documents_its_401_and_403_as_they_are_sent() {
         let documented_403 = &op["responses"]["403"];
         let a = app.call(method.clone(), path, Some(&scopeless), None).await;
         if a.status.as_u16() == 403 {
-            assert!(documented_403.is_object(), "{what}: 403 sent, not documented");
+            assert!(
+                documented_403.is_object(),
+                "{what}: 403 sent, not documented"
+            );
             assert_eq!(a.text, "", "{what}");
         } else {
             assert!(

@@ -67,7 +67,10 @@ fn letter_with_file(data: &[u8]) -> Form {
             "Recipients[0]",
             format!("urn:altinn:person:identifier-no:{PERSON}"),
         )
-        .text("Correspondence.Content.Attachments[0].FileName", "vedtak.pdf")
+        .text(
+            "Correspondence.Content.Attachments[0].FileName",
+            "vedtak.pdf",
+        )
         .text(
             "Correspondence.Content.Attachments[0].SendersReference",
             "vedlegg-0",
@@ -81,7 +84,9 @@ fn letter_with_file(data: &[u8]) -> Form {
 #[tokio::test]
 async fn a_purged_letters_attachment_is_purged_in_the_very_next_read() {
     let app = TestApp::spawn().await;
-    let sent = app.send_form(&app.sender(), letter_with_file(b"%PDF-1.7 eget")).await;
+    let sent = app
+        .send_form(&app.sender(), letter_with_file(b"%PDF-1.7 eget"))
+        .await;
     sent.assert_status(200);
     let own = sent.json()["attachmentIds"][0].as_str().unwrap().to_owned();
     let own_letter = sent.json()["correspondences"][0]["correspondenceId"]
@@ -201,7 +206,9 @@ async fn every_upload_answers_upload_processing_and_its_scan_job_publishes_it() 
     app.send(&app.sender(), body).await.assert_status(200);
 
     // The multipart letter: its attachment waits, and so does the letter.
-    let sent = app.send_form(&app.sender(), letter_with_file(b"%PDF-1.7 x")).await;
+    let sent = app
+        .send_form(&app.sender(), letter_with_file(b"%PDF-1.7 x"))
+        .await;
     sent.assert_status(200);
     let v = sent.json();
     assert_eq!(v["correspondences"][0]["status"], "Initialized");
