@@ -246,7 +246,7 @@ pub(crate) async fn purge_unshared_in(
     if !unshared {
         return Ok(false);
     }
-    insert_status(&mut **tx, id, &purge.entry).await?;
+    insert_status(tx, id, &purge.entry).await?;
     for job in &purge.jobs {
         enqueue(tx, job).await?;
     }
