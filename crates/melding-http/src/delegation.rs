@@ -23,7 +23,9 @@ const JSON: &[&str] = &["application/json"];
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(grant, revoke))
+        // One `routes!` per path: handlers named together are served on every path among them.
+        .routes(routes!(grant))
+        .routes(routes!(revoke))
         .routes(routes!(log))
         .routes(routes!(authorized_parties))
         .layer(DefaultBodyLimit::max(64 * 1024))
