@@ -167,7 +167,9 @@ pub struct AttachmentOverviewExt {
     pub display_name: Option<String>,
     /// Always false here, as in Altinn (the overview does not map it).
     pub is_encrypted: bool,
-    pub checksum: Option<String>,
+    /// Lower-case hex MD5: the one the sender gave, or the one computed at upload; `""` before
+    /// the upload when none was given, as in Altinn (never `null`).
+    pub checksum: String,
     pub senders_reference: String,
     pub expiration_in_days: Option<i32>,
     pub attachment_id: Uuid,

@@ -241,17 +241,13 @@ impl Melding {
             }
         }
 
-        // New attachments arrive uploaded: Published now, or waiting for their scan.
+        // New attachments arrive uploaded, waiting in UploadProcessing for their scan job.
         let mut new_attachments = Vec::with_capacity(parts.len());
         let mut jobs = Vec::new();
         for (a, part) in req.new_attachments.iter().zip(&parts) {
             let mut row = new_attachment(a, &resource_id, &sender, now);
             let stored = part.stored.as_ref().ok_or(Rule::FileSize("2GB"))?;
             row.file = Some(stored_file(&part.key, stored));
-            row.statuses.push(AttachmentStatusEntry::new(
-                AttachmentStatus::UploadProcessing,
-                now,
-            ));
             let (entry, after) = self.after_upload(row.id, now);
             row.statuses.push(entry);
             jobs.extend(after);

@@ -7,7 +7,7 @@ use melding_domain::status::LifecycleError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry, StatusHistory};
 use melding_store::AppendGuard;
 
-use crate::attachments::purge_with_letter_job;
+use crate::attachments::purges_with_letter;
 use crate::{CoreError, Melding, Principal, Rule};
 
 impl Melding {
@@ -123,8 +123,14 @@ impl Melding {
             blocked_by.push(CorrespondenceStatus::Published);
         }
         let guard = AppendGuard::UnlessAny(blocked_by);
-        let jobs = [purge_with_letter_job(id, self.clock.now())];
-        if !self.store.append_status(id, &entry, guard, &jobs).await? {
+        // The letter's attachments that nothing else uses are purged in the same write, so the
+        // next read of one says Purged; their bytes are deleted by jobs.
+        let attachments = purges_with_letter(&self.store.attachments_of(id).await?, entry.at);
+        if !self
+            .store
+            .purge_correspondence(id, &entry, guard, &[], &attachments)
+            .await?
+        {
             // Something committed in between: a purge, or (for the sender) a publish.
             let purged = self
                 .store

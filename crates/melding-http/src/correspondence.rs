@@ -40,11 +40,15 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(initialize, search))
         .routes(routes!(overview))
         .routes(routes!(details))
-        .routes(routes!(content))
         .routes(routes!(mark_as_read))
         .routes(routes!(confirm))
         .routes(routes!(purge))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+}
+
+/// The recipient's content endpoint, on its own so that CORS applies to it alone.
+pub(crate) fn content_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(content))
 }
 
 /// The gates every single-letter endpoint passes in Altinn's order: token and route policy
@@ -73,9 +77,8 @@ fn id_answer(id: CorrespondenceId) -> Json<String> {
     request_body = InitializeCorrespondencesExt,
     responses(
         (status = 200, body = InitializeCorrespondencesResponseExt),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "Validation problem or business rule", body = ProblemDetails),
-        (status = 401, description = "Missing or untrusted token, or no access to the resource (CORR-04001)"),
-        (status = 403, description = "Token lacks altinn:correspondence.write"),
         (status = 404, description = "Unknown recipients (CORR-01029)", body = ProblemDetails),
         (status = 409, description = "Idempotent key already used (CORR-01034)", body = ProblemDetails),
     ),
@@ -212,7 +215,7 @@ pub(crate) fn to_initialize_request(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = CorrespondenceOverviewExt),
-        (status = 401, description = "No access (CORR-04001)", body = ProblemDetails),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 404, description = "Not found, not yet visible or purged (CORR-01001)", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -234,7 +237,7 @@ async fn overview(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = CorrespondenceDetailsExt),
-        (status = 401, body = ProblemDetails),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -268,7 +271,7 @@ async fn details(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, content_type = "text/plain", body = String),
-        (status = 401, body = ProblemDetails),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -291,8 +294,8 @@ async fn content(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = String, description = "The correspondence id"),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 400, description = "Not fetched (CORR-01024) or already read (CORR-01040)", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -313,8 +316,8 @@ async fn mark_as_read(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = String, description = "The correspondence id"),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 400, description = "Not fetched (CORR-01025) or already confirmed (CORR-01041)", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -335,8 +338,8 @@ async fn confirm(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = String, description = "The correspondence id"),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 400, description = "CORR-01013, 01014, 01026", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -370,8 +373,8 @@ async fn purge(
     ),
     responses(
         (status = 200, body = CorrespondencesExt),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 400, body = ValidationProblem),
-        (status = 401, body = ProblemDetails),
     ),
     security(("bearer" = []))
 )]

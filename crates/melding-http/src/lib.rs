@@ -8,6 +8,7 @@
 mod attachment;
 pub mod auth;
 mod correspondence;
+mod cors;
 mod delegation;
 mod error;
 mod extract;
@@ -25,6 +26,7 @@ use melding_store::StoreHealth;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Authenticator, TrustedIssuer};
+pub use cors::{CorsOriginError, CorsOrigins};
 pub use error::ApiError;
 pub use metrics::metrics_router;
 
@@ -39,6 +41,8 @@ pub struct AppState {
     pub health: Arc<dyn StoreHealth>,
     /// API requests served at once; more are answered 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// Browser origins allowed to read a letter's content (CORS); none by default.
+    pub cors_origins: CorsOrigins,
 }
 
 /// The default for [`AppState::max_in_flight`].
@@ -47,9 +51,19 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 /// Where the OpenAPI document is served (anonymous).
 pub const SWAGGER_PATH: &str = "/correspondence/api/v1/swagger/v1/swagger.json";
 
-/// The routes served outside the OpenAPI document, all `GET` and anonymous: the health checks
-/// and the document itself. [`router`] adds exactly these beside the documented API.
-pub const ANONYMOUS_ROUTES: &[&str] = &[health::HEALTH, health::HEALTHZ, SWAGGER_PATH];
+/// The Swagger UI page that browses the document (anonymous; its scripts and styles are served
+/// beside it under the same prefix, compiled into the binary).
+pub const SWAGGER_UI_PAGE: &str = "/correspondence/api/v1/swagger/index.html";
+
+/// The routes served outside the OpenAPI document, all `GET` and anonymous: the health checks,
+/// the document itself and the Swagger UI page. [`router`] adds exactly these beside the
+/// documented API (the UI's static assets sit under the page's prefix).
+pub const ANONYMOUS_ROUTES: &[&str] = &[
+    health::HEALTH,
+    health::HEALTHZ,
+    SWAGGER_PATH,
+    SWAGGER_UI_PAGE,
+];
 
 /// One route of the application: its method, its path template with `{name}` placeholders as in
 /// the OpenAPI document, and whether it needs a bearer token.
@@ -100,13 +114,19 @@ pub fn route_list() -> Vec<Route> {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let content = correspondence::content_routes().layer(axum::middleware::from_fn_with_state(
+        cors::ContentCors::new(state.cors_origins.clone()),
+        cors::content_cors,
+    ));
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(content)
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
-    let spec = Arc::new(spec);
+    let mut spec = spec;
+    openapi::document_unauthorized(&mut spec);
     let limit = Arc::new(tokio::sync::Semaphore::new(state.max_in_flight.max(1)));
     let api = api.layer(axum::middleware::from_fn_with_state(
         limit,
@@ -115,13 +135,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(health::routes())
-        .route(
-            SWAGGER_PATH,
-            axum::routing::get(move || {
-                let spec = spec.clone();
-                async move { axum::Json(spec.as_ref().clone()) }
-            }),
-        )
+        .merge(openapi::swagger(spec))
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::trace_id))
@@ -135,9 +149,12 @@ pub fn router(state: AppState) -> Router {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, spec) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(correspondence::content_routes())
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
+    let mut spec = spec;
+    openapi::document_unauthorized(&mut spec);
     spec
 }

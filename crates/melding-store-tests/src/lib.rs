@@ -71,6 +71,8 @@ macro_rules! conformance_tests {
             letters_link_new_and_existing_attachments_in_order,
             a_link_to_a_missing_attachment_writes_nothing,
             concurrent_uploads_start_once,
+            purging_a_letter_purges_the_attachments_no_live_letter_uses,
+            concurrent_purges_of_letters_sharing_an_attachment_purge_it_once,
             // search
             search_recipient_sees_only_published_letters,
             search_sender_sees_its_letters_in_every_state,

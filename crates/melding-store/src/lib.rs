@@ -10,7 +10,7 @@ mod correspondences;
 mod jobs;
 mod registry;
 
-pub use attachments::{AttachmentGuard, AttachmentStore, NewLink};
+pub use attachments::{AttachmentGuard, AttachmentPurge, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use registry::{

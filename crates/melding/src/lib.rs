@@ -15,7 +15,7 @@ use melding_blob::{BlobStore, LocalBlobStore, ObjectBlobStore};
 use melding_core::Melding;
 use melding_domain::Clock;
 use melding_http::auth::DevIssuer;
-use melding_http::{AppState, Authenticator, TrustedIssuer};
+use melding_http::{AppState, Authenticator, CorsOrigins, TrustedIssuer};
 use melding_jobs::{Runner, RunnerConfig, Waker};
 use melding_scan::Scanner;
 use melding_store::Store;
@@ -129,6 +129,8 @@ pub struct Node {
     pub min_expiration_days: i32,
     /// API requests served at once; more are answered 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// Browser origins allowed to read a letter's content (CORS); none by default.
+    pub cors_origins: CorsOrigins,
 }
 
 impl Node {
@@ -148,6 +150,7 @@ impl Node {
             scanner: None,
             min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
             max_in_flight: melding_http::DEFAULT_MAX_IN_FLIGHT,
+            cors_origins: CorsOrigins::default(),
         }
     }
 }
@@ -173,6 +176,7 @@ impl App {
             scanner,
             min_expiration_days,
             max_in_flight,
+            cors_origins,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
@@ -192,6 +196,7 @@ impl App {
             auth: Arc::new(Authenticator::new(issuers)),
             health: store.clone(),
             max_in_flight,
+            cors_origins,
         });
         Self {
             melding,

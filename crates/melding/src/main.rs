@@ -148,6 +148,10 @@ struct ServeArgs {
     /// How many background jobs a node runs at the same time [default: 8].
     #[arg(long, env = "MELDING_JOB_CONCURRENCY")]
     job_concurrency: Option<usize>,
+    /// Browser origins allowed to read letters' content with CORS, comma-separated, e.g.
+    /// https://af.altinn.no,https://*.altinn.no [default: none].
+    #[arg(long, env = "MELDING_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Option<Vec<String>>,
     /// Seed a demo sender, resource and recipients and print ready-to-paste curl commands.
     #[arg(long)]
     demo: bool,
@@ -386,6 +390,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::ensure!(n >= 1, "max_in_flight must be at least 1");
         node.max_in_flight = n;
     }
+    let origins = args
+        .cors_origins
+        .as_ref()
+        .unwrap_or(&r.file.http.cors_origins);
+    node.cors_origins =
+        melding_http::CorsOrigins::parse(origins.as_slice()).context("http.cors_origins")?;
     if let Some(days) = r.file.attachments.min_expiration_days {
         anyhow::ensure!(
             days >= 1,

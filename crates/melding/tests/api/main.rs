@@ -3,8 +3,10 @@
 mod attachments;
 mod authorization;
 mod compatibility;
+mod cors;
 mod errors;
 mod lifecycle;
+mod openapi;
 mod parties;
 mod races;
 mod repeats;
@@ -14,3 +16,4 @@ mod search;
 mod self_identified;
 mod support;
 mod wire;
+mod wire_attachments;
