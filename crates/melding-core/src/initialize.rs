@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use melding_domain::Attachment;
 use melding_domain::ResourceType;
 use melding_domain::attachment::{self, AttachmentStatus};
 use melding_domain::content::{self, char_len};
@@ -11,7 +12,6 @@ use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
 };
 use melding_domain::resource::allows_forwarding;
-use melding_domain::{Attachment, AttachmentStatusEntry};
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
     StatusHistory,
