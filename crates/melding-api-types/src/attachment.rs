@@ -80,14 +80,21 @@ fn validate_attachment(
     }
     if let Some(c) = checksum
         && !c.is_empty()
-        && !(c.len() == 32
-            && c.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
     {
-        err(
-            "Checksum",
-            "The checksum must be an MD5 hash of 32 lower-case hexadecimal characters",
-        );
+        if c.chars().count() != 32 {
+            err(
+                "Checksum",
+                "The checksum, if used, must be a MD5 hash with a length of 32 characters",
+            );
+        } else if !c
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            err(
+                "Checksum",
+                "The checksum, if used, must be a MD5 hash in lower case",
+            );
+        }
     }
     match senders_reference {
         None | Some("") => err(
@@ -160,7 +167,9 @@ pub struct AttachmentOverviewExt {
     pub display_name: Option<String>,
     /// Always false here, as in Altinn (the overview does not map it).
     pub is_encrypted: bool,
-    pub checksum: Option<String>,
+    /// Lower-case hex MD5: the one the sender gave, or the one computed at upload; `""` before
+    /// the upload when none was given, as in Altinn (never `null`).
+    pub checksum: String,
     pub senders_reference: String,
     pub expiration_in_days: Option<i32>,
     pub attachment_id: Uuid,

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::ReferenceType;
-use melding_domain::recipient::Recipient;
+use melding_domain::recipient::{Recipient, RecipientError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -23,7 +23,9 @@ pub struct InitializeCorrespondencesExt {
     pub correspondence: Option<BaseCorrespondenceExt>,
     /// 1–500 recipients: `urn:altinn:organization:identifier-no:<orgnr>`, `0192:<orgnr>`,
     /// a national identity number with or without `urn:altinn:person:identifier-no:`.
-    #[serde(default)]
+    /// A `null` entry reads as an empty one, which validation refuses by name.
+    #[serde(default, deserialize_with = "crate::input::strings_allowing_null")]
+    #[schema(value_type = Option<Vec<String>>)]
     pub recipients: Option<Vec<String>>,
     #[serde(default)]
     pub existing_attachments: Option<Vec<Uuid>>,
@@ -42,8 +44,14 @@ pub struct BaseCorrespondenceExt {
     pub senders_reference: Option<String>,
     pub message_sender: Option<String>,
     pub content: Option<InitializeCorrespondenceContentExt>,
-    pub requested_publish_time: Option<DateTime<FixedOffset>>,
-    pub due_date_time: Option<DateTime<FixedOffset>>,
+    /// When the letter is published; a time without an offset is UTC.
+    #[serde(default, deserialize_with = "crate::time::deserialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub requested_publish_time: Option<DateTime<Utc>>,
+    /// When the recipient must have answered; a time without an offset is UTC.
+    #[serde(default, deserialize_with = "crate::time::deserialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_date_time: Option<DateTime<Utc>>,
     pub external_references: Option<Vec<ExternalReferenceExt>>,
     pub property_list: Option<BTreeMap<String, String>>,
     pub reply_options: Option<Vec<CorrespondenceReplyOptionExt>>,
@@ -113,7 +121,7 @@ impl InitializeCorrespondencesExt {
             Some(r) => {
                 for (i, rec) in r.iter().enumerate() {
                     if let Err(e) = Recipient::parse(rec) {
-                        err(&format!("Recipients[{i}]"), &e.to_string());
+                        err(&format!("Recipients[{i}]"), &recipient_message(&e));
                     }
                 }
             }
@@ -165,6 +173,9 @@ impl InitializeCorrespondencesExt {
                 "The field MessageSender must be a string with a maximum length of 255.",
             );
         }
+        if c.content.is_none() {
+            err("Correspondence/Content", "The Content field is required.");
+        }
         if let Some(content) = &c.content {
             if let Some(l) = &content.language
                 && !l.trim().is_empty()
@@ -172,7 +183,7 @@ impl InitializeCorrespondencesExt {
             {
                 err(
                     "Correspondence/Content/Language",
-                    "The field Language must be a string with a length of exactly 2.",
+                    "The ISO6391 field must be exactly 2 characters long!",
                 );
             }
             match content.message_title.as_deref() {
@@ -209,43 +220,90 @@ impl InitializeCorrespondencesExt {
                 a.validate(i, &mut attachment_errs);
             }
         }
+        // The reference's list attributes report the first fault of a list, in this order.
         if let Some(refs) = &c.external_references {
+            let path = "Correspondence/ExternalReferences";
             if refs.len() > content::EXTERNAL_REFERENCES_MAX {
-                err(
-                    "Correspondence/ExternalReferences",
-                    "ExternalReferences can contain at most 10 references",
-                );
-            }
-            if refs
+                err(path, "externalReferences can contain at most 10 references");
+            } else if refs
                 .iter()
                 .any(|r| r.reference_type == ReferenceType::DialogportenTransmissionId)
             {
                 err(
-                    "Correspondence/ExternalReferences",
-                    "DialogportenTransmissionId references are set by the platform and cannot be sent",
+                    path,
+                    "Cannot initialize a correspondence with pre-existing transmission defined",
+                );
+            } else if refs.iter().any(|r| {
+                r.reference_type == ReferenceType::DialogportenTransmissionType
+                    && !is_transmission_type(&r.reference_value)
+            }) {
+                err(
+                    path,
+                    "DialogportenTransmissionType referenceValue must be a valid transmission type",
                 );
             }
         }
         if let Some(props) = &c.property_list {
+            let path = "Correspondence/PropertyList";
+            let long_key = props
+                .keys()
+                .find(|k| char_len(k) > content::PROPERTY_KEY_MAX);
+            let long_value = props
+                .values()
+                .find(|v| char_len(v) > content::PROPERTY_VALUE_MAX);
             if props.len() > content::PROPERTY_LIST_MAX {
+                err(path, "propertyList can contain at most 10 properties");
+            } else if let Some(k) = long_key {
                 err(
-                    "Correspondence/PropertyList",
-                    "PropertyList can contain at most 10 properties",
+                    path,
+                    &format!(
+                        "propertyList Key can not be longer than 50. Length:{}, KeyValue:{k}",
+                        char_len(k)
+                    ),
                 );
-            }
-            for (k, v) in props {
-                if char_len(k) > content::PROPERTY_KEY_MAX
-                    || char_len(v) > content::PROPERTY_VALUE_MAX
-                {
-                    err(
-                        "Correspondence/PropertyList",
-                        "PropertyList keys may be at most 50 and values at most 300 characters",
-                    );
-                }
+            } else if let Some(v) = long_value {
+                err(
+                    path,
+                    &format!(
+                        "propertyList Value can not be longer than 300. Length:{}, Value:{v}",
+                        char_len(v)
+                    ),
+                );
             }
         }
         errs.extend(attachment_errs);
         errs
+    }
+}
+
+/// The value of a `DialogportenTransmissionType` reference: a transmission type's name, any
+/// case (reference §3.1).
+fn is_transmission_type(value: &str) -> bool {
+    const TYPES: [&str; 8] = [
+        "Information",
+        "Acceptance",
+        "Rejection",
+        "Request",
+        "Alert",
+        "Decision",
+        "Submission",
+        "Correction",
+    ];
+    TYPES.iter().any(|t| t.eq_ignore_ascii_case(value.trim()))
+}
+
+/// The reference's model-validation text for a refused recipient (reference §5.2). An
+/// organisation number that fails Melding's mod-11 check says so, which the reference does not
+/// check (a deliberate deviation, README).
+pub fn recipient_message(e: &RecipientError) -> String {
+    match e {
+        RecipientError::Empty => "Recipients can not contain null or empty values".into(),
+        RecipientError::Format => "Recipient should be an organization number in the format 'urn:altinn:organization:identifier-no:organizationnumber' or the format countrycode:organizationnumber, for instance 0192:910753614, a national identity number, an idporten email URN in the format 'urn:altinn:person:idporten-email:email', or a legacy selfidentified URN in the format 'urn:altinn:person:legacy-selfidentified:username'".into(),
+        RecipientError::NationalId(_) => {
+            "The given Recipient national identity number is not valid".into()
+        }
+        RecipientError::Email => "The given Recipient email address is not valid".into(),
+        other => other.to_string(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Multipart form fields as ASP.NET binds them: `Correspondence.Content.Attachments[0].FileName`,
-//! `Recipients[0]`, `Correspondence.PropertyList[key]`, case-insensitive, with an optional
-//! `request.` prefix. [`form_to_json`] turns the fields into the JSON the JSON endpoint takes, so
-//! both endpoints share one model and one set of checks.
+//! `Recipients[0]`, `Correspondence.PropertyList[key]`, case-insensitive (`correspondence.resourceid`
+//! and `Correspondence.ResourceId` are one field), with an optional `request.` prefix. Fields
+//! whose names are not property paths (an empty name, `a..b`) are ignored, as the reference's
+//! binder ignores them (reference §4.2, issue 11 item 13). [`form_to_json`] turns the fields into
+//! the JSON the JSON endpoint takes, so both endpoints share one model and one set of checks.
 
 use serde_json::{Map, Value};
 
@@ -18,6 +20,8 @@ const BOOLS: &[&str] = &[
 const INTS: &[&str] = &["expirationindays"];
 /// Arrays a client may send as repeated fields without an index.
 const REPEATABLE: &[&str] = &["recipients", "existingattachments"];
+/// Maps whose keys are the sender's own data, kept as written (lower-case names).
+const VERBATIM_MAPS: &[&str] = &["propertylist"];
 
 const INDEX: &str = "\u{0}index:";
 
@@ -74,11 +78,19 @@ fn typed(last_key: &str, raw: String) -> Value {
     Value::String(raw)
 }
 
-fn insert(node: &mut Map<String, Value>, steps: &[Step], value: Value) {
+/// Puts `value` at `steps` below `node`. Property names match the keys already there in any
+/// case; inside `verbatim` maps (the sender's own property list) keys are kept as written.
+fn insert(node: &mut Map<String, Value>, steps: &[Step], value: Value, verbatim: bool) {
     let key = match &steps[0] {
-        Step::Key(k) => k.clone(),
+        Step::Key(k) if verbatim => k.clone(),
+        Step::Key(k) => node
+            .keys()
+            .find(|existing| existing.eq_ignore_ascii_case(k))
+            .cloned()
+            .unwrap_or_else(|| k.clone()),
         Step::Index(i) => format!("{INDEX}{i:05}"),
     };
+    let child_verbatim = VERBATIM_MAPS.contains(&key.to_ascii_lowercase().as_str());
     if steps.len() == 1 {
         match node.get_mut(&key) {
             // A repeated plain field of an array property: collect the values.
@@ -103,7 +115,7 @@ fn insert(node: &mut Map<String, Value>, steps: &[Step], value: Value) {
         *child = Value::Object(Map::new());
     }
     if let Value::Object(m) = child {
-        insert(m, &steps[1..], value);
+        insert(m, &steps[1..], value, child_verbatim);
     }
 }
 
@@ -123,9 +135,9 @@ fn finish(v: Value) -> Value {
     }
 }
 
-/// Builds the request JSON from form fields; a field whose name is not a property path is
-/// reported back by name.
-pub fn form_to_json(fields: Vec<(String, String)>) -> Result<Value, String> {
+/// Builds the request JSON from form fields. A field whose name is not a property path is
+/// ignored, like any field the model does not know.
+pub fn form_to_json(fields: Vec<(String, String)>) -> Value {
     let mut root = Map::new();
     for (name, raw) in fields {
         let trimmed = name.trim();
@@ -133,7 +145,9 @@ pub fn form_to_json(fields: Vec<(String, String)>) -> Result<Value, String> {
             Some(p) if p.eq_ignore_ascii_case("request.") => &trimmed[8..],
             _ => trimmed,
         };
-        let steps = parse_path(path).ok_or_else(|| name.clone())?;
+        let Some(steps) = parse_path(path) else {
+            continue;
+        };
         let last = steps
             .iter()
             .rev()
@@ -143,9 +157,9 @@ pub fn form_to_json(fields: Vec<(String, String)>) -> Result<Value, String> {
             })
             .unwrap_or("");
         let value = typed(last, raw);
-        insert(&mut root, &steps, value);
+        insert(&mut root, &steps, value, false);
     }
-    Ok(finish(Value::Object(root)))
+    finish(Value::Object(root))
 }
 
 #[cfg(test)]
@@ -176,8 +190,7 @@ mod tests {
             ("Recipients[0]", "urn:a"),
             ("Recipients[1]", "urn:b"),
             ("Correspondence.IsConfirmationNeeded", "false"),
-        ]))
-        .unwrap();
+        ]));
         assert_eq!(
             v,
             json!({
@@ -204,22 +217,38 @@ mod tests {
             ("recipients", "urn:a"),
             ("recipients", "urn:b"),
             ("recipients", "urn:c"),
-        ]))
-        .unwrap();
+        ]));
         assert_eq!(v, json!({"recipients": ["urn:a", "urn:b", "urn:c"]}));
     }
 
     #[test]
-    fn a_title_saying_true_stays_text_and_bad_paths_are_named() {
-        let v = form_to_json(f(&[("Correspondence.Content.MessageTitle", "true")])).unwrap();
+    fn a_title_saying_true_stays_text() {
+        let v = form_to_json(f(&[("Correspondence.Content.MessageTitle", "true")]));
         assert_eq!(
             v,
             json!({"Correspondence": {"Content": {"MessageTitle": "true"}}})
         );
+    }
+
+    #[test]
+    fn names_match_in_any_case_and_stray_fields_are_ignored() {
+        let v = form_to_json(f(&[
+            ("Correspondence.ResourceId", "skatt"),
+            ("correspondence.content.messagetitle", "Vedtak"),
+            ("CORRESPONDENCE.Content.MessageBody", "Tekst"),
+            ("correspondence.propertylist.CaseNumber", "1"),
+            ("Correspondence.PropertyList[casenumber]", "2"),
+            ("", ""),
+            ("Recipients[", "x"),
+            ("a..b", "x"),
+        ]));
         assert_eq!(
-            form_to_json(f(&[("Recipients[", "x")])),
-            Err("Recipients[".to_owned())
+            v,
+            json!({"Correspondence": {
+                "ResourceId": "skatt",
+                "content": {"messagetitle": "Vedtak", "MessageBody": "Tekst"},
+                "propertylist": {"CaseNumber": "1", "casenumber": "2"}
+            }})
         );
-        assert_eq!(form_to_json(f(&[("a..b", "x")])), Err("a..b".to_owned()));
     }
 }

@@ -132,6 +132,18 @@ fn json_path(ignored: &str) -> String {
     }
 }
 
+/// Deserializes an optional list of strings in which `null` entries read as empty strings, so
+/// that validation can refuse them by name ("Recipients can not contain null or empty values")
+/// instead of the JSON reader refusing the whole body.
+pub fn strings_allowing_null<'de, D>(d: D) -> Result<Option<Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let list = Option::<Vec<Option<String>>>::deserialize(d)?;
+    Ok(list.map(|l| l.into_iter().map(Option::unwrap_or_default).collect()))
+}
+
 /// Deserializes an enum given as a name (any case) or a number, through `parse`.
 pub fn enum_by_name_or_number<'de, D, T>(
     d: D,

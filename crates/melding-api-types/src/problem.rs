@@ -7,10 +7,18 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// One documented business error: its number, HTTP status and message.
+///
+/// The message is the reference's text word for word (reference §2.3 and
+/// `reference/altinn-error-texts.tsv`, vendored beside this crate). A message may hold one
+/// placeholder in braces, such as `{recipients, comma-separated}`; [`ErrorCode::filled`] puts
+/// the value in as the reference does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ErrorCode {
+    /// The number after `CORR-` (`1001`), also sent as the legacy `errorCode`.
     pub number: u16,
+    /// The HTTP status the error is answered with.
     pub status: u16,
+    /// The reference's text, with its placeholder (if any) still in braces.
     pub message: &'static str,
 }
 
@@ -27,77 +35,97 @@ macro_rules! codes {
 
 codes! {
     CORRESPONDENCE_NOT_FOUND = 1001, 404, "The requested correspondence was not found";
-    MESSAGE_TITLE_IS_NOT_PLAIN_TEXT = 1002, 400, "Message title cannot contain code or markdown";
-    MESSAGE_BODY_IS_NOT_MARKDOWN = 1003, 400, "Message body must be valid markdown and cannot contain HTML";
+    MESSAGE_TITLE_IS_NOT_PLAIN_TEXT = 1002, 400, "Message title must be plain text";
     UPLOADED_FILES_DOES_NOT_MATCH_ATTACHMENTS = 1005, 400, "Mismatch between uploaded files and attachment metadata";
     DUPLICATE_RECIPIENTS = 1006, 400, "Recipients must be unique";
     EXISTING_ATTACHMENT_NOT_FOUND = 1007, 400, "Existing attachment not found";
     DUE_DATE_TIME_PRIOR_TO_TODAY = 1008, 400, "DueDateTime cannot be prior to today";
     DUE_DATE_TIME_PRIOR_TO_PUBLISH_TIME = 1009, 400, "DueDateTime cannot be prior to RequestedPublishTime";
-    CORRESPONDENCE_ALREADY_PUBLISHED = 1013, 400, "Cannot delete correspondence that has been published";
+    CORRESPONDENCE_ALREADY_PUBLISHED = 1013, 400, "Sender cannot delete correspondence that has been published";
     CORRESPONDENCE_ALREADY_PURGED = 1014, 400, "Correspondence has already been purged";
+    DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION = 1016, 400, "DueDateTime is required when confirmation is needed";
     EXISTING_ATTACHMENT_SENDER = 1017, 400, "The sender of the correspondence must be equal the sender of existing attachments";
     ATTACHMENT_NOT_PUBLISHED = 1018, 400, "Attachment is not published";
-    DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION = 1016, 400, "DueDateTime is required when confirmation is needed";
-    MISSING_CONTENT = 1019, 400, "The Correspondence must include content";
+    MISSING_CONTENT = 1019, 400, "The Content field must be provided for the correspondence";
     MESSAGE_TITLE_EMPTY = 1020, 400, "Message title cannot be empty";
     MESSAGE_BODY_EMPTY = 1021, 400, "Message body cannot be empty";
-    MESSAGE_BODY_TOO_LONG = 1022, 400, "Message body cannot exceed 30 000 characters";
+    MESSAGE_BODY_TOO_LONG = 1022, 400, "Message body cannot exceed 30000 characters";
     INVALID_LANGUAGE = 1023, 400, "Invalid language chosen. Supported languages is Norsk bokmål (nb), Nynorsk (nn) and English (en)";
     READ_BEFORE_FETCHED = 1024, 400, "Correspondence must be fetched before it can be read";
     CONFIRM_BEFORE_FETCHED = 1025, 400, "Correspondence must be fetched before it can be confirmed";
     ARCHIVE_BEFORE_CONFIRMED = 1026, 400, "Cannot archive or delete a correspondence which has not been confirmed when confirmation is required";
     FROM_DATE_AFTER_TO_DATE = 1027, 400, "From date cannot be after to date";
-    RECIPIENT_LOOKUP_FAILED = 1029, 404, "Could not find partyId for the following recipients";
-    RECIPIENT_RESERVED = 1030, 422, "Recipient has reserved themselves from public correspondences";
+    RECIPIENT_LOOKUP_FAILED = 1029, 404, "Could not find partyId for the following recipients: {recipients, comma-separated}";
+    RECIPIENT_RESERVED = 1030, 422, "Recipient {recipientId} has reserved themselves from public correspondences. Can be overridden using the 'IgnoreReservation' flag.";
     INVALID_IDEMPOTENCY_KEY = 1033, 400, "The idempotency key must be a valid non-empty GUID";
     DUPLICATE_INITIALIZATION = 1034, 409, "A correspondence with the same idempotent key already exists";
     INVALID_REPLY_OPTIONS = 1035, 400, "Reply options must be well-formed URIs and HTTPS with a max length of 255 characters";
     RESOURCE_NOT_FOUND = 1036, 400, "ResourceId must match an existing resource in the resource registry";
     MESSAGE_TITLE_TOO_LONG = 1037, 400, "Message title cannot exceed 255 characters";
-    ATTACHMENT_COUNT_EXCEEDED = 1038, 400, "A correspondence can contain a maximum of 100 attachments";
-    MESSAGE_SENDER_IS_NOT_PLAIN_TEXT = 1039, 400, "Message sender cannot contain code or markdown";
-    CORRESPONDENCE_ALREADY_READ = 1040, 400, "The correspondence has already been marked as read";
-    CORRESPONDENCE_ALREADY_CONFIRMED = 1041, 400, "The correspondence has already been confirmed";
-    SUMMARY_WRONG_LENGTH = 1042, 400, "Message summary must be between 0 and 255 characters";
-    PURGE_TRANSMISSION = 1043, 400, "Cannot purge a correspondence linked to a Dialogporten transmission";
-    CONFIDENTIAL_RECIPIENT_ROLES = 1044, 400, "Recipients lack roles required for confidential correspondence";
+    ATTACHMENT_COUNT_EXCEEDED = 1038, 400, "A correspondence cannot contain more than 100 attachments in total";
+    MESSAGE_SENDER_IS_NOT_PLAIN_TEXT = 1039, 400, "Message sender must be plain text";
+    CORRESPONDENCE_ALREADY_READ = 1040, 400, "Correspondence is already marked as read";
+    CORRESPONDENCE_ALREADY_CONFIRMED = 1041, 400, "Correspondence has already been confirmed";
+    SUMMARY_WRONG_LENGTH = 1042, 400, "Message summary, if not null, must be between 0 and 255 characters long";
+    PURGE_TRANSMISSION = 1043, 400, "Cannot purge correspondence linked to a Dialogporten Transmission";
+    CONFIDENTIAL_RECIPIENT_ROLES = 1044, 400, "The following recipients lack required roles to read the correspondence: {recipients, comma-separated}";
+    TRANSMISSION_ONLY_ONE_RECIPIENT = 1045, 400, "Transmission correspondences only support one recipient";
     IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS = 1047, 400, "Idempotency key is not supported for requests with multiple recipients";
+    INVALID_DIALOG_ID = 1048, 400, "DialogId must be a valid non-empty GUID";
+    TRANSMISSION_WITH_GUI_ACTIONS = 1051, 400, "Correspondences with GUI actions (ReplyOptions or IsConfirmationNeeded) cannot be sent as transmissions";
     TRANSMISSION_TYPE_TWICE = 1052, 400, "Only one DialogportenTransmissionType external reference is allowed";
-    TRANSMISSION_TYPE_WITHOUT_DIALOG = 1053, 400, "A DialogportenTransmissionType reference requires a DialogportenDialogId reference";
-    EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment expires within 6 hour(s)";
-    IS_CONFIDENTIAL_REQUIRED = 1060, 400, "The resource is confidential, so the correspondence must be marked as confidential";
-    IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "The resource is not confidential, so the correspondence cannot be marked as confidential";
-    ALLOW_FORWARDING_TOO_LARGE = 1069, 400, "Forwarding is not possible for correspondences whose attachments total more than 10 MB";
+    TRANSMISSION_TYPE_WITHOUT_DIALOG = 1053, 400, "DialogportenTransmissionType external reference requires a DialogportenDialogId external reference";
+    EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment is expiring within {hours} hour(s) and cannot be attached to a new correspondence";
+    IS_CONFIDENTIAL_REQUIRED = 1060, 400, "Confidential correspondences (resources with the access package post-til-virksomheten-med-taushetsbelagt-innhold) cannot be initialized without setting the 'IsConfidential' flag to true";
+    IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "Correspondences cannot be initialized with 'IsConfidential' flag set to true if the resource is not confidential";
+    ALLOW_FORWARDING_AUTHENTICATION_LEVEL = 1068, 400, "Correspondence cannot allow forwarding if the resource for the correspondence has a required authorization level above 0";
+    ALLOW_FORWARDING_TOO_LARGE = 1069, 400, "Correspondence cannot allow forwarding if the total size of attachments exceeds 10 MB";
     ATTACHMENT_NOT_FOUND = 2001, 404, "The requested attachment was not found";
     UPLOAD_FAILED = 2002, 502, "Error occurred during upload";
     UPLOAD_TO_LINKED_ATTACHMENT = 2003, 400, "Cannot upload attachment to a correspondence that has been created";
-    INVALID_FILE_SIZE = 2004, 400, "File must have content and has a max file size of {limit}";
+    INVALID_FILE_SIZE = 2004, 400, "File must have content and has a max file size of {maxFileSize}";
     FILE_ALREADY_UPLOADED = 2005, 400, "File has already been or is being uploaded";
     ATTACHMENT_ALREADY_PURGED = 2006, 400, "File has already been purged";
     PURGE_LINKED_ATTACHMENT = 2007, 400, "Attachment cannot be purged as it is linked to at least one existing correspondence";
-    CHECKSUM_MISMATCH = 2008, 400, "The checksum of the uploaded file does not match the checksum given at initialization";
+    CHECKSUM_MISMATCH = 2008, 400, "Checksum mismatch";
     DATA_LOCATION_NOT_FOUND = 2009, 400, "Could not get data location url";
     FILENAME_MISSING = 2010, 400, "Filename is missing";
     FILENAME_TOO_LONG = 2011, 400, "Filename is too long";
-    FILENAME_INVALID = 2012, 400, "Filename contains invalid characters";
-    FILETYPE_NOT_ALLOWED = 2013, 400, "File type not allowed";
-    SENDER_DOWNLOAD_AFTER_PUBLISH = 2016, 400, "Attachment belongs to a published correspondence and can no longer be downloaded by the sender";
-    ATTACHMENT_EXPIRATION_TOO_SHORT = 2017, 400, "Attachment expiration must be at least {days} days";
-    ATTACHMENT_EXPIRED_PURGE = 2018, 400, "File has expired and cannot be purged";
-    ATTACHMENT_PURGED_DOWNLOAD = 2019, 400, "The attachment has been purged and can no longer be downloaded";
-    ATTACHMENT_EXPIRED_DOWNLOAD = 2020, 400, "The attachment has expired and can no longer be downloaded";
-    FILENAME_RESERVED = 2021, 400, "Filename is a reserved Windows name";
-    DOWNLOAD_ALL_TOO_LARGE = 2023, 400, "The total size of the attachments exceeds the limit for downloading them together";
-    NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use a token with access to the resource and the party";
-    COULD_NOT_FIND_PARTY_UUID = 4002, 400, "Could not find partyUuid for the caller";
-    COULD_NOT_DETERMINE_CALLER = 4006, 401, "Could not determine the caller";
+    FILENAME_INVALID = 2012, 400, "Filename contains invalid characters. The ruleset is based on Windows file naming convention which is defined here: https://learn.microsoft.com/en-us/windows/win32/fileio/naming-a-file#file-and-directory-names";
+    FILETYPE_NOT_ALLOWED = 2013, 400, "Filetype not allowed";
+    SENDER_DOWNLOAD_AFTER_PUBLISH = 2016, 400, "This attachment is associated with a published correspondence and can no longer be accessed by service owner";
+    ATTACHMENT_EXPIRATION_TOO_SHORT = 2017, 400, "Attachment expirationTime must be at least {minimumDays} days from now";
+    ATTACHMENT_EXPIRED_PURGE = 2018, 400, "File has expired";
+    ATTACHMENT_PURGED_DOWNLOAD = 2019, 400, "The attachment has been purged and cannot be downloaded";
+    ATTACHMENT_EXPIRED_DOWNLOAD = 2020, 400, "The attachment has expired and cannot be downloaded";
+    FILENAME_RESERVED = 2021, 400, "The filename uses a Windows reserved name. Files cannot be named CON, PRN, AUX, NUL, COM1-COM9, or LPT1-LPT9 (e.g., 'CON.txt' is not allowed, but 'CONSOLE.txt' is).";
+    DOWNLOAD_ALL_TOO_LARGE = 2023, 400, "Total size of attachments exceeds the maximum allowed for zip download (25 MB)";
+    NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use an Altinn token, DialogToken or log in to IDPorten as someone with access to the resource and organization in Altinn Authorization";
+    COULD_NOT_FIND_PARTY_UUID = 4002, 400, "Could not retrieve party uuid from lookup in Altinn Register";
+    COULD_NOT_DETERMINE_CALLER = 4006, 401, "Could not determine caller";
+    ATTACHMENT_RESOURCE_TYPE_NOT_SUPPORTED = 4009, 400, "Resource type is not supported. Resource must be of type CorrespondenceService.";
+    RESOURCE_TYPE_NOT_SUPPORTED = 4010, 400, "Resource type is not supported. Resource must be of type CorrespondenceService. If creating a Correspondence as a transmission with reference to an existing DialogId AltinnApp is also allowed.";
 }
 
 impl ErrorCode {
     /// `CORR-01001`
     pub fn code(&self) -> String {
         format!("CORR-{:05}", self.number)
+    }
+
+    /// The message with its placeholder (the first `{…}`) replaced by `value`, as the reference
+    /// fills it: `RECIPIENT_LOOKUP_FAILED.filled("a, b")` is
+    /// `"Could not find partyId for the following recipients: a, b"`. A message without a
+    /// placeholder is returned unchanged.
+    pub fn filled(&self, value: &str) -> String {
+        match (self.message.find('{'), self.message.find('}')) {
+            (Some(open), Some(close)) if open < close => format!(
+                "{}{value}{}",
+                &self.message[..open],
+                &self.message[close + 1..]
+            ),
+            _ => self.message.to_owned(),
+        }
     }
 }
 

@@ -335,10 +335,11 @@ mod tests {
         s.put("k", &mut &b"first version"[..], 100, None)
             .await
             .unwrap();
-        let _ = s
+        let e = s
             .put("k", &mut &vec![1u8; 500][..], 100, None)
             .await
             .unwrap_err();
+        assert!(matches!(e, BlobError::TooLarge(100)), "{e:?}");
         let (mut r, _) = s.get("k").await.unwrap();
         let mut back = String::new();
         r.read_to_string(&mut back).await.unwrap();

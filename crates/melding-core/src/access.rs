@@ -131,6 +131,28 @@ impl Pdp {
     }
 }
 
+/// Does `org` have someone registered who may receive confidential post: one of
+/// [`authz::CONFIDENTIAL_RECIPIENT_ROLES`] held in the organisation or, for a sub-unit, in its
+/// main unit (reference §5.2; a sub-unit is read through its main unit's roles)? Without one, a
+/// confidential letter to it is refused with 1044.
+pub(crate) async fn has_confidential_receiver(
+    store: &dyn Store,
+    org: &OrgNumber,
+) -> Result<bool, CoreError> {
+    let holds = |roles: &[melding_store::RoleAssignment]| {
+        roles
+            .iter()
+            .any(|r| authz::CONFIDENTIAL_RECIPIENT_ROLES.contains(&r.role.as_str()))
+    };
+    if holds(&store.organization_roles(org).await?) {
+        return Ok(true);
+    }
+    match store.organization(org).await?.and_then(|o| o.parent) {
+        Some(main_unit) => Ok(holds(&store.organization_roles(&main_unit).await?)),
+        None => Ok(false),
+    }
+}
+
 fn org_of(urn: &str) -> Option<OrgNumber> {
     urn.strip_prefix(melding_domain::recipient::ORG_URN)
         .and_then(|n| OrgNumber::parse(n).ok())

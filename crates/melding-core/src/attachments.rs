@@ -2,10 +2,11 @@
 //! uploads its bytes once, and links it to letters; recipients download it from a letter.
 //!
 //! Bytes are written to blob storage before the row that makes them visible. An upload moves
-//! the attachment to UploadProcessing, then to Published (no scanner configured, or a clean
-//! scan) or Failed (checksum, storage, malware). Every consequence for letters — publishing
-//! when their last attachment is ready, failing when one is infected, expiry, purge and blob
-//! deletion — is a job written in the same transaction as the status that causes it.
+//! the attachment to UploadProcessing; its scan job then publishes it (a clean scan, or no
+//! scanner configured) or fails it (malware). Checksum and storage errors fail it at once.
+//! Every consequence for letters — publishing when their last attachment is ready, failing
+//! when one is infected, expiry and blob deletion — is a job written in the same transaction as
+//! the status that causes it; purging a letter purges its unshared attachments in its own write.
 
 use std::collections::HashMap;
 
@@ -19,7 +20,7 @@ use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, CorrespondenceStatus, Party,
     StatusEntry,
 };
-use melding_store::{AppendGuard, AttachmentGuard, NewJob};
+use melding_store::{AppendGuard, AttachmentGuard, AttachmentPurge, NewJob};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::{CoreError, Melding, Principal, Rule};
@@ -89,6 +90,19 @@ fn attachment_job(kind: &str, id: AttachmentId, run_at: DateTime<Utc>) -> NewJob
     }
 }
 
+/// Attempts at scanning one attachment while the scanner cannot give a verdict. With the job
+/// runner's back-off (2 s, 4 s, … at most an hour apart, ±25 %) that is about five hours before
+/// the attachment is given up as Failed ([`NOT_SCANNED`]); a scanner restart or a short outage
+/// goes unnoticed by senders.
+pub const SCAN_ATTEMPTS: u32 = 16;
+
+fn scan_job(id: AttachmentId, run_at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        max_attempts: SCAN_ATTEMPTS,
+        ..attachment_job(kinds::SCAN, id, run_at)
+    }
+}
+
 fn delete_blob_job(key: &str, now: DateTime<Utc>) -> NewJob {
     NewJob {
         kind: kinds::DELETE_BLOB.to_owned(),
@@ -100,15 +114,26 @@ fn delete_blob_job(key: &str, now: DateTime<Utc>) -> NewJob {
     }
 }
 
-pub(crate) fn purge_with_letter_job(id: CorrespondenceId, now: DateTime<Utc>) -> NewJob {
-    NewJob {
-        kind: kinds::PURGE_WITH_LETTER.to_owned(),
-        dedupe_key: format!("{}:{id}", kinds::PURGE_WITH_LETTER),
-        correspondence_id: Some(id),
-        run_at: now,
-        max_attempts: 10,
-        payload: serde_json::Value::Null,
-    }
+/// What purging a letter does to its attachments (reference §4.9): each one that has not ended
+/// is purged, if no other live letter uses it (the store decides), and its bytes deleted.
+pub(crate) fn purges_with_letter(
+    links: &[AttachmentLink],
+    now: DateTime<Utc>,
+) -> Vec<AttachmentPurge> {
+    links
+        .iter()
+        .map(|l| &l.attachment)
+        .filter(|a| !a.has_been(A::Purged) && !a.has_been(A::Expired))
+        .map(|a| AttachmentPurge {
+            attachment_id: a.id,
+            entry: AttachmentStatusEntry::new(A::Purged, now).with_text(PURGED),
+            jobs: a
+                .file
+                .iter()
+                .map(|f| delete_blob_job(&f.storage_key, now))
+                .collect(),
+        })
+        .collect()
 }
 
 /// A new attachment's row: Initialized, owned by `sender`.
@@ -152,6 +177,10 @@ const PURGED: &str = "Attachment has been purged";
 pub const BYPASSED_SCAN: &str = "Bypassed malware scan";
 /// Altinn's text for a malware finding (`Malware scan failed: <scan result type>`).
 pub const MALWARE_FOUND: &str = "Malware scan failed: Malicious";
+/// The text when the scanner gave no verdict in [`SCAN_ATTEMPTS`] attempts (scanner down or
+/// failing): Altinn's `Malware scan failed: <scan result type>` with Defender's result type for
+/// a file it did not scan (reference §4.16, §7).
+pub const NOT_SCANNED: &str = "Malware scan failed: Not scanned";
 
 impl Melding {
     pub(crate) fn check_expiration(&self, req: &AttachmentRequest) -> Result<(), Rule> {
@@ -163,25 +192,23 @@ impl Melding {
         }
     }
 
-    /// The status entries that follow a finished upload, and the jobs they cause: Published
-    /// right away when no scanner is configured, otherwise a scan job.
+    /// The status that follows a finished upload and the job it causes, on every upload path:
+    /// UploadProcessing, and the scan job, which publishes the attachment after a clean scan, or
+    /// without one when no scanner is configured (reference §4.14, §7).
     pub(crate) fn after_upload(
         &self,
         id: AttachmentId,
         now: DateTime<Utc>,
     ) -> (AttachmentStatusEntry, Vec<NewJob>) {
-        if self.scanner.is_some() {
-            (
-                AttachmentStatusEntry::new(A::UploadProcessing, now)
-                    .with_text("Uploaded; waiting for the malware scan"),
-                vec![attachment_job(kinds::SCAN, id, now)],
-            )
+        let text = if self.scanner.is_some() {
+            "Uploaded; waiting for the malware scan"
         } else {
-            (
-                AttachmentStatusEntry::new(A::Published, now).with_text(BYPASSED_SCAN),
-                vec![],
-            )
-        }
+            "Uploaded; to be published without a malware scan"
+        };
+        (
+            AttachmentStatusEntry::new(A::UploadProcessing, now).with_text(text),
+            vec![scan_job(id, now)],
+        )
     }
 
     /// `POST /attachment`: a shared attachment, Initialized, waiting for its upload.
@@ -204,6 +231,9 @@ impl Melding {
             Party::Organization(org) if *org == resource.owner => org.clone(),
             _ => return Err(Rule::NoAccess.into()),
         };
+        if !resource.resource_type.allows_attachment() {
+            return Err(Rule::ResourceTypeNotForAttachment.into());
+        }
         attachment::check_file_name(&req.file_name).map_err(Rule::from)?;
         self.check_expiration(&req)?;
         let a = new_attachment(&req, resource_id, &sender, self.clock.now());
@@ -328,9 +358,7 @@ impl Melding {
         self.store
             .append_attachment_status(id, &entry, AttachmentGuard::Always, Some(&file), &jobs)
             .await?;
-        if !jobs.is_empty() {
-            self.waker.wake();
-        }
+        self.waker.wake();
         tracing::info!(size = stored.size, "attachment uploaded");
         self.attachment_for_sender(principal, id).await
     }
@@ -382,13 +410,13 @@ impl Melding {
         }
     }
 
-    /// `DELETE /attachment/{id}`: purges an attachment no letter uses.
+    /// `DELETE /attachment/{id}`: purges an attachment no letter uses; returns it as it is now.
     #[tracing::instrument(skip_all, fields(attachment_id = %id))]
     pub async fn delete_attachment(
         &self,
         principal: &Principal,
         id: AttachmentId,
-    ) -> Result<(), CoreError> {
+    ) -> Result<Attachment, CoreError> {
         let a = self.attachment_for_sender(principal, id).await?;
         if a.has_been(A::Purged) {
             return Err(Rule::AttachmentAlreadyPurged.into());
@@ -419,7 +447,7 @@ impl Melding {
             .into());
         }
         tracing::info!("attachment purged");
-        Ok(())
+        self.attachment_for_sender(principal, id).await
     }
 
     /// Loads a letter for its recipient and checks it is visible: 1001, 4001.
@@ -570,11 +598,17 @@ impl Melding {
 
     // ---- jobs ----
 
-    /// Scans an uploaded attachment, then publishes or fails it.
-    pub(crate) async fn run_scan(&self, id: AttachmentId) -> anyhow::Result<()> {
-        let Some(scanner) = self.scanner.clone() else {
-            anyhow::bail!("a scan job ran on a node without a scanner; configure [scanner]");
-        };
+    /// Scans an uploaded attachment, then publishes or fails it. Without a scanner it publishes
+    /// it unscanned, as Altinn does for resources on its bypass list ("Bypassed malware scan").
+    /// When the scanner gives no verdict the job fails and is retried with back-off, except on
+    /// its `last_attempt`: then the attachment is Failed ([`NOT_SCANNED`]), its file deleted,
+    /// and its letters fail with it, so nothing waits in UploadProcessing for ever and nothing
+    /// unscanned is published.
+    pub(crate) async fn run_scan(
+        &self,
+        id: AttachmentId,
+        last_attempt: bool,
+    ) -> anyhow::Result<()> {
         let Some(a) = self.store.attachment(id).await? else {
             return Ok(());
         };
@@ -584,24 +618,49 @@ impl Melding {
         let Some(file) = &a.file else {
             return Ok(());
         };
-        let (mut reader, _) = self
-            .blobs
-            .get(&file.storage_key)
-            .await
-            .map_err(|e| anyhow::anyhow!("reading {} for the scan: {e}", file.storage_key))?;
-        let verdict = scanner.scan(&mut reader).await?;
         let now = self.clock.now();
         let guard = AttachmentGuard::UnlessEver(vec![A::Published, A::Failed, A::Purged]);
         let settled = attachment_job(kinds::SETTLED, id, now);
+        let scanned = match self.scanner.clone() {
+            None => None,
+            Some(scanner) => {
+                let (mut reader, _) = self.blobs.get(&file.storage_key).await.map_err(|e| {
+                    anyhow::anyhow!("reading {} for the scan: {e}", file.storage_key)
+                })?;
+                Some(scanner.scan(&mut reader).await)
+            }
+        };
+        let verdict = match scanned {
+            None => None,
+            Some(Ok(verdict)) => Some(verdict),
+            Some(Err(e)) if last_attempt => {
+                let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(NOT_SCANNED);
+                let jobs = [settled, delete_blob_job(&file.storage_key, now)];
+                self.store
+                    .append_attachment_status(id, &entry, guard, None, &jobs)
+                    .await?;
+                tracing::error!(attachment_id = %id, error = %e, "no malware scan verdict after the last attempt; attachment failed");
+                self.waker.wake();
+                return Ok(());
+            }
+            Some(Err(e)) => return Err(e.into()),
+        };
         match verdict {
-            melding_scan::Verdict::Clean => {
+            None => {
+                let entry = AttachmentStatusEntry::new(A::Published, now).with_text(BYPASSED_SCAN);
+                self.store
+                    .append_attachment_status(id, &entry, guard, None, &[settled])
+                    .await?;
+                tracing::info!(attachment_id = %id, "no scanner configured; attachment published");
+            }
+            Some(melding_scan::Verdict::Clean) => {
                 let entry = AttachmentStatusEntry::new(A::Published, now);
                 self.store
                     .append_attachment_status(id, &entry, guard, None, &[settled])
                     .await?;
                 tracing::info!(attachment_id = %id, "malware scan clean; attachment published");
             }
-            melding_scan::Verdict::Infected(signature) => {
+            Some(melding_scan::Verdict::Infected(signature)) => {
                 let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(MALWARE_FOUND);
                 let jobs = [settled, delete_blob_job(&file.storage_key, now)];
                 self.store
@@ -726,7 +785,8 @@ impl Melding {
     }
 
     /// After a letter is purged: its attachments that no other live letter uses are purged and
-    /// their bytes deleted.
+    /// their bytes deleted. Purging a letter now does this in its own write; the job remains for
+    /// jobs queued by earlier versions, and finds nothing left to do after such a purge.
     pub(crate) async fn run_purge_with_letter(&self, id: CorrespondenceId) -> anyhow::Result<()> {
         for link in self.store.attachments_of(id).await? {
             let a = link.attachment;

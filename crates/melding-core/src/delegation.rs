@@ -105,6 +105,7 @@ impl Melding {
         let own_name = match &principal.party {
             Party::Person(p) => self.store.person(p).await?.map(|p| p.name),
             Party::Organization(o) => self.store.organization(o).await?.map(|o| o.name),
+            Party::SelfIdentified(u) => self.store.self_identified_user(u).await?.map(|u| u.name),
         };
         let mut out = vec![AuthorizedParty {
             party: principal.party.clone(),

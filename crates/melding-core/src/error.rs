@@ -21,6 +21,18 @@ pub enum Rule {
     DuplicateIdempotencyKey,
     #[error("unknown resource")]
     ResourceNotFound,
+    /// The resource is not a correspondence service (nor an Altinn app named by a
+    /// transmission), so letters cannot be sent with it (4010, reference §4.1).
+    #[error("letters need a correspondence service")]
+    ResourceTypeNotForCorrespondence,
+    /// Shared attachments belong to correspondence services and generic access resources only
+    /// (4009, reference §4.14).
+    #[error("attachments need a correspondence service or a generic access resource")]
+    ResourceTypeNotForAttachment,
+    /// `allowForwarding` on a resource whose minimum authentication level is above 0 (1068,
+    /// reference §4.1).
+    #[error("forwarding is not allowed above authentication level 0")]
+    ForwardingAboveLevelZero,
     #[error("the resource is confidential")]
     ConfidentialRequired,
     #[error("the resource is not confidential")]
@@ -31,8 +43,9 @@ pub enum Rule {
     UnknownRecipients(Vec<String>),
     #[error("recipients lack the roles confidential post needs: {0:?}")]
     ConfidentialRecipientsWithoutRoles(Vec<String>),
-    #[error("the recipient is reserved against digital post")]
-    RecipientReserved,
+    /// The only recipient (its URN) is reserved against digital post (KRR).
+    #[error("the recipient {0} is reserved against digital post")]
+    RecipientReserved(String),
     #[error("due date required with confirmation")]
     DueDateRequired,
     #[error("due date before now")]
@@ -49,8 +62,6 @@ pub enum Rule {
     TitleTooLong,
     #[error("summary too long")]
     SummaryTooLong,
-    #[error("body is not markdown without HTML")]
-    BodyNotMarkdown,
     #[error("body empty")]
     BodyEmpty,
     #[error("body too long")]
@@ -63,6 +74,15 @@ pub enum Rule {
     TransmissionTypeTwice,
     #[error("transmission type without dialog id")]
     TransmissionTypeWithoutDialog,
+    /// A `DialogportenDialogId` reference whose value is not a GUID (1048).
+    #[error("the dialog id is not a GUID")]
+    InvalidDialogId,
+    /// A transmission (a letter referring to a dialog) to more than one recipient (1045).
+    #[error("a transmission has one recipient")]
+    TransmissionWithSeveralRecipients,
+    /// A transmission with reply options or a confirmation to give (1051).
+    #[error("a transmission cannot carry reply options or ask for confirmation")]
+    TransmissionWithGuiActions,
     #[error("existing attachment not found")]
     ExistingAttachmentNotFound,
     #[error("new attachments need a file upload")]

@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use melding_domain::Attachment;
+use melding_domain::ResourceType;
 use melding_domain::attachment::{self, AttachmentStatus};
-use melding_domain::authz;
 use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
 };
-use melding_domain::{Attachment, AttachmentStatusEntry};
+use melding_domain::resource::allows_forwarding;
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
     StatusHistory,
@@ -18,6 +19,7 @@ use melding_domain::{
 use melding_store::{NewLink, StoreError};
 use uuid::Uuid;
 
+use crate::access;
 use crate::attachments::{AttachmentRequest, UploadedPart, new_attachment, stored_file};
 use crate::publish::publish_job;
 use crate::{CoreError, Melding, Principal, Rule};
@@ -83,6 +85,9 @@ impl Melding {
         if req.idempotent_key.is_some() && req.recipients.len() > 1 {
             return Err(Rule::IdempotencyKeyWithMultipleRecipients.into());
         }
+        // Melding has no dialog service to ask, so the transmission rules that need none run
+        // first, before anything is looked up.
+        check_transmission(&req)?;
         if let Some(key) = req.idempotent_key
             && self.store.find_by_idempotent_key(key).await?.is_some()
         {
@@ -102,21 +107,31 @@ impl Melding {
             Party::Organization(org) if *org == resource.owner => org.clone(),
             _ => return Err(Rule::NoAccess.into()),
         };
-        if resource.confidential && !req.is_confidential {
-            return Err(Rule::ConfidentialRequired.into());
+        // A transmission names its Dialogporten dialog; only then may an Altinn app send.
+        let transmission = req
+            .external_references
+            .iter()
+            .any(|r| r.kind == ReferenceType::DialogportenDialogId);
+        if !resource.resource_type.allows_correspondence(transmission) {
+            return Err(Rule::ResourceTypeNotForCorrespondence.into());
         }
-        if !resource.confidential && req.is_confidential {
-            return Err(Rule::ConfidentialNotAllowed.into());
+        // The reference skips the confidentiality match for Altinn apps (§4.1).
+        if resource.resource_type != ResourceType::AltinnApp {
+            if resource.confidential && !req.is_confidential {
+                return Err(Rule::ConfidentialRequired.into());
+            }
+            if !resource.confidential && req.is_confidential {
+                return Err(Rule::ConfidentialNotAllowed.into());
+            }
+        }
+        if req.allow_forwarding && !allows_forwarding(resource.minimum_authentication_level) {
+            return Err(Rule::ForwardingAboveLevelZero.into());
         }
         let urns: Vec<String> = req.recipients.iter().map(Recipient::urn).collect();
         if urns.iter().collect::<HashSet<_>>().len() != urns.len() {
             return Err(Rule::DuplicateRecipients.into());
         }
-        let parties: Vec<Party> = req
-            .recipients
-            .iter()
-            .filter_map(|r| r.party().cloned())
-            .collect();
+        let parties: Vec<Party> = req.recipients.iter().map(|r| r.party().clone()).collect();
         let unknown = self.store.unknown_parties(&parties).await?;
         if !unknown.is_empty() {
             return Err(Rule::UnknownRecipients(unknown.iter().map(Party::urn).collect()).into());
@@ -125,14 +140,10 @@ impl Melding {
         if req.is_confidential {
             let mut lacking = Vec::new();
             for party in &parties {
-                if let Party::Organization(org) = party {
-                    let roles = self.store.organization_roles(org).await?;
-                    if !roles
-                        .iter()
-                        .any(|r| authz::CONFIDENTIAL_RECIPIENT_ROLES.contains(&r.role.as_str()))
-                    {
-                        lacking.push(party.urn());
-                    }
+                if let Party::Organization(org) = party
+                    && !access::has_confidential_receiver(self.store.as_ref(), org).await?
+                {
+                    lacking.push(party.urn());
                 }
             }
             if !lacking.is_empty() {
@@ -150,14 +161,14 @@ impl Melding {
                 .iter()
                 .filter_map(|p| match p {
                     Party::Person(n) => Some(n.clone()),
-                    Party::Organization(_) => None,
+                    Party::Organization(_) | Party::SelfIdentified(_) => None,
                 })
                 .collect();
             for p in self.store.reserved_persons(&persons).await? {
                 reserved.insert(Party::Person(p).urn());
             }
-            if req.recipients.len() == 1 && !reserved.is_empty() {
-                return Err(Rule::RecipientReserved.into());
+            if let ([only], false) = (req.recipients.as_slice(), reserved.is_empty()) {
+                return Err(Rule::RecipientReserved(only.urn()).into());
             }
         }
         let publish_at = req.requested_publish_time.unwrap_or(now);
@@ -175,7 +186,6 @@ impl Melding {
         {
             return Err(Rule::MessageSenderNotPlainText.into());
         }
-        check_external_references(&req.external_references)?;
         // Each named attachment once, in the order first named (`dedup` alone would keep
         // repeats that are not side by side).
         let mut named = HashSet::new();
@@ -231,17 +241,13 @@ impl Melding {
             }
         }
 
-        // New attachments arrive uploaded: Published now, or waiting for their scan.
+        // New attachments arrive uploaded, waiting in UploadProcessing for their scan job.
         let mut new_attachments = Vec::with_capacity(parts.len());
         let mut jobs = Vec::new();
         for (a, part) in req.new_attachments.iter().zip(&parts) {
             let mut row = new_attachment(a, &resource_id, &sender, now);
             let stored = part.stored.as_ref().ok_or(Rule::FileSize("2GB"))?;
             row.file = Some(stored_file(&part.key, stored));
-            row.statuses.push(AttachmentStatusEntry::new(
-                AttachmentStatus::UploadProcessing,
-                now,
-            ));
             let (entry, after) = self.after_upload(row.id, now);
             row.statuses.push(entry);
             jobs.extend(after);
@@ -352,12 +358,12 @@ impl Melding {
 
     async fn display_name(&self, recipient: &Recipient) -> Result<String, CoreError> {
         let name = match recipient.party() {
-            Some(Party::Organization(o)) => self.store.organization(o).await?.map(|o| o.name),
-            Some(Party::Person(p)) => self.store.person(p).await?.map(|p| p.name),
-            None => None,
+            Party::Organization(o) => self.store.organization(o).await?.map(|o| o.name),
+            Party::Person(p) => self.store.person(p).await?.map(|p| p.name),
+            Party::SelfIdentified(u) => self.store.self_identified_user(u).await?.map(|u| u.name),
         };
-        name.map(|n| title_case(&n))
-            .ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
+        // The name exactly as registered, case and all (issue 11 item 10).
+        name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
     }
 }
 
@@ -416,9 +422,6 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
     if char_len(&summary) > content::SUMMARY_MAX {
         return Err(Rule::SummaryTooLong);
     }
-    if !content::is_markdown_without_html(&c.body) {
-        return Err(Rule::BodyNotMarkdown);
-    }
     if c.body.trim().is_empty() {
         return Err(Rule::BodyEmpty);
     }
@@ -438,6 +441,35 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
         summary,
         body: c.body.clone(),
     })
+}
+
+/// The Dialogporten transmission rules, in the reference's order (§4.1): at most one
+/// `DialogportenTransmissionType` reference (1052), which needs a `DialogportenDialogId`
+/// reference (1053). A letter naming a dialog is a transmission on it: the dialog id must be a
+/// GUID (1048), and a transmission has one recipient (1045) and no reply options or
+/// confirmation (1051). The reference's dialog lookups (1050, 1046, 1054) need a dialog service,
+/// which Melding does not have.
+fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
+    check_external_references(&req.external_references)?;
+    let dialog = req
+        .external_references
+        .iter()
+        .find(|r| r.kind == ReferenceType::DialogportenDialogId)
+        .map(|r| r.value.trim())
+        .filter(|v| !v.is_empty());
+    let Some(dialog) = dialog else {
+        return Ok(());
+    };
+    if Uuid::parse_str(dialog).is_err() {
+        return Err(Rule::InvalidDialogId);
+    }
+    if req.recipients.len() > 1 {
+        return Err(Rule::TransmissionWithSeveralRecipients);
+    }
+    if !req.reply_options.is_empty() || req.is_confirmation_needed {
+        return Err(Rule::TransmissionWithGuiActions);
+    }
+    Ok(())
 }
 
 fn check_external_references(refs: &[ExternalReference]) -> Result<(), Rule> {
@@ -473,32 +505,9 @@ fn personalise(c: &Content, name: &str) -> Content {
     }
 }
 
-/// "OLA NORDMANN" → "Ola Nordmann", as Altinn shows register names.
-fn title_case(name: &str) -> String {
-    name.split(' ')
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(f) => f
-                    .to_uppercase()
-                    .chain(chars.flat_map(char::to_lowercase))
-                    .collect(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_title_cased() {
-        assert_eq!(title_case("OLA NORDMANN"), "Ola Nordmann");
-        assert_eq!(title_case("ÆRLIG ØSTBY"), "Ærlig Østby");
-    }
 
     #[test]
     fn content_checks_in_order() {
@@ -513,8 +522,8 @@ mod tests {
         c.title = "# Vedtak".into();
         assert_eq!(check_content(Some(&c)), Err(Rule::TitleNotPlainText));
         c.title = "Vedtak".into();
-        c.body = "<b>x</b>".into();
-        assert_eq!(check_content(Some(&c)), Err(Rule::BodyNotMarkdown));
+        c.body = "Linje 1<br>Linje 2".into();
+        assert_eq!(check_content(Some(&c)).unwrap().body, "Linje 1<br>Linje 2");
         c.body = "ok".into();
         c.language = Some("se".into());
         assert_eq!(check_content(Some(&c)), Err(Rule::InvalidLanguage));

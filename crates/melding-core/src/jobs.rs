@@ -51,7 +51,10 @@ impl JobHandler for AttachmentJob {
     async fn run(&self, job: &Job) -> anyhow::Result<Outcome> {
         let m = &self.melding;
         match self.kind {
-            kinds::SCAN => m.run_scan(attachment_id(job)?).await?,
+            kinds::SCAN => {
+                let last_attempt = job.attempts >= job.max_attempts;
+                m.run_scan(attachment_id(job)?, last_attempt).await?
+            }
             kinds::SETTLED => m.run_settled(attachment_id(job)?).await?,
             kinds::EXPIRE => {
                 if let Some(at) = m.run_expire(attachment_id(job)?).await? {

@@ -1,12 +1,13 @@
 //! The recipient's and sender's actions on a letter: mark as read, confirm, purge. Each checks
-//! the lifecycle rules, then appends its status under a guard so concurrent repeats append once.
+//! the lifecycle rules, then appends its status under a guard so concurrent repeats append once
+//! (and a sender's purge cannot land after a concurrent publish).
 
 use melding_domain::correspondence::ReferenceType;
 use melding_domain::status::LifecycleError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry, StatusHistory};
 use melding_store::AppendGuard;
 
-use crate::attachments::purge_with_letter_job;
+use crate::attachments::purges_with_letter;
 use crate::{CoreError, Melding, Principal, Rule};
 
 impl Melding {
@@ -109,13 +110,39 @@ impl Melding {
         };
         let status = checked?;
         let entry = StatusEntry::new(status, self.clock.now(), Some(principal.party.urn()));
-        let guard = AppendGuard::UnlessAny(vec![
+        let mut blocked_by = vec![
             CorrespondenceStatus::PurgedByAltinn,
             CorrespondenceStatus::PurgedByRecipient,
-        ]);
-        let jobs = [purge_with_letter_job(id, self.clock.now())];
-        if !self.store.append_status(id, &entry, guard, &jobs).await? {
-            return Err(LifecycleError::AlreadyPurged.into());
+        ];
+        let by_sender = status == CorrespondenceStatus::PurgedByAltinn;
+        if by_sender {
+            // The sender may purge only before publishing (reference §6.2, CORR-01013). The
+            // check above read a snapshot; a publish committed since then must still win, so
+            // the rule is also part of the guarded write (evaluated under the store's write
+            // lock on both backends).
+            blocked_by.push(CorrespondenceStatus::Published);
+        }
+        let guard = AppendGuard::UnlessAny(blocked_by);
+        // The letter's attachments that nothing else uses are purged in the same write, so the
+        // next read of one says Purged; their bytes are deleted by jobs.
+        let attachments = purges_with_letter(&self.store.attachments_of(id).await?, entry.at);
+        if !self
+            .store
+            .purge_correspondence(id, &entry, guard, &[], &attachments)
+            .await?
+        {
+            // Something committed in between: a purge, or (for the sender) a publish.
+            let purged = self
+                .store
+                .correspondence(id)
+                .await?
+                .is_none_or(|fresh| fresh.statuses.is_purged());
+            return Err(if purged || !by_sender {
+                LifecycleError::AlreadyPurged
+            } else {
+                LifecycleError::SenderPurgeAfterPublish
+            }
+            .into());
         }
         self.waker.wake();
         tracing::info!(status = status.name(), "purged");

@@ -1,5 +1,6 @@
-//! The text rules of a letter (reference §5.3): which fields must be plain text, which may be
-//! markdown (CommonMark without raw HTML), and how long each may be.
+//! The text rules of a letter (reference §5.3): which fields must be plain text and how long each
+//! may be. The body is markdown, and raw HTML in it is accepted as literal text, as the reference
+//! accepts it since early 2026 (issue 11 item 8); whoever shows a body escapes it.
 
 use pulldown_cmark::{Event, Parser, Tag};
 
@@ -41,17 +42,6 @@ pub fn is_plain_text(text: &str) -> bool {
                 | Tag::Table(_)
         ),
         _ => true,
-    })
-}
-
-/// True when `body` is CommonMark without raw HTML. HTML inside code spans and code blocks is
-/// text, and angle-bracket autolinks (`<https://…>`) are links, so both are allowed.
-pub fn is_markdown_without_html(body: &str) -> bool {
-    Parser::new(body).all(|event| {
-        !matches!(
-            event,
-            Event::Html(_) | Event::InlineHtml(_) | Event::Start(Tag::HtmlBlock)
-        )
     })
 }
 
@@ -102,27 +92,6 @@ mod tests {
             "> quoted",
         ] {
             assert!(!is_plain_text(bad), "{bad:?} should not be plain text");
-        }
-    }
-
-    #[test]
-    fn markdown_allows_commonmark_but_not_html() {
-        for ok in [
-            "# Vedtak\n\nDu har fått **innvilget** søknaden.\n\n- punkt\n- punkt",
-            "Se <https://www.example.no/sak/1>",
-            "Kode: `<b>not html</b>`",
-            "```\n<div>in a code block</div>\n```",
-            "a < b and c > d",
-        ] {
-            assert!(is_markdown_without_html(ok), "{ok:?} should be accepted");
-        }
-        for bad in [
-            "<p>paragraph</p>",
-            "text <script>alert(1)</script>",
-            "<div>\nblock\n</div>",
-            "Hello <img src=x onerror=alert(1)>",
-        ] {
-            assert!(!is_markdown_without_html(bad), "{bad:?} should be refused");
         }
     }
 

@@ -10,11 +10,13 @@ pub mod correspondence;
 pub mod identifiers;
 pub mod ids;
 pub mod recipient;
+pub mod resource;
 pub mod status;
 
 pub use attachment::{Attachment, AttachmentStatus, AttachmentStatusEntry};
 pub use clock::{Clock, SimulatedClock};
 pub use identifiers::{NationalId, OrgNumber};
 pub use ids::{AttachmentId, CorrespondenceId};
-pub use recipient::{Party, Recipient};
+pub use recipient::{Party, Recipient, SelfIdentified};
+pub use resource::ResourceType;
 pub use status::{CorrespondenceStatus, StatusEntry, StatusHistory};

@@ -11,18 +11,84 @@ pub const PERSON_URN: &str = "urn:altinn:person:identifier-no:";
 pub const EMAIL_URN: &str = "urn:altinn:person:idporten-email:";
 pub const SELF_IDENTIFIED_URN: &str = "urn:altinn:person:legacy-selfidentified:";
 
-/// A party that can send or receive post and hold a token: an organisation or a person.
+/// A party that can send or receive post and hold a token: an organisation, a person with a
+/// national identity number, or a self-identified user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Party {
     Organization(OrgNumber),
     Person(NationalId),
+    /// A person without a Norwegian identity number, known by a login (reference §5.1).
+    SelfIdentified(SelfIdentified),
+}
+
+/// A self-identified user: someone Altinn knows by the login they registered rather than a
+/// national identity number (reference §5.1, §5.2). Held lower-cased, as the reference
+/// normalises recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SelfIdentified {
+    /// An ID-porten user who logs in with an e-mail address
+    /// (`urn:altinn:person:idporten-email:kari@example.no`).
+    IdportenEmail(String),
+    /// A legacy Altinn 2 self-identified user with a user name
+    /// (`urn:altinn:person:legacy-selfidentified:kari77`).
+    Legacy(String),
+}
+
+impl SelfIdentified {
+    /// An ID-porten e-mail user. Errors: [`RecipientError::Email`] unless the address has one
+    /// `@` with text on both sides and no `:` (reference §5.2's simple rule).
+    pub fn idporten_email(email: &str) -> Result<Self, RecipientError> {
+        let email = email.trim().to_ascii_lowercase();
+        if is_simple_email(&email) {
+            Ok(SelfIdentified::IdportenEmail(email))
+        } else {
+            Err(RecipientError::Email)
+        }
+    }
+
+    /// A legacy self-identified user. Errors: [`RecipientError::Format`] for an empty user name
+    /// or one with a `:` (reference §5.2: `legacy-selfidentified:[^:]+`).
+    pub fn legacy(username: &str) -> Result<Self, RecipientError> {
+        let name = username.trim().to_ascii_lowercase();
+        if name.is_empty() || name.contains(':') {
+            Err(RecipientError::Format)
+        } else {
+            Ok(SelfIdentified::Legacy(name))
+        }
+    }
+
+    /// The user's party URN, e.g. `urn:altinn:person:idporten-email:kari@example.no`.
+    pub fn urn(&self) -> String {
+        match self {
+            SelfIdentified::IdportenEmail(e) => format!("{EMAIL_URN}{e}"),
+            SelfIdentified::Legacy(n) => format!("{SELF_IDENTIFIED_URN}{n}"),
+        }
+    }
+
+    /// The user from exactly one of the two URN forms; `None` for anything else.
+    pub fn from_urn(urn: &str) -> Option<Result<Self, RecipientError>> {
+        let s = urn.trim().to_ascii_lowercase();
+        if let Some(name) = s.strip_prefix(SELF_IDENTIFIED_URN) {
+            return Some(Self::legacy(name));
+        }
+        s.strip_prefix(EMAIL_URN).map(Self::idporten_email)
+    }
+}
+
+impl fmt::Display for SelfIdentified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.urn())
+    }
 }
 
 impl Party {
+    /// The party's URN: `urn:altinn:organization:identifier-no:…`,
+    /// `urn:altinn:person:identifier-no:…` or a self-identified user's URN.
     pub fn urn(&self) -> String {
         match self {
             Party::Organization(o) => format!("{ORG_URN}{o}"),
             Party::Person(p) => format!("{PERSON_URN}{p}"),
+            Party::SelfIdentified(u) => u.urn(),
         }
     }
 
@@ -53,15 +119,10 @@ impl fmt::Display for Party {
     }
 }
 
-/// A recipient of a letter in normalised form.
+/// A recipient of a letter in normalised form: the party the letter is for, parsed from one of
+/// the forms a sender may write (reference §5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Recipient {
-    Party(Party),
-    /// A self-registered ID-porten user known only by e-mail.
-    IdportenEmail(String),
-    /// A legacy Altinn 2 self-identified user.
-    SelfIdentified(String),
-}
+pub struct Recipient(Party);
 
 /// Why a recipient was refused; the messages are the ones Altinn's validation answers with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,31 +149,21 @@ impl Recipient {
             return Err(RecipientError::Empty);
         }
         let s = trimmed.to_ascii_lowercase();
-        if let Some(name) = s.strip_prefix(SELF_IDENTIFIED_URN) {
-            if name.is_empty() || name.contains(':') {
-                return Err(RecipientError::Format);
-            }
-            return Ok(Recipient::SelfIdentified(name.to_owned()));
-        }
-        if let Some(email) = s.strip_prefix(EMAIL_URN) {
-            return if is_simple_email(email) {
-                Ok(Recipient::IdportenEmail(email.to_owned()))
-            } else {
-                Err(RecipientError::Email)
-            };
+        if let Some(user) = SelfIdentified::from_urn(&s) {
+            return user.map(|u| Recipient(Party::SelfIdentified(u)));
         }
         if let Some(org) = s.strip_prefix(ORG_URN).or_else(|| s.strip_prefix("0192:")) {
             if org.len() != 9 || !org.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(RecipientError::Format);
             }
             return OrgNumber::parse(org)
-                .map(|o| Recipient::Party(Party::Organization(o)))
+                .map(|o| Recipient(Party::Organization(o)))
                 .map_err(RecipientError::Org);
         }
         let person = s.strip_prefix(PERSON_URN).unwrap_or(&s);
         if person.len() == 11 && person.bytes().all(|b| b.is_ascii_digit()) {
             return NationalId::parse(person)
-                .map(|p| Recipient::Party(Party::Person(p)))
+                .map(|p| Recipient(Party::Person(p)))
                 .map_err(RecipientError::NationalId);
         }
         Err(RecipientError::Format)
@@ -123,19 +174,14 @@ impl Recipient {
         Self::parse(urn)
     }
 
+    /// The recipient's party URN, the form letters store.
     pub fn urn(&self) -> String {
-        match self {
-            Recipient::Party(p) => p.urn(),
-            Recipient::IdportenEmail(e) => format!("{EMAIL_URN}{e}"),
-            Recipient::SelfIdentified(n) => format!("{SELF_IDENTIFIED_URN}{n}"),
-        }
+        self.0.urn()
     }
 
-    pub fn party(&self) -> Option<&Party> {
-        match self {
-            Recipient::Party(p) => Some(p),
-            _ => None,
-        }
+    /// The party the letter is for.
+    pub fn party(&self) -> &Party {
+        &self.0
     }
 }
 
@@ -221,6 +267,38 @@ mod tests {
             Recipient::parse("urn:altinn:person:legacy-selfidentified:a:b"),
             Err(RecipientError::Format)
         );
+        assert_eq!(
+            Recipient::parse("urn:altinn:person:legacy-selfidentified:"),
+            Err(RecipientError::Format)
+        );
+    }
+
+    #[test]
+    fn self_identified_users_are_parties() {
+        let kari = Recipient::parse("URN:ALTINN:PERSON:IDPORTEN-EMAIL:Kari@Example.no").unwrap();
+        assert_eq!(
+            kari.party(),
+            &Party::SelfIdentified(SelfIdentified::IdportenEmail("kari@example.no".into()))
+        );
+        assert_eq!(
+            kari.party(),
+            &Party::SelfIdentified(SelfIdentified::idporten_email(" KARI@example.no").unwrap())
+        );
+        let ola = Recipient::parse("urn:altinn:person:legacy-selfidentified:OlaN").unwrap();
+        assert_eq!(
+            ola.party().urn(),
+            "urn:altinn:person:legacy-selfidentified:olan"
+        );
+        assert_eq!(
+            SelfIdentified::from_urn("urn:altinn:person:legacy-selfidentified:olan"),
+            Some(Ok(SelfIdentified::Legacy("olan".into())))
+        );
+        assert_eq!(SelfIdentified::from_urn(PERSON_URN), None);
+        assert_eq!(
+            SelfIdentified::idporten_email("a:b@c.no"),
+            Err(RecipientError::Email)
+        );
+        assert_eq!(SelfIdentified::legacy(" "), Err(RecipientError::Format));
     }
 
     #[test]

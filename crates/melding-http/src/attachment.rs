@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use melding_api_types::ProblemDetails;
@@ -51,9 +51,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     request_body = InitializeAttachmentExt,
     responses(
         (status = 200, body = String, description = "The attachment id"),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "Validation problem, CORR-01036, 02010–02013, 02017, 02021", body = ProblemDetails),
-        (status = 401, description = "No access to the resource (CORR-04001)"),
-        (status = 403, description = "Token lacks altinn:correspondence.write"),
     ),
     security(("bearer" = []))
 )]
@@ -106,8 +105,8 @@ fn attachment_call(
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 200, body = AttachmentOverviewExt),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "CORR-02003, 02004, 02005, 02008", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, description = "CORR-02001", body = ProblemDetails),
         (status = 502, description = "Storage failure (CORR-02002)", body = ProblemDetails),
     ),
@@ -143,7 +142,7 @@ async fn upload_attachment(
     params(("attachmentId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = AttachmentOverviewExt),
-        (status = 401, body = ProblemDetails),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 404, description = "CORR-02001", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -165,7 +164,7 @@ async fn attachment_overview(
     params(("attachmentId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = AttachmentDetailsExt),
-        (status = 401, body = ProblemDetails),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 404, description = "CORR-02001", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -192,14 +191,15 @@ async fn attachment_details(
     }))
 }
 
-/// Purge an attachment no letter uses; its file is deleted.
+/// Purge an attachment no letter uses; its file is deleted. Answers the purged attachment's
+/// overview, the `AttachmentOverviewExt` Altinn's operation declares.
 #[utoipa::path(
     delete, path = "/correspondence/api/v1/attachment/{attachmentId}", tag = "Attachment",
     params(("attachmentId" = uuid::Uuid, Path)),
     responses(
-        (status = 204, description = "Purged"),
+        (status = 200, body = AttachmentOverviewExt, description = "Purged"),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "CORR-02006, 02007, 02018", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, description = "CORR-02001", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -209,10 +209,10 @@ async fn delete_attachment(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<AttachmentOverviewExt>, ApiError> {
     let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
-    state.melding.delete_attachment(&principal, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let a = state.melding.delete_attachment(&principal, id).await?;
+    Ok(Json(overview_dto(&a)))
 }
 
 /// The sender's copy of the file, until a letter using it has been published.
@@ -221,8 +221,8 @@ async fn delete_attachment(
     params(("attachmentId" = uuid::Uuid, Path)),
     responses(
         (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "CORR-02016, 02019, 02020", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, description = "CORR-02001", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -248,8 +248,8 @@ async fn sender_download(
     params(("correspondenceId" = uuid::Uuid, Path), ("attachmentId" = uuid::Uuid, Path)),
     responses(
         (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 400, description = "CORR-02019, 02020", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, description = "CORR-01001, 02001", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -278,8 +278,8 @@ async fn recipient_download(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, content_type = "application/zip", body = Vec<u8>),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 400, description = "CORR-02019, 02020, 02023", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, description = "CORR-01001, 02001", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -393,7 +393,7 @@ pub(crate) fn overview_dto(a: &Attachment) -> AttachmentOverviewExt {
         file_name: a.file_name.clone(),
         display_name: a.display_name.clone(),
         is_encrypted: false,
-        checksum: a.checksum.clone(),
+        checksum: a.checksum.clone().unwrap_or_default(),
         senders_reference: a.senders_reference.clone(),
         expiration_in_days: a.expiration_in_days,
         attachment_id: a.id.as_uuid(),

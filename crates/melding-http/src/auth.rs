@@ -1,8 +1,9 @@
 //! Bearer-token authentication and the route-level policies of the Correspondence API.
 //!
 //! Tokens are JWTs from trusted issuers (keys from a JWKS, algorithms pinned, `iss`, `aud` and
-//! `exp` checked with no leeway). The caller's party comes from `pid` (a person) or the
-//! `consumer` / `urn:altinn:orgNumber` claim (an organisation). A built-in development issuer
+//! `exp` checked with no leeway). The caller's party comes from, in the reference's order
+//! (§1.4), `c` (a party URN; how a self-identified user's token names them), `pid` (a person)
+//! or the `consumer` / `urn:altinn:orgNumber` claim (an organisation). A built-in development issuer
 //! signs tokens with an Ed25519 key kept in the data directory (`melding token`).
 
 use std::path::Path;
@@ -14,7 +15,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use melding_core::{Principal, scopes};
-use melding_domain::{NationalId, OrgNumber, Party};
+use melding_domain::{NationalId, OrgNumber, Party, Recipient};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -63,6 +64,12 @@ pub struct Claims {
     pub iat: Option<i64>,
     #[serde(default)]
     pub scope: Option<String>,
+    /// A party URN, read before every other claim (reference §1.4, as Dialogporten's party
+    /// claim). A self-identified user's token names the user here:
+    /// `urn:altinn:person:idporten-email:kari@example.no` or
+    /// `urn:altinn:person:legacy-selfidentified:kari77`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +83,12 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The party the token speaks for; `None` when it names none, or names one in a form that
+    /// does not parse.
     fn party(&self) -> Option<Party> {
+        if let Some(c) = &self.c {
+            return Recipient::parse(c).ok().map(|r| r.party().clone());
+        }
         if let Some(pid) = &self.pid {
             return NationalId::parse(pid).ok().map(Party::Person);
         }
@@ -403,15 +415,17 @@ impl DevIssuer {
         ttl: chrono::Duration,
         now: chrono::DateTime<chrono::Utc>,
     ) -> String {
-        let (pid, consumer) = match party {
-            Party::Person(p) => (Some(p.to_string()), None),
+        let (c, pid, consumer) = match party {
+            Party::Person(p) => (None, Some(p.to_string()), None),
             Party::Organization(o) => (
+                None,
                 None,
                 Some(Consumer {
                     authority: Some("iso6523-actorid-upis".into()),
                     id: format!("0192:{o}"),
                 }),
             ),
+            Party::SelfIdentified(u) => (Some(u.urn()), None, None),
         };
         let claims = Claims {
             iss: DEV_ISSUER.into(),
@@ -419,6 +433,7 @@ impl DevIssuer {
             exp: (now + ttl).timestamp(),
             iat: Some(now.timestamp()),
             scope: Some(scope.into()),
+            c,
             pid,
             consumer,
             org_number: None,
@@ -453,6 +468,7 @@ fn write_private(path: &Path, body: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
+    use melding_domain::SelfIdentified;
 
     fn org() -> Party {
         Party::Organization(OrgNumber::parse("991825827").unwrap())
@@ -478,6 +494,50 @@ mod tests {
             Utc::now(),
         );
         assert_eq!(auth.verify(&token).unwrap().party(), Some(person));
+        for user in [
+            SelfIdentified::idporten_email("kari@example.no").unwrap(),
+            SelfIdentified::legacy("kari77").unwrap(),
+        ] {
+            let party = Party::SelfIdentified(user);
+            let token = dev.mint(
+                &party,
+                "altinn:correspondence.read",
+                Duration::hours(1),
+                Utc::now(),
+            );
+            let claims = auth.verify(&token).unwrap();
+            assert_eq!(claims.c, Some(party.urn()));
+            assert_eq!(claims.party(), Some(party));
+        }
+    }
+
+    #[test]
+    fn the_party_claim_comes_first_and_must_parse() {
+        let claims = |c: Option<&str>| Claims {
+            iss: DEV_ISSUER.into(),
+            aud: DEV_AUDIENCE.into(),
+            exp: 0,
+            iat: None,
+            scope: None,
+            c: c.map(str::to_owned),
+            pid: Some("08089403198".into()),
+            consumer: None,
+            org_number: None,
+        };
+        assert_eq!(
+            claims(Some("urn:altinn:person:legacy-selfidentified:kari77")).party(),
+            Some(Party::SelfIdentified(
+                SelfIdentified::legacy("kari77").unwrap()
+            ))
+        );
+        assert_eq!(
+            claims(None).party(),
+            Some(Party::Person(NationalId::parse("08089403198").unwrap()))
+        );
+        assert_eq!(
+            claims(Some("urn:altinn:person:idporten-email:nei")).party(),
+            None
+        );
     }
 
     #[test]

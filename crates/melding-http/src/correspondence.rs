@@ -21,6 +21,7 @@ use melding_core::initialize::ContentInput;
 use melding_core::{InitializeRequest, LetterView, Principal, SearchRequest};
 use melding_domain::attachment::DataLocationType;
 use melding_domain::correspondence::{ExternalReference, ReplyOption};
+use melding_domain::recipient::RecipientError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, Recipient};
 use melding_store::SearchRole;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,11 +40,15 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(initialize, search))
         .routes(routes!(overview))
         .routes(routes!(details))
-        .routes(routes!(content))
         .routes(routes!(mark_as_read))
         .routes(routes!(confirm))
         .routes(routes!(purge))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+}
+
+/// The recipient's content endpoint, on its own so that CORS applies to it alone.
+pub(crate) fn content_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(content))
 }
 
 /// The gates every single-letter endpoint passes in Altinn's order: token and route policy
@@ -72,9 +77,8 @@ fn id_answer(id: CorrespondenceId) -> Json<String> {
     request_body = InitializeCorrespondencesExt,
     responses(
         (status = 200, body = InitializeCorrespondencesResponseExt),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "Validation problem or business rule", body = ProblemDetails),
-        (status = 401, description = "Missing or untrusted token, or no access to the resource (CORR-04001)"),
-        (status = 403, description = "Token lacks altinn:correspondence.write"),
         (status = 404, description = "Unknown recipients (CORR-01029)", body = ProblemDetails),
         (status = 409, description = "Idempotent key already used (CORR-01034)", body = ProblemDetails),
     ),
@@ -172,8 +176,8 @@ pub(crate) fn to_initialize_request(
             summary: x.message_summary,
             body: x.message_body.unwrap_or_default(),
         }),
-        requested_publish_time: c.requested_publish_time.map(|t| t.with_timezone(&Utc)),
-        due_date_time: c.due_date_time.map(|t| t.with_timezone(&Utc)),
+        requested_publish_time: c.requested_publish_time,
+        due_date_time: c.due_date_time,
         external_references: c
             .external_references
             .unwrap_or_default()
@@ -211,7 +215,7 @@ pub(crate) fn to_initialize_request(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = CorrespondenceOverviewExt),
-        (status = 401, description = "No access (CORR-04001)", body = ProblemDetails),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 404, description = "Not found, not yet visible or purged (CORR-01001)", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -233,7 +237,7 @@ async fn overview(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = CorrespondenceDetailsExt),
-        (status = 401, body = ProblemDetails),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -267,7 +271,7 @@ async fn details(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, content_type = "text/plain", body = String),
-        (status = 401, body = ProblemDetails),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -290,8 +294,8 @@ async fn content(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = String, description = "The correspondence id"),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 400, description = "Not fetched (CORR-01024) or already read (CORR-01040)", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -312,8 +316,8 @@ async fn mark_as_read(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = String, description = "The correspondence id"),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
         (status = 400, description = "Not fetched (CORR-01025) or already confirmed (CORR-01041)", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -334,8 +338,8 @@ async fn confirm(
     params(("correspondenceId" = uuid::Uuid, Path)),
     responses(
         (status = 200, body = String, description = "The correspondence id"),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 400, description = "CORR-01013, 01014, 01026", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -363,13 +367,14 @@ async fn purge(
         ("onBehalfOf" = Option<String>, Query),
         ("sendersReference" = Option<String>, Query),
         ("idempotentKey" = Option<String>, Query),
+        ("altinn2CorrespondenceId" = Option<i64>, Query, description = "A letter migrated from Altinn 2; Melding holds none, so the answer is empty"),
         ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 1000)"),
         ("cursor" = Option<String>, Query, description = "nextCursor from the previous page"),
     ),
     responses(
         (status = 200, body = CorrespondencesExt),
+        (status = 403, description = "The token has neither altinn:correspondence.write nor altinn:correspondence.read: empty body"),
         (status = 400, body = ValidationProblem),
-        (status = 401, body = ProblemDetails),
     ),
     security(("bearer" = []))
 )]
@@ -399,9 +404,9 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
     let mut errs = Vec::new();
     let time = |k: &str, name: &str, errs: &mut Vec<FieldError>| -> Option<DateTime<Utc>> {
         let v = get(k)?;
-        match DateTime::parse_from_rfc3339(v) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(_) => {
+        match melding_api_types::time::parse_input(v) {
+            Some(t) => Some(t),
+            None => {
                 errs.push(FieldError::new(
                     name,
                     format!("The value '{v}' is not valid for {name}."),
@@ -453,16 +458,37 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
         }
         s
     });
-    let on_behalf_of = get("onbehalfof").and_then(|v| match Party::parse(v) {
-        Ok(p) => Some(p),
-        Err(_) => {
-            errs.push(FieldError::new(
-                "onBehalfOf",
-                "onBehalfOf must be an organization number (urn:altinn:organization:identifier-no:<orgnr> or 0192:<orgnr>) or a valid national identity number",
-            ));
-            None
-        }
-    });
+    // A blank onBehalfOf is no onBehalfOf: the caller's own party (reference §4.6).
+    let on_behalf_of = get("onbehalfof")
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| match Party::parse(v) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errs.push(FieldError::new(
+                    "onBehalfOf",
+                    match e {
+                        RecipientError::NationalId(_) => {
+                            "The given OnBehalfOf national identity number is not valid"
+                        }
+                        _ => {
+                            "Organization numbers should be on the format countrycode:organizationnumber, for instance 0192:910753614"
+                        }
+                    },
+                ));
+                None
+            }
+        });
+    let altinn2_correspondence_id =
+        get("altinn2correspondenceid").and_then(|v| match v.trim().parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errs.push(FieldError::new(
+                    "altinn2CorrespondenceId",
+                    format!("The value '{v}' is not valid for altinn2CorrespondenceId."),
+                ));
+                None
+            }
+        });
     let idempotent_key = get("idempotentkey").and_then(|v| match v.parse::<uuid::Uuid>() {
         Ok(k) => Some(k),
         Err(_) => {
@@ -506,6 +532,7 @@ fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError
         on_behalf_of,
         senders_reference: get("sendersreference").map(str::to_owned),
         idempotent_key,
+        altinn2_correspondence_id,
         limit,
         after,
     })

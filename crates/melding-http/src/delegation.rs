@@ -23,7 +23,9 @@ const JSON: &[&str] = &["application/json"];
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(grant, revoke))
+        // One `routes!` per path: handlers named together are served on every path among them.
+        .routes(routes!(grant))
+        .routes(routes!(revoke))
         .routes(routes!(log))
         .routes(routes!(authorized_parties))
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -84,7 +86,6 @@ fn parse_right(raw: Option<&str>) -> Result<Right, ApiError> {
     responses(
         (status = 200, body = DelegationChangedExt),
         (status = 400, description = "Validation problem", body = ProblemDetails),
-        (status = 401, description = "Not an administrator, general manager or chair of the organisation (CORR-04001)", body = ProblemDetails),
         (status = 404, description = "Unknown organisation or person (CORR-01029)", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -116,7 +117,6 @@ async fn grant(
     responses(
         (status = 200, body = DelegationChangedExt),
         (status = 400, description = "Validation problem", body = ProblemDetails),
-        (status = 401, body = ProblemDetails),
         (status = 404, body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -146,7 +146,6 @@ async fn revoke(
     params(("orgNumber" = String, Path)),
     responses(
         (status = 200, body = Vec<DelegationLogEntryExt>),
-        (status = 401, body = ProblemDetails),
     ),
     security(("bearer" = []))
 )]
@@ -178,7 +177,9 @@ async fn log(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizedPartyExt {
-    /// `urn:altinn:person:identifier-no:…` or `urn:altinn:organization:identifier-no:…`.
+    /// `urn:altinn:person:identifier-no:…`, `urn:altinn:organization:identifier-no:…`, or a
+    /// self-identified user's `urn:altinn:person:idporten-email:…` /
+    /// `urn:altinn:person:legacy-selfidentified:…`.
     pub party: String,
     pub name: Option<String>,
     /// The roles and access packages held; empty for the caller's own party.
@@ -191,7 +192,6 @@ pub struct AuthorizedPartyExt {
     get, path = "/melding/api/v1/authorizedparties", tag = "Delegation",
     responses(
         (status = 200, body = Vec<AuthorizedPartyExt>),
-        (status = 401, description = "No token, or a token naming no party"),
     ),
     security(("bearer" = []))
 )]

@@ -83,25 +83,24 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         }
         Rule::DuplicateIdempotencyKey => plain(C::DUPLICATE_INITIALIZATION),
         Rule::ResourceNotFound => plain(C::RESOURCE_NOT_FOUND),
+        Rule::ResourceTypeNotForCorrespondence => plain(C::RESOURCE_TYPE_NOT_SUPPORTED),
+        Rule::ResourceTypeNotForAttachment => plain(C::ATTACHMENT_RESOURCE_TYPE_NOT_SUPPORTED),
+        Rule::ForwardingAboveLevelZero => plain(C::ALLOW_FORWARDING_AUTHENTICATION_LEVEL),
         Rule::ConfidentialRequired => plain(C::IS_CONFIDENTIAL_REQUIRED),
         Rule::ConfidentialNotAllowed => plain(C::IS_CONFIDENTIAL_NOT_ALLOWED),
         Rule::DuplicateRecipients => plain(C::DUPLICATE_RECIPIENTS),
+        // The lists are joined with ", " as the reference joins them.
         Rule::UnknownRecipients(list) => (
             C::RECIPIENT_LOOKUP_FAILED,
-            Some(format!(
-                "{}: {}",
-                C::RECIPIENT_LOOKUP_FAILED.message,
-                list.join(", ")
-            )),
+            Some(C::RECIPIENT_LOOKUP_FAILED.filled(&list.join(", "))),
         ),
-        Rule::RecipientReserved => plain(C::RECIPIENT_RESERVED),
+        Rule::RecipientReserved(recipient) => (
+            C::RECIPIENT_RESERVED,
+            Some(C::RECIPIENT_RESERVED.filled(recipient)),
+        ),
         Rule::ConfidentialRecipientsWithoutRoles(list) => (
             C::CONFIDENTIAL_RECIPIENT_ROLES,
-            Some(format!(
-                "{}: {}",
-                C::CONFIDENTIAL_RECIPIENT_ROLES.message,
-                list.join(", ")
-            )),
+            Some(C::CONFIDENTIAL_RECIPIENT_ROLES.filled(&list.join(", "))),
         ),
         Rule::DueDateRequired => plain(C::DUE_DATE_TIME_REQUIRED_FOR_CONFIRMATION),
         Rule::DueDateBeforeNow => plain(C::DUE_DATE_TIME_PRIOR_TO_TODAY),
@@ -111,13 +110,15 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::TitleNotPlainText => plain(C::MESSAGE_TITLE_IS_NOT_PLAIN_TEXT),
         Rule::TitleTooLong => plain(C::MESSAGE_TITLE_TOO_LONG),
         Rule::SummaryTooLong => plain(C::SUMMARY_WRONG_LENGTH),
-        Rule::BodyNotMarkdown => plain(C::MESSAGE_BODY_IS_NOT_MARKDOWN),
         Rule::BodyEmpty => plain(C::MESSAGE_BODY_EMPTY),
         Rule::BodyTooLong => plain(C::MESSAGE_BODY_TOO_LONG),
         Rule::InvalidLanguage => plain(C::INVALID_LANGUAGE),
         Rule::MessageSenderNotPlainText => plain(C::MESSAGE_SENDER_IS_NOT_PLAIN_TEXT),
         Rule::TransmissionTypeTwice => plain(C::TRANSMISSION_TYPE_TWICE),
         Rule::TransmissionTypeWithoutDialog => plain(C::TRANSMISSION_TYPE_WITHOUT_DIALOG),
+        Rule::InvalidDialogId => plain(C::INVALID_DIALOG_ID),
+        Rule::TransmissionWithSeveralRecipients => plain(C::TRANSMISSION_ONLY_ONE_RECIPIENT),
+        Rule::TransmissionWithGuiActions => plain(C::TRANSMISSION_WITH_GUI_ACTIONS),
         Rule::ExistingAttachmentNotFound => plain(C::EXISTING_ATTACHMENT_NOT_FOUND),
         Rule::AttachmentsNeedUpload => plain(C::UPLOADED_FILES_DOES_NOT_MATCH_ATTACHMENTS),
         Rule::InvalidReplyOptions => plain(C::INVALID_REPLY_OPTIONS),
@@ -128,7 +129,7 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::UploadToLinkedAttachment => plain(C::UPLOAD_TO_LINKED_ATTACHMENT),
         Rule::FileSize(limit) => (
             C::INVALID_FILE_SIZE,
-            Some(C::INVALID_FILE_SIZE.message.replace("{limit}", limit)),
+            Some(C::INVALID_FILE_SIZE.filled(limit)),
         ),
         Rule::AlreadyUploaded => plain(C::FILE_ALREADY_UPLOADED),
         Rule::AttachmentAlreadyPurged => plain(C::ATTACHMENT_ALREADY_PURGED),
@@ -145,11 +146,7 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::SenderDownloadAfterPublish => plain(C::SENDER_DOWNLOAD_AFTER_PUBLISH),
         Rule::ExpirationTooShort(days) => (
             C::ATTACHMENT_EXPIRATION_TOO_SHORT,
-            Some(
-                C::ATTACHMENT_EXPIRATION_TOO_SHORT
-                    .message
-                    .replace("{days}", &days.to_string()),
-            ),
+            Some(C::ATTACHMENT_EXPIRATION_TOO_SHORT.filled(&days.to_string())),
         ),
         Rule::AttachmentExpiredPurge => plain(C::ATTACHMENT_EXPIRED_PURGE),
         Rule::AttachmentPurgedDownload => plain(C::ATTACHMENT_PURGED_DOWNLOAD),
@@ -158,7 +155,11 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::ExistingAttachmentSender => plain(C::EXISTING_ATTACHMENT_SENDER),
         Rule::ExistingAttachmentNotPublished => plain(C::ATTACHMENT_NOT_PUBLISHED),
         Rule::TooManyAttachments => plain(C::ATTACHMENT_COUNT_EXCEEDED),
-        Rule::ExistingAttachmentExpiresSoon => plain(C::EXISTING_ATTACHMENT_EXPIRES_SOON),
+        // The core refuses links that expire within six hours (reference §5.5).
+        Rule::ExistingAttachmentExpiresSoon => (
+            C::EXISTING_ATTACHMENT_EXPIRES_SOON,
+            Some(C::EXISTING_ATTACHMENT_EXPIRES_SOON.filled("6")),
+        ),
         Rule::ForwardingTooLarge => plain(C::ALLOW_FORWARDING_TOO_LARGE),
     }
 }

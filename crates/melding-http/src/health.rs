@@ -8,10 +8,15 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 
+/// 200 when the database answers.
+pub(crate) const HEALTH: &str = "/health";
+/// 200 when the process answers.
+pub(crate) const HEALTHZ: &str = "/healthz";
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/health", get(health))
-        .route("/healthz", get(healthz))
+        .route(HEALTH, get(health))
+        .route(HEALTHZ, get(healthz))
 }
 
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {

@@ -8,6 +8,7 @@
 mod attachment;
 pub mod auth;
 mod correspondence;
+mod cors;
 mod delegation;
 mod error;
 mod extract;
@@ -25,6 +26,7 @@ use melding_store::StoreHealth;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Authenticator, TrustedIssuer};
+pub use cors::{CorsOriginError, CorsOrigins};
 pub use error::ApiError;
 pub use metrics::{HttpStats, metrics_router};
 
@@ -44,6 +46,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Counters of the HTTP edge (unknown JSON fields) that the metrics listener shows.
     pub stats: Arc<HttpStats>,
+    /// Browser origins allowed to read a letter's content (CORS); none by default.
+    pub cors_origins: CorsOrigins,
 }
 
 /// The default for [`AppState::max_in_flight`].
@@ -52,15 +56,89 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 /// The default for [`AppState::request_timeout`]: 30 s.
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The root of the API port: a short JSON pointer to the API, its documents and the health check.
+pub const ROOT: &str = "/";
+
+/// Where the OpenAPI document is served (anonymous).
+pub const SWAGGER_PATH: &str = "/correspondence/api/v1/swagger/v1/swagger.json";
+
+/// The Swagger UI page that browses the document (anonymous; its scripts and styles are served
+/// beside it under the same prefix, compiled into the binary).
+pub const SWAGGER_UI_PAGE: &str = "/correspondence/api/v1/swagger/index.html";
+
+/// The routes served outside the OpenAPI document, all `GET` and anonymous: the root, the health checks,
+/// the document itself and the Swagger UI page. [`router`] adds exactly these beside the
+/// documented API (the UI's static assets sit under the page's prefix).
+pub const ANONYMOUS_ROUTES: &[&str] = &[
+    ROOT,
+    health::HEALTH,
+    health::HEALTHZ,
+    SWAGGER_PATH,
+    SWAGGER_UI_PAGE,
+];
+
+/// One route of the application: its method, its path template with `{name}` placeholders as in
+/// the OpenAPI document, and whether it needs a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: axum::http::Method,
+    pub path: String,
+    /// The operation lists a `bearer` security requirement: without a trusted token it answers
+    /// 401 (reference §1.3).
+    pub bearer: bool,
+}
+
+/// Every route [`router`] serves, for tests that must cover them all (the 401 matrix). The API
+/// routes come from the OpenAPI document, which `utoipa_axum::routes!` fills from the same
+/// handlers it registers, so the two cannot differ; then [`ANONYMOUS_ROUTES`]. Add a route only
+/// through one of those two, never with a bare `Router::route`, or it escapes this list.
+pub fn route_list() -> Vec<Route> {
+    use axum::http::Method;
+    let mut out = Vec::new();
+    for (path, item) in openapi_document().paths.paths {
+        let operations = [
+            (Method::GET, &item.get),
+            (Method::PUT, &item.put),
+            (Method::POST, &item.post),
+            (Method::DELETE, &item.delete),
+            (Method::OPTIONS, &item.options),
+            (Method::HEAD, &item.head),
+            (Method::PATCH, &item.patch),
+            (Method::TRACE, &item.trace),
+        ];
+        for (method, operation) in operations {
+            if let Some(op) = operation {
+                out.push(Route {
+                    method,
+                    path: path.clone(),
+                    bearer: op.security.as_ref().is_some_and(|s| !s.is_empty()),
+                });
+            }
+        }
+    }
+    out.extend(ANONYMOUS_ROUTES.iter().map(|p| Route {
+        method: Method::GET,
+        path: (*p).to_owned(),
+        bearer: false,
+    }));
+    out
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let content = correspondence::content_routes().layer(axum::middleware::from_fn_with_state(
+        cors::ContentCors::new(state.cors_origins.clone()),
+        cors::content_cors,
+    ));
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(content)
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
-    let spec = Arc::new(spec);
+    let mut spec = spec;
+    openapi::document_unauthorized(&mut spec);
     let limit = Arc::new(tokio::sync::Semaphore::new(state.max_in_flight.max(1)));
     let api = api
         .layer(axum::middleware::from_fn_with_state(
@@ -74,14 +152,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(health::routes())
-        .route("/", axum::routing::get(middleware::root))
-        .route(
-            "/correspondence/api/v1/swagger/v1/swagger.json",
-            axum::routing::get(move || {
-                let spec = spec.clone();
-                async move { axum::Json(spec.as_ref().clone()) }
-            }),
-        )
+        .route(ROOT, axum::routing::get(middleware::root))
+        .merge(openapi::swagger(spec))
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn(middleware::uniform_errors))
         .layer(axum::middleware::from_fn(middleware::security_headers))
@@ -97,9 +169,12 @@ pub fn router(state: AppState) -> Router {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, spec) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
         .merge(correspondence::routes())
+        .merge(correspondence::content_routes())
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
+    let mut spec = spec;
+    openapi::document_unauthorized(&mut spec);
     spec
 }

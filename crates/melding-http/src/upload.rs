@@ -48,9 +48,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             `Correspondence.Content.Attachments[0].FileName`, `Recipients[0]`, … and file parts named `attachments`"),
     responses(
         (status = 200, body = InitializeCorrespondencesResponseExt),
+        (status = 403, description = "The token lacks altinn:correspondence.write: empty body"),
         (status = 400, description = "Validation problem or business rule (incl. CORR-01005, 02004, 02008, 02010–02013)", body = ProblemDetails),
-        (status = 401, description = "No access to the resource (CORR-04001)"),
-        (status = 403, description = "Token lacks altinn:correspondence.write"),
         (status = 502, description = "Storage failure (CORR-02002)", body = ProblemDetails),
     ),
     security(("bearer" = []))
@@ -139,12 +138,7 @@ async fn receive(
             fields.push((name, text));
         }
     }
-    let json = form_to_json(fields).map_err(|bad| {
-        ApiError::from(melding_api_types::FieldError::new(
-            &bad,
-            format!("'{bad}' is not a field of the request"),
-        ))
-    })?;
+    let json = form_to_json(fields);
     let body = serde_json::to_vec(&json).map_err(|e| form_error(&e.to_string()))?;
     let dto: InitializeCorrespondencesExt = parse_json(&body).map_err(ApiError::from)?;
     let errs = dto.validate();

@@ -128,6 +128,12 @@ impl Runner {
         self.handlers.insert(handler.kind(), handler);
     }
 
+    /// The handler registered for `kind`, if any: for running one claimed job by hand, e.g. a
+    /// test that repeats a job the way a crash before its removal would.
+    pub fn handler(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.handlers.get(kind).cloned()
+    }
+
     /// Claims one batch of due jobs and runs them; returns how many ran.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();

@@ -7,8 +7,10 @@
 //!
 //! The daemon of `scripts/clamd.sh` has a one-line signature database that knows only EICAR, as
 //! `Local.EICAR.Test`. Without the variables the tests fail, unless `MELDING_SKIP_CLAMD=1`.
+//!
+//! No test here measures time: the scan rate is measured by `examples/scan_rate.rs`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use melding_scan::{ClamdAddress, ClamdScanner, EICAR, ScanError, Scanner, Verdict};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -149,56 +151,20 @@ async fn a_stream_past_stream_max_length_is_refused() {
     // scripts/clamd.sh sets StreamMaxLength 100M (104,857,600 bytes); send a little more.
     let Some(scanner) = tcp() else { return };
     let mut zeros = tokio::io::repeat(0).take(100 * 1024 * 1024 + 100 * 1024);
-    let started = Instant::now();
     let result = scanner.scan(&mut zeros).await;
     assert!(
         matches!(result, Err(ScanError::SizeLimitExceeded)),
         "{result:?}"
     );
-    eprintln!("refused 100 MiB + 100 KiB in {:?}", started.elapsed());
     // The refusal leaves the daemon serving.
     scanner.ping().await.unwrap();
 }
 
-/// Scans per second for 50 KiB clean buffers, one at a time and 8 at once. A figure for the
-/// log (run with --nocapture), not an assertion.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn measure_scans_per_second_for_50_kib() {
-    let Some(scanner) = tcp() else { return };
-    let content = clean_bytes(50 * 1024);
-    let count = 500;
-
-    let started = Instant::now();
-    for _ in 0..count {
-        assert!(scanner.scan(&mut &content[..]).await.unwrap().is_clean());
-    }
-    let sequential = f64::from(count) / started.elapsed().as_secs_f64();
-
-    let parallel = 8;
-    let started = Instant::now();
-    let workers: Vec<_> = (0..parallel)
-        .map(|_| {
-            let scanner = scanner.clone();
-            let content = content.clone();
-            tokio::spawn(async move {
-                for _ in 0..count / parallel {
-                    assert!(scanner.scan(&mut &content[..]).await.unwrap().is_clean());
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let concurrent = f64::from(count) / started.elapsed().as_secs_f64();
-
-    eprintln!(
-        "clamd, 50 KiB clean buffers over TCP: {sequential:.0} scans/s one at a time, \
-         {concurrent:.0} scans/s with {parallel} at once"
-    );
-}
-
 // The failures below need no clamd.
+
+/// A ceiling for exchanges that must end by themselves: far above any scheduler delay, far
+/// below "hangs for ever", so a test fails instead of hanging when one does not end.
+const CEILING: Duration = Duration::from_secs(120);
 
 #[tokio::test]
 async fn a_closed_port_is_unreachable_at_once() {
@@ -208,21 +174,23 @@ async fn a_closed_port_is_unreachable_at_once() {
         .local_addr()
         .unwrap()
         .port();
+    // The scanner's own timeout is far above the ceiling: an answer within the ceiling shows the
+    // refused connection ended the attempt, not the timeout.
     let scanner = ClamdScanner::new(
         ClamdAddress::Tcp(format!("127.0.0.1:{port}")),
-        Duration::from_secs(5),
+        Duration::from_secs(3600),
     );
-    let started = Instant::now();
-    let result = scanner.scan(&mut &EICAR[..]).await;
+    let result = tokio::time::timeout(CEILING, scanner.scan(&mut &EICAR[..]))
+        .await
+        .expect("a refused connection fails without waiting for the scanner's timeout");
     assert!(
         matches!(result, Err(ScanError::Unreachable { .. })),
         "{result:?}"
     );
-    assert!(matches!(
-        scanner.ping().await,
-        Err(ScanError::Unreachable { .. })
-    ));
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let pinged = tokio::time::timeout(CEILING, scanner.ping())
+        .await
+        .expect("ping fails at once too");
+    assert!(matches!(pinged, Err(ScanError::Unreachable { .. })));
 }
 
 #[tokio::test]
@@ -263,8 +231,11 @@ async fn a_listener_that_never_accepts_fails_within_the_timeout() {
         ClamdAddress::Tcp(address.to_string()),
         Duration::from_millis(500),
     );
-    let started = Instant::now();
-    let result = scanner.scan(&mut &EICAR[..]).await;
+    // Nothing answers, so only the scanner's timeout can end the scan; the ceiling turns a
+    // missing timeout into a failure instead of a hang.
+    let result = tokio::time::timeout(CEILING, scanner.scan(&mut &EICAR[..]))
+        .await
+        .expect("the scanner's timeout ends a scan nobody answers");
     // Either the connect times out, or it lands in the queue and the exchange times out.
     assert!(
         matches!(
@@ -272,11 +243,5 @@ async fn a_listener_that_never_accepts_fails_within_the_timeout() {
             Err(ScanError::Unreachable { .. } | ScanError::Timeout { .. })
         ),
         "{result:?}"
-    );
-    eprintln!("never accepting: {result:?} after {:?}", started.elapsed());
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
     );
 }

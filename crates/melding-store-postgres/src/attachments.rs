@@ -1,10 +1,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use melding_domain::CorrespondenceStatus;
 use melding_domain::attachment::{AttachmentLink, AttachmentStatus, DataLocationType, StoredFile};
 use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber,
 };
-use melding_store::{AttachmentGuard, AttachmentStore, NewJob, NewLink, StoreError};
+use melding_store::{
+    AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 use uuid::Uuid;
@@ -208,6 +211,46 @@ pub(crate) async fn insert_link(
     .await
     .map_err(classify)?;
     Ok(())
+}
+
+/// Purges an attachment of the purged letter `letter` unless it has ended already or another
+/// letter that is not purged uses it; returns whether it did. The caller holds its row lock.
+pub(crate) async fn purge_unshared_in(
+    tx: &mut Transaction<'static, Postgres>,
+    letter: CorrespondenceId,
+    purge: &AttachmentPurge,
+) -> Result<bool, StoreError> {
+    let id = purge.attachment_id.as_uuid();
+    let unshared: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM attachment_statuses
+                            WHERE attachment_id = $1 AND status = ANY($2))
+            AND NOT EXISTS (SELECT 1 FROM correspondence_attachments l
+                            WHERE l.attachment_id = $1 AND l.correspondence_id <> $3
+                              AND NOT EXISTS (SELECT 1 FROM correspondence_statuses s
+                                              WHERE s.correspondence_id = l.correspondence_id
+                                                AND s.status = ANY($4)))",
+    )
+    .bind(id)
+    .bind(vec![
+        AttachmentStatus::Purged.value(),
+        AttachmentStatus::Expired.value(),
+    ])
+    .bind(letter.as_uuid())
+    .bind(vec![
+        CorrespondenceStatus::PurgedByAltinn.value(),
+        CorrespondenceStatus::PurgedByRecipient.value(),
+    ])
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(classify)?;
+    if !unshared {
+        return Ok(false);
+    }
+    insert_status(tx, id, &purge.entry).await?;
+    for job in &purge.jobs {
+        enqueue(tx, job).await?;
+    }
+    Ok(true)
 }
 
 async fn insert_status(

@@ -6,15 +6,15 @@ use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
 };
 use melding_store::{
-    AppendGuard, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery, SearchRole,
-    StoreError,
+    AppendGuard, AttachmentPurge, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery,
+    SearchRole, StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, Row};
 use uuid::Uuid;
 
-use crate::attachments::{insert_attachment_in, insert_link};
+use crate::attachments::{insert_attachment_in, insert_link, purge_unshared_in};
 use crate::jobs::enqueue;
 use crate::{PostgresStore, classify, corrupt};
 
@@ -91,28 +91,7 @@ impl CorrespondenceStore for PostgresStore {
         guard: AppendGuard,
         jobs: &[NewJob],
     ) -> Result<bool, StoreError> {
-        // `melding_append_status` (migration 0005) locks the letter, checks the guard and
-        // writes; alone it is one round trip, and jobs join it in a transaction.
-        let (unless_any, unless_same_since) = match &guard {
-            AppendGuard::Always => (None, None),
-            AppendGuard::UnlessAny(statuses) => (
-                Some(statuses.iter().map(|s| s.value()).collect::<Vec<i32>>()),
-                None,
-            ),
-            AppendGuard::UnlessSameSince(since) => (None, Some(*since)),
-        };
-        let append = sqlx::query_scalar::<_, Option<bool>>(
-            "SELECT melding_append_status($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(id.as_uuid())
-        .bind(entry.status.value())
-        .bind(&entry.text)
-        .bind(entry.at)
-        .bind(entry.party.as_deref())
-        .bind(unless_any)
-        .bind(unless_same_since)
-        .bind(CorrespondenceStatus::Fetched.value())
-        .bind(CorrespondenceStatus::Published.value());
+        let append = append_query(id, entry, &guard);
         if jobs.is_empty() {
             return append
                 .fetch_one(&self.pool)
@@ -134,6 +113,52 @@ impl CorrespondenceStore for PostgresStore {
         }
         tx.commit().await.map_err(classify)?;
         self.jobs_enqueued();
+        Ok(true)
+    }
+
+    async fn purge_correspondence(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+        attachments: &[AttachmentPurge],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let appended = append_query(id, entry, &guard)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?
+            .ok_or(StoreError::NotFound)?;
+        if !appended {
+            return Ok(false);
+        }
+        for job in jobs {
+            enqueue(&mut tx, job).await?;
+        }
+        // The attachments are locked (in id order, so purges sharing some cannot deadlock)
+        // before they are checked: of two letters sharing an attachment purged at once, the
+        // second waits here for the first to commit and then sees that letter purged.
+        let mut ids: Vec<Uuid> = attachments
+            .iter()
+            .map(|p| p.attachment_id.as_uuid())
+            .collect();
+        ids.sort();
+        sqlx::query("SELECT 1 FROM attachments WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let mut queued = !jobs.is_empty();
+        for purge in attachments {
+            if purge_unshared_in(&mut tx, id, purge).await? {
+                queued |= !purge.jobs.is_empty();
+            }
+        }
+        tx.commit().await.map_err(classify)?;
+        if queued {
+            self.jobs_enqueued();
+        }
         Ok(true)
     }
 
@@ -462,4 +487,33 @@ fn letter_from_row(r: &PgRow, statuses: StatusHistory) -> Result<Correspondence,
         published: r.try_get("published").map_err(classify)?,
         statuses,
     })
+}
+
+/// `melding_append_status` (migration 0005): locks the letter, checks the guard and writes, in
+/// one round trip. NULL when there is no such letter.
+fn append_query<'q>(
+    id: CorrespondenceId,
+    entry: &'q StatusEntry,
+    guard: &AppendGuard,
+) -> sqlx::query::QueryScalar<'q, Postgres, Option<bool>, sqlx::postgres::PgArguments> {
+    let (unless_any, unless_same_since) = match guard {
+        AppendGuard::Always => (None, None),
+        AppendGuard::UnlessAny(statuses) => (
+            Some(statuses.iter().map(|s| s.value()).collect::<Vec<i32>>()),
+            None,
+        ),
+        AppendGuard::UnlessSameSince(since) => (None, Some(*since)),
+    };
+    sqlx::query_scalar::<_, Option<bool>>(
+        "SELECT melding_append_status($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id.as_uuid())
+    .bind(entry.status.value())
+    .bind(&entry.text)
+    .bind(entry.at)
+    .bind(entry.party.as_deref())
+    .bind(unless_any)
+    .bind(unless_same_since)
+    .bind(CorrespondenceStatus::Fetched.value())
+    .bind(CorrespondenceStatus::Published.value())
 }

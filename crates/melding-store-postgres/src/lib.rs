@@ -70,6 +70,7 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| Box::pin(commit_durably(conn)))
             // No ping before every checkout: it doubled the round trips of a one-statement
             // write. A connection the server has dropped fails its next statement instead;
             // sqlx then discards it and the request answers 503, the caller's retry succeeds.
@@ -87,6 +88,15 @@ impl PostgresStore {
         migrate_with(&opts).await
     }
 
+    /// The `synchronous_commit` setting the store's connections write with (`on`, `local`,
+    /// `remote_write`, `remote_apply`; never `off`, see [`commit_durably`]).
+    pub async fn synchronous_commit(&self) -> Result<String, StoreError> {
+        sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)
+    }
+
     /// Tells listening nodes that jobs were enqueued; call after the enqueueing commit.
     pub(crate) fn jobs_enqueued(&self) {
         self.notifier.poke();
@@ -96,6 +106,26 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Makes a new connection commit durably: an answer of 200 means the letter is on disk
+/// (README "Durability"), so a commit must not return before its WAL record is flushed.
+/// `synchronous_commit = off`, whether set in `postgresql.conf`, for the database or for the role,
+/// would acknowledge commits that a crash can lose; such a session is switched to `on`. Stronger
+/// settings (`remote_write`, `remote_apply` with synchronous standbys) are kept.
+async fn commit_durably(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    let setting: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&mut *conn)
+        .await?;
+    if setting == "off" {
+        tracing::warn!(
+            "synchronous_commit is off on the server; Melding's connections set it to on so acknowledged letters survive a crash"
+        );
+        sqlx::query("SET synchronous_commit = on")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn migrate_with(opts: &PgConnectOptions) -> Result<(), StoreError> {

@@ -3,10 +3,11 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use melding_domain::authz::{Holdings, Right};
-use melding_domain::{NationalId, OrgNumber, Party};
+use melding_domain::resource::check_authentication_level;
+use melding_domain::{NationalId, OrgNumber, Party, SelfIdentified};
 use melding_store::{
     DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
-    StoreError,
+    SelfIdentifiedUser, StoreError,
 };
 use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
@@ -59,12 +60,15 @@ impl RegistryStore for PostgresStore {
         for r in &batch.resources {
             sqlx::query(
                 "INSERT INTO resources
-                    (id, owner, service_owner_code, title, confidential, read_policy)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                    (id, owner, service_owner_code, title, confidential, read_policy,
+                     resource_type, minimum_authentication_level)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
                     service_owner_code = excluded.service_owner_code,
                     title = excluded.title, confidential = excluded.confidential,
-                    read_policy = excluded.read_policy",
+                    read_policy = excluded.read_policy,
+                    resource_type = excluded.resource_type,
+                    minimum_authentication_level = excluded.minimum_authentication_level",
             )
             .bind(&r.id)
             .bind(r.owner.as_str())
@@ -72,6 +76,19 @@ impl RegistryStore for PostgresStore {
             .bind(&r.title)
             .bind(r.confidential)
             .bind(Json(policy_strings(&r.read_policy)))
+            .bind(r.resource_type.as_str())
+            .bind(i16::from(r.minimum_authentication_level))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        }
+        for u in &batch.self_identified_users {
+            sqlx::query(
+                "INSERT INTO self_identified_users (urn, name) VALUES ($1, $2)
+                 ON CONFLICT (urn) DO UPDATE SET name = excluded.name",
+            )
+            .bind(u.user.urn())
+            .bind(&u.name)
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
@@ -95,7 +112,8 @@ impl RegistryStore for PostgresStore {
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, owner, service_owner_code, title, confidential, read_policy
+            "SELECT id, owner, service_owner_code, title, confidential, read_policy,
+                resource_type, minimum_authentication_level
              FROM resources WHERE id = $1",
         )
         .bind(id)
@@ -117,6 +135,16 @@ impl RegistryStore for PostgresStore {
                     .iter()
                     .map(|p| right(p))
                     .collect::<Result<_, _>>()?,
+                resource_type: r
+                    .try_get::<String, _>("resource_type")
+                    .map_err(classify)?
+                    .parse()
+                    .map_err(corrupt)?,
+                minimum_authentication_level: check_authentication_level(i64::from(
+                    r.try_get::<i16, _>("minimum_authentication_level")
+                        .map_err(classify)?,
+                ))
+                .map_err(corrupt)?,
             })
         })
         .transpose()
@@ -184,15 +212,29 @@ impl RegistryStore for PostgresStore {
     }
 
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError> {
-        // Two round trips whatever the number of parties; the answer keeps the input's order.
+        // A round trip per kind of party asked about, whatever their number; the answer keeps
+        // the input's order.
         let mut orgs = Vec::new();
         let mut persons = Vec::new();
+        let mut users = Vec::new();
         for p in parties {
             match p {
                 Party::Organization(o) => orgs.push(o.as_str().to_owned()),
                 Party::Person(n) => persons.push(n.as_str().to_owned()),
+                Party::SelfIdentified(u) => users.push(u.urn()),
             }
         }
+        let known_users: HashSet<String> = if users.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar("SELECT urn FROM self_identified_users WHERE urn = ANY($1)")
+                .bind(&users)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?
+                .into_iter()
+                .collect()
+        };
         let known_orgs: HashSet<String> = if orgs.is_empty() {
             HashSet::new()
         } else {
@@ -220,9 +262,26 @@ impl RegistryStore for PostgresStore {
             .filter(|p| match p {
                 Party::Organization(o) => !known_orgs.contains(o.as_str()),
                 Party::Person(n) => !known_persons.contains(n.as_str()),
+                Party::SelfIdentified(u) => !known_users.contains(&u.urn()),
             })
             .cloned()
             .collect())
+    }
+
+    async fn self_identified_user(
+        &self,
+        user: &SelfIdentified,
+    ) -> Result<Option<SelfIdentifiedUser>, StoreError> {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM self_identified_users WHERE urn = $1")
+                .bind(user.urn())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+        Ok(name.map(|name| SelfIdentifiedUser {
+            user: user.clone(),
+            name,
+        }))
     }
 
     async fn reserved_persons(

@@ -1,9 +1,12 @@
 use async_trait::async_trait;
+use melding_domain::CorrespondenceStatus;
 use melding_domain::attachment::{AttachmentLink, AttachmentStatus, DataLocationType, StoredFile};
 use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber,
 };
-use melding_store::{AttachmentGuard, AttachmentStore, NewJob, NewLink, StoreError};
+use melding_store::{
+    AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
+};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
 
@@ -216,6 +219,42 @@ pub(crate) async fn insert_link(
     .await
     .map_err(classify)?;
     Ok(())
+}
+
+/// Purges an attachment of the purged letter `letter` unless it has ended already or another
+/// letter that is not purged uses it; returns whether it did.
+pub(crate) async fn purge_unshared_in(
+    conn: &mut SqliteConnection,
+    letter: CorrespondenceId,
+    purge: &AttachmentPurge,
+) -> Result<bool, StoreError> {
+    let idt = purge.attachment_id.to_string();
+    let unshared: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM attachment_statuses
+                            WHERE attachment_id = ?1 AND status IN (?2, ?3))
+            AND NOT EXISTS (SELECT 1 FROM correspondence_attachments l
+                            WHERE l.attachment_id = ?1 AND l.correspondence_id <> ?4
+                              AND NOT EXISTS (SELECT 1 FROM correspondence_statuses s
+                                              WHERE s.correspondence_id = l.correspondence_id
+                                                AND s.status IN (?5, ?6)))",
+    )
+    .bind(&idt)
+    .bind(AttachmentStatus::Purged.value())
+    .bind(AttachmentStatus::Expired.value())
+    .bind(letter.to_string())
+    .bind(CorrespondenceStatus::PurgedByAltinn.value())
+    .bind(CorrespondenceStatus::PurgedByRecipient.value())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(classify)?;
+    if !unshared {
+        return Ok(false);
+    }
+    insert_status(&mut *conn, &idt, &purge.entry).await?;
+    for job in &purge.jobs {
+        enqueue(&mut *conn, job).await?;
+    }
+    Ok(true)
 }
 
 async fn insert_status(

@@ -5,14 +5,14 @@ use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
 };
 use melding_store::{
-    AppendGuard, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery, SearchRole,
-    StoreError,
+    AppendGuard, AttachmentPurge, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery,
+    SearchRole, StoreError,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
 use uuid::Uuid;
 
-use crate::attachments::{insert_attachment_in, insert_link};
+use crate::attachments::{insert_attachment_in, insert_link, purge_unshared_in};
 use crate::codec::{corrupt, from_micros, micros};
 use crate::jobs::enqueue;
 use crate::writer::end_savepoint;
@@ -105,6 +105,28 @@ impl CorrespondenceStore for SqliteStore {
         let (entry, jobs) = (entry.clone(), jobs.to_vec());
         self.write(move |conn| Box::pin(append_status_in(conn, id, entry, guard, jobs)))
             .await
+    }
+
+    async fn purge_correspondence(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+        attachments: &[AttachmentPurge],
+    ) -> Result<bool, StoreError> {
+        let (entry, jobs, attachments) = (entry.clone(), jobs.to_vec(), attachments.to_vec());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::raw_sql("SAVEPOINT melding_purge")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                let outcome = purge_in(conn, id, entry, guard, jobs, &attachments).await;
+                end_savepoint(conn, "melding_purge", outcome).await
+            })
+        })
+        .await
     }
 
     async fn find_by_idempotent_key(
@@ -378,6 +400,25 @@ fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Corresponde
 /// Appends `entry` unless `guard` blocks it: the guard, the log entry and the letter's latest
 /// status (and publish time) are one call into SQLite, inside a savepoint that the jobs, if
 /// any, join before it is released.
+/// The letter's purge status, then its attachments that no live letter uses any more. The
+/// writer runs one write at a time, so the attachments' check sees every other purge.
+async fn purge_in(
+    conn: &mut SqliteConnection,
+    id: CorrespondenceId,
+    entry: StatusEntry,
+    guard: AppendGuard,
+    jobs: Vec<NewJob>,
+    attachments: &[AttachmentPurge],
+) -> Result<bool, StoreError> {
+    if !append_status_in(&mut *conn, id, entry, guard, jobs).await? {
+        return Ok(false);
+    }
+    for purge in attachments {
+        purge_unshared_in(&mut *conn, id, purge).await?;
+    }
+    Ok(true)
+}
+
 async fn append_status_in(
     conn: &mut SqliteConnection,
     id: CorrespondenceId,

@@ -86,6 +86,34 @@ impl SqliteStore {
         self.writer.write(op).await
     }
 
+    /// The journal mode and synchronous level of the connection every write goes through, as
+    /// SQLite reports them (`PRAGMA journal_mode`, `PRAGMA synchronous`): `("wal", "full")`, so
+    /// a commit is fsynced to the WAL before a write is acknowledged (README "Durability").
+    pub async fn write_durability(&self) -> Result<(String, String), StoreError> {
+        self.write(|conn| {
+            Box::pin(async move {
+                let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                // SQLite's numbering (https://sqlite.org/pragma.html#pragma_synchronous).
+                let level = match level {
+                    0 => "off",
+                    1 => "normal",
+                    2 => "full",
+                    3 => "extra",
+                    _ => "unknown",
+                };
+                Ok((journal.to_ascii_lowercase(), level.to_owned()))
+            })
+        })
+        .await
+    }
+
     /// Write transactions committed since the store was opened; with group commit this is
     /// usually far fewer than the writes.
     pub fn write_transactions(&self) -> u64 {

@@ -2,10 +2,11 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use melding_domain::authz::Holdings;
-use melding_domain::{NationalId, OrgNumber, Party};
+use melding_domain::resource::check_authentication_level;
+use melding_domain::{NationalId, OrgNumber, Party, SelfIdentified};
 use melding_store::{
     DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
-    StoreError,
+    SelfIdentifiedUser, StoreError,
 };
 use sqlx::types::Json;
 use sqlx::{Connection, Row, SqliteConnection};
@@ -62,12 +63,15 @@ impl RegistryStore for SqliteStore {
                 for r in &batch.resources {
                     sqlx::query(
                         "INSERT INTO resources
-                            (id, owner, service_owner_code, title, confidential, read_policy)
-                         VALUES (?, ?, ?, ?, ?, ?)
+                            (id, owner, service_owner_code, title, confidential, read_policy,
+                             resource_type, minimum_authentication_level)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                          ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
                             service_owner_code = excluded.service_owner_code,
                             title = excluded.title, confidential = excluded.confidential,
-                            read_policy = excluded.read_policy",
+                            read_policy = excluded.read_policy,
+                            resource_type = excluded.resource_type,
+                            minimum_authentication_level = excluded.minimum_authentication_level",
                     )
                     .bind(&r.id)
                     .bind(r.owner.as_str())
@@ -75,6 +79,19 @@ impl RegistryStore for SqliteStore {
                     .bind(&r.title)
                     .bind(r.confidential)
                     .bind(policy_to_json(&r.read_policy))
+                    .bind(r.resource_type.as_str())
+                    .bind(i64::from(r.minimum_authentication_level))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                }
+                for u in &batch.self_identified_users {
+                    sqlx::query(
+                        "INSERT INTO self_identified_users (urn, name) VALUES (?, ?)
+                         ON CONFLICT (urn) DO UPDATE SET name = excluded.name",
+                    )
+                    .bind(u.user.urn())
+                    .bind(&u.name)
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
@@ -101,7 +118,8 @@ impl RegistryStore for SqliteStore {
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, owner, service_owner_code, title, confidential, read_policy
+            "SELECT id, owner, service_owner_code, title, confidential, read_policy,
+                resource_type, minimum_authentication_level
              FROM resources WHERE id = ?",
         )
         .bind(id)
@@ -119,6 +137,16 @@ impl RegistryStore for SqliteStore {
                 read_policy: policy_from_json(
                     &r.try_get::<String, _>("read_policy").map_err(classify)?,
                 )?,
+                resource_type: r
+                    .try_get::<String, _>("resource_type")
+                    .map_err(classify)?
+                    .parse()
+                    .map_err(corrupt)?,
+                minimum_authentication_level: check_authentication_level(
+                    r.try_get("minimum_authentication_level")
+                        .map_err(classify)?,
+                )
+                .map_err(corrupt)?,
             })
         })
         .transpose()
@@ -190,11 +218,12 @@ impl RegistryStore for SqliteStore {
             return Ok(Vec::new());
         }
         // One query whatever the number of parties: the lists go in as JSON arrays.
-        let (mut orgs, mut persons) = (Vec::new(), Vec::new());
+        let (mut orgs, mut persons, mut users) = (Vec::new(), Vec::new(), Vec::new());
         for p in parties {
             match p {
                 Party::Organization(o) => orgs.push(o.as_str()),
                 Party::Person(n) => persons.push(n.as_str()),
+                Party::SelfIdentified(u) => users.push(u.urn()),
             }
         }
         let known: Vec<(String, String)> = sqlx::query_as(
@@ -202,10 +231,14 @@ impl RegistryStore for SqliteStore {
                WHERE org_number IN (SELECT value FROM json_each(?1))
              UNION ALL
              SELECT 'p', national_id FROM persons
-               WHERE national_id IN (SELECT value FROM json_each(?2))",
+               WHERE national_id IN (SELECT value FROM json_each(?2))
+             UNION ALL
+             SELECT 's', urn FROM self_identified_users
+               WHERE urn IN (SELECT value FROM json_each(?3))",
         )
         .bind(json_list(&orgs)?)
         .bind(json_list(&persons)?)
+        .bind(json_list(&users)?)
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
@@ -218,9 +251,26 @@ impl RegistryStore for SqliteStore {
             .filter(|p| match p {
                 Party::Organization(o) => !known.contains(&("o", o.as_str())),
                 Party::Person(n) => !known.contains(&("p", n.as_str())),
+                Party::SelfIdentified(u) => !known.contains(&("s", u.urn().as_str())),
             })
             .cloned()
             .collect())
+    }
+
+    async fn self_identified_user(
+        &self,
+        user: &SelfIdentified,
+    ) -> Result<Option<SelfIdentifiedUser>, StoreError> {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM self_identified_users WHERE urn = ?")
+                .bind(user.urn())
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok(name.map(|name| SelfIdentifiedUser {
+            user: user.clone(),
+            name,
+        }))
     }
 
     async fn reserved_persons(
@@ -416,6 +466,7 @@ async fn change_delegation_in(
 }
 
 /// A list bound as one JSON-array parameter, for `IN (SELECT value FROM json_each(?))`.
-fn json_list(items: &[&str]) -> Result<String, StoreError> {
-    serde_json::to_string(items).map_err(corrupt)
+fn json_list(items: &[impl AsRef<str>]) -> Result<String, StoreError> {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    serde_json::to_string(&items).map_err(corrupt)
 }

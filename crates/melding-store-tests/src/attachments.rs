@@ -3,8 +3,11 @@
 use std::sync::Arc;
 
 use melding_domain::attachment::{AttachmentStatus as A, DataLocationType, StoredFile};
-use melding_domain::{Attachment, AttachmentId, AttachmentStatusEntry};
-use melding_store::{AttachmentGuard, NewLink, StoreError};
+use melding_domain::{
+    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, CorrespondenceStatus,
+    StatusEntry,
+};
+use melding_store::{AppendGuard, AttachmentGuard, AttachmentPurge, NewLink, StoreError};
 use tokio::sync::Barrier;
 
 use crate::DynStore;
@@ -189,7 +192,13 @@ pub async fn letters_link_new_and_existing_attachments_in_order(store: DynStore)
     ids.sort();
     let back = store.attachment(shared.id).await.unwrap().unwrap();
     assert_eq!(back.correspondence_ids, ids);
+    // A stored letter without links has none.
     let lonely = letter("skatt-vedtak", &org(1), &person_urn(&person(3)), t0());
+    store
+        .insert_correspondences(std::slice::from_ref(&lonely), &[])
+        .await
+        .unwrap();
+    assert!(store.correspondence(lonely.id).await.unwrap().is_some());
     assert!(store.attachments_of(lonely.id).await.unwrap().is_empty());
 }
 
@@ -238,5 +247,140 @@ pub async fn concurrent_uploads_start_once(store: DynStore) {
     }
     assert_eq!(written, 1);
     let back = store.attachment(a.id).await.unwrap().unwrap();
+    assert_eq!(back.statuses.len(), 2);
+}
+
+/// The purge of `a` with a letter, with one job of its own.
+fn purge_of(a: &Attachment) -> AttachmentPurge {
+    AttachmentPurge {
+        attachment_id: a.id,
+        entry: AttachmentStatusEntry::new(A::Purged, at(10))
+            .with_text("Attachment has been purged"),
+        jobs: vec![job(&format!("delete-blob:{}", a.id), at(10))],
+    }
+}
+
+async fn purge_letter(
+    store: &DynStore,
+    id: CorrespondenceId,
+    attachments: &[AttachmentPurge],
+) -> Result<bool, StoreError> {
+    let entry = StatusEntry::new(
+        CorrespondenceStatus::PurgedByRecipient,
+        at(10),
+        Some(person_urn(&person(1))),
+    );
+    let guard = AppendGuard::UnlessAny(vec![
+        CorrespondenceStatus::PurgedByAltinn,
+        CorrespondenceStatus::PurgedByRecipient,
+    ]);
+    store
+        .purge_correspondence(
+            id,
+            &entry,
+            guard,
+            &[job(&format!("purged:{id}"), at(10))],
+            attachments,
+        )
+        .await
+}
+
+pub async fn purging_a_letter_purges_the_attachments_no_live_letter_uses(store: DynStore) {
+    let own = attachment("own.pdf");
+    let shared = attachment("shared.pdf");
+    let mut ended = attachment("ended.pdf");
+    ended
+        .statuses
+        .push(AttachmentStatusEntry::new(A::Expired, at(1)));
+    let letters = [
+        letter("skatt-vedtak", &org(1), &person_urn(&person(1)), t0()),
+        letter("skatt-vedtak", &org(1), &person_urn(&person(2)), t0()),
+    ];
+    let link = |c: usize, a: &Attachment| NewLink {
+        correspondence_id: letters[c].id,
+        attachment_id: a.id,
+        expiration_time: None,
+    };
+    let links = [
+        link(0, &own),
+        link(0, &shared),
+        link(0, &ended),
+        link(1, &shared),
+    ];
+    store
+        .insert_letters(
+            &letters,
+            &[own.clone(), shared.clone(), ended.clone()],
+            &links,
+            &[],
+        )
+        .await
+        .unwrap();
+    let all = [purge_of(&own), purge_of(&shared), purge_of(&ended)];
+    assert!(purge_letter(&store, letters[0].id, &all).await.unwrap());
+    // Read right after the purge: the letter's own attachment is Purged already.
+    let back = store.attachment(own.id).await.unwrap().unwrap();
+    assert_eq!(back.status(), A::Purged);
+    assert_eq!(back.current().unwrap().text, "Attachment has been purged");
+    assert_eq!(back.current().unwrap().at, at(10));
+    // The other letter still uses the shared one; an expired one stays expired.
+    let back = store.attachment(shared.id).await.unwrap().unwrap();
+    assert_eq!(back.status(), A::Initialized);
+    let back = store.attachment(ended.id).await.unwrap().unwrap();
+    assert_eq!(back.statuses, ended.statuses);
+    let c = store.correspondence(letters[0].id).await.unwrap().unwrap();
+    assert!(c.statuses.is_purged());
+    // The letter's job and the purged attachment's job, nothing for the others.
+    assert_eq!(store.job_counts(at(11)).await.unwrap().queued, 2);
+    // A repeat is refused by the guard and writes nothing.
+    assert!(!purge_letter(&store, letters[0].id, &all).await.unwrap());
+    assert_eq!(store.job_counts(at(11)).await.unwrap().queued, 2);
+    // The last letter using the shared attachment is purged: now it is purged too.
+    assert!(
+        purge_letter(&store, letters[1].id, &[purge_of(&shared)])
+            .await
+            .unwrap()
+    );
+    let back = store.attachment(shared.id).await.unwrap().unwrap();
+    assert_eq!(back.status(), A::Purged);
+    assert_eq!(back.statuses.len(), 2);
+    assert_eq!(store.job_counts(at(11)).await.unwrap().queued, 4);
+    let missing = purge_letter(&store, CorrespondenceId::new_v7(at(3)), &[]).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
+pub async fn concurrent_purges_of_letters_sharing_an_attachment_purge_it_once(store: DynStore) {
+    let n = 6;
+    let shared = attachment("shared.pdf");
+    let letters: Vec<_> = (0..n)
+        .map(|i| letter("skatt-vedtak", &org(1), &person_urn(&person(i)), t0()))
+        .collect();
+    let links: Vec<NewLink> = letters
+        .iter()
+        .map(|c| NewLink {
+            correspondence_id: c.id,
+            attachment_id: shared.id,
+            expiration_time: None,
+        })
+        .collect();
+    store
+        .insert_letters(&letters, std::slice::from_ref(&shared), &links, &[])
+        .await
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(letters.len()));
+    let mut tasks = vec![];
+    for c in &letters {
+        let (store, barrier, id, purge) = (store.clone(), barrier.clone(), c.id, purge_of(&shared));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            purge_letter(&store, id, &[purge]).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap());
+    }
+    // Whichever purge came last saw every other letter purged: the attachment is purged, once.
+    let back = store.attachment(shared.id).await.unwrap().unwrap();
+    assert_eq!(back.status(), A::Purged);
     assert_eq!(back.statuses.len(), 2);
 }

@@ -11,7 +11,7 @@ use tokio::sync::Barrier;
 use uuid::Uuid;
 
 use crate::DynStore;
-use crate::fixtures::{at, insert, job, letter, org, person, person_urn, t0};
+use crate::fixtures::{at, insert, job, letter, org, org_urn, person, person_urn, t0};
 
 /// How many entries with `status` the stored log of `id` holds.
 async fn count(store: &DynStore, id: CorrespondenceId, status: S) -> usize {
@@ -256,7 +256,7 @@ pub async fn append_to_unknown_letter_fails(store: DynStore) {
     let result = store
         .append_status(id, &entry, AppendGuard::Always, &[job("j", t0())])
         .await;
-    assert!(result.is_err(), "{result:?}");
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     assert_eq!(store.correspondence(id).await.unwrap(), None);
     assert_eq!(queued(&store).await, 0);
 }
@@ -391,15 +391,17 @@ pub async fn published_is_set_once(store: DynStore) {
     let mut d = letter("r", &org(1), &person_urn(&person(1)), t0());
     d.published = Some(at(5));
     insert(&store, std::slice::from_ref(&d)).await;
-    store
-        .append_status(
-            d.id,
-            &StatusEntry::new(S::Published, at(500), None),
-            AppendGuard::Always,
-            &[],
-        )
-        .await
-        .unwrap();
+    assert!(
+        store
+            .append_status(
+                d.id,
+                &StatusEntry::new(S::Published, at(500), None),
+                AppendGuard::Always,
+                &[],
+            )
+            .await
+            .unwrap()
+    );
     let stored = store.correspondence(d.id).await.unwrap().unwrap();
     assert_eq!(stored.published, Some(at(5)));
 }
@@ -438,6 +440,73 @@ pub async fn concurrent_guarded_appends_write_once(store: DynStore) {
     assert_eq!(written, 1);
     assert_eq!(count(&store, c.id, S::Read).await, 1);
     assert_eq!(queued(&store).await, 1);
+}
+
+/// A sender's purge (guarded against purges and Published) and a publish (guarded against
+/// purges), started together at a barrier, 50 times: exactly one of them is written each time,
+/// and the purge's job only when the purge is. This is the store's half of reference §6.2's
+/// "sender purge after Published → 1013" under concurrency.
+pub async fn a_purge_and_a_publish_racing_write_one_of_them(store: DynStore) {
+    let purge_guard =
+        || AppendGuard::UnlessAny(vec![S::PurgedByAltinn, S::PurgedByRecipient, S::Published]);
+    let publish_guard = || {
+        AppendGuard::UnlessAny(vec![
+            S::Published,
+            S::Failed,
+            S::PurgedByAltinn,
+            S::PurgedByRecipient,
+        ])
+    };
+    let (mut purges, mut publishes) = (0, 0);
+    for round in 0..50_i64 {
+        let c = letter("r", &org(1), &person_urn(&person(1)), t0());
+        insert(&store, std::slice::from_ref(&c)).await;
+        let barrier = Arc::new(Barrier::new(2));
+        let purge = tokio::spawn({
+            let (store, barrier) = (store.clone(), barrier.clone());
+            let entry = StatusEntry::new(S::PurgedByAltinn, at(60), Some(org_urn(&org(1))));
+            async move {
+                barrier.wait().await;
+                store
+                    .append_status(
+                        c.id,
+                        &entry,
+                        purge_guard(),
+                        &[job(&format!("purge-{round}"), at(60))],
+                    )
+                    .await
+                    .unwrap()
+            }
+        });
+        let publish = tokio::spawn({
+            let (store, barrier) = (store.clone(), barrier.clone());
+            let entry = StatusEntry::new(S::Published, at(60), None);
+            async move {
+                barrier.wait().await;
+                store
+                    .append_status(c.id, &entry, publish_guard(), &[])
+                    .await
+                    .unwrap()
+            }
+        });
+        let (purged, published) = (purge.await.unwrap(), publish.await.unwrap());
+        assert!(
+            purged != published,
+            "round {round}: purged {purged}, published {published}"
+        );
+        assert_eq!(
+            count(&store, c.id, S::PurgedByAltinn).await,
+            usize::from(purged)
+        );
+        assert_eq!(
+            count(&store, c.id, S::Published).await,
+            usize::from(published)
+        );
+        purges += u64::from(purged);
+        publishes += u64::from(published);
+    }
+    assert_eq!(queued(&store).await, purges, "a job per written purge");
+    assert_eq!(purges + publishes, 50);
 }
 
 /// Ten Fetched by the same party, de-duplicated "since" a time before all of them: one entry.

@@ -198,7 +198,14 @@ pub async fn complete_by_wrong_worker_does_nothing(store: DynStore) {
     store.complete_jobs(&[j.id], "b").await.unwrap();
     assert_eq!(counts(&store, 0).await.queued, 2);
     // Nobody completes a job that is not claimed.
-    let idle_id = j.id + 1;
+    let idle_id = store
+        .list_jobs(false, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.dedupe_key == "idle")
+        .expect("the idle job is queued")
+        .id;
     for worker in ["a", "b", ""] {
         store.complete_jobs(&[idle_id], worker).await.unwrap();
     }

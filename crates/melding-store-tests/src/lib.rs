@@ -63,6 +63,7 @@ macro_rules! conformance_tests {
             published_is_set_once,
             concurrent_guarded_appends_write_once,
             concurrent_fetched_appends_write_once,
+            a_purge_and_a_publish_racing_write_one_of_them,
             // attachments
             attachment_round_trips_with_every_field,
             upload_records_the_file_with_its_status,
@@ -70,6 +71,8 @@ macro_rules! conformance_tests {
             letters_link_new_and_existing_attachments_in_order,
             a_link_to_a_missing_attachment_writes_nothing,
             concurrent_uploads_start_once,
+            purging_a_letter_purges_the_attachments_no_live_letter_uses,
+            concurrent_purges_of_letters_sharing_an_attachment_purge_it_once,
             // search
             search_recipient_sees_only_published_letters,
             search_sender_sees_its_letters_in_every_state,
@@ -84,6 +87,8 @@ macro_rules! conformance_tests {
             registry_upsert_is_idempotent_and_updates,
             registry_lookups_of_unknown_entries_are_none,
             unknown_parties_lists_only_unregistered,
+            resources_round_trip_type_and_authentication_level,
+            self_identified_users_round_trip_and_are_known_parties,
             // rights
             registry_round_trips_parent_reservation_and_read_policy,
             reserved_persons_are_found_in_one_lookup,

@@ -1,7 +1,7 @@
 //! Organisations, persons and resources.
 
-use melding_domain::Party;
-use melding_store::{Organization, Person, RegistryBatch, Resource};
+use melding_domain::{Party, ResourceType, SelfIdentified};
+use melding_store::{Organization, Person, RegistryBatch, Resource, SelfIdentifiedUser};
 
 use crate::DynStore;
 use crate::fixtures::{org, person};
@@ -20,8 +20,11 @@ fn batch() -> RegistryBatch {
             title: "Vedtak".to_owned(),
             confidential: false,
             read_policy: vec![],
+            resource_type: ResourceType::CorrespondenceService,
+            minimum_authentication_level: 0,
         }],
         roles: vec![],
+        self_identified_users: vec![],
     }
 }
 
@@ -63,8 +66,11 @@ pub async fn registry_upsert_is_idempotent_and_updates(store: DynStore) {
             title: "Vedtak (ny)".to_owned(),
             confidential: true,
             read_policy: vec![],
+            resource_type: ResourceType::CorrespondenceService,
+            minimum_authentication_level: 0,
         }],
         roles: vec![],
+        self_identified_users: vec![],
     };
     store.upsert_registry(&second).await.unwrap();
     assert_eq!(
@@ -116,6 +122,111 @@ pub async fn unknown_parties_lists_only_unregistered(store: DynStore) {
             Party::Person(person(2)),
             Party::Organization(org(3)),
             Party::Organization(org(4)),
+        ]
+    );
+}
+
+/// Every resource type and authentication level comes back as written, and an upsert changes
+/// them (migration 0006).
+pub async fn resources_round_trip_type_and_authentication_level(store: DynStore) {
+    let resource = |id: &str, resource_type: ResourceType, level: u8| Resource {
+        id: id.to_owned(),
+        owner: org(1),
+        service_owner_code: "skd".to_owned(),
+        title: format!("Ressurs {id}"),
+        confidential: false,
+        read_policy: vec![],
+        resource_type,
+        minimum_authentication_level: level,
+    };
+    let first: Vec<Resource> = ResourceType::ALL
+        .into_iter()
+        .zip([0, 2, 3, 4])
+        .enumerate()
+        .map(|(i, (t, level))| resource(&format!("r{i}"), t, level))
+        .collect();
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![Organization::new(org(1), "Alfa AS")],
+            resources: first.clone(),
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    for r in &first {
+        assert_eq!(store.resource(&r.id).await.unwrap().as_ref(), Some(r));
+    }
+    let changed = resource("r0", ResourceType::BrokerService, 3);
+    store
+        .upsert_registry(&RegistryBatch {
+            resources: vec![changed.clone()],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.resource("r0").await.unwrap(), Some(changed));
+    assert_eq!(
+        store.resource("r1").await.unwrap().as_ref(),
+        Some(&first[1])
+    );
+}
+
+/// Self-identified users are stored by their login, renamed by an upsert, and known to the
+/// batched party lookup beside organisations and persons (migration 0006).
+pub async fn self_identified_users_round_trip_and_are_known_parties(store: DynStore) {
+    let kari = SelfIdentified::idporten_email("kari@example.no").unwrap();
+    let ola = SelfIdentified::legacy("ola77").unwrap();
+    let stranger = SelfIdentified::idporten_email("ukjent@example.no").unwrap();
+    let user = |u: &SelfIdentified, name: &str| SelfIdentifiedUser {
+        user: u.clone(),
+        name: name.to_owned(),
+    };
+    assert_eq!(store.self_identified_user(&kari).await.unwrap(), None);
+    let mut first = batch();
+    first.self_identified_users = vec![user(&kari, "Kari"), user(&ola, "Ola")];
+    store.upsert_registry(&first).await.unwrap();
+    assert_eq!(
+        store.self_identified_user(&kari).await.unwrap(),
+        Some(user(&kari, "Kari"))
+    );
+    assert_eq!(
+        store.self_identified_user(&ola).await.unwrap(),
+        Some(user(&ola, "Ola"))
+    );
+    assert_eq!(store.self_identified_user(&stranger).await.unwrap(), None);
+    // An e-mail user and a legacy user with the same text are different users.
+    let legacy_kari = SelfIdentified::legacy("kari@example.no").unwrap();
+    assert_eq!(
+        store.self_identified_user(&legacy_kari).await.unwrap(),
+        None
+    );
+
+    store
+        .upsert_registry(&RegistryBatch {
+            self_identified_users: vec![user(&kari, "Kari Nordmann")],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.self_identified_user(&kari).await.unwrap(),
+        Some(user(&kari, "Kari Nordmann"))
+    );
+
+    let parties = [
+        Party::SelfIdentified(stranger.clone()),
+        Party::Organization(org(1)),
+        Party::SelfIdentified(kari),
+        Party::Person(person(2)),
+        Party::SelfIdentified(legacy_kari.clone()),
+        Party::SelfIdentified(ola),
+    ];
+    assert_eq!(
+        store.unknown_parties(&parties).await.unwrap(),
+        [
+            Party::SelfIdentified(stranger),
+            Party::Person(person(2)),
+            Party::SelfIdentified(legacy_kari),
         ]
     );
 }

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use melding_domain::OrgNumber;
 use melding_domain::authz::{CONFIDENTIAL_POST, Holdings, ORDINARY_POST, Right};
+use melding_domain::{OrgNumber, ResourceType};
 use melding_store::{
     DelegationChange, Organization, Person, RegistryBatch, Resource, RoleAssignment, StoreError,
 };
@@ -106,6 +106,8 @@ pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynS
         title: "Vedtak".to_owned(),
         confidential: true,
         read_policy: policy,
+        resource_type: ResourceType::CorrespondenceService,
+        minimum_authentication_level: 0,
     };
     let first = RegistryBatch {
         organizations: vec![Organization::new(org(1), "Alfa AS"), sub_unit(2, 1)],
@@ -122,6 +124,7 @@ pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynS
             package(ORDINARY_POST),
         ])],
         roles: vec![],
+        self_identified_users: vec![],
     };
     store.upsert_registry(&first).await.unwrap();
     assert_eq!(
@@ -150,6 +153,7 @@ pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynS
         persons: vec![Person::new(person(1), "Kari Nordmann")],
         resources: vec![resource(vec![])],
         roles: vec![],
+        self_identified_users: vec![],
     };
     store.upsert_registry(&second).await.unwrap();
     assert_eq!(
@@ -176,6 +180,7 @@ pub async fn imported_roles_are_held_for_exactly_their_org(store: DynStore) {
         ],
         resources: vec![],
         roles: vec![role(1, 1, "DAGL"), role(1, 1, "MEDL"), role(2, 2, "LEDE")],
+        self_identified_users: vec![],
     };
     store.upsert_registry(&batch).await.unwrap();
     // Importing the same roles again is not an error.
@@ -226,6 +231,8 @@ pub async fn a_role_for_an_unknown_party_writes_nothing(store: DynStore) {
         title: "Ny".to_owned(),
         confidential: false,
         read_policy: vec![],
+        resource_type: ResourceType::CorrespondenceService,
+        minimum_authentication_level: 0,
     };
     for (who, bad) in [
         ("unknown person", role(1, 9, "DAGL")),
@@ -236,6 +243,7 @@ pub async fn a_role_for_an_unknown_party_writes_nothing(store: DynStore) {
             persons: vec![Person::new(person(3), "Ny Person")],
             resources: vec![resource.clone()],
             roles: vec![role(1, 1, "DAGL"), role(3, 3, "LEDE"), bad],
+            self_identified_users: vec![],
         };
         let err = store.upsert_registry(&batch).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{who}: {err:?}");
@@ -364,6 +372,7 @@ pub async fn organizations_of_lists_held_orgs_and_their_sub_units(store: DynStor
                 // Only the sub-unit: not its parent.
                 role(7, 2, "DAGL"),
             ],
+            self_identified_users: vec![],
         })
         .await
         .unwrap();

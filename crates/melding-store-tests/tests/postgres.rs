@@ -140,7 +140,14 @@ async fn nodes_starting_together_migrate_once() {
                 .unwrap();
         assert_eq!(
             applied,
-            [(1, true), (2, true), (3, true), (4, true), (5, true)]
+            [
+                (1, true),
+                (2, true),
+                (3, true),
+                (4, true),
+                (5, true),
+                (6, true)
+            ]
         );
         // Nobody is left holding the migration lock.
         let held: i64 = sqlx::query_scalar(
@@ -246,4 +253,51 @@ async fn an_enqueue_on_one_node_wakes_the_listeners_of_others() {
             .unwrap();
     })
     .await;
+}
+
+/// README "Durability": a commit is acknowledged only once it is flushed. A server, database or
+/// role with `synchronous_commit = off` does not weaken the store's connections.
+#[tokio::test]
+async fn letter_writes_commit_synchronously_even_when_the_server_says_off() {
+    let db = TestDatabase::create().await;
+    let name = db.name.clone();
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let store = PostgresStore::connect(&url).await.unwrap();
+        assert_ne!(store.synchronous_commit().await.unwrap(), "off");
+        store.close().await;
+
+        let mut admin = PgConnection::connect(&admin_url()).await.unwrap();
+        // The name is ours (a prefix and hex digits), not input.
+        sqlx::query(AssertSqlSafe(format!(
+            "ALTER DATABASE {name} SET synchronous_commit = off"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        let _ = admin.close().await;
+        let mut plain = PgConnection::connect(&url).await.unwrap();
+        let setting: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut plain)
+            .await
+            .unwrap();
+        assert_eq!(setting, "off", "the database now says off");
+        let _ = plain.close().await;
+
+        let store = PostgresStore::connect(&url).await.unwrap();
+        // The store's connections are switched back to on (each as it is opened).
+        assert_eq!(store.synchronous_commit().await.unwrap(), "on");
+        // And a letter written through it is stored as usual.
+        let c = letter("r", &org(1), &person_urn(&person(1)), t0());
+        store
+            .insert_correspondences(std::slice::from_ref(&c), &[])
+            .await
+            .unwrap();
+        store.close().await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }

@@ -20,3 +20,16 @@ where
 }
 
 melding_store_tests::conformance_tests!(run);
+
+/// README "Durability": every write goes through a connection in WAL mode with
+/// `synchronous=FULL`, so a commit is fsynced before the write is acknowledged.
+#[tokio::test]
+async fn writes_go_to_the_wal_with_synchronous_full() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(&dir.path().join("melding.db"))
+        .await
+        .expect("open SQLite store");
+    let (journal, synchronous) = store.write_durability().await.unwrap();
+    assert_eq!(journal, "wal");
+    assert_eq!(synchronous, "full");
+}

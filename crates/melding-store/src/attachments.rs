@@ -16,6 +16,18 @@ pub struct NewLink {
     pub expiration_time: Option<DateTime<Utc>>,
 }
 
+/// An attachment to purge together with a letter (reference §4.9: "every attachment of it that
+/// is not Purged/Expired and not used by any other non-purged correspondence → Purged"). The
+/// store decides inside the purge's transaction whether it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentPurge {
+    pub attachment_id: AttachmentId,
+    /// The Purged entry to append.
+    pub entry: AttachmentStatusEntry,
+    /// Written only if the attachment is purged (deleting its bytes).
+    pub jobs: Vec<NewJob>,
+}
+
 /// When an attachment status is written. Guards are evaluated inside the write transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttachmentGuard {

@@ -7,7 +7,7 @@ use melding_domain::correspondence::Correspondence;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
 use uuid::Uuid;
 
-use crate::{NewJob, NewLink, StoreError};
+use crate::{AttachmentPurge, NewJob, NewLink, StoreError};
 
 /// When an appended status is actually written. Guards are evaluated inside the write
 /// transaction, so two concurrent requests cannot both append a status that may appear once.
@@ -91,6 +91,21 @@ pub trait CorrespondenceStore: Send + Sync {
         entry: &StatusEntry,
         guard: AppendGuard,
         jobs: &[NewJob],
+    ) -> Result<bool, StoreError>;
+
+    /// Appends a purge status (PurgedByAltinn or PurgedByRecipient) like [`Self::append_status`]
+    /// and, in the same transaction, purges each of `attachments` whose log holds neither Purged
+    /// nor Expired and that no other letter uses unless that letter is purged too, with that
+    /// attachment's jobs. So the very next read of a purged attachment says Purged, on every
+    /// backend, and two letters sharing an attachment purged at the same time purge it once.
+    /// Returns whether the letter's status was written; nothing is written when it was not.
+    async fn purge_correspondence(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+        attachments: &[AttachmentPurge],
     ) -> Result<bool, StoreError>;
 
     async fn find_by_idempotent_key(

@@ -10,12 +10,12 @@ mod correspondences;
 mod jobs;
 mod registry;
 
-pub use attachments::{AttachmentGuard, AttachmentStore, NewLink};
+pub use attachments::{AttachmentGuard, AttachmentPurge, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use registry::{
     DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
-    PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment,
+    PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment, SelfIdentifiedUser,
 };
 
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use melding_domain::authz::{Holdings, Right};
-use melding_domain::{NationalId, OrgNumber, Party};
+use melding_domain::{NationalId, OrgNumber, Party, ResourceType, SelfIdentified};
 
 use crate::StoreError;
 
@@ -113,6 +113,16 @@ impl Person {
     }
 }
 
+/// A self-identified user in the registry: someone without a national identity number who
+/// logs in with an e-mail address (ID-porten) or a legacy Altinn 2 user name, and receives post
+/// addressed to that login (reference §5.1, §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfIdentifiedUser {
+    pub user: SelfIdentified,
+    /// The name the user registered, shown as the recipient's name.
+    pub name: String,
+}
+
 /// A kind of letter a sender may send, owned by one organisation (its service owner).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -123,6 +133,11 @@ pub struct Resource {
     pub confidential: bool,
     /// The rights that grant `read`; empty means the ordinary-post package.
     pub read_policy: Vec<Right>,
+    /// The Resource Registry's type; letters need a correspondence service (reference §4.1).
+    pub resource_type: ResourceType,
+    /// The minimum authentication level (0–4) the resource's policy demands; above 0 a letter
+    /// may not allow forwarding (reference §4.1, 1068).
+    pub minimum_authentication_level: u8,
 }
 
 /// A role a person holds in an organisation, as Enhetsregisteret registers it.
@@ -154,6 +169,7 @@ pub struct RegistryBatch {
     pub resources: Vec<Resource>,
     /// Role assignments to add (an import never removes roles).
     pub roles: Vec<RoleAssignment>,
+    pub self_identified_users: Vec<SelfIdentifiedUser>,
 }
 
 #[async_trait]
@@ -167,8 +183,15 @@ pub trait RegistryStore: Send + Sync {
 
     async fn person(&self, id: &NationalId) -> Result<Option<Person>, StoreError>;
 
-    /// The parties of `parties` that are in neither registry.
+    /// The parties of `parties` that are not registered (as organisations, persons or
+    /// self-identified users), in the input's order.
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError>;
+
+    /// The registered self-identified user with this login.
+    async fn self_identified_user(
+        &self,
+        user: &SelfIdentified,
+    ) -> Result<Option<SelfIdentifiedUser>, StoreError>;
 
     /// The persons of `persons` who are registered and reserved against digital post (KRR), in
     /// the input's order; one lookup however many are asked about.

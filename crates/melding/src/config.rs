@@ -33,11 +33,24 @@ pub struct FileConfig {
     /// API requests served at once; more are answered 503 with `Retry-After: 1`.
     pub max_in_flight: Option<usize>,
     #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
     pub auth: AuthConfig,
     #[serde(default)]
     pub attachments: AttachmentsConfig,
     /// Malware scanning of attachments; off when unset.
     pub scanner: Option<ScannerConfig>,
+}
+
+/// How the API answers browsers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Browser origins (`https://af.altinn.no`, or `https://*.altinn.no` for sub-domains) allowed
+    /// to read a letter's content (`GET …/correspondence/{id}/content`) with CORS, as Altinn's
+    /// inbox does (reference §0). None by default.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Where attachment bytes are kept, and their rules.
@@ -239,6 +252,15 @@ mod tests {
         assert_eq!(cfg.scanner.unwrap().timeout_seconds, 300);
         assert_eq!(FileConfig::default().attachments.storage, Storage::Local);
         assert!(toml::from_str::<FileConfig>("[attachments]\nstorage = \"ftp\"").is_err());
+    }
+
+    #[test]
+    fn cors_origins_parse_from_the_http_table() {
+        let cfg: FileConfig =
+            toml::from_str("[http]\ncors_origins = [\"https://af.altinn.no\"]").unwrap();
+        assert_eq!(cfg.http.cors_origins, ["https://af.altinn.no"]);
+        assert!(FileConfig::default().http.cors_origins.is_empty());
+        assert!(toml::from_str::<FileConfig>("[http]\ncors = []").is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use melding_blob::{BlobStore, LocalBlobStore, ObjectBlobStore};
 use melding_core::Melding;
 use melding_domain::Clock;
 use melding_http::auth::DevIssuer;
-use melding_http::{AppState, Authenticator, TrustedIssuer};
+use melding_http::{AppState, Authenticator, CorsOrigins, TrustedIssuer};
 use melding_jobs::{Runner, RunnerConfig, Waker};
 use melding_scan::Scanner;
 use melding_store::Store;
@@ -131,6 +131,8 @@ pub struct Node {
     pub max_in_flight: usize,
     /// The longest an API request may take (uploads and downloads excepted): 408 after.
     pub request_timeout: std::time::Duration,
+    /// Browser origins allowed to read a letter's content (CORS); none by default.
+    pub cors_origins: CorsOrigins,
 }
 
 impl Node {
@@ -151,6 +153,7 @@ impl Node {
             min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
             max_in_flight: melding_http::DEFAULT_MAX_IN_FLIGHT,
             request_timeout: melding_http::DEFAULT_REQUEST_TIMEOUT,
+            cors_origins: CorsOrigins::default(),
         }
     }
 }
@@ -177,6 +180,7 @@ impl App {
             min_expiration_days,
             max_in_flight,
             request_timeout,
+            cors_origins,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
@@ -203,6 +207,7 @@ impl App {
             max_in_flight,
             request_timeout,
             stats,
+            cors_origins,
         });
         Self {
             melding,

@@ -10,7 +10,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 use melding::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileConfig, LogFormat};
 use melding::{App, SystemClock};
 use melding_core::scopes;
-use melding_domain::{Clock, NationalId, OrgNumber, Party};
+use melding_domain::{Clock, NationalId, OrgNumber, Party, ResourceType, SelfIdentified};
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
 use tokio::sync::watch;
 
@@ -94,21 +94,24 @@ enum JobsCommand {
 
 #[derive(Subcommand)]
 enum RegistryCommand {
-    /// Insert or update organisations, persons, resources and roles from a JSON or CSV file.
+    /// Insert or update organisations, persons, self-identified users, resources and roles from a
+    /// JSON or CSV file.
     ///
     /// A file whose name ends in .csv is CSV: a header row naming the columns (any order;
     /// optional ones may be left out), one entry per line, several values in one cell separated
     /// by '|'. A CSV file holds one kind of entry, given by --kind or else read from the header
     /// (a `role` column means roles, `nationalId` persons, `orgNumber` organizations, `id`
-    /// resources). The columns:
+    /// resources, `email` or `username` without those self-identified users). The columns:
     ///
     ///   persons:       nationalId, name, reserved, email, emailUpdated, emailVerified, mobile,
     ///                  mobileUpdated, mobileVerified, mailboxProvider, mailboxAddress,
     ///                  addressLines, postalCode, city, country
     ///   organizations: orgNumber, name, parent, notificationEmails, notificationMobiles,
     ///                  addressLines, postalCode, city, country
-    ///   resources:     id, owner, serviceOwnerCode, title, confidential, readPolicy
+    ///   resources:     id, owner, serviceOwnerCode, title, confidential, readPolicy,
+    ///                  resourceType, minimumAuthenticationLevel
     ///   roles:         orgNumber, nationalId, role
+    ///   self-identified: name, email or username (exactly one per line)
     ///
     /// Any other file is JSON (see the README for its shape). Mobile numbers are stored in
     /// E.164: 8 digits starting with 4 or 9 get +47, 00 becomes +.
@@ -176,6 +179,10 @@ struct ServeArgs {
     /// How many background jobs a node runs at the same time [default: 8].
     #[arg(long, env = "MELDING_JOB_CONCURRENCY")]
     job_concurrency: Option<usize>,
+    /// Browser origins allowed to read letters' content with CORS, comma-separated, e.g.
+    /// https://af.altinn.no,https://*.altinn.no [default: none].
+    #[arg(long, env = "MELDING_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Option<Vec<String>>,
     /// Seed a demo sender, resource and recipients and print ready-to-paste curl commands.
     #[arg(long)]
     demo: bool,
@@ -191,14 +198,21 @@ const KNOWN_SCOPES: [&str; 4] = [
 ];
 
 #[derive(Args)]
-#[command(group(ArgGroup::new("party").required(true).args(["org", "person"])))]
+#[command(group(ArgGroup::new("party").required(true).args(["org", "person", "self_identified"])))]
 struct TokenArgs {
-    /// Token for this organisation (sender, or organisation recipient). Give --org or --person.
-    #[arg(long, conflicts_with = "person")]
+    /// Token for this organisation (sender, or organisation recipient). Give --org, --person or
+    /// --self-identified.
+    #[arg(long)]
     org: Option<String>,
-    /// Token for this person (national identity number). Give --org or --person.
+    /// Token for this person (national identity number).
     #[arg(long)]
     person: Option<String>,
+    /// Token for this self-identified user, by their recipient URN:
+    /// urn:altinn:person:idporten-email:<e-mail> or
+    /// urn:altinn:person:legacy-selfidentified:<user name>. The token names the user in its
+    /// `c` (party) claim.
+    #[arg(long, value_name = "URN")]
+    self_identified: Option<String>,
     /// Space-separated scopes, from: altinn:correspondence.write (send letters),
     /// altinn:serviceowner (with write: a service owner), altinn:correspondence.read (read
     /// letters as a recipient), melding:admin (manage any organisation's delegations).
@@ -395,14 +409,24 @@ async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
 
 fn token(args: TokenArgs) -> anyhow::Result<()> {
     let (_, data_dir) = resolve_dirs(&args.dirs)?;
-    let party = match (&args.org, &args.person) {
-        (Some(org), _) => Party::Organization(
+    let party = match (&args.org, &args.person, &args.self_identified) {
+        (Some(org), _, _) => Party::Organization(
             OrgNumber::parse(org).map_err(|e| anyhow::anyhow!("--org {org}: {e}"))?,
         ),
-        (None, Some(p)) => {
+        (None, Some(p), _) => {
             Party::Person(NationalId::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?)
         }
-        (None, None) => anyhow::bail!("give --org or --person: one of them is needed"),
+        (None, None, Some(urn)) => Party::SelfIdentified(
+            SelfIdentified::from_urn(urn)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--self-identified {urn}: give urn:altinn:person:idporten-email:<e-mail> \
+                         or urn:altinn:person:legacy-selfidentified:<user name>"
+                    )
+                })?
+                .map_err(|e| anyhow::anyhow!("--self-identified {urn}: {e}"))?,
+        ),
+        (None, None, None) => anyhow::bail!("give --org, --person or --self-identified"),
     };
     let scope = checked_scopes(&args.scope)?;
     let key = melding_http::auth::DevIssuer::key_file(&melding::keys_dir(&data_dir));
@@ -500,6 +524,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::ensure!(n >= 1, "max_in_flight must be at least 1");
         node.max_in_flight = n;
     }
+    let origins = args
+        .cors_origins
+        .as_ref()
+        .unwrap_or(&r.file.http.cors_origins);
+    node.cors_origins =
+        melding_http::CorsOrigins::parse(origins.as_slice()).context("http.cors_origins")?;
     if let Some(days) = r.file.attachments.min_expiration_days {
         anyhow::ensure!(
             days >= 1,
@@ -591,8 +621,11 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
                 title: "Melding demo".into(),
                 confidential: false,
                 read_policy: vec![],
+                resource_type: ResourceType::CorrespondenceService,
+                minimum_authentication_level: 0,
             }],
             roles: vec![],
+            self_identified_users: vec![],
         })
         .await?;
     Ok(())

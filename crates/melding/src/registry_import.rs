@@ -1,5 +1,6 @@
 //! `melding registry import FILE`: organisations (with their main unit, address and contacts),
-//! persons (with their KRR entry and address), resources (with their read policy) and
+//! persons (with their KRR entry and address), self-identified users (by e-mail login or legacy
+//! user name), resources (with their type, authentication level and read policy) and
 //! Enhetsregisteret roles, from a JSON file of any kinds or a CSV file of one kind.
 //!
 //! The whole file is read and checked before anything is written: a bad entry is reported by
@@ -35,6 +36,8 @@ pub enum Kind {
     Organizations,
     Resources,
     Roles,
+    /// Self-identified users (`--kind self-identified`).
+    SelfIdentified,
 }
 
 impl fmt::Display for Kind {
@@ -44,6 +47,7 @@ impl fmt::Display for Kind {
             Kind::Organizations => "organizations",
             Kind::Resources => "resources",
             Kind::Roles => "roles",
+            Kind::SelfIdentified => "self-identified",
         })
     }
 }
@@ -81,6 +85,7 @@ struct Places {
     persons: Vec<Place>,
     resources: Vec<Place>,
     roles: Vec<Place>,
+    self_identified_users: Vec<Place>,
 }
 
 /// A file read and checked, ready to apply.
@@ -161,7 +166,25 @@ fn unique(import: &Import) -> anyhow::Result<()> {
         b.resources.iter().map(|r| r.id.as_str()),
         &p.resources,
         "id",
-    )
+    )?;
+    // A self-identified user by their login: the e-mail address or the user name.
+    let urns: Vec<String> = b
+        .self_identified_users
+        .iter()
+        .map(|u| u.user.urn())
+        .collect();
+    for (login, field) in [
+        (melding_domain::recipient::EMAIL_URN, "email"),
+        (melding_domain::recipient::SELF_IDENTIFIED_URN, "username"),
+    ] {
+        let (keys, places): (Vec<&str>, Vec<Place>) = urns
+            .iter()
+            .zip(&p.self_identified_users)
+            .filter_map(|(urn, place)| urn.strip_prefix(login).map(|key| (key, *place)))
+            .unzip();
+        check(path, keys.into_iter(), &places, field)?;
+    }
+    Ok(())
 }
 
 /// Applies a checked file. A role must name an organisation and a person that are in the file
@@ -259,12 +282,17 @@ async fn apply_in_chunks(
 }
 
 fn entries(b: &RegistryBatch) -> usize {
-    b.organizations.len() + b.persons.len() + b.resources.len() + b.roles.len()
+    b.organizations.len()
+        + b.persons.len()
+        + b.resources.len()
+        + b.roles.len()
+        + b.self_identified_users.len()
 }
 
 /// `batch` cut into batches of at most `size` entries, made one at a time, in the order
-/// organisations, persons, resources, roles: a resource's owner and a role's parties are written
-/// before it (or in the same transaction). A batch of at most `size` stays one transaction.
+/// organisations, persons, resources, roles, self-identified users: a resource's owner and a
+/// role's parties are written before it (or in the same transaction). A batch of at most `size`
+/// stays one transaction.
 fn chunks(batch: &RegistryBatch, size: usize) -> impl Iterator<Item = RegistryBatch> + '_ {
     let total = entries(batch);
     let count = total.div_ceil(size).max(1);
@@ -283,6 +311,9 @@ fn chunks(batch: &RegistryBatch, size: usize) -> impl Iterator<Item = RegistryBa
             persons: batch.persons[part(batch.persons.len())].to_vec(),
             resources: batch.resources[part(batch.resources.len())].to_vec(),
             roles: batch.roles[part(batch.roles.len())].to_vec(),
+            self_identified_users: batch.self_identified_users
+                [part(batch.self_identified_users.len())]
+            .to_vec(),
         }
     })
 }

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "common/pgdb.rs"]
+mod pgdb;
+
 const BIN: &str = env!("CARGO_BIN_EXE_melding");
 
 fn melding(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -367,6 +370,47 @@ fn an_operator_imports_csv_files() {
     );
 }
 
+/// README "Checking and writing": the whole file is checked before anything is written, so a
+/// bad line in the middle of a file leaves even the good lines before it unwritten.
+#[tokio::test]
+async fn a_bad_registry_file_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ids = ["08089403198", "21866699620", "13097248022"];
+    let file = dir.path().join("persons.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "nationalId,name\n{},Ola Nordmann\n{},\n{},Per Nordmann\n",
+            ids[0], ids[1], ids[2]
+        ),
+    )
+    .unwrap();
+    let out = melding(&data, &["registry", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("persons.csv: line 3: name: must not be empty"),
+        "{err}"
+    );
+    use melding_store::RegistryStore;
+    let store = melding::open_store(&data).await.unwrap();
+    for id in ids {
+        let nid = melding_domain::NationalId::parse(id).unwrap();
+        assert_eq!(store.person(&nid).await.unwrap(), None, "{id}");
+    }
+    // The same file without the bad line is written: the reads above could see a person.
+    std::fs::write(&file, format!("nationalId,name\n{},Ola Nordmann\n", ids[0])).unwrap();
+    let out = melding(&data, &["registry", "import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nid = melding_domain::NationalId::parse(ids[0]).unwrap();
+    assert!(store.person(&nid).await.unwrap().is_some());
+}
+
 #[test]
 fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
     let dir = tempfile::tempdir().unwrap();
@@ -385,6 +429,122 @@ fn jobs_commands_show_the_queue_and_refuse_an_unknown_dead_job() {
     let out = melding(dir.path(), &["jobs", "retry", "42"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no dead job 42"));
+}
+
+/// The migrations of one store crate, in order.
+fn migration_files(store_crate: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(store_crate)
+        .join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `melding migrate` run for real: it creates the schema in a new SQLite data directory and on an
+/// empty PostgreSQL database, upgrades a SQLite database of the first schema keeping its rows,
+/// and finds nothing to do the second time.
+#[tokio::test]
+async fn migrate_creates_and_upgrades_the_schema() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let applied_sqlite = |data: &Path| {
+        let db = data.join("melding.db");
+        async move {
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            (n, conn)
+        }
+    };
+    let sqlite_migrations = migration_files("melding-store-sqlite").len() as i64;
+
+    let data = dir.path().join("data");
+    for _ in 0..2 {
+        let out = melding(&data, &["migrate"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("is up to date"));
+        assert_eq!(applied_sqlite(&data).await.0, sqlite_migrations);
+    }
+
+    // A database created by the first migration, holding an organisation.
+    let old = dir.path().join("old");
+    let first = dir.path().join("first-migration");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::create_dir_all(&first).unwrap();
+    let files = migration_files("melding-store-sqlite");
+    std::fs::copy(&files[0], first.join(files[0].file_name().unwrap())).unwrap();
+    {
+        let opts: sqlx::sqlite::SqliteConnectOptions =
+            format!("sqlite://{}", old.join("melding.db").display())
+                .parse()
+                .unwrap();
+        let mut conn = sqlx::SqliteConnection::connect_with(&opts.create_if_missing(true))
+            .await
+            .unwrap();
+        sqlx::migrate::Migrator::new(first.as_path())
+            .await
+            .unwrap()
+            .run(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO organizations (org_number, name) VALUES ('991825827', 'Digdir')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    assert_eq!(applied_sqlite(&old).await.0, 1);
+    let out = melding(&old, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (n, mut conn) = applied_sqlite(&old).await;
+    assert_eq!(n, sqlite_migrations);
+    let row: (String, Option<String>, String) = sqlx::query_as(
+        "SELECT name, parent, contacts FROM organizations WHERE org_number = '991825827'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(row, ("Digdir".to_owned(), None, "[]".to_owned()));
+
+    // PostgreSQL: an empty database gets every migration, once.
+    let db = pgdb::TestDatabase::create().await;
+    for _ in 0..2 {
+        let out = melding(&data, &["migrate", "--database-url", &db.url]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "PostgreSQL schema is up to date"
+        );
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, migration_files("melding-store-postgres").len() as i64);
+        conn.close().await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,7 +583,7 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
     for n in 0..400 {
         let (base, sender, acked) = (base.clone(), sender.clone(), acked.clone());
         tasks.spawn(async move {
-            let res = reqwest::Client::new()
+            let sent = reqwest::Client::new()
                 .post(format!("{base}/correspondence"))
                 .bearer_auth(&sender)
                 .json(&json!({
@@ -432,14 +592,24 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
                     "recipients": ["08089403198"]
                 }))
                 .send()
-                .await
-                .ok()?;
+                .await;
+            let res = match sent {
+                Ok(res) => res,
+                // Connected, but no answer: the request was in flight when the node died.
+                Err(e) if !e.is_connect() => return Sent::InFlight,
+                Err(_) => return Sent::NotConnected,
+            };
             if res.status() != 200 {
-                return None;
+                return Sent::Refused(res.status().as_u16());
             }
-            let v: Value = res.json().await.ok()?;
+            let Ok(v) = res.json::<Value>().await else {
+                return Sent::InFlight;
+            };
             acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            v["correspondences"][0]["correspondenceId"].as_str().map(str::to_owned)
+            match v["correspondences"][0]["correspondenceId"].as_str() {
+                Some(id) => Sent::Acknowledged(id.to_owned()),
+                None => panic!("a 200 answer without a letter id: {v}"),
+            }
         });
     }
     // Kill as soon as some letters have been acknowledged, while the rest are in flight.
@@ -450,15 +620,23 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
     }
     server.0.kill().unwrap();
     server.0.wait().unwrap();
-    let mut acknowledged = vec![];
+    let (mut acknowledged, mut in_flight) = (vec![], 0);
     while let Some(done) = tasks.join_next().await {
-        if let Some(id) = done.unwrap() {
-            acknowledged.push(id);
+        match done.unwrap() {
+            Sent::Acknowledged(id) => acknowledged.push(id),
+            Sent::InFlight => in_flight += 1,
+            Sent::NotConnected => {}
+            Sent::Refused(status) => panic!("a create was refused with {status}"),
         }
     }
     assert!(
         !acknowledged.is_empty(),
         "no request was acknowledged before the kill"
+    );
+    assert!(
+        in_flight > 0,
+        "no request was in flight at the kill ({} acknowledged): the kill proved nothing",
+        acknowledged.len()
     );
 
     let port = free_port();
@@ -474,10 +652,86 @@ async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
             .unwrap();
         assert_eq!(r.status(), 200, "acknowledged letter {id} was lost");
     }
+    // Their publish jobs survived too: the restarted node publishes every acknowledged letter.
+    let published =
+        format!("{base}/correspondence?resourceId=kommunepost&role=Sender&status=Published");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let found: Value = client
+            .get(&published)
+            .bearer_auth(&sender)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: std::collections::HashSet<&str> = found["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let waiting = acknowledged
+            .iter()
+            .filter(|id| !ids.contains(id.as_str()))
+            .count();
+        if waiting == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{waiting} acknowledged letters were never published after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     eprintln!(
-        "{} of 400 letters acknowledged before SIGKILL; all present after restart",
+        "{} of 400 letters acknowledged and {in_flight} in flight at SIGKILL; all acknowledged present and published after restart",
         acknowledged.len()
     );
+}
+
+/// What became of one create sent while the node was killed.
+enum Sent {
+    Acknowledged(String),
+    InFlight,
+    NotConnected,
+    Refused(u16),
+}
+
+/// `melding token --self-identified URN` names the user in the token's `c` claim; anything but a
+/// self-identified user's URN is refused.
+#[test]
+fn a_self_identified_user_gets_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let urn = "urn:altinn:person:idporten-email:kari@example.no";
+    let t = token(
+        dir.path(),
+        &[
+            "--init",
+            "--self-identified",
+            "urn:altinn:person:idporten-email:Kari@Example.no",
+        ],
+        "altinn:correspondence.read",
+    );
+    let issuer = melding::dev_issuer(dir.path()).unwrap();
+    let claims = melding_http::auth::Authenticator::new(vec![issuer.trusted_issuer()])
+        .verify(&t)
+        .unwrap();
+    assert_eq!(claims.c.as_deref(), Some(urn));
+    assert_eq!((claims.pid, claims.consumer), (None, None));
+    for bad in [
+        "urn:altinn:person:identifier-no:08089403198",
+        "urn:altinn:person:idporten-email:kari",
+    ] {
+        let out = melding(
+            dir.path(),
+            &["token", "--self-identified", bad, "--scope", "s"],
+        );
+        assert!(!out.status.success(), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--self-identified"), "{err}");
+    }
 }
 
 /// `melding token` in a data directory where no server has run: refused unless --init, saying

@@ -1,5 +1,6 @@
 //! Two `melding serve` processes on one PostgreSQL database: 1,000 letters due a few seconds
-//! later are each published exactly once, whichever node claims the job.
+//! later are each published exactly once, whichever node claims the job, and both nodes take
+//! part (each node's own metrics count its finished jobs).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -69,17 +70,22 @@ fn melding(data: &Path, url: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-async fn start(data: &Path, url: &str) -> (Node, String) {
-    start_with_lease(data, url, 60).await
+async fn start_with_lease(data: &Path, url: &str, lease_seconds: u32) -> (Node, String) {
+    let (node, base, _) = start_node(data, url, lease_seconds).await;
+    (node, base)
 }
 
-async fn start_with_lease(data: &Path, url: &str, lease_seconds: u32) -> (Node, String) {
+/// Starts a node; returns it, its API base URL and its metrics URL.
+async fn start_node(data: &Path, url: &str, lease_seconds: u32) -> (Node, String, String) {
     let port = free_port();
+    let metrics_port = free_port();
     let child = Command::new(BIN)
         .args([
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--metrics-listen",
+            &format!("127.0.0.1:{metrics_port}"),
             "--data-dir",
         ])
         .arg(data)
@@ -98,7 +104,11 @@ async fn start_with_lease(data: &Path, url: &str, lease_seconds: u32) -> (Node, 
         if let Ok(r) = reqwest::get(format!("{base}/health")).await
             && r.status() == 200
         {
-            return (node, base);
+            return (
+                node,
+                base,
+                format!("http://127.0.0.1:{metrics_port}/metrics"),
+            );
         }
         assert!(Instant::now() < deadline, "node did not come up");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -234,16 +244,32 @@ async fn assert_published_once(nodes: [&str; 2], token: &str, sent: &HashSet<Str
     }
 }
 
+/// How many jobs a node has finished, from its own metrics (`melding_jobs_runs_total`).
+async fn jobs_done(metrics: &str) -> u64 {
+    let text = reqwest::get(metrics).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("melding_jobs_runs_total{outcome=\"done\"} "))
+        .unwrap_or_else(|| panic!("no done counter in {text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_publish_every_letter_exactly_once() {
     let db = pgdb::TestDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
     let (orgs, token) = prepare(dir.path(), &db.url);
-    let (_a, a) = start(dir.path(), &db.url).await;
-    let (_b, b) = start(dir.path(), &db.url).await;
+    let (_a, a, a_metrics) = start_node(dir.path(), &db.url, 60).await;
+    let (_b, b, b_metrics) = start_node(dir.path(), &db.url, 60).await;
     let sent = send_thousand([&a, &b], &token, &orgs, 4).await;
     wait_all_published(&b, &token).await;
     assert_published_once([&a, &b], &token, &sent).await;
+    // Both nodes published: the work was shared, not done by one while the other idled.
+    let (done_a, done_b) = (jobs_done(&a_metrics).await, jobs_done(&b_metrics).await);
+    eprintln!("publish jobs done: node a {done_a}, node b {done_b}");
+    assert!(done_a > 0 && done_b > 0, "a: {done_a}, b: {done_b}");
+    assert!(done_a + done_b >= 1000, "a: {done_a}, b: {done_b}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

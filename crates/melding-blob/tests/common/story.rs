@@ -163,10 +163,14 @@ async fn a_refused_rewrite_keeps_the_old_bytes(store: &dyn BlobStore) {
         .await
         .expect("put");
     let data = patterned(7 * MIB);
-    let _ = store
+    let e = store
         .put("rewrite", &mut &data[..], 6 * MIB as u64, None)
         .await
         .unwrap_err();
+    assert!(
+        matches!(e, BlobError::TooLarge(max) if max == 6 * MIB as u64),
+        "{e:?}"
+    );
     let (back, _) = read_all(store, "rewrite").await;
     assert_eq!(back, b"first version");
     store.delete("rewrite").await.expect("delete");

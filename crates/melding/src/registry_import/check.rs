@@ -2,7 +2,9 @@
 //! value in its stored form (trimmed, normalised) or the reason it is refused; the reader adds
 //! the file and the place.
 
+use melding_domain::SelfIdentified;
 use melding_domain::authz::KNOWN_ROLES;
+use melding_domain::resource::{ResourceType, UnknownResourceType};
 use melding_store::{KrrContact, MAX_ORG_CONTACTS, OrgContact, PostalAddress};
 
 /// The digital mailbox providers KRR knows.
@@ -21,6 +23,29 @@ pub(super) fn resource_id(s: &str) -> Result<String, String> {
         return Err("a resource id is 1–255 characters without ':'".into());
     }
     Ok(s.to_owned())
+}
+
+/// A resource type by its Resource Registry name, in any case (`CorrespondenceService`, …).
+pub(super) fn resource_type(s: &str) -> Result<ResourceType, String> {
+    s.parse().map_err(|e: UnknownResourceType| e.to_string())
+}
+
+/// Why a self-identified user without exactly one login is refused.
+pub(super) const ONE_LOGIN: &str =
+    "a self-identified user has exactly one login: an email or a username";
+
+/// An ID-porten e-mail login: an e-mail address (one `@` with text on both sides, no white
+/// space) that a recipient URN can carry (no `:`), lower-cased.
+pub(super) fn self_identified_email(s: &str) -> Result<SelfIdentified, String> {
+    let e = email(s)?;
+    SelfIdentified::idporten_email(&e)
+        .map_err(|_| format!("{e:?} cannot be an ID-porten e-mail login (no ':' allowed)"))
+}
+
+/// A legacy self-identified user name: not empty, no `:`, lower-cased.
+pub(super) fn self_identified_username(s: &str) -> Result<SelfIdentified, String> {
+    SelfIdentified::legacy(s)
+        .map_err(|_| format!("{:?} is not a user name (not empty, no ':')", s.trim()))
 }
 
 pub(super) fn role(s: &str) -> Result<String, String> {

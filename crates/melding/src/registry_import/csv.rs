@@ -10,9 +10,11 @@ use std::path::Path;
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use melding_domain::authz::Right;
+use melding_domain::resource::check_authentication_level;
 use melding_domain::{NationalId, OrgNumber};
 use melding_store::{
     KrrContact, Organization, Person, PostalAddress, RegistryBatch, Resource, RoleAssignment,
+    SelfIdentifiedUser,
 };
 
 use super::check::{self, Invalid};
@@ -53,14 +55,22 @@ fn columns(kind: Kind) -> (&'static [&'static str], &'static [&'static str]) {
         ),
         Kind::Resources => (
             &["id", "owner", "serviceOwnerCode", "title"],
-            &["confidential", "readPolicy"],
+            &[
+                "confidential",
+                "readPolicy",
+                "resourceType",
+                "minimumAuthenticationLevel",
+            ],
         ),
         Kind::Roles => (&["orgNumber", "nationalId", "role"], &[]),
+        // Each line fills exactly one of `email` and `username`.
+        Kind::SelfIdentified => (&["name"], &["email", "username"]),
     }
 }
 
 /// The kind a header row names: roles have `role`, persons `nationalId`, organisations
-/// `orgNumber`, resources `id`.
+/// `orgNumber`, resources `id`, and self-identified users `email` or `username` without a
+/// `nationalId`.
 fn infer(header: &[String]) -> Option<Kind> {
     let has = |c: &str| header.iter().any(|h| h == c);
     if has("role") {
@@ -71,6 +81,8 @@ fn infer(header: &[String]) -> Option<Kind> {
         Some(Kind::Organizations)
     } else if has("id") {
         Some(Kind::Resources)
+    } else if has("email") || has("username") {
+        Some(Kind::SelfIdentified)
     } else {
         None
     }
@@ -93,7 +105,7 @@ pub fn parse(path: &Path, input: impl Read, kind: Option<Kind>) -> anyhow::Resul
         Some(k) => k,
         None => {
             return Err(anyhow!(
-                "{file}: line 1: the header names no known kind of entry; give --kind (persons, organizations, resources or roles)"
+                "{file}: line 1: the header names no known kind of entry; give --kind (persons, organizations, resources, roles or self-identified)"
             ));
         }
     };
@@ -117,6 +129,14 @@ pub fn parse(path: &Path, input: impl Read, kind: Option<Kind>) -> anyhow::Resul
                 "{file}: line 1: {c}: a required column of {kind} is missing"
             ));
         }
+    }
+    if kind == Kind::SelfIdentified
+        && !index.contains_key("email")
+        && !index.contains_key("username")
+    {
+        return Err(anyhow!(
+            "{file}: line 1: email: a self-identified user needs an email or a username column"
+        ));
     }
 
     let mut import = Import {
@@ -148,12 +168,14 @@ pub fn parse(path: &Path, input: impl Read, kind: Option<Kind>) -> anyhow::Resul
             Kind::Organizations => b.organizations.push(organization(&row)?),
             Kind::Resources => b.resources.push(resource(&row)?),
             Kind::Roles => b.roles.push(role(&row)?),
+            Kind::SelfIdentified => b.self_identified_users.push(self_identified(&row)?),
         }
         let places = match kind {
             Kind::Persons => &mut import.places.persons,
             Kind::Organizations => &mut import.places.organizations,
             Kind::Resources => &mut import.places.resources,
             Kind::Roles => &mut import.places.roles,
+            Kind::SelfIdentified => &mut import.places.self_identified_users,
         };
         places.push(Place::Csv(line));
     }
@@ -350,6 +372,34 @@ fn resource(row: &Row<'_>) -> anyhow::Result<Resource> {
             .into_iter()
             .map(|r| Right::parse(r).map_err(|e| row.error("readPolicy", e)))
             .collect::<anyhow::Result<_>>()?,
+        resource_type: row
+            .opt("resourceType")
+            .map(|t| row.check("resourceType", check::resource_type(t)))
+            .transpose()?
+            .unwrap_or_default(),
+        minimum_authentication_level: row
+            .opt("minimumAuthenticationLevel")
+            .map(|l| {
+                let level = l
+                    .parse::<i64>()
+                    .map_err(|_| format!("{l:?} is not a whole number"))
+                    .and_then(check_authentication_level);
+                row.check("minimumAuthenticationLevel", level)
+            })
+            .transpose()?
+            .unwrap_or(0),
+    })
+}
+
+fn self_identified(row: &Row<'_>) -> anyhow::Result<SelfIdentifiedUser> {
+    let user = match (row.opt("email"), row.opt("username")) {
+        (Some(email), None) => row.check("email", check::self_identified_email(email))?,
+        (None, Some(name)) => row.check("username", check::self_identified_username(name))?,
+        (_, _) => return Err(row.error("email", check::ONE_LOGIN)),
+    };
+    Ok(SelfIdentifiedUser {
+        user,
+        name: row.check("name", check::name(row.cell("name")))?,
     })
 }
 

@@ -1,15 +1,16 @@
 //! The JSON shape of a registry file: one object with any of `organizations`, `persons`,
-//! `resources` and `roles`. Unknown fields are an error; an error names the entry, e.g.
+//! `selfIdentifiedUsers`, `resources` and `roles`. Unknown fields are an error; an error names the entry, e.g.
 //! `registry.json: organizations[2].orgNumber: control digits do not match`.
 
 use std::path::Path;
 
 use anyhow::anyhow;
 use melding_domain::authz::Right;
+use melding_domain::resource::check_authentication_level;
 use melding_domain::{NationalId, OrgNumber};
 use melding_store::{
     KrrContact, OrgContact, Organization, Person, PostalAddress, RegistryBatch, Resource,
-    RoleAssignment,
+    RoleAssignment, SelfIdentifiedUser,
 };
 use serde::Deserialize;
 
@@ -27,6 +28,20 @@ struct RegistryFile {
     resources: Vec<ResourceEntry>,
     #[serde(default)]
     roles: Vec<RoleEntry>,
+    #[serde(default)]
+    self_identified_users: Vec<SelfIdentifiedEntry>,
+}
+
+/// A self-identified user: exactly one of `email` (an ID-porten e-mail login) and `username` (a
+/// legacy Altinn 2 user), and a name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SelfIdentifiedEntry {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +89,13 @@ struct ResourceEntry {
     /// package. Parsed after the file, so an error names the entry.
     #[serde(default)]
     read_policy: Vec<String>,
+    /// The Resource Registry's type; absent means `CorrespondenceService`. Parsed after the
+    /// file, so an error names the entry.
+    #[serde(default)]
+    resource_type: Option<String>,
+    /// The minimum authentication level, 0–4; absent means 0.
+    #[serde(default)]
+    minimum_authentication_level: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +186,19 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
             Right::parse(s).map_err(|e| e.to_string())
         })
         .map_err(|(j, e)| fail(format!("{entry}.readPolicy[{j}]"), e))?;
+        let resource_type = r
+            .resource_type
+            .as_deref()
+            .map(check::resource_type)
+            .transpose()
+            .map_err(|e| fail(format!("{entry}.resourceType"), e))?
+            .unwrap_or_default();
+        let minimum_authentication_level = r
+            .minimum_authentication_level
+            .map(check_authentication_level)
+            .transpose()
+            .map_err(|e| fail(format!("{entry}.minimumAuthenticationLevel"), e))?
+            .unwrap_or(0);
         resources.push(Resource {
             id,
             owner: r.owner,
@@ -171,6 +206,8 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
             title: r.title,
             confidential: r.confidential,
             read_policy,
+            resource_type,
+            minimum_authentication_level,
         });
     }
 
@@ -183,6 +220,22 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
         });
     }
 
+    let mut self_identified_users = Vec::with_capacity(file.self_identified_users.len());
+    for (i, u) in file.self_identified_users.into_iter().enumerate() {
+        let entry = format!("selfIdentifiedUsers[{i}]");
+        let user = match (u.email.as_deref(), u.username.as_deref()) {
+            (Some(email), None) => check::self_identified_email(email)
+                .map_err(|e| fail(format!("{entry}.email"), e))?,
+            (None, Some(name)) => check::self_identified_username(name)
+                .map_err(|e| fail(format!("{entry}.username"), e))?,
+            _ => return Err(fail(entry, check::ONE_LOGIN.into())),
+        };
+        self_identified_users.push(SelfIdentifiedUser {
+            user,
+            name: check::name(&u.name).map_err(|r| fail(format!("{entry}.name"), r))?,
+        });
+    }
+
     let places = |list: &'static str, n: usize| (0..n).map(|i| Place::Json(list, i)).collect();
     Ok(Import {
         path: path.to_owned(),
@@ -191,12 +244,14 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
             persons: places("persons", persons.len()),
             resources: places("resources", resources.len()),
             roles: places("roles", roles.len()),
+            self_identified_users: places("selfIdentifiedUsers", self_identified_users.len()),
         },
         batch: RegistryBatch {
             organizations,
             persons,
             resources,
             roles,
+            self_identified_users,
         },
     })
 }

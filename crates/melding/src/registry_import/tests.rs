@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use melding_domain::authz::{Holdings, Right};
-use melding_domain::{NationalId, OrgNumber};
+use melding_domain::{NationalId, OrgNumber, ResourceType};
 use melding_store::{
     DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
     PostalAddress, RegistryStore, Resource, RoleAssignment,
@@ -668,6 +668,265 @@ fn a_bad_line_is_named_by_line_and_column() {
     }
 }
 
+// Resource types and authentication levels (JSON and CSV).
+
+const TYPED: &str = r#"{"resources": [
+  {"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir", "title": "Post"},
+  {"id": "tilgang", "owner": "991825827", "serviceOwnerCode": "digdir", "title": "Tilgang",
+   "resourceType": "GenericAccessResource", "minimumAuthenticationLevel": 3},
+  {"id": "app", "owner": "991825827", "serviceOwnerCode": "digdir", "title": "App",
+   "resourceType": "altinnapp", "minimumAuthenticationLevel": 0}]}"#;
+
+#[test]
+fn resource_types_and_levels_are_read_with_their_defaults() {
+    let b = parse(Path::new("r.json"), TYPED).unwrap();
+    let got: Vec<(ResourceType, u8)> = b
+        .resources
+        .iter()
+        .map(|r| (r.resource_type, r.minimum_authentication_level))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (ResourceType::CorrespondenceService, 0),
+            (ResourceType::GenericAccessResource, 3),
+            (ResourceType::AltinnApp, 0),
+        ]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = format!(
+        "id,owner,serviceOwnerCode,title,resourceType,minimumAuthenticationLevel\n\
+         kommunepost,{DIGDIR},digdir,Post,,\n\
+         formidling,{DIGDIR},digdir,Formidling,BrokerService,4\n\
+         tjeneste,{DIGDIR},digdir,Tjeneste,correspondenceservice,2\n"
+    );
+    let b = read_file(&dir, "resources.csv", &csv, None).unwrap().batch;
+    let got: Vec<(ResourceType, u8)> = b
+        .resources
+        .iter()
+        .map(|r| (r.resource_type, r.minimum_authentication_level))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (ResourceType::CorrespondenceService, 0),
+            (ResourceType::BrokerService, 4),
+            (ResourceType::CorrespondenceService, 2),
+        ]
+    );
+    // Files without the columns read as before.
+    let old = format!("id,owner,serviceOwnerCode,title\nx,{DIGDIR},digdir,X\n");
+    let b = read_file(&dir, "old.csv", &old, None).unwrap().batch;
+    assert_eq!(
+        (
+            b.resources[0].resource_type,
+            b.resources[0].minimum_authentication_level
+        ),
+        (ResourceType::CorrespondenceService, 0)
+    );
+}
+
+#[test]
+fn bad_resource_types_and_levels_are_named() {
+    let e = error(&TYPED.replace("\"altinnapp\"", "\"Skjema\""));
+    assert!(
+        e.contains("r.json: resources[2].resourceType: unknown resource type \"Skjema\""),
+        "{e}"
+    );
+    let e = error(&TYPED.replace(
+        "\"minimumAuthenticationLevel\": 3",
+        "\"minimumAuthenticationLevel\": 5",
+    ));
+    assert!(
+        e.contains(
+            "r.json: resources[1].minimumAuthenticationLevel: 5 is not an authentication level"
+        ),
+        "{e}"
+    );
+    let e = error(&TYPED.replace(
+        "\"minimumAuthenticationLevel\": 0",
+        "\"minimumAuthenticationLevel\": -1",
+    ));
+    assert!(
+        e.contains("resources[2].minimumAuthenticationLevel: -1 is not an authentication level"),
+        "{e}"
+    );
+    let e = error(&TYPED.replace(
+        "\"minimumAuthenticationLevel\": 3",
+        "\"minimumAuthenticationLevel\": \"tre\"",
+    ));
+    assert!(e.contains("resources[1].minimumAuthenticationLevel"), "{e}");
+
+    let header = "id,owner,serviceOwnerCode,title,resourceType,minimumAuthenticationLevel";
+    for (line, expected) in [
+        (
+            format!("x,{DIGDIR},digdir,X,Skjema,0"),
+            "line 3: resourceType: unknown resource type \"Skjema\"",
+        ),
+        (
+            format!("x,{DIGDIR},digdir,X,AltinnApp,5"),
+            "line 3: minimumAuthenticationLevel: 5 is not an authentication level",
+        ),
+        (
+            format!("x,{DIGDIR},digdir,X,,tre"),
+            "line 3: minimumAuthenticationLevel: \"tre\" is not a whole number",
+        ),
+    ] {
+        let text = format!("{header}\nok,{DIGDIR},digdir,OK,,\n{line}\n");
+        let e = read_error("f.csv", &text, None);
+        assert!(e.contains(&format!("f.csv: {expected}")), "{expected}\n{e}");
+    }
+}
+
+// Self-identified users (JSON and CSV).
+
+const SELF_IDENTIFIED: &str = r#"{"selfIdentifiedUsers": [
+  {"email": " Kari@Example.no ", "name": "Kari Nordmann"},
+  {"username": "Ola77", "name": "Ola Selvregistrert"}]}"#;
+
+#[test]
+fn self_identified_users_are_read_by_their_login() {
+    let expected = [
+        melding_store::SelfIdentifiedUser {
+            user: melding_domain::SelfIdentified::IdportenEmail("kari@example.no".into()),
+            name: "Kari Nordmann".into(),
+        },
+        melding_store::SelfIdentifiedUser {
+            user: melding_domain::SelfIdentified::Legacy("ola77".into()),
+            name: "Ola Selvregistrert".into(),
+        },
+    ];
+    let b = parse(Path::new("r.json"), SELF_IDENTIFIED).unwrap();
+    assert_eq!(b.self_identified_users, expected);
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "email,username,name\n Kari@Example.no ,,Kari Nordmann\n,Ola77,Ola Selvregistrert\n";
+    let b = read_file(&dir, "users.csv", csv, None).unwrap().batch;
+    assert_eq!(b.self_identified_users, expected);
+    // One login column is enough, and --kind names the kind.
+    let b = read_file(
+        &dir,
+        "epost.csv",
+        "name,email\nKari Nordmann,kari@example.no\n",
+        Some(Kind::SelfIdentified),
+    )
+    .unwrap()
+    .batch;
+    assert_eq!(b.self_identified_users, expected[..1]);
+}
+
+#[test]
+fn bad_self_identified_users_are_named() {
+    for (text, expected) in [
+        (
+            SELF_IDENTIFIED.replace(" Kari@Example.no ", "kari"),
+            "r.json: selfIdentifiedUsers[0].email: \"kari\" is not an e-mail address",
+        ),
+        (
+            SELF_IDENTIFIED.replace(" Kari@Example.no ", "kari:x@example.no"),
+            "r.json: selfIdentifiedUsers[0].email: \"kari:x@example.no\" cannot be an ID-porten e-mail login",
+        ),
+        (
+            SELF_IDENTIFIED.replace("Ola77", "ola:77"),
+            "r.json: selfIdentifiedUsers[1].username: \"ola:77\" is not a user name",
+        ),
+        (
+            SELF_IDENTIFIED.replace("\"username\": \"Ola77\", ", ""),
+            "r.json: selfIdentifiedUsers[1]: a self-identified user has exactly one login",
+        ),
+        (
+            SELF_IDENTIFIED.replace(
+                "\"username\"",
+                "\"email\": \"ola@example.no\", \"username\"",
+            ),
+            "r.json: selfIdentifiedUsers[1]: a self-identified user has exactly one login",
+        ),
+        (
+            SELF_IDENTIFIED.replace("\"Kari Nordmann\"", "\" \""),
+            "r.json: selfIdentifiedUsers[0].name: must not be empty",
+        ),
+    ] {
+        let e = error(&text);
+        assert!(e.contains(expected), "{expected}\n{e}");
+    }
+    let e = error(&SELF_IDENTIFIED.replace("\"name\": \"Kari", "\"navn\": \"Kari"));
+    assert!(e.contains("selfIdentifiedUsers[0]"), "{e}");
+
+    for (text, expected) in [
+        (
+            "email,name\nkari@example.no,Kari\nkari,Kari\n",
+            "f.csv: line 3: email: \"kari\" is not an e-mail address",
+        ),
+        (
+            "email,username,name\nkari@example.no,kari,Kari\n",
+            "f.csv: line 2: email: a self-identified user has exactly one login",
+        ),
+        (
+            "email,username,name\n,,Kari\n",
+            "f.csv: line 2: email: a self-identified user has exactly one login",
+        ),
+        (
+            "username,name\nola:77,Ola\n",
+            "f.csv: line 2: username: \"ola:77\" is not a user name",
+        ),
+        (
+            "email,name\nkari@example.no,\n",
+            "f.csv: line 2: name: must not be empty",
+        ),
+    ] {
+        let e = read_error("f.csv", text, None);
+        assert!(e.contains(expected), "{expected}\n{e}");
+    }
+    let e = read_error("f.csv", "name\nKari\n", Some(Kind::SelfIdentified));
+    assert!(
+        e.contains(
+            "f.csv: line 1: email: a self-identified user needs an email or a username column"
+        ),
+        "{e}"
+    );
+    // The same login twice, in any case.
+    let e = read_error(
+        "u.json",
+        &SELF_IDENTIFIED.replace("\"username\": \"Ola77\"", "\"email\": \"KARI@example.no\""),
+        None,
+    );
+    assert!(
+        e.contains("selfIdentifiedUsers[1].email: kari@example.no is listed twice (also at selfIdentifiedUsers[0])"),
+        "{e}"
+    );
+    let e = read_error("u.csv", "username,name\nola,Ola\nOLA,Ola\n", None);
+    assert!(
+        e.contains("line 3: username: ola is listed twice (also at line 2)"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn self_identified_users_reach_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let import = read_file(&dir, "users.json", SELF_IDENTIFIED, None).unwrap();
+    apply(&import, &store, false).await.unwrap();
+    let kari = melding_domain::SelfIdentified::IdportenEmail("kari@example.no".into());
+    assert_eq!(
+        store
+            .self_identified_user(&kari)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Kari Nordmann"
+    );
+    assert!(
+        store
+            .unknown_parties(&[Party::SelfIdentified(kari)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[test]
 fn kind_is_for_csv_files() {
     let e = read_error("r.json", GOOD, Some(Kind::Persons));
@@ -675,7 +934,10 @@ fn kind_is_for_csv_files() {
 }
 
 #[tokio::test]
-async fn a_bad_line_in_the_middle_applies_nothing() {
+async fn a_bad_line_in_the_middle_fails_the_whole_read_and_the_fixed_file_applies() {
+    // `read` checks the whole file before it returns an `Import`, and only an `Import` can be
+    // applied, so a file that fails to read cannot write anything (the CLI test
+    // `a_bad_registry_file_imports_nothing` checks that through `melding registry import`).
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
     let mut text = String::from("nationalId,name\n");
@@ -691,15 +953,6 @@ async fn a_bad_line_in_the_middle_applies_nothing() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("p.csv: line 21: name: must not be empty"), "{e}");
-    for n in [1, 19, 21, 40] {
-        assert_eq!(
-            store
-                .person(&NationalId::parse(&nid(n)).unwrap())
-                .await
-                .unwrap(),
-            None
-        );
-    }
     // Fixed, the whole file is applied, in several transactions.
     let text = text.replace(
         &format!("{},\n", nid(20)),
@@ -872,6 +1125,13 @@ impl RegistryStore for FailingStore {
     async fn unknown_parties(&self, parties: &[Party]) -> Result<Vec<Party>, StoreError> {
         self.inner.unknown_parties(parties).await
     }
+    async fn self_identified_user(
+        &self,
+        user: &melding_domain::SelfIdentified,
+    ) -> Result<Option<melding_store::SelfIdentifiedUser>, StoreError> {
+        self.inner.self_identified_user(user).await
+    }
+
     async fn reserved_persons(
         &self,
         persons: &[NationalId],

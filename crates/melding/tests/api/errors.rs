@@ -71,10 +71,6 @@ async fn initialize_business_errors() {
     send_err(&app, b, 400, 1002).await;
 
     let mut b = letter(&[PERSON]);
-    b["correspondence"]["content"]["messageBody"] = json!("<p>html</p>");
-    send_err(&app, b, 400, 1003).await;
-
-    let mut b = letter(&[PERSON]);
     b["correspondence"]["content"]["language"] = json!("se");
     let a = app.send(&app.sender(), b).await;
     a.assert_problem(400, 1023);
@@ -86,17 +82,6 @@ async fn initialize_business_errors() {
     let mut b = letter(&[PERSON]);
     b["correspondence"]["messageSender"] = json!("<b>Kommunen</b>");
     send_err(&app, b, 400, 1039).await;
-
-    let mut b = letter(&[PERSON]);
-    b["correspondence"]["content"]
-        .as_object_mut()
-        .unwrap()
-        .remove("language");
-    b["correspondence"]
-        .as_object_mut()
-        .unwrap()
-        .remove("content");
-    send_err(&app, b, 400, 1019).await;
 
     let mut b = letter(&[PERSON]);
     b["correspondence"]["externalReferences"] = json!([

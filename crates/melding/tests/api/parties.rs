@@ -81,6 +81,7 @@ async fn world(app: &TestApp) -> World {
                 role(RECIPIENT_ORG, &w.lede, "LEDE"),
                 role(RECIPIENT_ORG, &w.employee, "MEDL"),
             ],
+            self_identified_users: vec![],
         })
         .await
         .unwrap();
@@ -549,6 +550,343 @@ async fn confidential_post_needs_an_organisation_with_a_leader_registered() {
         .await
         .assert_status(200);
     app.send(&app.sender(), confidential(PERSON))
+        .await
+        .assert_status(200);
+}
+
+/// The parties `token` reads post for, as URNs in the order answered.
+async fn parties_of(app: &TestApp, token: &str) -> Vec<String> {
+    let a = app.get("/melding/api/v1/authorizedparties", token).await;
+    a.assert_status(200);
+    a.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["party"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn person_urn(n: &str) -> String {
+    format!("urn:altinn:person:identifier-no:{n}")
+}
+
+/// Grant, revoke, log and authorized parties over every kind of caller: only the organisation's
+/// registered general manager or chair (or an administrator) manages its delegations; a right
+/// merely delegated, even a role named DAGL, does not make its holder a delegator.
+#[tokio::test]
+async fn the_delegation_endpoints_hold_for_every_kind_of_caller() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let other_dagl = fnr(6);
+    let delegated_dagl = fnr(7);
+    app.store
+        .upsert_registry(&RegistryBatch {
+            persons: vec![
+                Person::new(NationalId::parse(&other_dagl).unwrap(), "Annen Leder"),
+                Person::new(
+                    NationalId::parse(&delegated_dagl).unwrap(),
+                    "Delegert Leder",
+                ),
+            ],
+            roles: vec![RoleAssignment {
+                org: OrgNumber::parse(OTHER_SENDER).unwrap(),
+                person: NationalId::parse(&other_dagl).unwrap(),
+                role: "DAGL".into(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let t = |id: &str| app.token(&person(id), READ);
+    let grants = format!("/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations");
+    let log = format!("{grants}/log");
+    let revoke = |who: &str, right: &str| format!("{grants}/{who}?right={right}");
+    let grant = |token: Option<String>, who: String, right: &'static str| {
+        let (app, grants) = (&app, grants.clone());
+        async move {
+            app.call(
+                Method::POST,
+                &grants,
+                token.as_deref(),
+                Some(json!({"nationalId": who, "right": right})),
+            )
+            .await
+        }
+    };
+    // The general manager delegates the role DAGL to a person who holds no registered role.
+    let g = grant(Some(t(&w.dagl)), delegated_dagl.clone(), "DAGL").await;
+    g.assert_status(200);
+    assert_eq!(g.json()["changed"], true);
+
+    // Without a token: 401 with an empty body everywhere.
+    for (method, p) in [
+        (Method::POST, grants.clone()),
+        (Method::DELETE, revoke(&w.employee, ORDINARY_POST)),
+        (Method::GET, log.clone()),
+        (Method::GET, "/melding/api/v1/authorizedparties".to_owned()),
+    ] {
+        let body = (method == Method::POST)
+            .then(|| json!({"nationalId": w.employee, "right": ORDINARY_POST}));
+        let a = app.call(method.clone(), &p, None, body).await;
+        assert_eq!(a.status, 401, "{method} {p}");
+        assert!(a.text.is_empty());
+    }
+
+    // Refused: a stranger, an employee, another organisation's general manager and the person
+    // with the delegated DAGL; none of them changes anything or reads the log.
+    let refused = [
+        ("stranger", OTHER_PERSON.to_owned()),
+        ("employee", w.employee.clone()),
+        ("DAGL of another organisation", other_dagl.clone()),
+        ("delegated DAGL", delegated_dagl.clone()),
+    ];
+    for (cell, who) in &refused {
+        let token = t(who);
+        let a = grant(Some(token.clone()), w.employee.clone(), ORDINARY_POST).await;
+        assert_eq!(a.status, 401, "{cell}: grant: {}", a.text);
+        a.assert_problem(401, 4001);
+        // The delegated DAGL may not even pass its own right on, or take it away.
+        app.call(
+            Method::DELETE,
+            &revoke(&delegated_dagl, "DAGL"),
+            Some(&token),
+            None,
+        )
+        .await
+        .assert_problem(401, 4001);
+        let l = app.get(&log, &token).await;
+        l.assert_problem(401, 4001);
+        assert!(!l.text.contains(&delegated_dagl), "{cell}: the log leaked");
+    }
+    let employee_reads = |token: String| {
+        let app = &app;
+        async move {
+            let id = letter_to(app, RECIPIENT_ORG, RESOURCE, false).await;
+            app.get(&path(&id), &token).await.status
+        }
+    };
+    assert_eq!(
+        employee_reads(t(&w.employee)).await,
+        401,
+        "nothing was granted"
+    );
+
+    // The chair may do all three, and the log shows every change in order.
+    let lede = t(&w.lede);
+    grant(Some(lede.clone()), w.employee.clone(), ORDINARY_POST)
+        .await
+        .assert_status(200);
+    assert_eq!(employee_reads(t(&w.employee)).await, 200);
+    let r = app
+        .call(
+            Method::DELETE,
+            &revoke(&w.employee, ORDINARY_POST),
+            Some(&lede),
+            None,
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.json()["changed"], true);
+    let entries: Vec<(String, String, String)> = app
+        .get(&log, &lede)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["nationalId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (person_urn(&w.dagl), "grant".into(), delegated_dagl.clone()),
+            (person_urn(&w.lede), "grant".into(), w.employee.clone()),
+            (person_urn(&w.lede), "revoke".into(), w.employee.clone()),
+        ]
+    );
+    // The delegated role is still in place: the refused revocations above changed nothing.
+    let still = grant(Some(lede.clone()), delegated_dagl.clone(), "DAGL").await;
+    still.assert_status(200);
+    assert_eq!(still.json()["changed"], false);
+
+    // Authorized parties: everyone sees themself first, and only organisations they hold a
+    // post right for.
+    let sorted = |mut v: Vec<String>| {
+        v[1..].sort();
+        v
+    };
+    assert_eq!(
+        parties_of(&app, &t(OTHER_PERSON)).await,
+        [person_urn(OTHER_PERSON)]
+    );
+    assert_eq!(
+        parties_of(&app, &t(&w.employee)).await,
+        [person_urn(&w.employee)]
+    );
+    let mut main_and_sub = vec![org_urn(RECIPIENT_ORG), org_urn(&w.sub_unit)];
+    main_and_sub.sort();
+    assert_eq!(
+        sorted(parties_of(&app, &lede).await),
+        [vec![person_urn(&w.lede)], main_and_sub.clone()].concat()
+    );
+    assert_eq!(
+        parties_of(&app, &t(&other_dagl)).await,
+        [person_urn(&other_dagl), org_urn(OTHER_SENDER)]
+    );
+    let delegated = app
+        .get("/melding/api/v1/authorizedparties", &t(&delegated_dagl))
+        .await
+        .json();
+    assert_eq!(delegated[0]["party"], person_urn(&delegated_dagl));
+    // Listed for the role it was given, which is all it holds: a delegated role carries no
+    // package with it.
+    let main = delegated
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["party"] == org_urn(RECIPIENT_ORG))
+        .unwrap_or_else(|| panic!("{delegated}"));
+    assert_eq!(main["rights"], json!(["DAGL"]));
+}
+
+/// A delegation held for the main unit reaches the sub-unit's post, and its revocation takes
+/// that away again.
+#[tokio::test]
+async fn a_delegation_for_the_main_unit_reads_the_sub_units_post() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let employee = app.token(&person(&w.employee), READ);
+    let id = letter_to(&app, &w.sub_unit, RESOURCE, false).await;
+    app.get(&path(&id), &employee)
+        .await
+        .assert_problem(401, 4001);
+    app.call(
+        Method::POST,
+        &format!("/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations"),
+        Some(&app.token(&person(&w.dagl), READ)),
+        Some(json!({"nationalId": w.employee, "right": ORDINARY_POST})),
+    )
+    .await
+    .assert_status(200);
+    let id = letter_to(&app, &w.sub_unit, RESOURCE, false).await;
+    assert_cell(
+        &app,
+        &employee,
+        &id,
+        &w.sub_unit,
+        RESOURCE,
+        true,
+        "sub-unit, ordinary post delegated for the main unit",
+    )
+    .await;
+    let mut expected = vec![org_urn(RECIPIENT_ORG), org_urn(&w.sub_unit)];
+    expected.sort();
+    let mut got = parties_of(&app, &employee).await;
+    assert_eq!(got.remove(0), person_urn(&w.employee));
+    got.sort();
+    assert_eq!(got, expected);
+    app.call(
+        Method::DELETE,
+        &format!(
+            "/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations/{}?right={ORDINARY_POST}",
+            w.employee
+        ),
+        Some(&app.token(&person(&w.dagl), READ)),
+        None,
+    )
+    .await
+    .assert_status(200);
+    let id = letter_to(&app, &w.sub_unit, RESOURCE, false).await;
+    assert_cell(
+        &app,
+        &employee,
+        &id,
+        &w.sub_unit,
+        RESOURCE,
+        false,
+        "sub-unit, delegation revoked",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn confidential_post_to_a_sub_unit_counts_its_main_units_leaders() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // A sub-unit of Brønnøysundregistrene, which has no roles registered, and a sub-unit with a
+    // general manager of its own under it.
+    let (bare_sub, led_sub, sub_leader) = (orgnr(2), orgnr(3), fnr(5));
+    let sub = |n: &str, name: &str| {
+        let mut o = Organization::new(OrgNumber::parse(n).unwrap(), name);
+        o.parent = Some(OrgNumber::parse(OTHER_SENDER).unwrap());
+        o
+    };
+    app.store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![
+                sub(&bare_sub, "Avdeling uten leder"),
+                sub(&led_sub, "Avdeling"),
+            ],
+            persons: vec![Person::new(
+                NationalId::parse(&sub_leader).unwrap(),
+                "Avdelings Leder",
+            )],
+            roles: vec![RoleAssignment {
+                org: OrgNumber::parse(&led_sub).unwrap(),
+                person: NationalId::parse(&sub_leader).unwrap(),
+                role: "DAGL".into(),
+            }],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    let confidential = |recipient: &str| {
+        let mut l = letter(&[recipient]);
+        l["correspondence"]["resourceId"] = json!(CONFIDENTIAL_RESOURCE);
+        l["correspondence"]["isConfidential"] = json!(true);
+        l
+    };
+    // The main unit's general manager receives for the sub-unit.
+    app.send(&app.sender(), confidential(&w.sub_unit))
+        .await
+        .assert_status(200);
+    // A sub-unit's own leader is enough when the main unit has none.
+    app.send(&app.sender(), confidential(&led_sub))
+        .await
+        .assert_status(200);
+    // Neither the sub-unit nor its main unit has one: 1044, naming only that sub-unit.
+    let a = app
+        .send(&app.sender(), {
+            let mut l = confidential(&bare_sub);
+            l["recipients"] = json!([org_urn(&bare_sub), org_urn(&w.sub_unit)]);
+            l
+        })
+        .await;
+    a.assert_problem(400, 1044);
+    let detail = a.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains(&bare_sub), "{detail}");
+    assert!(!detail.contains(&w.sub_unit), "{detail}");
+
+    // Reading: the confidential-post package held in the main unit counts for the sub-unit;
+    // the main unit's general manager alone does not hold it.
+    let dagl = app.token(&person(&w.dagl), READ);
+    app.call(
+        Method::POST,
+        &format!("/melding/api/v1/organizations/{RECIPIENT_ORG}/delegations"),
+        Some(&dagl),
+        Some(json!({"nationalId": w.confidential_clerk, "right": CONFIDENTIAL_POST})),
+    )
+    .await
+    .assert_status(200);
+    let id = letter_to(&app, &w.sub_unit, CONFIDENTIAL_RESOURCE, true).await;
+    app.get(&path(&id), &dagl).await.assert_problem(401, 4001);
+    app.get(&path(&id), &app.token(&person(&w.confidential_clerk), READ))
         .await
         .assert_status(200);
 }

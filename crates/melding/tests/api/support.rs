@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use melding::App;
-use melding_domain::{Clock, NationalId, OrgNumber, Party, SimulatedClock};
+use melding_domain::{Clock, NationalId, OrgNumber, Party, ResourceType, SimulatedClock};
 use melding_http::auth::DevIssuer;
 use melding_jobs::Runner;
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
@@ -358,6 +358,8 @@ async fn seed(store: &dyn RegistryStore) {
         title: format!("Post: {id}"),
         confidential,
         read_policy: vec![],
+        resource_type: ResourceType::CorrespondenceService,
+        minimum_authentication_level: 0,
     };
     store
         .upsert_registry(&RegistryBatch {
@@ -376,6 +378,7 @@ async fn seed(store: &dyn RegistryStore) {
                 resource(CONFIDENTIAL_RESOURCE, SENDER, true),
             ],
             roles: vec![],
+            self_identified_users: vec![],
         })
         .await
         .unwrap();
