@@ -2,9 +2,9 @@
 
 mod attachments;
 mod authorization;
-mod edges;
 mod compatibility;
 mod cors;
+mod edges;
 mod errors;
 mod lifecycle;
 mod openapi;
