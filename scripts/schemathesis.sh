@@ -40,9 +40,15 @@ if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/st" --version 2>/dev/null | grep -q "
         "schemathesis==$SCHEMATHESIS_VERSION" >&2 || die "pip install schemathesis failed"
 fi
 
-say "building melding (debug)"
-(cd "$ROOT" && cargo build --quiet -p melding --bin melding) || die "cargo build failed"
-MELDING=${CARGO_TARGET_DIR:-$ROOT/target}/debug/melding
+# scripts/test.sh passes the binary its test phase built (MELDING_BIN); building it here with
+# `-p melding` would resolve features differently and compile the workspace a second time.
+if [ -n "${MELDING_BIN:-}" ]; then
+    MELDING=$MELDING_BIN
+else
+    say "building melding (debug)"
+    (cd "$ROOT" && cargo build --quiet -p melding --bin melding) || die "cargo build failed"
+    MELDING=${CARGO_TARGET_DIR:-$ROOT/target}/debug/melding
+fi
 [ -x "$MELDING" ] || die "no binary at $MELDING"
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/melding-schemathesis.XXXXXX")

@@ -128,6 +128,8 @@ async fn the_expiry_job_run_twice_expires_once() {
     assert_eq!(stored_files(&app), 0, "the file is deleted");
 }
 
+/// A purge marks the letter's unshared attachments Purged in its own write; the job it leaves
+/// deletes the file, and running that job twice deletes it once and changes nothing else.
 #[tokio::test]
 async fn the_purge_job_run_twice_purges_the_attachment_once() {
     let app = TestApp::spawn().await;
@@ -152,7 +154,7 @@ async fn the_purge_job_run_twice_purges_the_attachment_once() {
     .await
     .assert_status(200);
     assert_eq!(stored_files(&app), 1);
-    run_twice_as_after_a_crash(&app, "purge-letter-attachments").await;
+    run_twice_as_after_a_crash(&app, "delete-blob").await;
     let a = attachment_details(&app, &attachments[0]).await;
     assert_eq!(a["status"], "Purged", "{a}");
     assert_eq!(count(&a, "Purged"), 1, "{a}");
