@@ -33,7 +33,7 @@ cat >"$work/registry.json" <<'JSON'
 }
 JSON
 "$bin" registry import --data-dir "$data" "$work/registry.json" >/dev/null
-token=$("$bin" token --data-dir "$data" --org 991825827 --scope "altinn:correspondence.write altinn:serviceowner")
+token=$("$bin" token --init --data-dir "$data" --org 991825827 --scope "altinn:correspondence.write altinn:serviceowner")
 
 MELDING_LOG=warn "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" &
 server=$!

@@ -152,6 +152,7 @@ impl Melding {
         let mut cmd = Command::new(&self.bin);
         cmd.args([
             "token",
+            "--init",
             party.0,
             party.1,
             "--scope",

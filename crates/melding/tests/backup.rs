@@ -117,6 +117,7 @@ async fn a_backup_restored_to_a_fresh_directory_serves_byte_identical_attachment
         &data,
         &[
             "token",
+            "--init",
             "--org",
             "991825827",
             "--scope",
@@ -127,6 +128,7 @@ async fn a_backup_restored_to_a_fresh_directory_serves_byte_identical_attachment
         &data,
         &[
             "token",
+            "--init",
             "--person",
             "08089403198",
             "--scope",

@@ -1055,3 +1055,24 @@ async fn every_request_leaves_a_log_line_without_secrets() {
         assert!(!log.contains(secret), "the log holds {secret:?}: {log}");
     }
 }
+
+/// `scripts/test.sh` with `CI=true` refuses a skip asked for through the environment before it
+/// builds or runs anything, and says why. The script runs with a PATH without cargo, so were the
+/// check missing it would stop at the toolchain step instead, without that message.
+#[test]
+fn the_test_script_refuses_skips_in_ci() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test.sh");
+    for var in ["MELDING_SKIP_CLAMD", "MELDING_SKIP_OBJECT_STORE"] {
+        let out = Command::new("bash")
+            .arg(&script)
+            .env("CI", "true")
+            .env(var, "1")
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{var}: {err}");
+        assert!(err.contains("CI=true allows no skip"), "{var}: {err}");
+        assert!(err.contains(&format!("{var}=1")), "{var}: {err}");
+    }
+}

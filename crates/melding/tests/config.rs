@@ -130,6 +130,7 @@ async fn without_the_dev_issuer_only_the_configured_issuer_is_trusted() {
         let out = melding()
             .args([
                 "token",
+                "--init",
                 "--person",
                 PERSON,
                 "--scope",

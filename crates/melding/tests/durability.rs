@@ -177,6 +177,7 @@ async fn a_create_is_answered_only_after_the_wal_is_fsynced() {
         &data,
         &[
             "token",
+            "--init",
             "--org",
             "991825827",
             "--scope",
