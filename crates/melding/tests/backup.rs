@@ -3,21 +3,15 @@
 //! letters, and their attachments download byte for byte.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_melding");
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "common/process.rs"]
+mod process;
+use process::BIN;
+use process::Running as Server;
 
 fn melding(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)

@@ -3,7 +3,7 @@
 //! letter still there.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 #[path = "common/pgdb.rs"]
 mod pgdb;
 
-const BIN: &str = env!("CARGO_BIN_EXE_melding");
+#[path = "common/process.rs"]
+mod process;
+use process::Running as Server;
+use process::{BIN, free_port};
 
 fn melding(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -34,23 +37,6 @@ fn token(dir: &Path, who: &[&str], scope: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn serve(dir: &Path, port: u16) -> Server {

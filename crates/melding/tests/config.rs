@@ -4,13 +4,17 @@
 //! (`melding.example.toml`, `crates/melding/src/config.rs`).
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use melding_domain::{NationalId, Party};
 use melding_http::auth::{Claims, DevIssuer};
 
-const BIN: &str = env!("CARGO_BIN_EXE_melding");
+#[path = "common/process.rs"]
+mod process;
+use process::Running as Server;
+use process::{BIN, free_port};
+
 const PERSON: &str = "08089403198";
 
 /// The `melding` command with no setting inherited from the environment of the test run.
@@ -29,23 +33,6 @@ fn melding() -> Command {
         cmd.env_remove(var);
     }
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Starts the `melding serve` command `cmd` and waits until `port` answers `/healthz`.

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -12,25 +12,12 @@ use serde_json::{Value, json};
 #[path = "common/pgdb.rs"]
 mod pgdb;
 
-const BIN: &str = env!("CARGO_BIN_EXE_melding");
+#[path = "common/process.rs"]
+mod process;
+use process::Running as Node;
+use process::{BIN, free_port};
+
 const SENDER: &str = "991825827";
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `count` valid organisation numbers (mod-11), starting from 900000000.
 fn org_numbers(count: usize) -> Vec<String> {
