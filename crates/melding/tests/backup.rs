@@ -6,28 +6,13 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[path = "common/process.rs"]
 mod process;
-use process::BIN;
 use process::Running as Server;
-
-fn melding(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("MELDING_CONFIG")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use process::melding_ok as melding;
+use process::{BIN, data_dir_with_sender};
 
 async fn serve(dir: &Path) -> (Server, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -93,31 +78,7 @@ fn document(len: usize) -> Vec<u8> {
 #[tokio::test]
 async fn a_backup_restored_to_a_fresh_directory_serves_byte_identical_attachments() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let registry = dir.path().join("registry.json");
-    std::fs::write(
-        &registry,
-        json!({
-            "organizations": [{"orgNumber": "991825827", "name": "Digitaliseringsdirektoratet"}],
-            "persons": [{"nationalId": "08089403198", "name": "Ola Nordmann"}],
-            "resources": [{"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir",
-                           "title": "Post fra kommunen"}]
-        })
-        .to_string(),
-    )
-    .unwrap();
-    melding(&data, &["registry", "import", registry.to_str().unwrap()]);
-    let sender = melding(
-        &data,
-        &[
-            "token",
-            "--init",
-            "--org",
-            "991825827",
-            "--scope",
-            "altinn:correspondence.write altinn:serviceowner",
-        ],
-    );
+    let (data, sender) = data_dir_with_sender(dir.path());
     let reader = melding(
         &data,
         &[

@@ -14,7 +14,7 @@ mod pgdb;
 #[path = "common/process.rs"]
 mod process;
 use process::Running as Server;
-use process::{BIN, free_port};
+use process::{BIN, data_dir_with_sender, free_port};
 
 fn melding(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -536,29 +536,7 @@ async fn migrate_creates_and_upgrades_the_schema() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_on_sqlite_loses_no_acknowledged_letter() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let registry = dir.path().join("registry.json");
-    std::fs::write(
-        &registry,
-        json!({
-            "organizations": [{"orgNumber": "991825827", "name": "Digitaliseringsdirektoratet"}],
-            "persons": [{"nationalId": "08089403198", "name": "Ola Nordmann"}],
-            "resources": [{"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir",
-                           "title": "Post fra kommunen"}]
-        })
-        .to_string(),
-    )
-    .unwrap();
-    assert!(
-        melding(&data, &["registry", "import", registry.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let sender = token(
-        &data,
-        &["--init", "--org", "991825827"],
-        "altinn:correspondence.write altinn:serviceowner",
-    );
+    let (data, sender) = data_dir_with_sender(dir.path());
     let port = free_port();
     let mut server = serve(&data, port).await;
     let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");

@@ -7,7 +7,6 @@
 //! (as root); if that is impossible it skips with a loud line, except under `CI=true`, where a
 //! skip is a failure.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use serde_json::{Value, json};
 #[path = "common/process.rs"]
 mod process;
 use process::Running as Killed;
-use process::{BIN, free_port};
+use process::{BIN, data_dir_with_sender, free_port};
 
 fn strace_works() -> bool {
     Command::new("strace")
@@ -51,22 +50,6 @@ fn strace_available() -> bool {
         }
     }
     strace_works()
-}
-
-fn melding(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("MELDING_CONFIG")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// Whether every thread of process `pid` is traced.
@@ -145,31 +128,7 @@ async fn a_create_is_answered_only_after_the_wal_is_fsynced() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let registry = dir.path().join("registry.json");
-    std::fs::write(
-        &registry,
-        json!({
-            "organizations": [{"orgNumber": "991825827", "name": "Digitaliseringsdirektoratet"}],
-            "persons": [{"nationalId": "08089403198", "name": "Ola Nordmann"}],
-            "resources": [{"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir",
-                           "title": "Post fra kommunen"}]
-        })
-        .to_string(),
-    )
-    .unwrap();
-    melding(&data, &["registry", "import", registry.to_str().unwrap()]);
-    let sender = melding(
-        &data,
-        &[
-            "token",
-            "--init",
-            "--org",
-            "991825827",
-            "--scope",
-            "altinn:correspondence.write altinn:serviceowner",
-        ],
-    );
+    let (data, sender) = data_dir_with_sender(dir.path());
 
     let port = free_port();
     let server = Killed(

@@ -2,7 +2,8 @@
 //! process that is killed when its test ends, passed or failed.
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
 
 /// The `melding` binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_melding");
@@ -25,4 +26,55 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Runs `melding ARGS --data-dir DIR`, with no config file taken from the environment, asserts
+/// that it succeeded and returns its standard output, trimmed.
+pub fn melding_ok(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("MELDING_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A data directory `dir/data` ready for letters sent to a real `melding serve`: the registry
+/// holds the sender 991825827 (Digitaliseringsdirektoratet), which owns the resource
+/// `kommunepost`, and the person 08089403198. Returns the directory and a sender token minted
+/// with `--init` (the server started on the directory later trusts it).
+pub fn data_dir_with_sender(dir: &Path) -> (PathBuf, String) {
+    let data = dir.join("data");
+    let registry = dir.join("registry.json");
+    std::fs::write(
+        &registry,
+        serde_json::json!({
+            "organizations": [{"orgNumber": "991825827", "name": "Digitaliseringsdirektoratet"}],
+            "persons": [{"nationalId": "08089403198", "name": "Ola Nordmann"}],
+            "resources": [{"id": "kommunepost", "owner": "991825827", "serviceOwnerCode": "digdir",
+                           "title": "Post fra kommunen"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    melding_ok(&data, &["registry", "import", registry.to_str().unwrap()]);
+    let sender = melding_ok(
+        &data,
+        &[
+            "token",
+            "--init",
+            "--org",
+            "991825827",
+            "--scope",
+            "altinn:correspondence.write altinn:serviceowner",
+        ],
+    );
+    (data, sender)
 }
