@@ -451,16 +451,15 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
 /// which Melding does not have.
 fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
     check_external_references(&req.external_references)?;
-    let dialog = req
+    let Some(dialog) = req
         .external_references
         .iter()
         .find(|r| r.kind == ReferenceType::DialogportenDialogId)
-        .map(|r| r.value.trim())
-        .filter(|v| !v.is_empty());
-    let Some(dialog) = dialog else {
+    else {
         return Ok(());
     };
-    if Uuid::parse_str(dialog).is_err() {
+    // An empty value names no dialog, which is what 1048 says ("a valid non-empty GUID").
+    if Uuid::parse_str(dialog.value.trim()).is_err() {
         return Err(Rule::InvalidDialogId);
     }
     if req.recipients.len() > 1 {

@@ -436,12 +436,14 @@ async fn transmission_rules_are_checked_before_any_lookup() {
             json!([{"referenceValue": dialog, "referenceType": "DialogportenDialogId"}]),
         )
     };
-    assert_text(
-        &send(transmission(&[PERSON], "not-a-guid")).await,
-        400,
-        1048,
-        "DialogId must be a valid non-empty GUID",
-    );
+    for dialog in ["not-a-guid", ""] {
+        assert_text(
+            &send(transmission(&[PERSON], dialog)).await,
+            400,
+            1048,
+            "DialogId must be a valid non-empty GUID",
+        );
+    }
     assert_text(
         &send(transmission(&[PERSON, OTHER_PERSON], DIALOG)).await,
         400,
