@@ -126,19 +126,7 @@ pub fn route_list() -> Vec<Route> {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let content = correspondence::content_routes().layer(axum::middleware::from_fn_with_state(
-        cors::ContentCors::new(state.cors_origins.clone()),
-        cors::content_cors,
-    ));
-    let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
-        .merge(correspondence::routes())
-        .merge(content)
-        .merge(upload::routes())
-        .merge(attachment::routes())
-        .merge(delegation::routes())
-        .split_for_parts();
-    let mut spec = spec;
-    openapi::document_unauthorized(&mut spec);
+    let (api, spec) = documented_api(Some(cors::ContentCors::new(state.cors_origins.clone())));
     let limit = Arc::new(tokio::sync::Semaphore::new(state.max_in_flight.max(1)));
     let api = api
         .layer(axum::middleware::from_fn_with_state(
@@ -167,14 +155,30 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI document, for tools that want it without a running server.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, spec) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
+    documented_api(None).1
+}
+
+/// The documented API: its routes and, from the same handlers, its OpenAPI document with each
+/// 401 described as it is sent. [`router`] serves it with the content endpoint behind its CORS
+/// layer (`content_cors`); [`openapi_document`] and [`route_list`] read the same assembly, so
+/// the document and the routes cannot drift apart.
+fn documented_api(
+    content_cors: Option<Arc<cors::ContentCors>>,
+) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut content = correspondence::content_routes();
+    if let Some(origins) = content_cors {
+        content = content.layer(axum::middleware::from_fn_with_state(
+            origins,
+            cors::content_cors,
+        ));
+    }
+    let (api, mut spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(correspondence::routes())
-        .merge(correspondence::content_routes())
+        .merge(content)
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
         .split_for_parts();
-    let mut spec = spec;
     openapi::document_unauthorized(&mut spec);
-    spec
+    (api, spec)
 }
