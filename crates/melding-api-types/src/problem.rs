@@ -70,11 +70,14 @@ codes! {
     PURGE_TRANSMISSION = 1043, 400, "Cannot purge correspondence linked to a Dialogporten Transmission";
     CONFIDENTIAL_RECIPIENT_ROLES = 1044, 400, "The following recipients lack required roles to read the correspondence: {recipients, comma-separated}";
     TRANSMISSION_ONLY_ONE_RECIPIENT = 1045, 400, "Transmission correspondences only support one recipient";
+    TRANSMISSION_RECIPIENT_NOT_DIALOG_PARTY = 1046, 400, "The recipient of the correspondence must be equal to the party of the dialog of the transmission";
     IDEMPOTENCY_KEY_WITH_MULTIPLE_RECIPIENTS = 1047, 400, "Idempotency key is not supported for requests with multiple recipients";
     INVALID_DIALOG_ID = 1048, 400, "DialogId must be a valid non-empty GUID";
+    TRANSMISSION_SERVICE_OWNER_NOT_DIALOGS = 1050, 400, "The service owner of a transmission can not differ from the service owner of the dialog";
     TRANSMISSION_WITH_GUI_ACTIONS = 1051, 400, "Correspondences with GUI actions (ReplyOptions or IsConfirmationNeeded) cannot be sent as transmissions";
     TRANSMISSION_TYPE_TWICE = 1052, 400, "Only one DialogportenTransmissionType external reference is allowed";
     TRANSMISSION_TYPE_WITHOUT_DIALOG = 1053, 400, "DialogportenTransmissionType external reference requires a DialogportenDialogId external reference";
+    DIALOG_NOT_FOUND = 1054, 404, "Dialogporten dialog with the given id was not found";
     EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment is expiring within {hours} hour(s) and cannot be attached to a new correspondence";
     IS_CONFIDENTIAL_REQUIRED = 1060, 400, "Confidential correspondences (resources with the access package post-til-virksomheten-med-taushetsbelagt-innhold) cannot be initialized without setting the 'IsConfidential' flag to true";
     IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "Correspondences cannot be initialized with 'IsConfidential' flag set to true if the resource is not confidential";

@@ -80,6 +80,16 @@ pub enum Rule {
     /// A transmission (a letter referring to a dialog) to more than one recipient (1045).
     #[error("a transmission has one recipient")]
     TransmissionWithSeveralRecipients,
+    /// A transmission into a dialog that Melding does not hold, or no longer holds because the
+    /// letter that opened it was purged or failed (1054).
+    #[error("the transmission's dialog was not found")]
+    DialogNotFound,
+    /// A transmission into a dialog of another service owner (1050).
+    #[error("the transmission's dialog belongs to another service owner")]
+    DialogOfAnotherServiceOwner,
+    /// A transmission to another recipient than the party of its dialog (1046).
+    #[error("the transmission's recipient is not the party of its dialog")]
+    DialogOfAnotherParty,
     /// A transmission with reply options or a confirmation to give (1051).
     #[error("a transmission cannot carry reply options or ask for confirmation")]
     TransmissionWithGuiActions,

@@ -19,10 +19,10 @@ use melding_domain::{
 use melding_store::{NewLink, StoreError};
 use uuid::Uuid;
 
-use crate::access;
 use crate::attachments::{AttachmentRequest, UploadedPart, new_attachment, stored_file};
 use crate::publish::publish_job;
 use crate::{CoreError, Melding, Principal, Rule};
+use crate::{access, dialog};
 
 /// A request that has passed the model checks (required fields, lengths, recipient formats).
 #[derive(Debug, Clone)]
@@ -85,8 +85,8 @@ impl Melding {
         if req.idempotent_key.is_some() && req.recipients.len() > 1 {
             return Err(Rule::IdempotencyKeyWithMultipleRecipients.into());
         }
-        // Melding has no dialog service to ask, so the transmission rules that need none run
-        // first, before anything is looked up.
+        // The transmission rules that need nothing looked up run first, so that a request the
+        // reference refuses for them is refused here whatever else is wrong with it.
         check_transmission(&req)?;
         if let Some(key) = req.idempotent_key
             && self.store.find_by_idempotent_key(key).await?.is_some()
@@ -186,6 +186,17 @@ impl Melding {
         {
             return Err(Rule::MessageSenderNotPlainText.into());
         }
+        // A transmission goes into a dialog that Melding holds (reference order: after the
+        // content, before the attachments).
+        if let (Some(dialog_id), [recipient]) = (dialog_of(&req), req.recipients.as_slice()) {
+            dialog::check_transmission_into(
+                self.store.as_ref(),
+                dialog_id,
+                &sender,
+                &recipient.urn(),
+            )
+            .await?;
+        }
         // Each named attachment once, in the order first named (`dedup` alone would keep
         // repeats that are not side by side).
         let mut named = HashSet::new();
@@ -280,6 +291,9 @@ impl Melding {
         for recipient in &req.recipients {
             let id = CorrespondenceId::new_v7(now);
             let mut settings = settings.clone();
+            if !transmission {
+                settings.external_references.push(dialog::opened_by(id));
+            }
             if uses_recipient_name(&settings.content) {
                 let name = self.display_name(recipient).await?;
                 settings.content = personalise(&settings.content, &name);
@@ -447,8 +461,8 @@ fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
 /// `DialogportenTransmissionType` reference (1052), which needs a `DialogportenDialogId`
 /// reference (1053). A letter naming a dialog is a transmission on it: the dialog id must be a
 /// GUID (1048), and a transmission has one recipient (1045) and no reply options or
-/// confirmation (1051). The reference's dialog lookups (1050, 1046, 1054) need a dialog service,
-/// which Melding does not have.
+/// confirmation (1051). The dialog itself is looked up later, in the reference's place
+/// ([`dialog::check_transmission_into`]: 1050, 1046, 1054).
 fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
     check_external_references(&req.external_references)?;
     let Some(dialog) = req
@@ -469,6 +483,15 @@ fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
         return Err(Rule::TransmissionWithGuiActions);
     }
     Ok(())
+}
+
+/// The dialog a transmission names: its `DialogportenDialogId` reference, already checked to be a
+/// GUID by [`check_transmission`]. `None` for a letter that is not a transmission.
+fn dialog_of(req: &InitializeRequest) -> Option<Uuid> {
+    req.external_references
+        .iter()
+        .find(|r| r.kind == ReferenceType::DialogportenDialogId)
+        .and_then(|r| Uuid::parse_str(r.value.trim()).ok())
 }
 
 fn check_external_references(refs: &[ExternalReference]) -> Result<(), Rule> {

@@ -8,6 +8,7 @@
 mod access;
 pub mod attachments;
 pub mod delegation;
+mod dialog;
 mod error;
 pub mod initialize;
 mod jobs;

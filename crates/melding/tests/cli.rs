@@ -1040,3 +1040,146 @@ fn the_test_script_refuses_skips_in_ci() {
         assert!(err.contains(&format!("{var}=1")), "{var}: {err}");
     }
 }
+
+/// The shapes of Altinn's own example requests (reference §14.1) succeed against a real
+/// `melding serve --demo`: the JSON initialize with camelCase and PascalCase fields mixed, and the
+/// multipart initialize with lower-case dotted field names, an indexed attachment list and a stray
+/// empty-named field. Only the times differ from the collection's: its due date has passed.
+#[tokio::test]
+async fn altinns_example_requests_succeed_against_serve_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(&data)
+        .env_remove("MELDING_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sender = token(
+        &data,
+        &["--org", "991825827"],
+        "altinn:correspondence.write altinn:serviceowner",
+    );
+    let org = "urn:altinn:organization:identifier-no:974760673";
+    let person = "urn:altinn:person:identifier-no:08089403198";
+    let client = reqwest::Client::new();
+
+    let json_example = json!({
+        "correspondence": {
+            "resourceId": "melding-demo",
+            "sendersReference": "1",
+            "content": {
+                "language": "nb",
+                "messageTitle": "Testmelding tittel",
+                "messageSummary": "Ett sammendrag for meldingen",
+                "messageBody": "Som kan være plain text eller **markdown**",
+                "attachments": []
+            },
+            "requestedPublishTime": "2026-03-02T09:00:00.000Z",
+            "dueDateTime": "2099-03-16T09:00:00.000Z",
+            "allowSystemDeleteAfter": "2100-03-02T09:00:00.000Z",
+            "externalReferences": [],
+            "propertyList": {"caseNumber": "123", "etc": "can-use-for-anything"},
+            "replyOptions": [{"linkURL": "https://digdir-samarbeid.slack.com/", "linkText": "Slack"}],
+            "notification": {
+                "notificationTemplate": "CustomMessage",
+                "notificationChannel": "EmailAndSms",
+                "SendReminder": true,
+                "EmailSubject": "Test av Correspondence: E-post varsel",
+                "SmsBody": "Dette er SMS-en som sendes ut ved varsling",
+                "EmailBody": "Dette er mailteksten som sendes ut"
+            },
+            "IgnoreReservation": false,
+            "IsConfirmationNeeded": true
+        },
+        "Recipients": [org, person],
+        "existingAttachments": []
+    });
+    let a = client
+        .post(format!("{base}/correspondence"))
+        .bearer_auth(&sender)
+        .json(&json_example)
+        .send()
+        .await
+        .unwrap();
+    let status = a.status();
+    let v: Value = a.json().await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["correspondences"].as_array().unwrap().len(), 2, "{v}");
+
+    let fields = [
+        ("correspondence.resourceid", "melding-demo"),
+        ("correspondence.sendersreference", "1"),
+        ("correspondence.content.language", "nb"),
+        ("correspondence.content.messagetitle", "Testmelding tittel"),
+        (
+            "correspondence.content.messagebody",
+            "Som kan være **markdown**",
+        ),
+        ("correspondence.duedatetime", "2099-03-16T09:00:00.000Z"),
+        ("correspondence.propertylist.casenumber", "123"),
+        (
+            "correspondence.replyoptions[0].linkurl",
+            "https://example.no/",
+        ),
+        ("correspondence.isconfirmationneeded", "true"),
+        ("recipients[0]", org),
+        ("recipients[1]", person),
+        (
+            "correspondence.content.attachments[0].sendersReference",
+            "test-file-1",
+        ),
+        (
+            "correspondence.content.attachments[0].filename",
+            "test-file.txt",
+        ),
+        (
+            "correspondence.content.attachments[1].sendersreference",
+            "test-file-2",
+        ),
+        (
+            "correspondence.content.attachments[1].FILENAME",
+            "vedlegg.pdf",
+        ),
+        ("", ""),
+    ];
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text(name, value);
+    }
+    for (name, file, bytes) in [
+        ("Attachments", "test-file.txt", &b"Hei fra Bruno"[..]),
+        ("attachments", "vedlegg.pdf", &b"%PDF-1.4 vedlegg"[..]),
+    ] {
+        form = form.part(
+            name,
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file),
+        );
+    }
+    let a = client
+        .post(format!("{base}/correspondence/upload"))
+        .bearer_auth(&sender)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = a.status();
+    let v: Value = a.json().await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["correspondences"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["attachmentIds"].as_array().unwrap().len(), 2, "{v}");
+}

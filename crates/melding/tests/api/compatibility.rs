@@ -510,8 +510,9 @@ async fn transmission_rules_are_checked_before_any_lookup() {
         1052,
         "Only one DialogportenTransmissionType external reference is allowed",
     );
-    // A transmission that keeps the rules is sent.
-    let mut ok = transmission(&[PERSON], DIALOG);
+    // A transmission that keeps the rules is sent into a dialog Melding holds.
+    let dialog = app.send_ok(letter(&[PERSON])).await.remove(0);
+    let mut ok = transmission(&[PERSON], &dialog);
     ok["correspondence"]["externalReferences"]
         .as_array_mut()
         .unwrap()
@@ -519,6 +520,91 @@ async fn transmission_rules_are_checked_before_any_lookup() {
             json!({"referenceValue": "decision", "referenceType": "DialogportenTransmissionType"}),
         );
     send(ok).await.assert_status(200);
+}
+
+/// Every letter that is not a transmission opens a dialog (its own id, shown as its
+/// `DialogportenDialogId` reference); a transmission must go into such a dialog, of the same
+/// service owner and to the same party, as long as the letter that opened it lives.
+#[tokio::test]
+async fn transmissions_go_into_a_dialog_melding_holds() {
+    let app = TestApp::spawn().await;
+    let transmission = |token: String, resource: &str, recipient: &str, dialog: &str| {
+        let app = &app;
+        let body = with(
+            with(
+                letter(&[recipient]),
+                "/correspondence/externalReferences",
+                json!([{"referenceValue": dialog, "referenceType": "DialogportenDialogId"}]),
+            ),
+            "/correspondence/resourceId",
+            json!(resource),
+        );
+        async move { app.send(&token, body).await }
+    };
+
+    let mut first = letter(&[PERSON]);
+    first["correspondence"]["externalReferences"] =
+        json!([{"referenceValue": "sak-17", "referenceType": "Generic"}]);
+    let dialog = app.send_ok(first).await.remove(0);
+    let o = app.get(&path(&dialog), &app.sender()).await.json();
+    assert_eq!(
+        o["externalReferences"],
+        json!([
+            {"referenceValue": "sak-17", "referenceType": "Generic"},
+            {"referenceValue": dialog, "referenceType": "DialogportenDialogId"}
+        ]),
+        "the letter names the dialog it opened"
+    );
+
+    assert_text(
+        &transmission(app.sender(), RESOURCE, PERSON, DIALOG).await,
+        404,
+        1054,
+        "Dialogporten dialog with the given id was not found",
+    );
+    assert_text(
+        &transmission(app.other_sender(), OTHER_RESOURCE, PERSON, &dialog).await,
+        400,
+        1050,
+        "The service owner of a transmission can not differ from the service owner of the dialog",
+    );
+    assert_text(
+        &transmission(app.sender(), RESOURCE, OTHER_PERSON, &dialog).await,
+        400,
+        1046,
+        "The recipient of the correspondence must be equal to the party of the dialog of the transmission",
+    );
+    let sent = transmission(app.sender(), RESOURCE, PERSON, &dialog).await;
+    sent.assert_status(200);
+    let sent_id = sent.json()["correspondences"][0]["correspondenceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = app.get(&path(&sent_id), &app.sender()).await.json();
+    assert_eq!(
+        t["externalReferences"],
+        json!([{"referenceValue": dialog, "referenceType": "DialogportenDialogId"}]),
+        "a transmission opens no dialog of its own"
+    );
+    assert_text(
+        &transmission(app.sender(), RESOURCE, PERSON, &sent_id).await,
+        404,
+        1054,
+        "Dialogporten dialog with the given id was not found",
+    );
+
+    // Purging the letter that opened the dialog purges the dialog, as in Altinn.
+    app.call(
+        Method::DELETE,
+        &format!("{}/purge", path(&dialog)),
+        Some(&app.sender()),
+        None,
+    )
+    .await
+    .assert_status(200);
+    transmission(app.sender(), RESOURCE, PERSON, &dialog)
+        .await
+        .assert_problem(404, 1054);
 }
 
 #[tokio::test]
