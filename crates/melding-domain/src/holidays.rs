@@ -159,11 +159,26 @@ pub fn public_holidays(year: i32) -> BTreeSet<NaiveDate> {
 }
 
 /// Is `date` one of Norway's public holidays (reference §5.1)? A whole calendar day in
-/// Europe/Oslo; weekends are not holidays in themselves.
+/// Europe/Oslo; weekends are not holidays in themselves. The same answer as
+/// `!PublicHoliday::on(date).is_empty()`, computing Easter once: the business-day count asks
+/// this for every day it steps over.
 pub fn is_public_holiday(date: NaiveDate) -> bool {
-    PublicHoliday::ALL
-        .into_iter()
-        .any(|holiday| holiday.date(date.year()) == Some(date))
+    if matches!(
+        (date.month(), date.day()),
+        (1, 1) | (5, 1) | (5, 17) | (12, 25) | (12, 26)
+    ) {
+        return true;
+    }
+    // The Easter-relative days lie between 19 March (E − 3) and 14 June (E + 50).
+    if !(3..=6).contains(&date.month()) {
+        return false;
+    }
+    easter_sunday(date.year()).is_some_and(|easter| {
+        matches!(
+            date.signed_duration_since(easter).num_days(),
+            -3 | -2 | 0 | 1 | 39 | 49 | 50
+        )
+    })
 }
 
 #[cfg(test)]

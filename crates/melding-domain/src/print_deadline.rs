@@ -51,6 +51,9 @@ impl PrintDeadlineRule {
     /// `notice_sent_at`; with a zero count it is `notice_sent_at` itself on a business day, else
     /// the start (Oslo 00:00) of the next business day.
     ///
+    /// The count steps through the calendar one day at a time, so its cost grows with the
+    /// count: configuration should keep it to days or weeks, as the sources do.
+    ///
     /// Errors: [`CalendarError::OutOfRange`] when the deadline lies beyond the dates chrono
     /// represents.
     pub fn deadline(

@@ -329,3 +329,16 @@ fn easter_sunday_and_whit_sunday_are_always_sundays() {
         );
     }
 }
+
+#[test]
+fn the_quick_holiday_check_agrees_with_the_list_1900_to_2200() {
+    let first = date("1900-01-01");
+    let last = date("2200-12-31");
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        assert_eq!(
+            is_public_holiday(day),
+            !PublicHoliday::on(day).is_empty(),
+            "{day}"
+        );
+    }
+}
