@@ -4,19 +4,27 @@
 
 pub mod attachment;
 pub mod authz;
+pub mod calendar;
 pub mod clock;
 pub mod content;
 pub mod correspondence;
+pub mod holidays;
 pub mod identifiers;
 pub mod ids;
+pub mod print_deadline;
 pub mod recipient;
 pub mod resource;
+pub mod retention;
 pub mod status;
 
 pub use attachment::{Attachment, AttachmentStatus, AttachmentStatusEntry};
+pub use calendar::{BusinessCalendar, CalendarError};
 pub use clock::{Clock, SimulatedClock};
+pub use holidays::PublicHoliday;
 pub use identifiers::{NationalId, OrgNumber};
 pub use ids::{AttachmentId, CorrespondenceId};
+pub use print_deadline::PrintDeadlineRule;
 pub use recipient::{Party, Recipient, SelfIdentified};
 pub use resource::ResourceType;
+pub use retention::{RetentionError, RetentionPeriod};
 pub use status::{CorrespondenceStatus, StatusEntry, StatusHistory};
