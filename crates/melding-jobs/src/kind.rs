@@ -23,6 +23,9 @@ pub const LETTER_FIELD: &str = "correspondenceId";
 /// key, implement [`Handle`](crate::Handle) for the handler, and register the handler with the
 /// runner ([`JobHandler::new`](crate::JobHandler::new), [`Runner::register`](crate::Runner::register)).
 ///
+/// The provided [`due_at`](JobKind::due_at) and [`from_job`](JobKind::from_job) are the one
+/// mapping between a kind and its rows; kinds do not override them.
+///
 /// [`KIND`]: JobKind::KIND
 pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The `kind` column: how the runner finds this kind's handler. Stored in rows, so it never
