@@ -166,10 +166,10 @@ section "Tests on SQLite (cargo test)"
 if [ "$POSTGRES" = yes ]; then
     cargo test --workspace --all-targets
 else
-    # Every target but the two that need PostgreSQL, with the same features as a full run.
+    # Every target but the three that need PostgreSQL, with the same features as a full run.
     targets=$(cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
-skip = {("melding-store-tests", "postgres"), ("melding", "nodes")}
+skip = {("melding-store-tests", "postgres"), ("melding-jobs", "postgres"), ("melding", "nodes")}
 for p in json.load(sys.stdin)["packages"]:
     for t in p["targets"]:
         if "test" in t["kind"] and (p["name"], t["name"]) not in skip:

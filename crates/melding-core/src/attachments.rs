@@ -20,9 +20,12 @@ use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, CorrespondenceStatus, Party,
     StatusEntry,
 };
+use melding_jobs::JobKind;
 use melding_store::{AppendGuard, AttachmentGuard, AttachmentPurge, NewJob};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::jobs::{AttachmentSettled, DeleteBlob, ScanAttachment};
+use crate::publish::Publish;
 use crate::{CoreError, Melding, Principal, Rule};
 
 /// The metadata of one attachment, as a sender gives it.
@@ -71,48 +74,11 @@ pub struct DownloadAll {
     pub files: Vec<(String, StoredFile)>,
 }
 
-pub(crate) mod kinds {
-    pub const SCAN: &str = "scan-attachment";
-    pub const SETTLED: &str = "attachment-settled";
-    pub const EXPIRE: &str = "expire-attachment";
-    pub const PURGE_WITH_LETTER: &str = "purge-letter-attachments";
-    pub const DELETE_BLOB: &str = "delete-blob";
-}
-
-fn attachment_job(kind: &str, id: AttachmentId, run_at: DateTime<Utc>) -> NewJob {
-    NewJob {
-        kind: kind.to_owned(),
-        dedupe_key: format!("{kind}:{id}"),
-        correspondence_id: None,
-        run_at,
-        max_attempts: 10,
-        payload: serde_json::json!({ "attachmentId": id.to_string() }),
-    }
-}
-
 /// Attempts at scanning one attachment while the scanner cannot give a verdict. With the job
 /// runner's back-off (2 s, 4 s, … at most an hour apart, ±25 %) that is about five hours before
 /// the attachment is given up as Failed ([`NOT_SCANNED`]); a scanner restart or a short outage
 /// goes unnoticed by senders.
 pub const SCAN_ATTEMPTS: u32 = 16;
-
-fn scan_job(id: AttachmentId, run_at: DateTime<Utc>) -> NewJob {
-    NewJob {
-        max_attempts: SCAN_ATTEMPTS,
-        ..attachment_job(kinds::SCAN, id, run_at)
-    }
-}
-
-fn delete_blob_job(key: &str, now: DateTime<Utc>) -> NewJob {
-    NewJob {
-        kind: kinds::DELETE_BLOB.to_owned(),
-        dedupe_key: format!("{}:{key}", kinds::DELETE_BLOB),
-        correspondence_id: None,
-        run_at: now,
-        max_attempts: 10,
-        payload: serde_json::json!({ "key": key }),
-    }
-}
 
 /// What purging a letter does to its attachments (reference §4.9): each one that has not ended
 /// is purged, if no other live letter uses it (the store decides), and its bytes deleted.
@@ -130,7 +96,7 @@ pub(crate) fn purges_with_letter(
             jobs: a
                 .file
                 .iter()
-                .map(|f| delete_blob_job(&f.storage_key, now))
+                .map(|f| DeleteBlob::new(&f.storage_key).due_at(now))
                 .collect(),
         })
         .collect()
@@ -207,7 +173,7 @@ impl Melding {
         };
         (
             AttachmentStatusEntry::new(A::UploadProcessing, now).with_text(text),
-            vec![scan_job(id, now)],
+            vec![ScanAttachment::new(id).due_at(now)],
         )
     }
 
@@ -591,11 +557,6 @@ impl Melding {
         Ok(())
     }
 
-    /// The expiry job for an attachment linked with an expiration time.
-    pub(crate) fn expire_job(id: AttachmentId, at: DateTime<Utc>) -> NewJob {
-        attachment_job(kinds::EXPIRE, id, at)
-    }
-
     // ---- jobs ----
 
     /// Scans an uploaded attachment, then publishes or fails it. Without a scanner it publishes
@@ -620,7 +581,7 @@ impl Melding {
         };
         let now = self.clock.now();
         let guard = AttachmentGuard::UnlessEver(vec![A::Published, A::Failed, A::Purged]);
-        let settled = attachment_job(kinds::SETTLED, id, now);
+        let settled = AttachmentSettled::new(id).due_at(now);
         let scanned = match self.scanner.clone() {
             None => None,
             Some(scanner) => {
@@ -635,7 +596,7 @@ impl Melding {
             Some(Ok(verdict)) => Some(verdict),
             Some(Err(e)) if last_attempt => {
                 let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(NOT_SCANNED);
-                let jobs = [settled, delete_blob_job(&file.storage_key, now)];
+                let jobs = [settled, DeleteBlob::new(&file.storage_key).due_at(now)];
                 self.store
                     .append_attachment_status(id, &entry, guard, None, &jobs)
                     .await?;
@@ -662,7 +623,7 @@ impl Melding {
             }
             Some(melding_scan::Verdict::Infected(signature)) => {
                 let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(MALWARE_FOUND);
-                let jobs = [settled, delete_blob_job(&file.storage_key, now)];
+                let jobs = [settled, DeleteBlob::new(&file.storage_key).due_at(now)];
                 self.store
                     .append_attachment_status(id, &entry, guard, None, &jobs)
                     .await?;
@@ -709,7 +670,7 @@ impl Melding {
                             *cid,
                             &entry,
                             AppendGuard::UnlessAny(guard),
-                            &[crate::publish::publish_job(*cid, at)],
+                            &[Publish::new(*cid).due_at(at)],
                         )
                         .await?;
                 }
@@ -830,7 +791,7 @@ impl Melding {
         let jobs: Vec<NewJob> = a
             .file
             .iter()
-            .map(|f| delete_blob_job(&f.storage_key, now))
+            .map(|f| DeleteBlob::new(&f.storage_key).due_at(now))
             .collect();
         let written = self
             .store

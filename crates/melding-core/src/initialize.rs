@@ -16,11 +16,13 @@ use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
     StatusHistory,
 };
+use melding_jobs::JobKind;
 use melding_store::{NewLink, StoreError};
 use uuid::Uuid;
 
 use crate::attachments::{AttachmentRequest, UploadedPart, new_attachment, stored_file};
-use crate::publish::publish_job;
+use crate::jobs::ExpireAttachment;
+use crate::publish::Publish;
 use crate::{CoreError, Melding, Principal, Rule};
 use crate::{access, dialog};
 
@@ -306,14 +308,14 @@ impl Melding {
             if reserved.contains(&recipient.urn()) {
                 // The publish job fails it with the reservation as its reason.
                 statuses.push(StatusEntry::new(CorrespondenceStatus::Reserved, now, None));
-                jobs.push(publish_job(id, publish_at.max(now)));
+                jobs.push(Publish::new(id).due_at(publish_at.max(now)));
             } else if ready {
                 statuses.push(StatusEntry::new(
                     CorrespondenceStatus::ReadyForPublish,
                     now,
                     None,
                 ));
-                jobs.push(publish_job(id, publish_at.max(now)));
+                jobs.push(Publish::new(id).due_at(publish_at.max(now)));
             }
             let statuses = StatusHistory::new(statuses);
             for a in &linked {
@@ -335,7 +337,7 @@ impl Melding {
         }
         for a in &linked {
             if let Some(at) = attachment::link_expiration(link_from, a.expiration_in_days) {
-                jobs.push(Melding::expire_job(a.id, at));
+                jobs.push(ExpireAttachment::new(a.id).due_at(at));
             }
         }
         match self

@@ -29,8 +29,11 @@ use melding_store::Store;
 pub use access::{Access, Pdp};
 pub use error::{CoreError, Rule};
 pub use initialize::{InitializeRequest, Initialized, InitializedLetter};
+pub use jobs::{
+    AttachmentSettled, DeleteBlob, ExpireAttachment, PurgeLetterAttachments, ScanAttachment,
+};
 pub use principal::{Principal, scopes};
-pub use publish::PublishJob;
+pub use publish::Publish;
 pub use read::LetterView;
 pub use search::{MAX_PAGE, SearchRequest, SearchResult, decode_cursor, encode_cursor};
 
@@ -86,12 +89,10 @@ impl Melding {
         self
     }
 
-    /// The job handlers this crate defines, for the runner.
-    pub fn job_handlers(&self) -> Vec<Arc<dyn melding_jobs::JobHandler>> {
-        let mut handlers: Vec<Arc<dyn melding_jobs::JobHandler>> = vec![Arc::new(PublishJob::new(
-            self.store.clone(),
-            self.clock.clone(),
-        ))];
+    /// The handlers of every job kind this crate defines, for the runner
+    /// ([`melding_jobs::Runner::register`]).
+    pub fn job_handlers(&self) -> Vec<melding_jobs::JobHandler> {
+        let mut handlers = vec![melding_jobs::JobHandler::new::<Publish>(self.clone())];
         handlers.extend(jobs::attachment_handlers(self));
         handlers
     }

@@ -1,27 +1,38 @@
 //! Publishing: at the requested time a letter becomes visible to its recipient. The job is
 //! enqueued with the letter; running it twice publishes once.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use melding_domain::attachment;
 use melding_domain::status::PublishDecision;
-use melding_domain::{Clock, CorrespondenceId, CorrespondenceStatus, StatusEntry};
-use melding_jobs::{JobHandler, Outcome};
-use melding_store::{AppendGuard, Job, NewJob, Store};
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
+use melding_jobs::{Handle, JobContext, JobKind, Outcome};
+use melding_store::AppendGuard;
+use serde::{Deserialize, Serialize};
 
-pub const KIND: &str = "publish";
+use crate::Melding;
 
-/// The publish job for one letter, due at `at`.
-pub fn publish_job(id: CorrespondenceId, at: DateTime<Utc>) -> NewJob {
-    NewJob {
-        kind: KIND.into(),
-        dedupe_key: format!("{KIND}:{id}"),
-        correspondence_id: Some(id),
-        run_at: at,
-        max_attempts: 10,
-        payload: serde_json::Value::Null,
+/// Publish one letter at its requested publish time (`publish`; the letter in the row's
+/// `correspondence_id` column, payload `null`, as Melding has always stored it). Enqueued with
+/// the letter, or by the job that settles its last attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Publish {
+    /// The letter to publish.
+    pub correspondence_id: CorrespondenceId,
+}
+
+impl Publish {
+    /// The job publishing letter `correspondence_id`.
+    pub fn new(correspondence_id: CorrespondenceId) -> Self {
+        Self { correspondence_id }
+    }
+}
+
+impl JobKind for Publish {
+    const KIND: &'static str = "publish";
+    const LETTER_IN_COLUMN: bool = true;
+    fn dedupe_key(&self) -> String {
+        format!("{}:{}", Self::KIND, self.correspondence_id)
     }
 }
 
@@ -36,27 +47,13 @@ pub(crate) fn terminal() -> Vec<CorrespondenceStatus> {
     ]
 }
 
-pub struct PublishJob {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-}
-
-impl PublishJob {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
-    }
-}
-
+/// Publishes the letter when its time has come and its attachments are ready, or fails it
+/// (a reservation, a failed attachment); a letter already published, failed or purged is left
+/// alone.
 #[async_trait]
-impl JobHandler for PublishJob {
-    fn kind(&self) -> &'static str {
-        KIND
-    }
-
-    async fn run(&self, job: &Job) -> anyhow::Result<Outcome> {
-        let id = job
-            .correspondence_id
-            .ok_or_else(|| anyhow::anyhow!("publish job without a correspondence"))?;
+impl Handle<Publish> for Melding {
+    async fn run(&self, job: Publish, _ctx: &JobContext) -> anyhow::Result<Outcome> {
+        let id = job.correspondence_id;
         let Some(letter) = self.store.correspondence(id).await? else {
             // Nothing to publish; the letter is gone.
             return Ok(Outcome::Done);

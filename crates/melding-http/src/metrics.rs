@@ -96,6 +96,7 @@ async fn render(State(state): State<MetricsState>) -> Response {
         ("run_again", &state.runner.run_again),
         ("retried", &state.runner.retried),
         ("buried", &state.runner.buried),
+        ("panicked", &state.runner.panicked),
     ] {
         let _ = writeln!(
             out,

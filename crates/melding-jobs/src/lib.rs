@@ -2,21 +2,32 @@
 //! the change that causes them; this crate claims due rows with a lease, runs the handler for
 //! their kind, and removes, reschedules or buries them.
 //!
+//! Each kind of job is one type ([`JobKind`]: its kind name, a serde payload) with one typed
+//! handler ([`Handle`]); the runner keeps them in one registry by kind ([`JobHandler`]).
+//!
 //! A crash between running a handler and removing its row repeats the job when the lease runs
-//! out, so every handler re-checks state and is safe to repeat.
+//! out, so every handler re-checks state and is safe to repeat. A handler that panics does not
+//! take the runner down: the panic is one failed attempt of that job, and every other job runs
+//! on (this needs the default `panic = "unwind"`; Melding's profiles keep it).
 #![forbid(unsafe_code)]
 
+mod handler;
+mod kind;
+
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use melding_domain::Clock;
 use melding_store::{Job, JobStore, StoreError};
 use rand::Rng;
 use tokio::sync::{Notify, watch};
 use tracing::Instrument;
+
+pub use handler::{Handle, JobContext, JobHandler};
+pub use kind::{DecodeError, JobKind, LETTER_FIELD};
 
 /// What a handler reports when it returns normally.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,20 +38,12 @@ pub enum Outcome {
     RunAgainAt(DateTime<Utc>),
 }
 
-/// The code that carries out one kind of job.
-#[async_trait]
-pub trait JobHandler: Send + Sync {
-    /// The `kind` column this handler serves.
-    fn kind(&self) -> &'static str;
-
-    async fn run(&self, job: &Job) -> anyhow::Result<Outcome>;
-}
-
 /// Wakes idle runners when a job is enqueued in this process, so it need not wait for a poll.
 #[derive(Debug, Clone, Default)]
 pub struct Waker(Arc<Notify>);
 
 impl Waker {
+    /// Wakes one idle runner of this process (or the next that goes idle).
     pub fn wake(&self) {
         self.0.notify_one();
     }
@@ -78,13 +81,23 @@ impl Default for RunnerConfig {
     }
 }
 
-/// What a runner has done since it started, for the metrics endpoint.
+/// What a runner has done since it started, for the metrics endpoint
+/// (`melding_jobs_runs_total{outcome=…}`). Each run of a handler counts once, under one outcome.
 #[derive(Debug, Default)]
 pub struct RunnerStats {
+    /// Runs that finished their job (`done`).
     pub done: std::sync::atomic::AtomicU64,
+    /// Runs that asked to run again later, without counting an attempt (`run_again`).
     pub run_again: std::sync::atomic::AtomicU64,
+    /// Runs that returned an error with attempts left; the job waits for its back-off
+    /// (`retried`).
     pub retried: std::sync::atomic::AtomicU64,
+    /// Runs that returned an error on their last attempt, and rows that no handler of this
+    /// version can run (an unknown kind or payload); the job is moved to the dead letters (`buried`).
     pub buried: std::sync::atomic::AtomicU64,
+    /// Runs whose handler panicked (`panicked`). The panic is a failed attempt like an error:
+    /// the job is retried with back-off, or moved to the dead letters after its last attempt.
+    pub panicked: std::sync::atomic::AtomicU64,
 }
 
 impl RunnerStats {
@@ -93,17 +106,20 @@ impl RunnerStats {
     }
 }
 
-/// Claims and runs jobs.
+/// Claims and runs jobs: one per node, shared by its tasks.
 pub struct Runner {
     stats: Arc<RunnerStats>,
     store: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
-    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+    handlers: HashMap<&'static str, JobHandler>,
     config: RunnerConfig,
     waker: Waker,
 }
 
 impl Runner {
+    /// A runner over `store`'s queue that reads time from `clock` and wakes on `waker`. It runs
+    /// nothing until handlers are registered; a row of an unregistered kind is moved to the
+    /// dead letters.
     pub fn new(
         store: Arc<dyn JobStore>,
         clock: Arc<dyn Clock>,
@@ -120,21 +136,28 @@ impl Runner {
         }
     }
 
+    /// What this runner has done, shared with the metrics endpoint.
     pub fn stats(&self) -> Arc<RunnerStats> {
         self.stats.clone()
     }
 
-    pub fn register(&mut self, handler: Arc<dyn JobHandler>) {
+    /// Runs jobs of `handler`'s kind with it from now on; a second handler for the same kind
+    /// replaces the first.
+    pub fn register(&mut self, handler: JobHandler) {
         self.handlers.insert(handler.kind(), handler);
     }
 
     /// The handler registered for `kind`, if any: for running one claimed job by hand, e.g. a
     /// test that repeats a job the way a crash before its removal would.
-    pub fn handler(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+    pub fn handler(&self, kind: &str) -> Option<JobHandler> {
         self.handlers.get(kind).cloned()
     }
 
-    /// Claims one batch of due jobs and runs them; returns how many ran.
+    /// Claims one batch of due jobs and runs them; returns how many ran. A job whose handler
+    /// fails or panics is settled (rescheduled or buried) and counts as ran.
+    ///
+    /// # Errors
+    /// The first storage error of the claim, of settling a job, or of removing the finished ones.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let jobs = self
@@ -183,6 +206,9 @@ impl Runner {
     }
 
     /// Runs due jobs until none is left (for tests and for `melding jobs run`).
+    ///
+    /// # Errors
+    /// The first storage error, as [`Runner::run_once`].
     pub async fn run_until_idle(&self) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
@@ -258,40 +284,91 @@ impl Runner {
         let Some(handler) = self.handlers.get(job.kind.as_str()) else {
             let msg = format!("no handler for job kind {}", job.kind);
             tracing::error!(job_id = job.id, kind = %job.kind, "{msg}");
+            RunnerStats::count(&self.stats.buried);
             return self
                 .store
                 .bury_job(job.id, worker, &msg)
                 .await
                 .map(|()| None);
         };
-        let settled = match handler.run(&job).await {
-            Ok(Outcome::Done) => {
+        let run = match handler.start(&job) {
+            Ok(run) => run,
+            Err(e) => {
+                // A payload this version cannot read stays unreadable however often it is
+                // tried: bury it at once, like a kind without a handler, for `jobs retry` after
+                // a fix.
+                RunnerStats::count(&self.stats.buried);
+                tracing::error!(error = %e, "job payload unreadable; moved to dead letters");
+                return self
+                    .store
+                    .bury_job(job.id, worker, &e.to_string())
+                    .await
+                    .map(|()| None);
+            }
+        };
+        // A panic unwinds to here instead of through the batch and the runner's task, which
+        // would stop every job of this node while HTTP kept serving. Handlers keep their state
+        // in the store, where a run cut short by a panic leaves what a crash would leave and
+        // the retry re-checks it; so treating the run as unwind safe is sound.
+        let ran = AssertUnwindSafe(run).catch_unwind().await;
+        let settled = match ran {
+            Ok(Ok(Outcome::Done)) => {
                 RunnerStats::count(&self.stats.done);
                 return Ok(Some(job.id));
             }
-            Ok(Outcome::RunAgainAt(at)) => {
+            Ok(Ok(Outcome::RunAgainAt(at))) => {
                 RunnerStats::count(&self.stats.run_again);
                 self.store.reschedule_job(job.id, worker, at, None).await
             }
-            Err(e) if job.attempts >= job.max_attempts => {
-                RunnerStats::count(&self.stats.buried);
-                tracing::error!(error = %format!("{e:#}"), "job failed for the last time; moved to dead letters");
-                self.store.bury_job(job.id, worker, &format!("{e:#}")).await
+            Ok(Err(e)) => {
+                let counter = if job.attempts >= job.max_attempts {
+                    &self.stats.buried
+                } else {
+                    &self.stats.retried
+                };
+                RunnerStats::count(counter);
+                self.fail(&job, &format!("{e:#}")).await
             }
-            Err(e) => {
-                RunnerStats::count(&self.stats.retried);
-                let at = self.clock.now() + backoff(job.attempts);
-                tracing::warn!(error = %format!("{e:#}"), retry_at = %at, "job failed; will retry");
-                self.store
-                    .reschedule_job(job.id, worker, at, Some(&format!("{e:#}")))
-                    .await
+            Err(panic) => {
+                RunnerStats::count(&self.stats.panicked);
+                let msg = format!("the handler panicked: {}", panic_message(panic.as_ref()));
+                self.fail(&job, &msg).await
             }
         };
         settled.map(|()| None)
     }
+
+    /// Settles a failed attempt: the job runs again after its back-off, or, after its last
+    /// attempt, moves to the dead letters. `error` is recorded as its last error.
+    async fn fail(&self, job: &Job, error: &str) -> Result<(), StoreError> {
+        let worker = &self.config.worker_id;
+        if job.attempts >= job.max_attempts {
+            tracing::error!(error, "job failed for the last time; moved to dead letters");
+            self.store.bury_job(job.id, worker, error).await
+        } else {
+            let at = self.clock.now() + backoff(job.attempts);
+            tracing::warn!(error, retry_at = %at, "job failed; will retry");
+            self.store
+                .reschedule_job(job.id, worker, at, Some(error))
+                .await
+        }
+    }
 }
 
-/// Exponential back-off with ±25 % jitter: 2 s, 4 s, 8 s, … capped at one hour.
+/// The message a panic was raised with (`panic!` with a literal gives a `&str`, with a format a
+/// `String`), or a note that it carried something else.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "a panic without a message"
+    }
+}
+
+/// How long a job waits after failed attempt `attempt` (1 for the first): exponential back-off
+/// with ±25 % jitter, 2 s, 4 s, 8 s, … capped at one hour.
 pub fn backoff(attempt: u32) -> Duration {
     let base = 2i64.saturating_pow(attempt.min(20)).min(3600);
     let jitter = rand::rng().random_range(0.75..1.25);

@@ -1,12 +1,27 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use async_trait::async_trait;
 use chrono::TimeZone;
-use melding_domain::SimulatedClock;
+use melding_domain::{CorrespondenceId, SimulatedClock};
 use melding_store::NewJob;
 use melding_store_sqlite::SqliteStore;
+use serde::{Deserialize, Serialize};
 
 use super::*;
+
+/// A job that fails while its handler has failures left.
+#[derive(Debug, Serialize, Deserialize)]
+struct FlakyJob {
+    n: u32,
+}
+
+impl JobKind for FlakyJob {
+    const KIND: &'static str = "flaky";
+    fn dedupe_key(&self) -> String {
+        format!("flaky:{}", self.n)
+    }
+}
 
 struct Flaky {
     fails_left: AtomicU32,
@@ -14,12 +29,9 @@ struct Flaky {
 }
 
 #[async_trait]
-impl JobHandler for Flaky {
-    fn kind(&self) -> &'static str {
-        "flaky"
-    }
-    async fn run(&self, job: &Job) -> anyhow::Result<Outcome> {
-        self.runs.lock().unwrap().push(job.id);
+impl Handle<FlakyJob> for Flaky {
+    async fn run(&self, _job: FlakyJob, ctx: &JobContext) -> anyhow::Result<Outcome> {
+        self.runs.lock().unwrap().push(ctx.id);
         if self.fails_left.load(Ordering::SeqCst) > 0 {
             self.fails_left.fetch_sub(1, Ordering::SeqCst);
             anyhow::bail!("provider down");
@@ -55,19 +67,15 @@ async fn setup(
         RunnerConfig::default(),
         Waker::default(),
     );
-    runner.register(handler.clone());
+    runner.register(JobHandler::new(handler.clone()));
     // Jobs enter through a domain write; an empty letter batch carries just the job.
     use melding_store::CorrespondenceStore;
     store
         .insert_correspondences(
             &[],
             &[NewJob {
-                kind: "flaky".into(),
-                dedupe_key: "flaky:1".into(),
-                correspondence_id: None,
-                run_at: t0() + Duration::minutes(5),
                 max_attempts,
-                payload: serde_json::json!({}),
+                ..FlakyJob { n: 1 }.due_at(t0() + Duration::minutes(5))
             }],
         )
         .await
@@ -166,6 +174,19 @@ fn backoff_grows_and_is_capped() {
     assert!(backoff(50) <= Duration::seconds(4500));
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+struct OverlappingJob {
+    n: u32,
+}
+
+impl JobKind for OverlappingJob {
+    const KIND: &'static str = "overlapping";
+    const MAX_ATTEMPTS: u32 = 3;
+    fn dedupe_key(&self) -> String {
+        format!("overlapping:{}", self.n)
+    }
+}
+
 /// Counts how many of its runs overlap.
 struct Overlapping {
     now: AtomicU32,
@@ -174,11 +195,8 @@ struct Overlapping {
 }
 
 #[async_trait]
-impl JobHandler for Overlapping {
-    fn kind(&self) -> &'static str {
-        "overlapping"
-    }
-    async fn run(&self, _job: &Job) -> anyhow::Result<Outcome> {
+impl Handle<OverlappingJob> for Overlapping {
+    async fn run(&self, _job: OverlappingJob, _ctx: &JobContext) -> anyhow::Result<Outcome> {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.most.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -207,18 +225,9 @@ async fn overlap_with(concurrency: usize) -> (u32, u32) {
         config,
         Waker::default(),
     );
-    runner.register(handler.clone());
+    runner.register(JobHandler::new(handler.clone()));
     use melding_store::CorrespondenceStore;
-    let jobs: Vec<NewJob> = (0..20)
-        .map(|i| NewJob {
-            kind: "overlapping".into(),
-            dedupe_key: format!("overlapping:{i}"),
-            correspondence_id: None,
-            run_at: t0(),
-            max_attempts: 3,
-            payload: serde_json::json!({}),
-        })
-        .collect();
+    let jobs: Vec<NewJob> = (0..20).map(|n| OverlappingJob { n }.due_at(t0())).collect();
     store.insert_correspondences(&[], &jobs).await.unwrap();
     assert_eq!(runner.run_until_idle().await.unwrap(), 20);
     assert_eq!(store.job_counts(clock.now()).await.unwrap().queued, 0);
@@ -233,4 +242,172 @@ async fn a_batch_runs_up_to_the_configured_number_of_jobs_at_once() {
     // 20 due jobs, a batch of 32: all are claimed at once, but only `concurrency` run together.
     assert_eq!(overlap_with(4).await, (4, 20));
     assert_eq!(overlap_with(1).await, (1, 20));
+}
+
+// ---- kinds as stored rows ----
+
+/// A kind stored the old way: the letter in the row's column, the payload `null`.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LetterJob {
+    correspondence_id: CorrespondenceId,
+}
+
+impl JobKind for LetterJob {
+    const KIND: &'static str = "letter-job";
+    const LETTER_IN_COLUMN: bool = true;
+    fn dedupe_key(&self) -> String {
+        format!("letter-job:{}", self.correspondence_id)
+    }
+}
+
+/// The same, with a field of its own beside the letter.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LetterAndKey {
+    correspondence_id: CorrespondenceId,
+    key: String,
+}
+
+impl JobKind for LetterAndKey {
+    const KIND: &'static str = "letter-and-key";
+    const LETTER_IN_COLUMN: bool = true;
+    fn dedupe_key(&self) -> String {
+        self.key.clone()
+    }
+}
+
+/// The row a store would hand back for `new`, as claimed for its first attempt.
+fn claimed(new: NewJob) -> Job {
+    Job {
+        id: 7,
+        kind: new.kind,
+        dedupe_key: new.dedupe_key,
+        correspondence_id: new.correspondence_id,
+        run_at: new.run_at,
+        attempts: 1,
+        max_attempts: new.max_attempts,
+        payload: new.payload,
+        last_error: None,
+    }
+}
+
+#[test]
+fn a_kind_is_stored_as_its_name_key_and_serde_payload() {
+    let new = FlakyJob { n: 4 }.due_at(t0());
+    assert_eq!(
+        new,
+        NewJob {
+            kind: "flaky".into(),
+            dedupe_key: "flaky:4".into(),
+            correspondence_id: None,
+            run_at: t0(),
+            max_attempts: 10,
+            payload: serde_json::json!({ "n": 4 }),
+        }
+    );
+    assert_eq!(FlakyJob::from_job(&claimed(new)).unwrap().n, 4);
+}
+
+#[test]
+fn a_letter_in_the_column_leaves_a_null_payload_and_comes_back() {
+    let id = CorrespondenceId::new_v7(t0());
+    let job = LetterJob {
+        correspondence_id: id,
+    };
+    let new = job.due_at(t0());
+    assert_eq!(new.correspondence_id, Some(id));
+    assert_eq!(new.payload, serde_json::Value::Null);
+    assert_eq!(LetterJob::from_job(&claimed(new)).unwrap(), job);
+
+    let both = LetterAndKey {
+        correspondence_id: id,
+        key: "k".into(),
+    };
+    let new = both.due_at(t0());
+    assert_eq!(new.correspondence_id, Some(id));
+    assert_eq!(new.payload, serde_json::json!({ "key": "k" }));
+    assert_eq!(LetterAndKey::from_job(&claimed(new)).unwrap(), both);
+}
+
+#[test]
+fn a_row_of_another_kind_or_shape_is_not_read() {
+    let row = claimed(FlakyJob { n: 1 }.due_at(t0()));
+    assert!(matches!(
+        OverlappingJob::from_job(&row),
+        Err(DecodeError::WrongKind { expected: "overlapping", ref found }) if found == "flaky"
+    ));
+    let bad = Job {
+        payload: serde_json::json!({ "n": "one" }),
+        ..row
+    };
+    let err = FlakyJob::from_job(&bad).unwrap_err();
+    assert!(
+        matches!(err, DecodeError::Payload { kind: "flaky", .. }),
+        "{err}"
+    );
+    // A letter kind whose row lost its letter.
+    let orphan = Job {
+        correspondence_id: None,
+        ..claimed(
+            LetterJob {
+                correspondence_id: CorrespondenceId::new_v7(t0()),
+            }
+            .due_at(t0()),
+        )
+    };
+    assert!(LetterJob::from_job(&orphan).is_err());
+}
+
+#[tokio::test]
+async fn rows_no_handler_can_read_are_buried_at_once() {
+    let (runner, handler, clock, store, _dir) = setup(0, 5).await;
+    use melding_store::CorrespondenceStore;
+    let unreadable = NewJob {
+        dedupe_key: "flaky:unreadable".into(),
+        payload: serde_json::json!({ "n": "one" }),
+        ..FlakyJob { n: 2 }.due_at(t0())
+    };
+    let unknown = NewJob {
+        kind: "retired-kind".into(),
+        dedupe_key: "retired-kind:1".into(),
+        ..FlakyJob { n: 3 }.due_at(t0())
+    };
+    store
+        .insert_correspondences(&[], &[unreadable, unknown])
+        .await
+        .unwrap();
+    assert_eq!(runner.run_until_idle().await.unwrap(), 2);
+    assert!(handler.runs.lock().unwrap().is_empty());
+    let dead = store.list_jobs(true, 10).await.unwrap();
+    let error_of = |key: &str| {
+        dead.iter()
+            .find(|j| j.dedupe_key == key)
+            .and_then(|j| j.last_error.clone())
+            .unwrap_or_else(|| panic!("{key} is not dead: {dead:?}"))
+    };
+    assert!(error_of("flaky:unreadable").contains("cannot be read"));
+    assert!(error_of("retired-kind:1").contains("no handler"));
+    assert_eq!(runner.stats().buried.load(Ordering::SeqCst), 2);
+    // The well-formed job still runs when due.
+    clock.advance(Duration::minutes(5));
+    assert_eq!(runner.run_until_idle().await.unwrap(), 1);
+    assert_eq!(handler.runs.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_panic_message_is_read_from_a_literal_or_a_formatted_panic() {
+    let caught = |f: fn()| std::panic::catch_unwind(f).unwrap_err();
+    assert_eq!(
+        panic_message(caught(|| panic!("literal")).as_ref()),
+        "literal"
+    );
+    assert_eq!(
+        panic_message(caught(|| panic!("formatted {}", 42)).as_ref()),
+        "formatted 42"
+    );
+    assert_eq!(
+        panic_message(caught(|| std::panic::panic_any(42_u8)).as_ref()),
+        "a panic without a message"
+    );
 }

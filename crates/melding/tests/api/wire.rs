@@ -224,6 +224,10 @@ async fn metrics_show_the_job_queue_and_what_ran() {
         m.contains("melding_jobs_runs_total{outcome=\"done\"} 1\n"),
         "{m}"
     );
+    assert!(
+        m.contains("melding_jobs_runs_total{outcome=\"panicked\"} 0\n"),
+        "{m}"
+    );
     // The API listener does not serve metrics.
     app.call(reqwest::Method::GET, "/metrics", None, None)
         .await
