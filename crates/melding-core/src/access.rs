@@ -573,6 +573,7 @@ fn org_of(urn: &str) -> Option<OrgNumber> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::t0;
 
     fn org_caller(scopes: &[&str]) -> Principal {
         Principal::new(
@@ -604,6 +605,140 @@ mod tests {
         assert_eq!(sender.side(&reader), Side::Sender);
         assert_eq!(recipient.side(&writer), Side::Recipient);
         assert_eq!(recipient.side(&reader), Side::Recipient);
+    }
+
+    fn refused<T: std::fmt::Debug>(r: Result<T, CoreError>) -> bool {
+        matches!(r, Err(CoreError::Rule(Rule::NoAccess)))
+    }
+
+    /// The handles against a real store: a letter from [`SENDER`] to [`RECIPIENT_ORG`], an
+    /// attachment of [`SENDER`]'s, and [`RECIPIENT_ORG`]'s delegations; each is handed out to
+    /// the party it belongs to and refused (4001) to everyone else.
+    #[tokio::test]
+    async fn handles_go_to_the_parties_the_letter_names_and_no_one_else() {
+        use crate::InitializeRequest;
+        use crate::attachments::AttachmentRequest;
+        use crate::initialize::ContentInput;
+        use crate::test_support::{ORG_RECIPIENT, OTHER_SENDER, RECIPIENT_ORG, SENDER, melding};
+        use melding_domain::Recipient;
+        use melding_domain::attachment::DataLocationType;
+
+        let (melding, _dir) = melding().await;
+        let org = |n: &str| Party::Organization(OrgNumber::parse(n).unwrap());
+        let sender = Principal::new(org(SENDER), [scopes::WRITE]);
+        let recipient = Principal::new(org(RECIPIENT_ORG), [scopes::READ]);
+        let stranger = Principal::new(org(OTHER_SENDER), [scopes::READ, scopes::WRITE]);
+        let person = Principal::new(
+            Party::Person(NationalId::parse(crate::test_support::PERSON).unwrap()),
+            [scopes::READ],
+        );
+        let admin = Principal::new(org(OTHER_SENDER), [scopes::ADMIN]);
+        let done = melding
+            .initialize(
+                &sender,
+                InitializeRequest {
+                    resource_id: "kommunepost".into(),
+                    senders_reference: "sak-1".into(),
+                    message_sender: None,
+                    content: Some(ContentInput {
+                        language: None,
+                        title: "Vedtak".into(),
+                        summary: None,
+                        body: "Tekst".into(),
+                    }),
+                    requested_publish_time: None,
+                    due_date_time: None,
+                    external_references: vec![],
+                    property_list: Default::default(),
+                    reply_options: vec![],
+                    ignore_reservation: None,
+                    is_confirmation_needed: false,
+                    is_confidential: false,
+                    allow_forwarding: false,
+                    recipients: vec![Recipient::parse(ORG_RECIPIENT).unwrap()],
+                    existing_attachments: vec![],
+                    new_attachments: vec![],
+                    files: None,
+                    idempotent_key: None,
+                },
+            )
+            .await
+            .unwrap();
+        let id = done.letters[0].id;
+
+        let as_sender = melding.letter_access(&sender, id).await.unwrap();
+        assert_eq!(
+            (as_sender.side(), as_sender.is_recipient()),
+            (Side::Sender, false)
+        );
+        assert!(refused(as_sender.check_recipient_side()));
+        assert!(refused(as_sender.into_recipient()));
+        let as_recipient = melding.letter_access(&recipient, id).await.unwrap();
+        assert_eq!(as_recipient.side(), Side::Recipient);
+        assert_eq!(as_recipient.into_recipient().unwrap().id(), id);
+        assert!(refused(melding.letter_access(&stranger, id).await));
+        assert!(refused(melding.recipient_access(&person, id).await));
+        assert!(matches!(
+            melding
+                .letter_access(&sender, CorrespondenceId::new_v7(t0()))
+                .await,
+            Err(CoreError::Rule(Rule::NotFound))
+        ));
+
+        let attachment = melding
+            .initialize_attachment(
+                &sender,
+                "urn:altinn:resource:kommunepost",
+                AttachmentRequest {
+                    file_name: "vedtak.pdf".into(),
+                    display_name: None,
+                    is_encrypted: false,
+                    checksum: None,
+                    senders_reference: "vedlegg".into(),
+                    expiration_in_days: None,
+                    data_location_type: DataLocationType::AltinnCorrespondenceAttachment,
+                },
+            )
+            .await
+            .unwrap();
+        let owned = melding
+            .attachment_access(&sender, attachment)
+            .await
+            .unwrap();
+        assert_eq!(owned.attachment().sender, OrgNumber::parse(SENDER).unwrap());
+        assert!(refused(
+            melding.attachment_access(&recipient, attachment).await
+        ));
+        assert!(refused(
+            melding
+                .initialize_attachment(
+                    &stranger,
+                    "kommunepost",
+                    AttachmentRequest {
+                        file_name: "x.pdf".into(),
+                        display_name: None,
+                        is_encrypted: false,
+                        checksum: None,
+                        senders_reference: "x".into(),
+                        expiration_in_days: None,
+                        data_location_type: DataLocationType::AltinnCorrespondenceAttachment,
+                    },
+                )
+                .await
+        ));
+
+        let recipient_org = OrgNumber::parse(RECIPIENT_ORG).unwrap();
+        assert!(refused(
+            melding.delegation_access(&recipient, &recipient_org).await
+        ));
+        assert!(refused(
+            melding.delegation_access(&person, &recipient_org).await
+        ));
+        let by_admin = melding
+            .delegation_access(&admin, &recipient_org)
+            .await
+            .unwrap();
+        assert_eq!(by_admin.actor(), format!("admin:{}", admin.party.urn()));
     }
 
     #[test]

@@ -679,29 +679,12 @@ fn personalise(c: &Content, name: &str) -> Content {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    use chrono::{Duration, TimeZone};
-    use melding_blob::LocalBlobStore;
+    use chrono::Duration;
     use melding_domain::AttachmentStatusEntry;
-    use melding_domain::SimulatedClock;
     use melding_domain::attachment::{AttachmentStatus as A, DataLocationType, StoredFile};
-    use melding_jobs::Waker;
-    use melding_store::{Organization, Person, RegistryBatch, RegistryStore};
-    use melding_store_sqlite::SqliteStore;
 
     use crate::principal::scopes;
-
-    const SENDER: &str = "991825827";
-    const OTHER_SENDER: &str = "974760673";
-    const RECIPIENT_ORG: &str = "310394955";
-    const PERSON: &str = "08089403198";
-    /// [`RECIPIENT_ORG`] as a sender writes it in `recipients`.
-    const ORG_RECIPIENT: &str = "0192:310394955";
-
-    fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-    }
+    use crate::test_support::{ORG_RECIPIENT, OTHER_SENDER, PERSON, SENDER, melding, resource, t0};
 
     fn org(n: &str) -> OrgNumber {
         OrgNumber::parse(n).unwrap()
@@ -712,19 +695,6 @@ mod tests {
             Party::Organization(org(n)),
             [scopes::WRITE, scopes::SERVICE_OWNER],
         )
-    }
-
-    fn resource() -> Resource {
-        Resource {
-            id: "kommunepost".into(),
-            owner: org(SENDER),
-            service_owner_code: "ttd".into(),
-            title: "Kommunepost".into(),
-            confidential: false,
-            read_policy: vec![],
-            resource_type: ResourceType::CorrespondenceService,
-            minimum_authentication_level: 0,
-        }
     }
 
     fn request(recipients: &[&str]) -> InitializeRequest {
@@ -798,39 +768,6 @@ mod tests {
         a.statuses
             .push(AttachmentStatusEntry::new(A::Published, t0()));
         a
-    }
-
-    /// A Melding over a fresh SQLite store holding the sender, one organisation and one person
-    /// recipient, and the sender's resource.
-    async fn melding() -> (Melding, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        store
-            .upsert_registry(&RegistryBatch {
-                organizations: vec![
-                    Organization::new(org(SENDER), "Kommunen"),
-                    Organization::new(org(OTHER_SENDER), "Etaten"),
-                    Organization::new(org(RECIPIENT_ORG), "Bedrift AS"),
-                ],
-                persons: vec![Person::new(
-                    NationalId::parse(PERSON).unwrap(),
-                    "Kari Nordmann",
-                )],
-                resources: vec![resource()],
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let blobs = LocalBlobStore::open(&dir.path().join("blobs"))
-            .await
-            .unwrap();
-        let melding = Melding::new(
-            Arc::new(store),
-            Arc::new(blobs),
-            Arc::new(SimulatedClock::new(t0())),
-            Waker::default(),
-        );
-        (melding, dir)
     }
 
     #[test]

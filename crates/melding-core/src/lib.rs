@@ -19,6 +19,8 @@ mod principal;
 mod publish;
 mod read;
 mod search;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 
