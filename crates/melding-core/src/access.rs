@@ -15,7 +15,7 @@
 //! recipient party itself, or a person who may read the recipient organisation's post for the
 //! letter's resource: through Enhetsregisteret roles, delegated roles or access packages, held
 //! for the organisation or for its main unit. Deny by default: every refusal is
-//! [`Rule::NoAccess`] (CORR-04001), written once, in [`no_access`].
+//! [`Rule::NoAccess`] (CORR-04001), written once, in `no_access`.
 //!
 //! A [`Pdp`] lives for one request and remembers its answers, so listing many letters of one
 //! organisation asks the registry once; a delegation change is seen by the next request.
