@@ -7,26 +7,31 @@
 //! Every consequence for letters — publishing when their last attachment is ready, failing
 //! when one is infected, expiry and blob deletion — is a job written in the same transaction as
 //! the status that causes it; purging a letter purges its unshared attachments in its own write.
+//!
+//! The module is split by who acts: [`sender`] (initialize, upload, see, download, purge),
+//! [`recipient`] (download from a letter), [`links`] (attachments as letters use them) and
+//! [`jobs`] (what happens after an upload, on expiry and after a purge). Bytes leave blob
+//! storage only through a use case that took an access handle.
 
-use std::collections::HashMap;
+mod jobs;
+mod links;
+mod recipient;
+mod sender;
 
-use chrono::{DateTime, Duration, Utc};
-use melding_blob::{BlobError, BlobReader, StoredBlob};
-use melding_domain::attachment::{
-    self, AttachmentLink, AttachmentStatus as A, DataLocationType, StoredFile,
-};
-use melding_domain::correspondence::Correspondence;
-use melding_domain::{
-    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, CorrespondenceStatus, Party,
-    StatusEntry,
-};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use melding_blob::{BlobError, BlobReader, BlobStore, StoredBlob};
+use melding_domain::attachment::{AttachmentStatus as A, DataLocationType, StoredFile};
+use melding_domain::{Attachment, AttachmentId, AttachmentStatusEntry};
 use melding_jobs::JobKind;
-use melding_store::{AppendGuard, AttachmentGuard, AttachmentPurge, NewJob};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use melding_store::NewJob;
 
-use crate::jobs::{AttachmentSettled, DeleteBlob, ScanAttachment};
-use crate::publish::Publish;
-use crate::{CoreError, Melding, Principal, Rule};
+use crate::jobs::ScanAttachment;
+use crate::{CoreError, Melding, Rule};
+
+pub use jobs::SCAN_ATTEMPTS;
+pub(crate) use links::purges_with_letter;
 
 /// The metadata of one attachment, as a sender gives it.
 #[derive(Debug, Clone)]
@@ -66,40 +71,47 @@ impl std::fmt::Debug for Download {
     }
 }
 
-/// Everything needed to stream one letter's attachments as a zip.
-#[derive(Debug, Clone)]
+/// Everything needed to stream one letter's attachments as a zip, for a recipient the
+/// download-all use case has authorized: the files' bytes are opened through
+/// [`DownloadAll::open_file`] only, never by a storage key the caller chose.
+#[derive(Clone)]
 pub struct DownloadAll {
-    pub title: String,
-    /// In the letter's order: file name and stored file.
-    pub files: Vec<(String, StoredFile)>,
+    title: String,
+    files: Vec<(String, StoredFile)>,
+    blobs: Arc<dyn BlobStore>,
 }
 
-/// Attempts at scanning one attachment while the scanner cannot give a verdict. With the job
-/// runner's back-off (2 s, 4 s, … at most an hour apart, ±25 %) that is about five hours before
-/// the attachment is given up as Failed ([`NOT_SCANNED`]); a scanner restart or a short outage
-/// goes unnoticed by senders.
-pub const SCAN_ATTEMPTS: u32 = 16;
+impl std::fmt::Debug for DownloadAll {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadAll")
+            .field("title", &self.title)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
 
-/// What purging a letter does to its attachments (reference §4.9): each one that has not ended
-/// is purged, if no other live letter uses it (the store decides), and its bytes deleted.
-pub(crate) fn purges_with_letter(
-    links: &[AttachmentLink],
-    now: DateTime<Utc>,
-) -> Vec<AttachmentPurge> {
-    links
-        .iter()
-        .map(|l| &l.attachment)
-        .filter(|a| !a.has_been(A::Purged) && !a.has_been(A::Expired))
-        .map(|a| AttachmentPurge {
-            attachment_id: a.id,
-            entry: AttachmentStatusEntry::new(A::Purged, now).with_text(PURGED),
-            jobs: a
-                .file
-                .iter()
-                .map(|f| DeleteBlob::new(&f.storage_key).due_at(now))
-                .collect(),
-        })
-        .collect()
+impl DownloadAll {
+    /// The letter's title, which names the zip file.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// In the letter's order: each attachment's file name and stored file (its size in bytes
+    /// and CRC-32, which the zip's headers need up front).
+    pub fn files(&self) -> &[(String, StoredFile)] {
+        &self.files
+    }
+
+    /// The bytes of file `index` of [`DownloadAll::files`].
+    ///
+    /// # Errors
+    /// [`Rule::NoDataLocation`] when there is no such file or its bytes are gone,
+    /// [`Rule::UploadFailed`] when blob storage fails.
+    pub async fn open_file(&self, index: usize) -> Result<BlobReader, CoreError> {
+        let (_, file) = self.files.get(index).ok_or(Rule::NoDataLocation)?;
+        let (reader, _) = open_blob(self.blobs.as_ref(), &file.storage_key).await?;
+        Ok(reader)
+    }
 }
 
 /// A new attachment's row: Initialized, owned by `sender`.
@@ -148,7 +160,43 @@ pub const MALWARE_FOUND: &str = "Malware scan failed: Malicious";
 /// a file it did not scan (reference §4.16, §7).
 pub const NOT_SCANNED: &str = "Malware scan failed: Not scanned";
 
+/// The status that follows a finished upload and the job it causes, on every upload path:
+/// UploadProcessing, and the scan job, which publishes the attachment after a clean scan, or
+/// without one when no scanner is configured (reference §4.14, §7).
+pub(crate) fn after_upload(
+    id: AttachmentId,
+    now: DateTime<Utc>,
+    scanner_configured: bool,
+) -> (AttachmentStatusEntry, Vec<NewJob>) {
+    let text = if scanner_configured {
+        "Uploaded; waiting for the malware scan"
+    } else {
+        "Uploaded; to be published without a malware scan"
+    };
+    (
+        AttachmentStatusEntry::new(A::UploadProcessing, now).with_text(text),
+        vec![ScanAttachment::new(id).due_at(now)],
+    )
+}
+
+/// The stored bytes under `key` and their length in bytes.
+///
+/// # Errors
+/// [`Rule::NoDataLocation`] when nothing is stored under `key`, [`Rule::UploadFailed`] when blob
+/// storage fails (logged).
+async fn open_blob(blobs: &dyn BlobStore, key: &str) -> Result<(BlobReader, u64), CoreError> {
+    match blobs.get(key).await {
+        Ok(found) => Ok(found),
+        Err(BlobError::NotFound) => Err(Rule::NoDataLocation.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "blob storage failure");
+            Err(Rule::UploadFailed.into())
+        }
+    }
+}
+
 impl Melding {
+    /// Refuses `expirationInDays` below this instance's minimum ([`Rule::ExpirationTooShort`]).
     pub(crate) fn check_expiration(&self, req: &AttachmentRequest) -> Result<(), Rule> {
         match req.expiration_in_days {
             Some(d) if d < self.min_expiration_days => {
@@ -158,665 +206,16 @@ impl Melding {
         }
     }
 
-    /// The status that follows a finished upload and the job it causes, on every upload path:
-    /// UploadProcessing, and the scan job, which publishes the attachment after a clean scan, or
-    /// without one when no scanner is configured (reference §4.14, §7).
-    pub(crate) fn after_upload(
-        &self,
-        id: AttachmentId,
-        now: DateTime<Utc>,
-    ) -> (AttachmentStatusEntry, Vec<NewJob>) {
-        let text = if self.scanner.is_some() {
-            "Uploaded; waiting for the malware scan"
-        } else {
-            "Uploaded; to be published without a malware scan"
-        };
-        (
-            AttachmentStatusEntry::new(A::UploadProcessing, now).with_text(text),
-            vec![ScanAttachment::new(id).due_at(now)],
-        )
-    }
-
-    /// `POST /attachment`: a shared attachment, Initialized, waiting for its upload.
-    #[tracing::instrument(skip_all, fields(resource_id = %resource_id))]
-    pub async fn initialize_attachment(
-        &self,
-        principal: &Principal,
-        resource_id: &str,
-        req: AttachmentRequest,
-    ) -> Result<AttachmentId, CoreError> {
-        let resource_id = resource_id
-            .strip_prefix("urn:altinn:resource:")
-            .unwrap_or(resource_id);
-        let resource = self
-            .store
-            .resource(resource_id)
-            .await?
-            .ok_or(Rule::ResourceNotFound)?;
-        let sender = match &principal.party {
-            Party::Organization(org) if *org == resource.owner => org.clone(),
-            _ => return Err(Rule::NoAccess.into()),
-        };
-        if !resource.resource_type.allows_attachment() {
-            return Err(Rule::ResourceTypeNotForAttachment.into());
-        }
-        attachment::check_file_name(&req.file_name).map_err(Rule::from)?;
-        self.check_expiration(&req)?;
-        let a = new_attachment(&req, resource_id, &sender, self.clock.now());
-        self.store.insert_attachment(&a, &[]).await?;
-        tracing::info!(attachment_id = %a.id, "attachment initialized");
-        Ok(a.id)
-    }
-
-    /// Loads an attachment for its sender: 2001 when missing, 4001 for anyone else.
-    async fn attachment_for_sender(
-        &self,
-        principal: &Principal,
-        id: AttachmentId,
-    ) -> Result<Attachment, CoreError> {
-        let a = self
-            .store
-            .attachment(id)
-            .await?
-            .ok_or(Rule::AttachmentNotFound)?;
-        match &principal.party {
-            Party::Organization(org) if *org == a.sender => Ok(a),
-            _ => Err(Rule::NoAccess.into()),
-        }
-    }
-
-    /// `GET /attachment/{id}` and `/details`.
-    pub async fn attachment_overview(
-        &self,
-        principal: &Principal,
-        id: AttachmentId,
-    ) -> Result<Attachment, CoreError> {
-        self.attachment_for_sender(principal, id).await
-    }
-
-    /// `POST /attachment/{id}/upload`: streams `bytes` into storage once. `declared_length` is
-    /// the request's `Content-Length`, when it had one.
-    #[tracing::instrument(skip_all, fields(attachment_id = %id))]
-    pub async fn upload_attachment(
-        &self,
-        principal: &Principal,
-        id: AttachmentId,
-        declared_length: Option<u64>,
-        bytes: &mut (dyn AsyncRead + Send + Unpin),
-    ) -> Result<Attachment, CoreError> {
-        let a = self.attachment_for_sender(principal, id).await?;
-        if matches!(declared_length, Some(0))
-            || declared_length.is_some_and(|n| n > attachment::MAX_STREAM_UPLOAD)
-        {
-            return Err(Rule::FileSize("50GB").into());
-        }
-        if a.has_been(A::UploadProcessing) {
-            return Err(Rule::AlreadyUploaded.into());
-        }
-        if !a.correspondence_ids.is_empty() {
-            return Err(Rule::UploadToLinkedAttachment.into());
-        }
-        // An empty body (without a Content-Length saying so) is refused before the one upload
-        // attempt starts, so the sender can still send the file.
-        let mut first = [0u8; 1];
-        let n = bytes.read(&mut first).await.map_err(|e| {
-            tracing::warn!(error = %e, "upload failed before its first byte");
-            Rule::UploadFailed
-        })?;
-        if n == 0 {
-            return Err(Rule::FileSize("50GB").into());
-        }
-        let mut bytes = (&first[..n]).chain(bytes);
-        let now = self.clock.now();
-        let processing = AttachmentStatusEntry::new(A::UploadProcessing, now);
-        let started = self
-            .store
-            .append_attachment_status(
-                id,
-                &processing,
-                AttachmentGuard::UnlinkedUnlessEver(vec![A::UploadProcessing]),
-                None,
-                &[],
-            )
-            .await?;
-        if !started {
-            // Another request started an upload or linked it in the meantime.
-            let again = self.attachment_for_sender(principal, id).await?;
-            return Err(if again.has_been(A::UploadProcessing) {
-                Rule::AlreadyUploaded
-            } else {
-                Rule::UploadToLinkedAttachment
-            }
-            .into());
-        }
-        let key = id.as_uuid().simple().to_string();
-        let put = self
-            .blobs
-            .put(
-                &key,
-                &mut bytes,
-                attachment::MAX_STREAM_UPLOAD,
-                a.checksum.as_deref(),
-            )
-            .await;
-        let now = self.clock.now();
-        let stored = match put {
-            Ok(stored) => stored,
-            Err(e) => {
-                let (text, rule) = match &e {
-                    BlobError::ChecksumMismatch { .. } => {
-                        ("Checksum mismatch", Rule::ChecksumMismatch)
-                    }
-                    BlobError::Empty => ("File must have content", Rule::FileSize("50GB")),
-                    BlobError::TooLarge(_) => ("File is too large", Rule::FileSize("50GB")),
-                    _ => ("Upload failed", Rule::UploadFailed),
-                };
-                tracing::warn!(error = %e, "upload failed");
-                let failed = AttachmentStatusEntry::new(A::Failed, now).with_text(text);
-                self.store
-                    .append_attachment_status(id, &failed, AttachmentGuard::Always, None, &[])
-                    .await?;
-                return Err(rule.into());
-            }
-        };
-        let file = stored_file(&key, &stored);
-        let (entry, jobs) = self.after_upload(id, now);
-        self.store
-            .append_attachment_status(id, &entry, AttachmentGuard::Always, Some(&file), &jobs)
-            .await?;
-        self.waker.wake();
-        tracing::info!(size = stored.size, "attachment uploaded");
-        self.attachment_for_sender(principal, id).await
-    }
-
-    /// `GET /attachment/{id}/download`: the sender's copy, until a letter using it is published.
-    pub async fn download_attachment_as_sender(
-        &self,
-        principal: &Principal,
-        id: AttachmentId,
-    ) -> Result<Download, CoreError> {
-        let a = self.attachment_for_sender(principal, id).await?;
-        if a.has_been(A::Purged) {
-            return Err(Rule::AttachmentPurgedDownload.into());
-        }
-        if a.has_been(A::Expired) {
-            return Err(Rule::AttachmentExpiredDownload.into());
-        }
-        for cid in &a.correspondence_ids {
-            if let Some(letter) = self.store.correspondence(*cid).await?
-                && letter.statuses.has_been(CorrespondenceStatus::Published)
-            {
-                return Err(Rule::SenderDownloadAfterPublish.into());
-            }
-        }
-        self.open_download(a).await
-    }
-
+    /// A download of `a`'s bytes; callers have decided access (sender or recipient handle).
     async fn open_download(&self, a: Attachment) -> Result<Download, CoreError> {
         let Some(file) = &a.file else {
             return Err(Rule::NoDataLocation.into());
         };
-        let (reader, size) = self.open_blob(&file.storage_key).await?;
+        let (reader, size) = open_blob(self.blobs.as_ref(), &file.storage_key).await?;
         Ok(Download {
             attachment: a,
             reader,
             size,
         })
     }
-
-    /// The stored bytes under `key`.
-    pub async fn open_blob(&self, key: &str) -> Result<(BlobReader, u64), CoreError> {
-        match self.blobs.get(key).await {
-            Ok(found) => Ok(found),
-            Err(BlobError::NotFound) => Err(Rule::NoDataLocation.into()),
-            Err(e) => {
-                tracing::error!(error = %e, "blob storage failure");
-                Err(Rule::UploadFailed.into())
-            }
-        }
-    }
-
-    /// `DELETE /attachment/{id}`: purges an attachment no letter uses; returns it as it is now.
-    #[tracing::instrument(skip_all, fields(attachment_id = %id))]
-    pub async fn delete_attachment(
-        &self,
-        principal: &Principal,
-        id: AttachmentId,
-    ) -> Result<Attachment, CoreError> {
-        let a = self.attachment_for_sender(principal, id).await?;
-        if a.has_been(A::Purged) {
-            return Err(Rule::AttachmentAlreadyPurged.into());
-        }
-        if a.has_been(A::Expired) {
-            return Err(Rule::AttachmentExpiredPurge.into());
-        }
-        if !a.correspondence_ids.is_empty() {
-            return Err(Rule::AttachmentInUse.into());
-        }
-        let written = self
-            .end_attachment(
-                &a,
-                A::Purged,
-                PURGED,
-                AttachmentGuard::UnlinkedUnlessEver(vec![A::Purged, A::Expired]),
-            )
-            .await?;
-        if !written {
-            let again = self.attachment_for_sender(principal, id).await?;
-            return Err(if again.has_been(A::Purged) {
-                Rule::AttachmentAlreadyPurged
-            } else if again.has_been(A::Expired) {
-                Rule::AttachmentExpiredPurge
-            } else {
-                Rule::AttachmentInUse
-            }
-            .into());
-        }
-        tracing::info!("attachment purged");
-        self.attachment_for_sender(principal, id).await
-    }
-
-    /// Loads a letter for its recipient and checks it is visible: 1001, 4001.
-    async fn letter_for_recipient(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<Correspondence, CoreError> {
-        let (letter, access) = self.load_for(principal, id).await?;
-        if !access.recipient {
-            return Err(Rule::NoAccess.into());
-        }
-        Ok(letter)
-    }
-
-    /// `GET /correspondence/{id}/attachment/{aid}/download`: the recipient's download; logs
-    /// AttachmentsDownloaded every time.
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id, attachment_id = %aid))]
-    pub async fn download_letter_attachment(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-        aid: AttachmentId,
-    ) -> Result<Download, CoreError> {
-        let letter = self.letter_for_recipient(principal, id).await?;
-        let links = self.store.attachments_of(id).await?;
-        let link = links
-            .into_iter()
-            .find(|l| l.attachment.id == aid)
-            .ok_or(Rule::AttachmentNotFound)?;
-        let now = self.clock.now();
-        check_downloadable(&link, now)?;
-        letter.statuses.check_recipient_fetch()?;
-        let download = self.open_download(link.attachment).await?;
-        let entry = StatusEntry::new(
-            CorrespondenceStatus::AttachmentsDownloaded,
-            now,
-            Some(principal.party.urn()),
-        )
-        .with_text(format!("Attachment {aid} has been downloaded"));
-        self.store
-            .append_status(id, &entry, AppendGuard::Always, &[])
-            .await?;
-        Ok(download)
-    }
-
-    /// `GET /correspondence/{id}/attachments/downloadall`: what the zip holds; logs
-    /// AttachmentsDownloaded once.
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
-    pub async fn download_all(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<DownloadAll, CoreError> {
-        let letter = self.letter_for_recipient(principal, id).await?;
-        let links = self.store.attachments_of(id).await?;
-        if links.is_empty() {
-            return Err(Rule::AttachmentNotFound.into());
-        }
-        letter.statuses.check_recipient_fetch()?;
-        let now = self.clock.now();
-        let mut files = Vec::with_capacity(links.len());
-        let mut total: u64 = 0;
-        for link in &links {
-            check_downloadable(link, now)?;
-            let file = link.attachment.file.clone().ok_or(Rule::NoDataLocation)?;
-            total = total.saturating_add(file.size);
-            files.push((link.attachment.file_name.clone(), file));
-        }
-        if total > attachment::MAX_DOWNLOAD_ALL {
-            return Err(Rule::DownloadAllTooLarge.into());
-        }
-        let entry = StatusEntry::new(
-            CorrespondenceStatus::AttachmentsDownloaded,
-            now,
-            Some(principal.party.urn()),
-        )
-        .with_text("All attachments downloaded");
-        self.store
-            .append_status(id, &entry, AppendGuard::Always, &[])
-            .await?;
-        Ok(DownloadAll {
-            title: letter.settings.content.title,
-            files,
-        })
-    }
-
-    /// The expiry time of every link to `a`, by letter.
-    async fn link_expirations(
-        &self,
-        a: &Attachment,
-    ) -> Result<HashMap<CorrespondenceId, Option<DateTime<Utc>>>, CoreError> {
-        let mut out = HashMap::new();
-        for cid in &a.correspondence_ids {
-            let links = self.store.attachments_of(*cid).await?;
-            if let Some(l) = links.iter().find(|l| l.attachment.id == a.id) {
-                out.insert(*cid, l.expiration_time);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Checks existing attachments named by a new letter (1007, 1017, 1018, 1055 come from
-    /// here, in Altinn's order via the caller).
-    pub(crate) async fn load_existing(
-        &self,
-        ids: &[uuid::Uuid],
-        sender: &melding_domain::OrgNumber,
-    ) -> Result<Vec<Attachment>, CoreError> {
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            let a = self
-                .store
-                .attachment(AttachmentId::from_uuid(*id))
-                .await?
-                .ok_or(Rule::ExistingAttachmentNotFound)?;
-            if a.sender != *sender {
-                return Err(Rule::ExistingAttachmentSender.into());
-            }
-            found.push(a);
-        }
-        Ok(found)
-    }
-
-    /// 1055: an existing attachment whose links all expire within six hours.
-    pub(crate) async fn check_existing_expiry(
-        &self,
-        existing: &[Attachment],
-        now: DateTime<Utc>,
-    ) -> Result<(), CoreError> {
-        for a in existing {
-            let times = self.link_expirations(a).await?;
-            if times.is_empty() || times.values().any(Option::is_none) {
-                continue;
-            }
-            let max = times.values().flatten().max().copied();
-            if max.is_some_and(|m| m <= now + Duration::hours(6)) {
-                return Err(Rule::ExistingAttachmentExpiresSoon.into());
-            }
-        }
-        Ok(())
-    }
-
-    // ---- jobs ----
-
-    /// Scans an uploaded attachment, then publishes or fails it. Without a scanner it publishes
-    /// it unscanned, as Altinn does for resources on its bypass list ("Bypassed malware scan").
-    /// When the scanner gives no verdict the job fails and is retried with back-off, except on
-    /// its `last_attempt`: then the attachment is Failed ([`NOT_SCANNED`]), its file deleted,
-    /// and its letters fail with it, so nothing waits in UploadProcessing for ever and nothing
-    /// unscanned is published.
-    pub(crate) async fn run_scan(
-        &self,
-        id: AttachmentId,
-        last_attempt: bool,
-    ) -> anyhow::Result<()> {
-        let Some(a) = self.store.attachment(id).await? else {
-            return Ok(());
-        };
-        if a.status() != A::UploadProcessing {
-            return Ok(());
-        }
-        let Some(file) = &a.file else {
-            return Ok(());
-        };
-        let now = self.clock.now();
-        let guard = AttachmentGuard::UnlessEver(vec![A::Published, A::Failed, A::Purged]);
-        let settled = AttachmentSettled::new(id).due_at(now);
-        let scanned = match self.scanner.clone() {
-            None => None,
-            Some(scanner) => {
-                let (mut reader, _) = self.blobs.get(&file.storage_key).await.map_err(|e| {
-                    anyhow::anyhow!("reading {} for the scan: {e}", file.storage_key)
-                })?;
-                Some(scanner.scan(&mut reader).await)
-            }
-        };
-        let verdict = match scanned {
-            None => None,
-            Some(Ok(verdict)) => Some(verdict),
-            Some(Err(e)) if last_attempt => {
-                let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(NOT_SCANNED);
-                let jobs = [settled, DeleteBlob::new(&file.storage_key).due_at(now)];
-                self.store
-                    .append_attachment_status(id, &entry, guard, None, &jobs)
-                    .await?;
-                tracing::error!(attachment_id = %id, error = %e, "no malware scan verdict after the last attempt; attachment failed");
-                self.waker.wake();
-                return Ok(());
-            }
-            Some(Err(e)) => return Err(e.into()),
-        };
-        match verdict {
-            None => {
-                let entry = AttachmentStatusEntry::new(A::Published, now).with_text(BYPASSED_SCAN);
-                self.store
-                    .append_attachment_status(id, &entry, guard, None, &[settled])
-                    .await?;
-                tracing::info!(attachment_id = %id, "no scanner configured; attachment published");
-            }
-            Some(melding_scan::Verdict::Clean) => {
-                let entry = AttachmentStatusEntry::new(A::Published, now);
-                self.store
-                    .append_attachment_status(id, &entry, guard, None, &[settled])
-                    .await?;
-                tracing::info!(attachment_id = %id, "malware scan clean; attachment published");
-            }
-            Some(melding_scan::Verdict::Infected(signature)) => {
-                let entry = AttachmentStatusEntry::new(A::Failed, now).with_text(MALWARE_FOUND);
-                let jobs = [settled, DeleteBlob::new(&file.storage_key).due_at(now)];
-                self.store
-                    .append_attachment_status(id, &entry, guard, None, &jobs)
-                    .await?;
-                tracing::warn!(attachment_id = %id, %signature, "malware found; attachment failed");
-            }
-        }
-        self.waker.wake();
-        Ok(())
-    }
-
-    /// After an attachment was published or failed: letters whose attachments are now all
-    /// published become ReadyForPublish (with their publish job); letters using a failed
-    /// attachment fail.
-    pub(crate) async fn run_settled(&self, id: AttachmentId) -> anyhow::Result<()> {
-        let Some(a) = self.store.attachment(id).await? else {
-            return Ok(());
-        };
-        let now = self.clock.now();
-        for cid in &a.correspondence_ids {
-            let Some(letter) = self.store.correspondence(*cid).await? else {
-                continue;
-            };
-            let s = &letter.statuses;
-            let done = s.is_purged()
-                || s.has_been(CorrespondenceStatus::Published)
-                || s.has_been(CorrespondenceStatus::Failed);
-            if done {
-                continue;
-            }
-            let stop = crate::publish::terminal();
-            match a.status() {
-                A::Published => {
-                    if s.has_been(CorrespondenceStatus::ReadyForPublish)
-                        || !self.attachments_ready(*cid).await?
-                    {
-                        continue;
-                    }
-                    let mut guard = stop.clone();
-                    guard.push(CorrespondenceStatus::ReadyForPublish);
-                    let entry = StatusEntry::new(CorrespondenceStatus::ReadyForPublish, now, None);
-                    let at = letter.settings.requested_publish_time.max(now);
-                    self.store
-                        .append_status(
-                            *cid,
-                            &entry,
-                            AppendGuard::UnlessAny(guard),
-                            &[Publish::new(*cid).due_at(at)],
-                        )
-                        .await?;
-                }
-                A::Failed => {
-                    let text = a.current().map(|e| e.text.clone()).unwrap_or_default();
-                    let entry =
-                        StatusEntry::new(CorrespondenceStatus::Failed, now, None).with_text(text);
-                    self.store
-                        .append_status(*cid, &entry, AppendGuard::UnlessAny(stop), &[])
-                        .await?;
-                    tracing::warn!(correspondence_id = %cid, "letter failed with its attachment");
-                }
-                _ => {}
-            }
-        }
-        self.waker.wake();
-        Ok(())
-    }
-
-    /// Whether every attachment of a letter is Published.
-    pub(crate) async fn attachments_ready(&self, id: CorrespondenceId) -> Result<bool, CoreError> {
-        Ok(attachment::all_published(
-            &self.store.attachments_of(id).await?,
-        ))
-    }
-
-    /// Expires an attachment once every non-purged letter using it has passed its link's
-    /// expiration time; otherwise runs again at the latest of them.
-    pub(crate) async fn run_expire(
-        &self,
-        id: AttachmentId,
-    ) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let Some(a) = self.store.attachment(id).await? else {
-            return Ok(None);
-        };
-        if a.has_been(A::Purged) || a.has_been(A::Expired) {
-            return Ok(None);
-        }
-        let mut latest: Option<DateTime<Utc>> = None;
-        for (cid, time) in self.link_expirations(&a).await? {
-            let purged = self
-                .store
-                .correspondence(cid)
-                .await?
-                .is_none_or(|l| l.statuses.is_purged());
-            if purged {
-                continue;
-            }
-            match time {
-                // A letter that keeps the attachment for ever.
-                None => return Ok(None),
-                Some(t) => latest = Some(latest.map_or(t, |l| l.max(t))),
-            }
-        }
-        let now = self.clock.now();
-        match latest {
-            Some(t) if t > now => return Ok(Some(t)),
-            None => return Ok(None),
-            Some(_) => {}
-        }
-        let written = self
-            .end_attachment(
-                &a,
-                A::Expired,
-                "The attachment has expired",
-                AttachmentGuard::UnlessEver(vec![A::Purged, A::Expired]),
-            )
-            .await?;
-        if written {
-            tracing::info!(attachment_id = %id, "attachment expired");
-        }
-        Ok(None)
-    }
-
-    /// After a letter is purged: its attachments that no other live letter uses are purged and
-    /// their bytes deleted. Purging a letter now does this in its own write; the job remains for
-    /// jobs queued by earlier versions, and finds nothing left to do after such a purge.
-    pub(crate) async fn run_purge_with_letter(&self, id: CorrespondenceId) -> anyhow::Result<()> {
-        for link in self.store.attachments_of(id).await? {
-            let a = link.attachment;
-            if a.has_been(A::Purged) || a.has_been(A::Expired) {
-                continue;
-            }
-            let mut used_elsewhere = false;
-            for other in a.correspondence_ids.iter().filter(|c| **c != id) {
-                if let Some(l) = self.store.correspondence(*other).await?
-                    && !l.statuses.is_purged()
-                {
-                    used_elsewhere = true;
-                    break;
-                }
-            }
-            if used_elsewhere {
-                continue;
-            }
-            self.end_attachment(
-                &a,
-                A::Purged,
-                PURGED,
-                AttachmentGuard::UnlessEver(vec![A::Purged, A::Expired]),
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Ends an attachment (Purged or Expired) if `guard` allows, with a job deleting its bytes
-    /// in the same write; returns whether it was written.
-    async fn end_attachment(
-        &self,
-        a: &Attachment,
-        status: A,
-        text: &str,
-        guard: AttachmentGuard,
-    ) -> Result<bool, CoreError> {
-        let now = self.clock.now();
-        let entry = AttachmentStatusEntry::new(status, now).with_text(text);
-        let jobs: Vec<NewJob> = a
-            .file
-            .iter()
-            .map(|f| DeleteBlob::new(&f.storage_key).due_at(now))
-            .collect();
-        let written = self
-            .store
-            .append_attachment_status(a.id, &entry, guard, None, &jobs)
-            .await?;
-        if written {
-            self.waker.wake();
-        }
-        Ok(written)
-    }
-
-    pub(crate) async fn run_delete_blob(&self, key: &str) -> anyhow::Result<()> {
-        self.blobs.delete(key).await?;
-        tracing::info!(key, "attachment bytes deleted");
-        Ok(())
-    }
-}
-
-/// 2019/2020: purged or expired attachments (or an expired link) cannot be downloaded.
-fn check_downloadable(link: &AttachmentLink, now: DateTime<Utc>) -> Result<(), Rule> {
-    if link.attachment.has_been(A::Purged) {
-        return Err(Rule::AttachmentPurgedDownload);
-    }
-    if link.is_expired(now) {
-        return Err(Rule::AttachmentExpiredDownload);
-    }
-    Ok(())
 }

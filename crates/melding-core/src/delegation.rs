@@ -4,43 +4,29 @@
 //! same transaction, and takes effect on the next request.
 
 use melding_domain::authz::Right;
-use melding_domain::{NationalId, OrgNumber, Party};
+use melding_domain::{NationalId, Party};
 use melding_store::DelegationChange;
 
-use crate::principal::scopes;
-use crate::{CoreError, Melding, Pdp, Principal, Rule};
+use crate::access::{DelegationAccess, Pdp};
+use crate::{CoreError, Melding, Principal, Rule};
 
 impl Melding {
-    /// Whether the caller may manage `org`'s delegations (4001 otherwise).
-    async fn check_delegator(
-        &self,
-        principal: &Principal,
-        org: &OrgNumber,
-    ) -> Result<(), CoreError> {
-        if principal.has_scope(scopes::ADMIN) {
-            return Ok(());
-        }
-        if let Party::Person(p) = &principal.party {
-            let holdings = Pdp::new(self.store.clone()).holdings_for(p, org).await?;
-            if holdings.may_delegate() {
-                return Ok(());
-            }
-        }
-        Err(Rule::NoAccess.into())
-    }
-
-    /// Grants (`grant = true`) or revokes `right` for `person` in `org`; returns whether anything
-    /// changed.
-    #[tracing::instrument(skip_all, fields(org = %org, right = %right, grant))]
+    /// Grants (`grant = true`) or revokes `right` for `person` in the organisation `access`
+    /// administers; returns whether anything changed. The change is logged with who, when and
+    /// what in the same write.
+    ///
+    /// # Errors
+    /// [`Rule::UnknownRecipients`] when the organisation or the person is not in the registry,
+    /// [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(org = %access.org(), right = %right, grant))]
     pub async fn change_delegation(
         &self,
-        principal: &Principal,
-        org: &OrgNumber,
+        access: &DelegationAccess<'_>,
         person: &NationalId,
         right: Right,
         grant: bool,
     ) -> Result<bool, CoreError> {
-        self.check_delegator(principal, org).await?;
+        let org = access.org();
         let unknown = self
             .store
             .unknown_parties(&[
@@ -51,14 +37,9 @@ impl Melding {
         if !unknown.is_empty() {
             return Err(Rule::UnknownRecipients(unknown.iter().map(Party::urn).collect()).into());
         }
-        let actor = if principal.has_scope(scopes::ADMIN) {
-            format!("admin:{}", principal.party.urn())
-        } else {
-            principal.party.urn()
-        };
         let change = DelegationChange {
             at: self.clock.now(),
-            actor,
+            actor: access.actor(),
             granted: grant,
             org: org.clone(),
             person: person.clone(),
@@ -68,22 +49,21 @@ impl Melding {
         if changed {
             // The actor may be a person: their national id stays in the delegation log, out of
             // the service log.
-            tracing::info!(
-                by_admin = principal.has_scope(scopes::ADMIN),
-                "delegation changed"
-            );
+            tracing::info!(by_admin = access.by_admin(), "delegation changed");
         }
         Ok(changed)
     }
 
-    /// The log of `org`'s delegation changes, oldest first.
+    /// The log of the delegation changes of the organisation `access` administers, oldest
+    /// first.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
     pub async fn delegation_log(
         &self,
-        principal: &Principal,
-        org: &OrgNumber,
+        access: &DelegationAccess<'_>,
     ) -> Result<Vec<DelegationChange>, CoreError> {
-        self.check_delegator(principal, org).await?;
-        Ok(self.store.delegation_log(org).await?)
+        Ok(self.store.delegation_log(access.org()).await?)
     }
 }
 

@@ -1,9 +1,13 @@
 //! Sending: a sender initializes one letter per recipient. Checks run in the order Altinn runs
 //! them, so the first failure reported is the one an Altinn integration expects.
+//!
+//! The use case runs in three steps, each a function of its own: check the request (and look up
+//! what the checks need), build the letters (pure), persist them in one write.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use melding_blob::StoredBlob;
 use melding_domain::Attachment;
 use melding_domain::ResourceType;
 use melding_domain::attachment::{self, AttachmentStatus};
@@ -13,18 +17,21 @@ use melding_domain::correspondence::{
 };
 use melding_domain::resource::allows_forwarding;
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
+    CorrespondenceId, CorrespondenceStatus, NationalId, OrgNumber, Party, Recipient, StatusEntry,
     StatusHistory,
 };
 use melding_jobs::JobKind;
-use melding_store::{NewLink, StoreError};
+use melding_store::{NewJob, NewLink, Resource, StoreError};
 use uuid::Uuid;
 
-use crate::attachments::{AttachmentRequest, UploadedPart, new_attachment, stored_file};
+use crate::access::{self, SenderAccess};
+use crate::dialog;
+use crate::attachments::{
+    AttachmentRequest, UploadedPart, after_upload, new_attachment, stored_file,
+};
 use crate::jobs::ExpireAttachment;
 use crate::publish::Publish;
 use crate::{CoreError, Melding, Principal, Rule};
-use crate::{access, dialog};
 
 /// A request that has passed the model checks (required fields, lengths, recipient formats).
 #[derive(Debug, Clone)]
@@ -53,6 +60,8 @@ pub struct InitializeRequest {
     pub idempotent_key: Option<Uuid>,
 }
 
+/// The content object of a request, before its checks (1019 and the title, summary, body and
+/// language rules of reference §4.1).
 #[derive(Debug, Clone)]
 pub struct ContentInput {
     pub language: Option<String>,
@@ -61,6 +70,8 @@ pub struct ContentInput {
     pub body: String,
 }
 
+/// One letter an initialize created: its id, its first status (Initialized, ReadyForPublish or
+/// Reserved) and its recipient's URN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitializedLetter {
     pub id: CorrespondenceId,
@@ -68,6 +79,8 @@ pub struct InitializedLetter {
     pub recipient: String,
 }
 
+/// The answer to an initialize: the letters, in the recipients' order, and the ids of every
+/// attachment they link (new ones first, then existing ones).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Initialized {
     pub letters: Vec<InitializedLetter>,
@@ -76,7 +89,49 @@ pub struct Initialized {
 
 const RECIPIENT_NAME: &str = "{{recipientName}}";
 
+/// The outcome of step 1, [`Melding::check_request`]: a request that passed every check, with
+/// what the checks looked up and the sender's handle. Only step 2 ([`build_letters`]) reads it.
+#[derive(Debug)]
+struct CheckedRequest<'a> {
+    sender: SenderAccess<'a>,
+    /// The resource id without its `urn:altinn:resource:` prefix.
+    resource_id: String,
+    req: InitializeRequest,
+    content: Content,
+    /// When the letters are to be published: the requested time, or now.
+    publish_at: DateTime<Utc>,
+    /// URNs of the recipients reserved against digital post (KRR) whose letters are Reserved.
+    reserved: HashSet<String>,
+    /// The existing attachments the letters link, each once, in the order first named.
+    existing: Vec<Attachment>,
+    /// For each new attachment entry, in order: its file's storage key and what was stored.
+    uploads: Vec<(String, StoredBlob)>,
+    /// Recipient URN → registered name, when the content names `{{recipientName}}`.
+    names: HashMap<String, String>,
+}
+
+/// The outcome of step 2, [`build_letters`]: every row one initialize writes, in one transaction,
+/// and the answer to give once they are written.
+#[derive(Debug)]
+struct LetterBatch {
+    letters: Vec<Correspondence>,
+    new_attachments: Vec<Attachment>,
+    links: Vec<NewLink>,
+    jobs: Vec<NewJob>,
+    idempotent_key: Option<Uuid>,
+    answer: Initialized,
+}
+
 impl Melding {
+    /// `POST /correspondence` (JSON or multipart): one letter per recipient, in three steps:
+    /// check the request ([`Melding::check_request`]), build the letters ([`build_letters`]),
+    /// persist them with their attachments, links and jobs in one write
+    /// ([`Melding::persist`]).
+    ///
+    /// # Errors
+    /// The first [`Rule`] the request breaks, in Altinn's order (reference §4.1);
+    /// [`Rule::NoAccess`] (4001) for a caller that does not own the resource;
+    /// [`CoreError::Store`] when the store fails.
     #[tracing::instrument(skip_all, fields(resource_id = %req.resource_id, recipients = req.recipients.len()))]
     pub async fn initialize(
         &self,
@@ -84,12 +139,21 @@ impl Melding {
         req: InitializeRequest,
     ) -> Result<Initialized, CoreError> {
         let now = self.clock.now();
-        if req.idempotent_key.is_some() && req.recipients.len() > 1 {
-            return Err(Rule::IdempotencyKeyWithMultipleRecipients.into());
-        }
-        // The transmission rules that need nothing looked up run first, so that a request the
-        // reference refuses for them is refused here whatever else is wrong with it.
-        check_transmission(&req)?;
+        let checked = self.check_request(principal, req, now).await?;
+        let batch = build_letters(checked, now, self.scanner.is_some());
+        self.persist(batch).await
+    }
+
+    /// Step 1: every check, in the order Altinn runs them, and what the later steps need looked
+    /// up (the resource and the sender's right to it, reservations, existing attachments,
+    /// recipients' names).
+    async fn check_request<'a>(
+        &self,
+        principal: &'a Principal,
+        req: InitializeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CheckedRequest<'a>, CoreError> {
+        check_request_alone(&req)?;
         if let Some(key) = req.idempotent_key
             && self.store.find_by_idempotent_key(key).await?.is_some()
         {
@@ -105,30 +169,68 @@ impl Melding {
             .resource(&resource_id)
             .await?
             .ok_or(Rule::ResourceNotFound)?;
-        let sender = match &principal.party {
-            Party::Organization(org) if *org == resource.owner => org.clone(),
-            _ => return Err(Rule::NoAccess.into()),
-        };
-        // A transmission names its Dialogporten dialog; only then may an Altinn app send.
-        let transmission = req
-            .external_references
+        let sender = access::sender_of(principal, resource)?;
+        check_against_resource(&req, sender.resource())?;
+        self.check_recipients(&req).await?;
+        if req.is_confirmation_needed && req.due_date_time.is_none() {
+            return Err(Rule::DueDateRequired.into());
+        }
+        let reserved = self.reserved_recipients(&req).await?;
+        let publish_at = check_dates(&req, now)?;
+        let content = check_content(req.content.as_ref())?;
+        if let Some(ms) = &req.message_sender
+            && !content::is_plain_text(ms)
+        {
+            return Err(Rule::MessageSenderNotPlainText.into());
+        }
+        // A transmission goes into a dialog that Melding holds (reference order: after the
+        // content, before the attachments).
+        if let (Some(dialog_id), [recipient]) = (dialog_of(&req), req.recipients.as_slice()) {
+            dialog::check_transmission_into(
+                self.store.as_ref(),
+                dialog_id,
+                sender.sender(),
+                &recipient.urn(),
+            )
+            .await?;
+        }
+        let (existing, uploads) = self.check_attachments(&req, sender.sender(), now).await?;
+        if req
+            .reply_options
             .iter()
-            .any(|r| r.kind == ReferenceType::DialogportenDialogId);
-        if !resource.resource_type.allows_correspondence(transmission) {
-            return Err(Rule::ResourceTypeNotForCorrespondence.into());
+            .any(|o| !content::is_reply_option_url(&o.url))
+        {
+            return Err(Rule::InvalidReplyOptions.into());
         }
-        // The reference skips the confidentiality match for Altinn apps (§4.1).
-        if resource.resource_type != ResourceType::AltinnApp {
-            if resource.confidential && !req.is_confidential {
-                return Err(Rule::ConfidentialRequired.into());
-            }
-            if !resource.confidential && req.is_confidential {
-                return Err(Rule::ConfidentialNotAllowed.into());
+        for (a, (_, stored)) in req.new_attachments.iter().zip(&uploads) {
+            if let Some(expected) = &a.checksum
+                && !expected.eq_ignore_ascii_case(&stored.md5)
+            {
+                return Err(Rule::ChecksumMismatch.into());
             }
         }
-        if req.allow_forwarding && !allows_forwarding(resource.minimum_authentication_level) {
-            return Err(Rule::ForwardingAboveLevelZero.into());
+        let mut names = HashMap::new();
+        if uses_recipient_name(&content) {
+            for recipient in &req.recipients {
+                names.insert(recipient.urn(), self.display_name(recipient).await?);
+            }
         }
+        Ok(CheckedRequest {
+            sender,
+            resource_id,
+            req,
+            content,
+            publish_at,
+            reserved,
+            existing,
+            uploads,
+            names,
+        })
+    }
+
+    /// Recipients are unique and registered; confidential post to an organisation needs someone
+    /// registered to receive it (1044).
+    async fn check_recipients(&self, req: &InitializeRequest) -> Result<(), CoreError> {
         let urns: Vec<String> = req.recipients.iter().map(Recipient::urn).collect();
         if urns.iter().collect::<HashSet<_>>().len() != urns.len() {
             return Err(Rule::DuplicateRecipients.into());
@@ -152,16 +254,22 @@ impl Melding {
                 return Err(Rule::ConfidentialRecipientsWithoutRoles(lacking).into());
             }
         }
-        if req.is_confirmation_needed && req.due_date_time.is_none() {
-            return Err(Rule::DueDateRequired.into());
-        }
-        // KRR: a person reserved against digital post gets no letter unless the sender ignores
-        // the reservation; alone, the request is refused; among others, their letter is Reserved.
+        Ok(())
+    }
+
+    /// KRR: a person reserved against digital post gets no letter unless the sender ignores
+    /// the reservation; alone, the request is refused; among others, their letter is Reserved.
+    /// Returns the reserved recipients' URNs.
+    async fn reserved_recipients(
+        &self,
+        req: &InitializeRequest,
+    ) -> Result<HashSet<String>, CoreError> {
         let mut reserved = HashSet::new();
         if req.ignore_reservation != Some(true) {
-            let persons: Vec<NationalId> = parties
+            let persons: Vec<NationalId> = req
+                .recipients
                 .iter()
-                .filter_map(|p| match p {
+                .filter_map(|r| match r.party() {
                     Party::Person(n) => Some(n.clone()),
                     Party::Organization(_) | Party::SelfIdentified(_) => None,
                 })
@@ -173,32 +281,18 @@ impl Melding {
                 return Err(Rule::RecipientReserved(only.urn()).into());
             }
         }
-        let publish_at = req.requested_publish_time.unwrap_or(now);
-        if let Some(due) = req.due_date_time {
-            if due < now {
-                return Err(Rule::DueDateBeforeNow.into());
-            }
-            if due < publish_at {
-                return Err(Rule::DueDateBeforePublish.into());
-            }
-        }
-        let content = check_content(req.content.as_ref())?;
-        if let Some(ms) = &req.message_sender
-            && !content::is_plain_text(ms)
-        {
-            return Err(Rule::MessageSenderNotPlainText.into());
-        }
-        // A transmission goes into a dialog that Melding holds (reference order: after the
-        // content, before the attachments).
-        if let (Some(dialog_id), [recipient]) = (dialog_of(&req), req.recipients.as_slice()) {
-            dialog::check_transmission_into(
-                self.store.as_ref(),
-                dialog_id,
-                &sender,
-                &recipient.urn(),
-            )
-            .await?;
-        }
+        Ok(reserved)
+    }
+
+    /// The attachments of the letters: existing ones (the sender's, published, not about to
+    /// expire) and new ones (each with its uploaded file). Returns the existing attachments and,
+    /// per new entry, its file's storage key and stored blob.
+    async fn check_attachments(
+        &self,
+        req: &InitializeRequest,
+        sender: &OrgNumber,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Attachment>, Vec<(String, StoredBlob)>), CoreError> {
         // Each named attachment once, in the order first named (`dedup` alone would keep
         // repeats that are not side by side).
         let mut named = HashSet::new();
@@ -208,7 +302,7 @@ impl Melding {
             .copied()
             .filter(|id| named.insert(*id))
             .collect();
-        let existing = self.load_existing(&existing_ids, &sender).await?;
+        let existing = self.load_existing(&existing_ids, sender).await?;
         if existing.len() + req.new_attachments.len() > attachment::MAX_PER_LETTER {
             return Err(Rule::TooManyAttachments.into());
         }
@@ -231,145 +325,16 @@ impl Melding {
         for a in &req.new_attachments {
             attachment::check_file_name(&a.file_name).map_err(Rule::from)?;
         }
-        if parts.iter().any(|p| p.stored.is_none()) {
-            return Err(Rule::FileSize("2GB").into());
-        }
+        let uploads = parts
+            .iter()
+            .map(|p| p.stored.clone().map(|stored| (p.key.clone(), stored)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(Rule::FileSize("2GB"))?;
         for a in &req.new_attachments {
             self.check_expiration(a)?;
         }
         self.check_existing_expiry(&existing, now).await?;
-        if req
-            .reply_options
-            .iter()
-            .any(|o| !content::is_reply_option_url(&o.url))
-        {
-            return Err(Rule::InvalidReplyOptions.into());
-        }
-
-        for (a, part) in req.new_attachments.iter().zip(&parts) {
-            if let (Some(expected), Some(stored)) = (&a.checksum, &part.stored)
-                && !expected.eq_ignore_ascii_case(&stored.md5)
-            {
-                return Err(Rule::ChecksumMismatch.into());
-            }
-        }
-
-        // New attachments arrive uploaded, waiting in UploadProcessing for their scan job.
-        let mut new_attachments = Vec::with_capacity(parts.len());
-        let mut jobs = Vec::new();
-        for (a, part) in req.new_attachments.iter().zip(&parts) {
-            let mut row = new_attachment(a, &resource_id, &sender, now);
-            let stored = part.stored.as_ref().ok_or(Rule::FileSize("2GB"))?;
-            row.file = Some(stored_file(&part.key, stored));
-            let (entry, after) = self.after_upload(row.id, now);
-            row.statuses.push(entry);
-            jobs.extend(after);
-            new_attachments.push(row);
-        }
-        let ready = new_attachments
-            .iter()
-            .all(|a| a.status() == AttachmentStatus::Published);
-        let linked: Vec<&Attachment> = new_attachments.iter().chain(existing.iter()).collect();
-
-        let settings = LetterSettings {
-            resource_id,
-            sender,
-            senders_reference: req.senders_reference,
-            message_sender: req.message_sender,
-            content,
-            requested_publish_time: publish_at,
-            due_date_time: req.due_date_time,
-            external_references: req.external_references,
-            property_list: req.property_list,
-            reply_options: req.reply_options,
-            ignore_reservation: req.ignore_reservation,
-            is_confirmation_needed: req.is_confirmation_needed,
-            is_confidential: req.is_confidential,
-            allow_forwarding: req.allow_forwarding,
-        };
-        let mut letters = Vec::with_capacity(req.recipients.len());
-        let mut links = Vec::with_capacity(req.recipients.len() * linked.len());
-        let link_from = publish_at.max(now);
-        for recipient in &req.recipients {
-            let id = CorrespondenceId::new_v7(now);
-            let mut settings = settings.clone();
-            if !transmission {
-                settings.external_references.push(dialog::opened_by(id));
-            }
-            if uses_recipient_name(&settings.content) {
-                let name = self.display_name(recipient).await?;
-                settings.content = personalise(&settings.content, &name);
-            }
-            let mut statuses = vec![StatusEntry::new(
-                CorrespondenceStatus::Initialized,
-                now,
-                None,
-            )];
-            if reserved.contains(&recipient.urn()) {
-                // The publish job fails it with the reservation as its reason.
-                statuses.push(StatusEntry::new(CorrespondenceStatus::Reserved, now, None));
-                jobs.push(Publish::new(id).due_at(publish_at.max(now)));
-            } else if ready {
-                statuses.push(StatusEntry::new(
-                    CorrespondenceStatus::ReadyForPublish,
-                    now,
-                    None,
-                ));
-                jobs.push(Publish::new(id).due_at(publish_at.max(now)));
-            }
-            let statuses = StatusHistory::new(statuses);
-            for a in &linked {
-                links.push(NewLink {
-                    correspondence_id: id,
-                    attachment_id: a.id,
-                    expiration_time: attachment::link_expiration(link_from, a.expiration_in_days),
-                });
-            }
-            letters.push(Correspondence {
-                id,
-                recipient: recipient.urn(),
-                settings,
-                idempotent_key: req.idempotent_key,
-                created: now,
-                published: None,
-                statuses,
-            });
-        }
-        for a in &linked {
-            if let Some(at) = attachment::link_expiration(link_from, a.expiration_in_days) {
-                jobs.push(ExpireAttachment::new(a.id).due_at(at));
-            }
-        }
-        match self
-            .store
-            .insert_letters(&letters, &new_attachments, &links, &jobs)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) if req.idempotent_key.is_some() => {
-                return Err(Rule::DuplicateIdempotencyKey.into());
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.waker.wake();
-        tracing::info!(letters = letters.len(), "correspondences initialized");
-        Ok(Initialized {
-            letters: letters
-                .into_iter()
-                .map(|l| InitializedLetter {
-                    id: l.id,
-                    status: if reserved.contains(&l.recipient) {
-                        CorrespondenceStatus::Reserved
-                    } else if ready {
-                        CorrespondenceStatus::ReadyForPublish
-                    } else {
-                        CorrespondenceStatus::Initialized
-                    },
-                    recipient: l.recipient,
-                })
-                .collect(),
-            attachment_ids: linked.iter().map(|a| a.id.as_uuid()).collect(),
-        })
+        Ok((existing, uploads))
     }
 
     async fn display_name(&self, recipient: &Recipient) -> Result<String, CoreError> {
@@ -380,6 +345,216 @@ impl Melding {
         };
         // The name exactly as registered, case and all (issue 11 item 10).
         name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
+    }
+
+    /// Step 3: writes the letters, their new attachments, links and jobs in one transaction and
+    /// wakes the job runner.
+    async fn persist(&self, batch: LetterBatch) -> Result<Initialized, CoreError> {
+        match self
+            .store
+            .insert_letters(
+                &batch.letters,
+                &batch.new_attachments,
+                &batch.links,
+                &batch.jobs,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) if batch.idempotent_key.is_some() => {
+                return Err(Rule::DuplicateIdempotencyKey.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.waker.wake();
+        tracing::info!(letters = batch.letters.len(), "correspondences initialized");
+        Ok(batch.answer)
+    }
+}
+
+/// The checks that need nothing looked up, which Altinn runs first: an idempotency key is for
+/// one recipient ([`Rule::IdempotencyKeyWithMultipleRecipients`]), and the
+/// Dialogporten transmission rules that need nothing looked up, so that a request the reference
+/// refuses for them is refused here whatever else is wrong with it.
+fn check_request_alone(req: &InitializeRequest) -> Result<(), Rule> {
+    if req.idempotent_key.is_some() && req.recipients.len() > 1 {
+        return Err(Rule::IdempotencyKeyWithMultipleRecipients);
+    }
+    check_transmission(req)
+}
+
+/// What the resource allows (reference §4.1): its type must take letters (4010), the
+/// confidentiality must match (skipped for Altinn apps), and forwarding needs authentication
+/// level 0 (1068).
+fn check_against_resource(req: &InitializeRequest, resource: &Resource) -> Result<(), Rule> {
+    // A transmission names its Dialogporten dialog; only then may an Altinn app send.
+    let transmission = req
+        .external_references
+        .iter()
+        .any(|r| r.kind == ReferenceType::DialogportenDialogId);
+    if !resource.resource_type.allows_correspondence(transmission) {
+        return Err(Rule::ResourceTypeNotForCorrespondence);
+    }
+    // The reference skips the confidentiality match for Altinn apps (§4.1).
+    if resource.resource_type != ResourceType::AltinnApp {
+        if resource.confidential && !req.is_confidential {
+            return Err(Rule::ConfidentialRequired);
+        }
+        if !resource.confidential && req.is_confidential {
+            return Err(Rule::ConfidentialNotAllowed);
+        }
+    }
+    if req.allow_forwarding && !allows_forwarding(resource.minimum_authentication_level) {
+        return Err(Rule::ForwardingAboveLevelZero);
+    }
+    Ok(())
+}
+
+/// The due date is not in the past nor before publishing. Returns the publish time: the
+/// requested one, or `now`.
+fn check_dates(req: &InitializeRequest, now: DateTime<Utc>) -> Result<DateTime<Utc>, Rule> {
+    let publish_at = req.requested_publish_time.unwrap_or(now);
+    if let Some(due) = req.due_date_time {
+        if due < now {
+            return Err(Rule::DueDateBeforeNow);
+        }
+        if due < publish_at {
+            return Err(Rule::DueDateBeforePublish);
+        }
+    }
+    Ok(publish_at)
+}
+
+/// Step 2: the rows a checked request becomes, with nothing looked up: one letter per recipient
+/// (personalised where the content names `{{recipientName}}`), the new attachments in
+/// UploadProcessing with their scan jobs, the links with their expiry jobs, and a publish job
+/// for each letter that is ready (or Reserved, which the publish job fails).
+fn build_letters(
+    checked: CheckedRequest<'_>,
+    now: DateTime<Utc>,
+    scanner_configured: bool,
+) -> LetterBatch {
+    let CheckedRequest {
+        sender,
+        resource_id,
+        req,
+        content,
+        publish_at,
+        reserved,
+        existing,
+        uploads,
+        names,
+    } = checked;
+    // New attachments arrive uploaded, waiting in UploadProcessing for their scan job.
+    let mut new_attachments = Vec::with_capacity(uploads.len());
+    let mut jobs = Vec::new();
+    for (a, (key, stored)) in req.new_attachments.iter().zip(&uploads) {
+        let mut row = new_attachment(a, &resource_id, sender.sender(), now);
+        row.file = Some(stored_file(key, stored));
+        let (entry, after) = after_upload(row.id, now, scanner_configured);
+        row.statuses.push(entry);
+        jobs.extend(after);
+        new_attachments.push(row);
+    }
+    let ready = new_attachments
+        .iter()
+        .all(|a| a.status() == AttachmentStatus::Published);
+    let linked: Vec<&Attachment> = new_attachments.iter().chain(existing.iter()).collect();
+
+    let settings = LetterSettings {
+        resource_id,
+        sender: sender.sender().clone(),
+        senders_reference: req.senders_reference,
+        message_sender: req.message_sender,
+        content,
+        requested_publish_time: publish_at,
+        due_date_time: req.due_date_time,
+        external_references: req.external_references,
+        property_list: req.property_list,
+        reply_options: req.reply_options,
+        ignore_reservation: req.ignore_reservation,
+        is_confirmation_needed: req.is_confirmation_needed,
+        is_confidential: req.is_confidential,
+        allow_forwarding: req.allow_forwarding,
+    };
+    let mut letters = Vec::with_capacity(req.recipients.len());
+    let mut links = Vec::with_capacity(req.recipients.len() * linked.len());
+    let link_from = publish_at.max(now);
+    // A letter that is not a transmission opens a dialog: its own id.
+    let transmission = dialog_of_references(&settings.external_references).is_some();
+    for recipient in &req.recipients {
+        let id = CorrespondenceId::new_v7(now);
+        let mut settings = settings.clone();
+        if !transmission {
+            settings.external_references.push(dialog::opened_by(id));
+        }
+        if let Some(name) = names.get(&recipient.urn()) {
+            settings.content = personalise(&settings.content, name);
+        }
+        let mut statuses = vec![StatusEntry::new(
+            CorrespondenceStatus::Initialized,
+            now,
+            None,
+        )];
+        if reserved.contains(&recipient.urn()) {
+            // The publish job fails it with the reservation as its reason.
+            statuses.push(StatusEntry::new(CorrespondenceStatus::Reserved, now, None));
+            jobs.push(Publish::new(id).due_at(publish_at.max(now)));
+        } else if ready {
+            statuses.push(StatusEntry::new(
+                CorrespondenceStatus::ReadyForPublish,
+                now,
+                None,
+            ));
+            jobs.push(Publish::new(id).due_at(publish_at.max(now)));
+        }
+        let statuses = StatusHistory::new(statuses);
+        for a in &linked {
+            links.push(NewLink {
+                correspondence_id: id,
+                attachment_id: a.id,
+                expiration_time: attachment::link_expiration(link_from, a.expiration_in_days),
+            });
+        }
+        letters.push(Correspondence {
+            id,
+            recipient: recipient.urn(),
+            settings,
+            idempotent_key: req.idempotent_key,
+            created: now,
+            published: None,
+            statuses,
+        });
+    }
+    for a in &linked {
+        if let Some(at) = attachment::link_expiration(link_from, a.expiration_in_days) {
+            jobs.push(ExpireAttachment::new(a.id).due_at(at));
+        }
+    }
+    let answer = Initialized {
+        letters: letters
+            .iter()
+            .map(|l| InitializedLetter {
+                id: l.id,
+                status: if reserved.contains(&l.recipient) {
+                    CorrespondenceStatus::Reserved
+                } else if ready {
+                    CorrespondenceStatus::ReadyForPublish
+                } else {
+                    CorrespondenceStatus::Initialized
+                },
+                recipient: l.recipient.clone(),
+            })
+            .collect(),
+        attachment_ids: linked.iter().map(|a| a.id.as_uuid()).collect(),
+    };
+    LetterBatch {
+        letters,
+        new_attachments,
+        links,
+        jobs,
+        idempotent_key: req.idempotent_key,
+        answer,
     }
 }
 
@@ -490,8 +665,11 @@ fn check_transmission(req: &InitializeRequest) -> Result<(), Rule> {
 /// The dialog a transmission names: its `DialogportenDialogId` reference, already checked to be a
 /// GUID by [`check_transmission`]. `None` for a letter that is not a transmission.
 fn dialog_of(req: &InitializeRequest) -> Option<Uuid> {
-    req.external_references
-        .iter()
+    dialog_of_references(&req.external_references)
+}
+
+fn dialog_of_references(refs: &[ExternalReference]) -> Option<Uuid> {
+    refs.iter()
         .find(|r| r.kind == ReferenceType::DialogportenDialogId)
         .and_then(|r| Uuid::parse_str(r.value.trim()).ok())
 }
@@ -532,6 +710,366 @@ fn personalise(c: &Content, name: &str) -> Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
+    use melding_domain::AttachmentStatusEntry;
+    use melding_domain::attachment::{AttachmentStatus as A, DataLocationType, StoredFile};
+
+    use crate::principal::scopes;
+    use crate::test_support::{ORG_RECIPIENT, OTHER_SENDER, PERSON, SENDER, melding, resource, t0};
+
+    fn org(n: &str) -> OrgNumber {
+        OrgNumber::parse(n).unwrap()
+    }
+
+    fn sender(n: &str) -> Principal {
+        Principal::new(
+            Party::Organization(org(n)),
+            [scopes::WRITE, scopes::SERVICE_OWNER],
+        )
+    }
+
+    fn request(recipients: &[&str]) -> InitializeRequest {
+        InitializeRequest {
+            resource_id: "urn:altinn:resource:kommunepost".into(),
+            senders_reference: "sak-1".into(),
+            message_sender: None,
+            content: Some(ContentInput {
+                language: None,
+                title: "Vedtak for {{recipientName}}".into(),
+                summary: None,
+                body: "Tekst".into(),
+            }),
+            requested_publish_time: None,
+            due_date_time: None,
+            external_references: vec![],
+            property_list: BTreeMap::new(),
+            reply_options: vec![],
+            ignore_reservation: None,
+            is_confirmation_needed: false,
+            is_confidential: false,
+            allow_forwarding: false,
+            recipients: recipients
+                .iter()
+                .map(|r| Recipient::parse(r).unwrap())
+                .collect(),
+            existing_attachments: vec![],
+            new_attachments: vec![],
+            files: None,
+            idempotent_key: None,
+        }
+    }
+
+    fn attachment_request(file_name: &str) -> AttachmentRequest {
+        AttachmentRequest {
+            file_name: file_name.into(),
+            display_name: None,
+            is_encrypted: false,
+            checksum: None,
+            senders_reference: "vedlegg-1".into(),
+            expiration_in_days: None,
+            data_location_type: DataLocationType::AltinnCorrespondenceAttachment,
+        }
+    }
+
+    fn stored(size: u64) -> StoredBlob {
+        StoredBlob {
+            size,
+            md5: "0cc175b9c0f1b6a831c399e269772661".into(),
+            crc32: 1,
+        }
+    }
+
+    /// A published attachment of the sender's, kept for `days` after publishing.
+    fn published_attachment(days: Option<i32>) -> Attachment {
+        let mut a = new_attachment(
+            &AttachmentRequest {
+                expiration_in_days: days,
+                ..attachment_request("vedtak.pdf")
+            },
+            "kommunepost",
+            &org(SENDER),
+            t0() - Duration::days(1),
+        );
+        a.file = Some(StoredFile {
+            storage_key: "key".into(),
+            size: 1,
+            checksum: "0cc175b9c0f1b6a831c399e269772661".into(),
+            crc32: 1,
+        });
+        a.statuses
+            .push(AttachmentStatusEntry::new(A::Published, t0()));
+        a
+    }
+
+    #[test]
+    fn an_idempotency_key_is_for_one_recipient() {
+        let mut req = request(&[ORG_RECIPIENT, PERSON]);
+        assert_eq!(check_request_alone(&req), Ok(()));
+        req.idempotent_key = Some(Uuid::nil());
+        assert_eq!(
+            check_request_alone(&req),
+            Err(Rule::IdempotencyKeyWithMultipleRecipients)
+        );
+        req.recipients.truncate(1);
+        assert_eq!(check_request_alone(&req), Ok(()));
+    }
+
+    #[test]
+    fn the_resource_decides_type_confidentiality_and_forwarding() {
+        let req = request(&[ORG_RECIPIENT]);
+        let mut r = resource();
+        assert_eq!(check_against_resource(&req, &r), Ok(()));
+        r.resource_type = ResourceType::BrokerService;
+        assert_eq!(
+            check_against_resource(&req, &r),
+            Err(Rule::ResourceTypeNotForCorrespondence)
+        );
+        r.resource_type = ResourceType::CorrespondenceService;
+        r.confidential = true;
+        assert_eq!(
+            check_against_resource(&req, &r),
+            Err(Rule::ConfidentialRequired)
+        );
+        let confidential = InitializeRequest {
+            is_confidential: true,
+            ..request(&[ORG_RECIPIENT])
+        };
+        assert_eq!(check_against_resource(&confidential, &r), Ok(()));
+        r.confidential = false;
+        assert_eq!(
+            check_against_resource(&confidential, &r),
+            Err(Rule::ConfidentialNotAllowed)
+        );
+        let forwarding = InitializeRequest {
+            allow_forwarding: true,
+            ..request(&[ORG_RECIPIENT])
+        };
+        r.minimum_authentication_level = 3;
+        assert_eq!(
+            check_against_resource(&forwarding, &r),
+            Err(Rule::ForwardingAboveLevelZero)
+        );
+    }
+
+    #[test]
+    fn a_due_date_lies_after_now_and_after_publishing() {
+        let mut req = request(&[ORG_RECIPIENT]);
+        assert_eq!(check_dates(&req, t0()), Ok(t0()));
+        req.due_date_time = Some(t0() - Duration::hours(1));
+        assert_eq!(check_dates(&req, t0()), Err(Rule::DueDateBeforeNow));
+        req.requested_publish_time = Some(t0() + Duration::days(2));
+        req.due_date_time = Some(t0() + Duration::days(1));
+        assert_eq!(check_dates(&req, t0()), Err(Rule::DueDateBeforePublish));
+        req.due_date_time = Some(t0() + Duration::days(3));
+        assert_eq!(check_dates(&req, t0()), Ok(t0() + Duration::days(2)));
+    }
+
+    #[test]
+    fn each_new_attachment_gets_the_file_part_named_for_it() {
+        let part = |name: &str, key: &str| UploadedPart {
+            file_name: Some(name.into()),
+            key: key.into(),
+            stored: Some(stored(1)),
+        };
+        let entries = [attachment_request("a.pdf"), attachment_request("b.pdf")];
+        let files = [part("b.pdf", "kb"), part("a.pdf", "ka")];
+        let picked = match_files(&entries, Some(&files[..])).unwrap();
+        assert_eq!(
+            picked.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+            ["ka", "kb"]
+        );
+        assert_eq!(
+            match_files(&entries, Some(&files[..1])).unwrap_err(),
+            Rule::AttachmentsNeedUpload
+        );
+        assert_eq!(
+            match_files(&entries, None).unwrap_err(),
+            Rule::AttachmentsNeedUpload
+        );
+        assert!(match_files(&[], None).unwrap().is_empty());
+    }
+
+    /// Step 2 with an existing attachment: every letter is ready, a reserved recipient's is
+    /// Reserved, each is personalised, linked and has its publish job; the link's expiry has
+    /// its job once.
+    #[test]
+    fn building_makes_one_personalised_letter_per_recipient() {
+        let principal = sender(SENDER);
+        let person_urn = Recipient::parse(PERSON).unwrap().urn();
+        let org_urn = Recipient::parse(ORG_RECIPIENT).unwrap().urn();
+        let existing = published_attachment(Some(30));
+        let req = request(&[ORG_RECIPIENT, PERSON]);
+        let checked = CheckedRequest {
+            sender: access::sender_of(&principal, resource()).unwrap(),
+            resource_id: "kommunepost".into(),
+            content: check_content(req.content.as_ref()).unwrap(),
+            req,
+            publish_at: t0(),
+            reserved: HashSet::from([person_urn.clone()]),
+            existing: vec![existing.clone()],
+            uploads: vec![],
+            names: HashMap::from([
+                (org_urn.clone(), "Bedrift AS".to_owned()),
+                (person_urn.clone(), "Kari Nordmann".to_owned()),
+            ]),
+        };
+        let batch = build_letters(checked, t0(), false);
+        assert_eq!(batch.letters.len(), 2);
+        let [to_org, to_person] = &batch.letters[..] else {
+            unreachable!()
+        };
+        assert_eq!(to_org.recipient, org_urn);
+        assert_eq!(to_org.settings.content.title, "Vedtak for Bedrift AS");
+        assert_eq!(to_person.settings.content.title, "Vedtak for Kari Nordmann");
+        assert_eq!(to_org.settings.sender, org(SENDER));
+        assert!(
+            to_org
+                .statuses
+                .has_been(CorrespondenceStatus::ReadyForPublish)
+        );
+        assert!(to_person.statuses.has_been(CorrespondenceStatus::Reserved));
+        assert_eq!(
+            batch
+                .answer
+                .letters
+                .iter()
+                .map(|l| l.status)
+                .collect::<Vec<_>>(),
+            [
+                CorrespondenceStatus::ReadyForPublish,
+                CorrespondenceStatus::Reserved
+            ]
+        );
+        assert_eq!(batch.answer.attachment_ids, [existing.id.as_uuid()]);
+        assert!(batch.new_attachments.is_empty());
+        assert_eq!(batch.links.len(), 2);
+        assert!(batch.links.iter().all(|l| l.attachment_id == existing.id
+            && l.expiration_time == Some(t0() + Duration::days(30))));
+        let kinds: Vec<&str> = batch.jobs.iter().map(|j| j.kind.as_str()).collect();
+        assert_eq!(kinds, ["publish", "publish", "expire-attachment"]);
+    }
+
+    /// Step 2 with a new attachment: it waits in UploadProcessing for its scan, so the letter
+    /// stays Initialized without a publish job.
+    #[test]
+    fn building_with_a_new_attachment_waits_for_its_scan() {
+        let principal = sender(SENDER);
+        let req = InitializeRequest {
+            new_attachments: vec![attachment_request("vedtak.pdf")],
+            ..request(&[ORG_RECIPIENT])
+        };
+        let checked = CheckedRequest {
+            sender: access::sender_of(&principal, resource()).unwrap(),
+            resource_id: "kommunepost".into(),
+            content: check_content(req.content.as_ref()).unwrap(),
+            req,
+            publish_at: t0(),
+            reserved: HashSet::new(),
+            existing: vec![],
+            uploads: vec![("k1".into(), stored(7))],
+            names: HashMap::new(),
+        };
+        let batch = build_letters(checked, t0(), true);
+        let [a] = &batch.new_attachments[..] else {
+            unreachable!()
+        };
+        assert_eq!(a.status(), A::UploadProcessing);
+        assert_eq!(
+            a.file.as_ref().map(|f| (f.storage_key.as_str(), f.size)),
+            Some(("k1", 7))
+        );
+        assert_eq!(a.sender, org(SENDER));
+        let [letter] = &batch.letters[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            letter.settings.content.title, "Vedtak for {{recipientName}}",
+            "no names looked up, no personalisation"
+        );
+        assert_eq!(
+            batch.answer.letters[0].status,
+            CorrespondenceStatus::Initialized
+        );
+        let kinds: Vec<&str> = batch.jobs.iter().map(|j| j.kind.as_str()).collect();
+        assert_eq!(kinds, ["scan-attachment"]);
+        assert_eq!(batch.answer.attachment_ids, [a.id.as_uuid()]);
+    }
+
+    /// Step 1 against a real store: only the resource's owner may send, and only to registered
+    /// recipients; the names personalisation needs are looked up.
+    #[tokio::test]
+    async fn checking_decides_the_sender_then_the_recipients() {
+        let (melding, _dir) = melding().await;
+        let other = sender(OTHER_SENDER);
+        let err = melding
+            .check_request(&other, request(&[ORG_RECIPIENT]), t0())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CoreError::Rule(Rule::NoAccess)), "{err:?}");
+        let owner = sender(SENDER);
+        let err = melding
+            .check_request(&owner, request(&["0192:974760673", "0192:923456783"]), t0())
+            .await
+            .unwrap_err();
+        let CoreError::Rule(Rule::UnknownRecipients(unknown)) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            unknown,
+            [format!("{}923456783", melding_domain::recipient::ORG_URN)]
+        );
+        let checked = melding
+            .check_request(&owner, request(&[ORG_RECIPIENT, PERSON]), t0())
+            .await
+            .unwrap();
+        assert_eq!(checked.resource_id, "kommunepost");
+        assert_eq!(checked.sender.sender(), &org(SENDER));
+        assert_eq!(checked.publish_at, t0());
+        let mut names: Vec<&str> = checked.names.values().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Bedrift AS", "Kari Nordmann"]);
+    }
+
+    /// Step 3 against a real store: the letters are written and can be read back; a second
+    /// batch with the same idempotency key, checked before the first was written, is refused.
+    #[tokio::test]
+    async fn persisting_writes_once_per_idempotency_key() {
+        let (melding, _dir) = melding().await;
+        let owner = sender(SENDER);
+        let keyed = || InitializeRequest {
+            idempotent_key: Some(Uuid::from_u128(7)),
+            ..request(&[ORG_RECIPIENT])
+        };
+        let first = melding.check_request(&owner, keyed(), t0()).await.unwrap();
+        let second = melding.check_request(&owner, keyed(), t0()).await.unwrap();
+        let done = melding
+            .persist(build_letters(first, t0(), false))
+            .await
+            .unwrap();
+        let [letter] = &done.letters[..] else {
+            panic!("{done:?}")
+        };
+        let stored = melding
+            .store
+            .correspondence(letter.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.recipient, letter.recipient);
+        assert_eq!(stored.settings.content.title, "Vedtak for Bedrift AS");
+        assert_eq!(
+            stored.statuses.current().map(|e| e.status),
+            Some(CorrespondenceStatus::ReadyForPublish)
+        );
+        let err = melding
+            .persist(build_letters(second, t0(), false))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CoreError::Rule(Rule::DuplicateIdempotencyKey)),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn content_checks_in_order() {

@@ -1,11 +1,14 @@
-//! Melding's use cases. Each takes the caller's [`Principal`], decides access before it shows
-//! anything of a letter, applies the lifecycle rules of `melding-domain`, and records side
-//! effects as jobs in the same write as the change.
+//! Melding's use cases. Access is decided in one module, [`access`]: a use case that shows or
+//! changes a letter, an attachment or a delegation takes the handle that module hands out after
+//! its decision ([`LetterAccess`], [`RecipientAccess`], [`AttachmentAccess`],
+//! [`DelegationAccess`]); the others take the caller's [`Principal`] and decide through it
+//! before they show anything. Use cases apply the lifecycle rules of `melding-domain` and record
+//! side effects as jobs in the same write as the change.
 //!
 //! This crate is generic over the storage traits and never names a database.
 #![forbid(unsafe_code)]
 
-mod access;
+pub mod access;
 pub mod attachments;
 pub mod delegation;
 mod dialog;
@@ -17,6 +20,8 @@ mod principal;
 mod publish;
 mod read;
 mod search;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 
@@ -26,7 +31,9 @@ use melding_jobs::Waker;
 use melding_scan::Scanner;
 use melding_store::Store;
 
-pub use access::{Access, Pdp};
+pub use access::{
+    AttachmentAccess, DelegationAccess, LetterAccess, RecipientAccess, SenderAccess, Side,
+};
 pub use error::{CoreError, Rule};
 pub use initialize::{InitializeRequest, Initialized, InitializedLetter};
 pub use jobs::{
@@ -55,6 +62,9 @@ impl std::fmt::Debug for Melding {
 }
 
 impl Melding {
+    /// The use cases over `store` (letters, attachments' rows, registries, jobs), `blobs`
+    /// (attachment bytes), `clock` (all times they write) and `waker` (nudges the job runner
+    /// after a write that enqueued jobs). No malware scanner until [`Melding::with_scanner`].
     pub fn new(
         store: Arc<dyn Store>,
         blobs: Arc<dyn BlobStore>,

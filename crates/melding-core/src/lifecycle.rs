@@ -7,20 +7,22 @@ use melding_domain::status::LifecycleError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry, StatusHistory};
 use melding_store::AppendGuard;
 
+use crate::access::{LetterAccess, RecipientAccess, Side};
 use crate::attachments::purges_with_letter;
-use crate::{CoreError, Melding, Principal, Rule};
+use crate::{CoreError, Melding, Rule};
 
 impl Melding {
-    /// Mark as read: the letter must have been fetched, and is read once.
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    /// Mark as read: the letter must have been fetched, and is read once. Returns its id.
+    ///
+    /// # Errors
+    /// Lifecycle errors (1024 not fetched, 1040 already read), [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(correspondence_id = %access.id()))]
     pub async fn mark_as_read(
         &self,
-        principal: &Principal,
-        id: CorrespondenceId,
+        access: RecipientAccess<'_>,
     ) -> Result<CorrespondenceId, CoreError> {
         self.recipient_action(
-            principal,
-            id,
+            access,
             StatusHistory::check_mark_as_read,
             CorrespondenceStatus::Read,
             LifecycleError::AlreadyRead,
@@ -29,15 +31,17 @@ impl Melding {
     }
 
     /// Confirmation takes effect at once (Altinn confirms asynchronously through Dialogporten).
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
+    /// Returns the letter's id.
+    ///
+    /// # Errors
+    /// Lifecycle errors (1025 not fetched, 1041 already confirmed), [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(correspondence_id = %access.id()))]
     pub async fn confirm(
         &self,
-        principal: &Principal,
-        id: CorrespondenceId,
+        access: RecipientAccess<'_>,
     ) -> Result<CorrespondenceId, CoreError> {
         self.recipient_action(
-            principal,
-            id,
+            access,
             StatusHistory::check_confirm,
             CorrespondenceStatus::Confirmed,
             LifecycleError::AlreadyConfirmed,
@@ -49,18 +53,18 @@ impl Melding {
     /// already (a concurrent repeat gets `already`).
     async fn recipient_action(
         &self,
-        principal: &Principal,
-        id: CorrespondenceId,
+        access: RecipientAccess<'_>,
         check: fn(&StatusHistory) -> Result<(), LifecycleError>,
         status: CorrespondenceStatus,
         already: LifecycleError,
     ) -> Result<CorrespondenceId, CoreError> {
-        let (letter, access) = self.load_for(principal, id).await?;
-        if !access.recipient {
-            return Err(Rule::NoAccess.into());
-        }
-        check(&letter.statuses)?;
-        let entry = StatusEntry::new(status, self.clock.now(), Some(principal.party.urn()));
+        let id = access.id();
+        check(&access.letter().statuses)?;
+        let entry = StatusEntry::new(
+            status,
+            self.clock.now(),
+            Some(access.principal().party.urn()),
+        );
         let guard = AppendGuard::UnlessAny(vec![status]);
         if !self.store.append_status(id, &entry, guard, &[]).await? {
             return Err(already.into());
@@ -69,13 +73,18 @@ impl Melding {
     }
 
     /// Purge by the sender (before publish) or by the recipient (after, honouring confirmation).
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
-    pub async fn purge(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<CorrespondenceId, CoreError> {
-        let (letter, access) = self.load_for(principal, id).await?;
+    /// Returns the letter's id.
+    ///
+    /// # Errors
+    /// [`Rule::PurgeTransmission`] for a transmission, lifecycle errors (1013 sender after
+    /// publish, 1014 confirmation needed, 1026 already purged), [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(correspondence_id = %access.id()))]
+    pub async fn purge(&self, access: LetterAccess<'_>) -> Result<CorrespondenceId, CoreError> {
+        let principal = access.principal();
+        let as_sender = access.side() == Side::Sender;
+        let also_recipient = access.is_recipient();
+        let letter = access.into_letter();
+        let id = letter.id;
         if letter
             .settings
             .external_references
@@ -84,15 +93,13 @@ impl Melding {
         {
             return Err(Rule::PurgeTransmission.into());
         }
-        let writes = principal.calls_as_sender();
-        let as_sender = access.sender && (writes || !access.recipient);
         let checked = if as_sender {
             letter
                 .statuses
                 .check_sender_purge()
                 .map(|()| CorrespondenceStatus::PurgedByAltinn)
                 .or_else(|sender_err| {
-                    if access.recipient {
+                    if also_recipient {
                         letter
                             .statuses
                             .check_recipient_purge(letter.settings.is_confirmation_needed)

@@ -4,10 +4,11 @@
 use chrono::Duration;
 use melding_domain::attachment::AttachmentLink;
 use melding_domain::correspondence::Correspondence;
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
+use melding_domain::{CorrespondenceStatus, StatusEntry};
 use melding_store::AppendGuard;
 
-use crate::{Access, CoreError, Melding, Pdp, Principal, Rule};
+use crate::access::{LetterAccess, Side};
+use crate::{CoreError, Melding, Principal, Rule};
 
 /// A letter as one caller may see it.
 #[derive(Debug, Clone)]
@@ -44,48 +45,36 @@ enum Opening {
 }
 
 impl Melding {
-    /// Loads a letter and decides the caller's access before anything else is looked at.
-    pub(crate) async fn load_for(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<(Correspondence, Access), CoreError> {
-        let letter = self.store.correspondence(id).await?.ok_or(Rule::NotFound)?;
-        let access = Pdp::new(self.store.clone())
-            .decide(principal, &letter)
-            .await?;
-        if !access.any() {
-            return Err(Rule::NoAccess.into());
-        }
-        Ok((letter, access))
+    /// `GET /correspondence/{id}`: the letter as the caller may see it; a recipient's opening
+    /// logs Fetched (at most once per party per [`FETCH_DEDUPE`] seconds).
+    ///
+    /// # Errors
+    /// [`Rule::NotFound`] (1001) for a purged letter, lifecycle errors when the recipient may
+    /// not see it yet (not published), [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(correspondence_id = %access.id()))]
+    pub async fn overview(&self, access: LetterAccess<'_>) -> Result<LetterView, CoreError> {
+        self.open(access, Opening::Overview).await
     }
 
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
-    pub async fn overview(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<LetterView, CoreError> {
-        self.open(principal, id, Opening::Overview).await
-    }
-
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
-    pub async fn details(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<LetterView, CoreError> {
-        self.open(principal, id, Opening::Details).await
+    /// `GET /correspondence/{id}/details`: the overview with the status history the caller may
+    /// see; a recipient's opening always logs Fetched.
+    ///
+    /// # Errors
+    /// Lifecycle errors when the recipient may not see it yet, [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(correspondence_id = %access.id()))]
+    pub async fn details(&self, access: LetterAccess<'_>) -> Result<LetterView, CoreError> {
+        self.open(access, Opening::Details).await
     }
 
     /// The recipient's reading of the body; logs Fetched and, the first time, Read.
-    #[tracing::instrument(skip_all, fields(correspondence_id = %id))]
-    pub async fn content(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-    ) -> Result<LetterView, CoreError> {
-        self.open(principal, id, Opening::Content).await
+    ///
+    /// # Errors
+    /// [`Rule::NoAccess`] (4001) for a caller acting as the sender, lifecycle errors when the
+    /// letter is not visible to the recipient, [`CoreError::Store`].
+    #[tracing::instrument(skip_all, fields(correspondence_id = %access.id()))]
+    pub async fn content(&self, access: LetterAccess<'_>) -> Result<LetterView, CoreError> {
+        access.check_recipient_side()?;
+        self.open(access, Opening::Content).await
     }
 
     /// Logs the recipient's opening: Fetched (once per party per [`FETCH_DEDUPE`] seconds from
@@ -124,19 +113,14 @@ impl Melding {
         Ok(written)
     }
 
-    async fn open(
-        &self,
-        principal: &Principal,
-        id: CorrespondenceId,
-        how: Opening,
-    ) -> Result<LetterView, CoreError> {
-        let (mut letter, access) = self.load_for(principal, id).await?;
+    async fn open(&self, access: LetterAccess<'_>, how: Opening) -> Result<LetterView, CoreError> {
+        let principal = access.principal();
+        let as_recipient = access.side() == Side::Recipient;
+        let sees_all_history = access.is_recipient();
+        let mut letter = access.into_letter();
+        let id = letter.id;
         if matches!(how, Opening::Overview) && letter.statuses.is_purged() {
             return Err(Rule::NotFound.into());
-        }
-        let as_recipient = access.as_recipient(principal);
-        if matches!(how, Opening::Content) && !as_recipient {
-            return Err(Rule::NoAccess.into());
         }
         if as_recipient {
             letter.statuses.check_recipient_fetch()?;
@@ -184,7 +168,7 @@ impl Melding {
             .statuses
             .chronological()
             .into_iter()
-            .filter(|e| access.recipient || e.status.is_sender_visible())
+            .filter(|e| sees_all_history || e.status.is_sender_visible())
             .cloned()
             .collect();
         Ok(LetterView {

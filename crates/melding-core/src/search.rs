@@ -8,7 +8,7 @@ use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party};
 use melding_store::{SearchQuery, SearchRole};
 use uuid::Uuid;
 
-use crate::{CoreError, Melding, Pdp, Principal, Rule};
+use crate::{CoreError, Melding, Principal, Rule};
 
 /// The most ids one page holds (Altinn's fixed limit).
 pub const MAX_PAGE: u32 = 1000;
@@ -63,26 +63,12 @@ impl Melding {
         {
             return Err(Rule::FromAfterTo.into());
         }
-        let party = req.on_behalf_of.clone().unwrap_or(principal.party.clone());
-        let Some(resource) = self.store.resource(&req.resource_id).await? else {
-            return Err(Rule::NoAccess.into());
-        };
-        let mut pdp = Pdp::new(self.store.clone());
-        // The resource's service owner may search on behalf of any party (the reference's
-        // service-owner bypass, §1.4): every letter of the resource is its own.
-        let service_owner = principal.has_scope(crate::principal::scopes::SERVICE_OWNER)
-            && matches!(&principal.party, Party::Organization(o) if *o == resource.owner);
-        // On behalf of another party: a person reading an organisation's post for this
-        // resource. The sender role stays with the caller's own organisation.
-        let on_behalf = party != principal.party;
-        if on_behalf
-            && !service_owner
-            && !pdp
-                .may_read_for(principal, &party.urn(), &req.resource_id)
-                .await?
-        {
-            return Err(Rule::NoAccess.into());
-        }
+        // Access is decided before anything is listed (4001 otherwise).
+        let mut scope = self
+            .search_scope(principal, &req.resource_id, req.on_behalf_of.clone())
+            .await?;
+        let (party, on_behalf, service_owner) =
+            (scope.party.clone(), scope.on_behalf, scope.service_owner);
         if req.altinn2_correspondence_id.is_some() {
             return Ok(SearchResult {
                 ids: vec![],
@@ -98,11 +84,9 @@ impl Melding {
             let mut ids = vec![];
             if let Some(id) = self.store.find_by_idempotent_key(key).await?
                 && let Some(letter) = self.store.correspondence(id).await?
+                && scope.may_list(principal, &letter).await?
             {
-                let access = pdp.decide(principal, &letter).await?;
-                if access.sender || (access.recipient && letter.statuses.is_recipient_visible()) {
-                    ids.push(id);
-                }
+                ids.push(id);
             }
             return Ok(SearchResult {
                 ids,

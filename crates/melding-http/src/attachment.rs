@@ -129,9 +129,10 @@ async fn upload_attachment(
         .into_data_stream()
         .map_err(std::io::Error::other);
     let mut reader = StreamReader::new(stream);
+    let access = state.melding.attachment_access(&principal, id).await?;
     let a = state
         .melding
-        .upload_attachment(&principal, id, declared, &mut reader)
+        .upload_attachment(access, declared, &mut reader)
         .await?;
     Ok(Json(overview_dto(&a)))
 }
@@ -154,7 +155,8 @@ async fn attachment_overview(
     Path(id): Path<String>,
 ) -> Result<Json<AttachmentOverviewExt>, ApiError> {
     let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
-    let a = state.melding.attachment_overview(&principal, id).await?;
+    let access = state.melding.attachment_access(&principal, id).await?;
+    let a = state.melding.attachment_overview(access);
     Ok(Json(overview_dto(&a)))
 }
 
@@ -176,7 +178,8 @@ async fn attachment_details(
     Path(id): Path<String>,
 ) -> Result<Json<AttachmentDetailsExt>, ApiError> {
     let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
-    let a = state.melding.attachment_overview(&principal, id).await?;
+    let access = state.melding.attachment_access(&principal, id).await?;
+    let a = state.melding.attachment_overview(access);
     Ok(Json(AttachmentDetailsExt {
         overview: overview_dto(&a),
         status_history: a
@@ -211,7 +214,8 @@ async fn delete_attachment(
     Path(id): Path<String>,
 ) -> Result<Json<AttachmentOverviewExt>, ApiError> {
     let (principal, id) = attachment_call(&caller, &id, &headers, JSON)?;
-    let a = state.melding.delete_attachment(&principal, id).await?;
+    let access = state.melding.attachment_access(&principal, id).await?;
+    let a = state.melding.delete_attachment(access).await?;
     Ok(Json(overview_dto(&a)))
 }
 
@@ -234,10 +238,8 @@ async fn sender_download(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (principal, id) = attachment_call(&caller, &id, &headers, OCTET)?;
-    let d = state
-        .melding
-        .download_attachment_as_sender(&principal, id)
-        .await?;
+    let access = state.melding.attachment_access(&principal, id).await?;
+    let d = state.melding.download_attachment_as_sender(access).await?;
     Ok(stream_file(d, "application/octet-stream", None))
 }
 
@@ -262,9 +264,10 @@ async fn recipient_download(
     let principal = caller.authorize(Policy::Recipient)?;
     let id: CorrespondenceId = guid(&id, "correspondenceId")?;
     let aid: AttachmentId = guid(&aid, "attachmentId")?;
+    let access = state.melding.recipient_access(&principal, id).await?;
     let d = state
         .melding
-        .download_letter_attachment(&principal, id, aid)
+        .download_letter_attachment(access, aid)
         .await?;
     let (content_type, inline) = attachment::download_type(&d.attachment.file_name);
     let name = d.attachment.file_name.clone();
@@ -293,11 +296,12 @@ async fn download_all(
     let principal = caller.authorize(Policy::Recipient)?;
     let id: CorrespondenceId = guid(&id, "correspondenceId")?;
     check_accept(&headers, ZIP)?;
-    let all = state.melding.download_all(&principal, id).await?;
-    let names = melding_zip::entry_names(all.files.iter().map(|(n, _)| n.as_str()));
+    let access = state.melding.recipient_access(&principal, id).await?;
+    let all = state.melding.download_all(access).await?;
+    let names = melding_zip::entry_names(all.files().iter().map(|(n, _)| n.as_str()));
     let entries: Vec<melding_zip::ZipEntry> = names
         .into_iter()
-        .zip(&all.files)
+        .zip(all.files())
         .map(|(name, (_, f))| melding_zip::ZipEntry {
             name,
             size: f.size,
@@ -305,23 +309,16 @@ async fn download_all(
         })
         .collect();
     let length = melding_zip::content_length(&entries);
-    let keys: Vec<String> = all
-        .files
-        .iter()
-        .map(|(_, f)| f.storage_key.clone())
-        .collect();
-    let melding = state.melding.clone();
+    let file_name = melding_zip::archive_name(all.title());
+    let all = std::sync::Arc::new(all);
     let stream = melding_zip::stream_zip(entries, move |i| {
-        let (melding, key) = (melding.clone(), keys[i].clone());
+        let all = all.clone();
         async move {
-            melding
-                .open_blob(&key)
+            all.open_file(i)
                 .await
-                .map(|(reader, _)| reader)
                 .map_err(|e| std::io::Error::other(e.to_string()))
         }
     });
-    let file_name = melding_zip::archive_name(&all.title);
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     h.insert(

@@ -227,7 +227,8 @@ async fn overview(
     Path(id): Path<String>,
 ) -> Result<Json<CorrespondenceOverviewExt>, ApiError> {
     let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
-    let view = state.melding.overview(&principal, id).await?;
+    let access = state.melding.letter_access(&principal, id).await?;
+    let view = state.melding.overview(access).await?;
     Ok(Json(overview_dto(&view, true)))
 }
 
@@ -249,7 +250,8 @@ async fn details(
     Path(id): Path<String>,
 ) -> Result<Json<CorrespondenceDetailsExt>, ApiError> {
     let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
-    let view = state.melding.details(&principal, id).await?;
+    let access = state.melding.letter_access(&principal, id).await?;
+    let view = state.melding.details(access).await?;
     Ok(Json(CorrespondenceDetailsExt {
         overview: overview_dto(&view, false),
         status_history: view
@@ -283,7 +285,8 @@ async fn content(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (principal, id) = letter_call(&caller, Policy::Recipient, &id, &headers, TEXT)?;
-    let view = state.melding.content(&principal, id).await?;
+    let access = state.melding.letter_access(&principal, id).await?;
+    let view = state.melding.content(access).await?;
     let body = body_with_reply_options(&view);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
@@ -307,7 +310,8 @@ async fn mark_as_read(
     Path(id): Path<String>,
 ) -> Result<Json<String>, ApiError> {
     let (principal, id) = letter_call(&caller, Policy::Recipient, &id, &headers, JSON)?;
-    Ok(id_answer(state.melding.mark_as_read(&principal, id).await?))
+    let access = state.melding.recipient_access(&principal, id).await?;
+    Ok(id_answer(state.melding.mark_as_read(access).await?))
 }
 
 /// Confirm; takes effect at once.
@@ -329,7 +333,8 @@ async fn confirm(
     Path(id): Path<String>,
 ) -> Result<Json<String>, ApiError> {
     let (principal, id) = letter_call(&caller, Policy::Recipient, &id, &headers, JSON)?;
-    Ok(id_answer(state.melding.confirm(&principal, id).await?))
+    let access = state.melding.recipient_access(&principal, id).await?;
+    Ok(id_answer(state.melding.confirm(access).await?))
 }
 
 /// Purge: the sender before publishing, the recipient after (confirmed first if required).
@@ -351,7 +356,8 @@ async fn purge(
     Path(id): Path<String>,
 ) -> Result<Json<String>, ApiError> {
     let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
-    Ok(id_answer(state.melding.purge(&principal, id).await?))
+    let access = state.melding.letter_access(&principal, id).await?;
+    Ok(id_answer(state.melding.purge(access).await?))
 }
 
 /// Search letters by resource, role and party, newest first. Up to 1000 ids a page; `limit`

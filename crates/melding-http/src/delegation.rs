@@ -103,9 +103,10 @@ async fn grant(
     let dto: DelegationExt = json_body(&state.stats, &headers, &body)?;
     let person = parse_person(dto.national_id.as_deref())?;
     let right = parse_right(dto.right.as_deref())?;
+    let access = state.melding.delegation_access(&principal, &org).await?;
     let changed = state
         .melding
-        .change_delegation(&principal, &org, &person, right, true)
+        .change_delegation(&access, &person, right, true)
         .await?;
     Ok(Json(DelegationChangedExt { changed }))
 }
@@ -133,9 +134,10 @@ async fn revoke(
     let org = org_number(&org)?;
     let person = parse_person(Some(&person))?;
     let right = parse_right(q.right.as_deref())?;
+    let access = state.melding.delegation_access(&principal, &org).await?;
     let changed = state
         .melding
-        .change_delegation(&principal, &org, &person, right, false)
+        .change_delegation(&access, &person, right, false)
         .await?;
     Ok(Json(DelegationChangedExt { changed }))
 }
@@ -158,7 +160,8 @@ async fn log(
     let principal = caller.principal()?;
     check_accept(&headers, JSON)?;
     let org = org_number(&org)?;
-    let entries = state.melding.delegation_log(&principal, &org).await?;
+    let access = state.melding.delegation_access(&principal, &org).await?;
+    let entries = state.melding.delegation_log(&access).await?;
     Ok(Json(
         entries
             .into_iter()
