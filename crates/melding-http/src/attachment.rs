@@ -14,6 +14,7 @@ use melding_api_types::attachment::{
     CorrespondenceAttachmentExt, InitializeAttachmentExt, checksum_of,
 };
 use melding_core::attachments::{AttachmentRequest, Download};
+use melding_core::zip;
 use melding_domain::attachment::{self, AttachmentLink, DataLocationType};
 use melding_domain::{Attachment, AttachmentId, CorrespondenceId};
 use tokio_util::io::{ReaderStream, StreamReader};
@@ -294,24 +295,24 @@ async fn download_all(
     let id: CorrespondenceId = guid(&id, "correspondenceId")?;
     check_accept(&headers, ZIP)?;
     let all = state.melding.download_all(&principal, id).await?;
-    let names = melding_zip::entry_names(all.files.iter().map(|(n, _)| n.as_str()));
-    let entries: Vec<melding_zip::ZipEntry> = names
+    let names = zip::entry_names(all.files.iter().map(|(n, _)| n.as_str()));
+    let entries: Vec<zip::ZipEntry> = names
         .into_iter()
         .zip(&all.files)
-        .map(|(name, (_, f))| melding_zip::ZipEntry {
+        .map(|(name, (_, f))| zip::ZipEntry {
             name,
             size: f.size,
             crc32: f.crc32,
         })
         .collect();
-    let length = melding_zip::content_length(&entries);
+    let length = zip::content_length(&entries);
     let keys: Vec<String> = all
         .files
         .iter()
         .map(|(_, f)| f.storage_key.clone())
         .collect();
     let melding = state.melding.clone();
-    let stream = melding_zip::stream_zip(entries, move |i| {
+    let stream = zip::stream_zip(entries, move |i| {
         let (melding, key) = (melding.clone(), keys[i].clone());
         async move {
             melding
@@ -321,7 +322,7 @@ async fn download_all(
                 .map_err(|e| std::io::Error::other(e.to_string()))
         }
     });
-    let file_name = melding_zip::archive_name(&all.title);
+    let file_name = zip::archive_name(&all.title);
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     h.insert(
