@@ -103,8 +103,10 @@ fn scan_timeout() -> u64 {
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable lines.
     #[default]
     Text,
+    /// One JSON object a line.
     Json,
 }
 
@@ -301,11 +303,13 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     /// Where `/metrics` is served; `None`: off.
     pub metrics_listen: Option<SocketAddr>,
+    /// Text or JSON lines; text by default.
     pub log_format: LogFormat,
     /// The job runner's lease and concurrency as given, the rest at their defaults.
     pub jobs: RunnerConfig,
     /// API requests served at once; `None`: `melding_http::DEFAULT_MAX_IN_FLIGHT`.
     pub max_in_flight: Option<usize>,
+    /// Browser origins allowed to read a letter's content; none by default.
     pub cors_origins: CorsOrigins,
     /// The shortest `expirationInDays` accepted, in days; `None`: Altinn's production 14.
     pub min_expiration_days: Option<i32>,
@@ -325,6 +329,7 @@ pub struct ServeSettings {
 pub struct Scanner {
     /// The address as written, for the log.
     pub clamd: String,
+    /// The address, parsed.
     pub address: ClamdAddress,
     /// Limit on one scan, connect included.
     pub timeout: std::time::Duration,
@@ -475,7 +480,7 @@ fn check_scanner(cfg: &ScannerConfig) -> Result<Scanner, SettingError> {
         .clamd
         .parse()
         .map_err(|e: melding_scan::ParseAddressError| {
-            SettingError::new("scanner.clamd", "", format!("{:?}: {e}", cfg.clamd))
+            SettingError::new("scanner.clamd", "", e.to_string())
         })?;
     Ok(Scanner {
         clamd: cfg.clamd.clone(),
