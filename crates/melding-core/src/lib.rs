@@ -22,6 +22,7 @@ mod read;
 mod search;
 #[cfg(test)]
 mod test_support;
+mod upload;
 
 use std::sync::Arc;
 
@@ -81,11 +82,6 @@ impl Melding {
         }
     }
 
-    /// Where attachment bytes are kept.
-    pub fn blobs(&self) -> Arc<dyn BlobStore> {
-        self.blobs.clone()
-    }
-
     /// Scans every uploaded attachment with `scanner` before it is published.
     pub fn with_scanner(mut self, scanner: Arc<dyn Scanner>) -> Self {
         self.scanner = Some(scanner);
@@ -107,3 +103,13 @@ impl Melding {
         handlers
     }
 }
+
+// The multipart letter's files (reference §4.2), received through core so that the HTTP edge
+// never writes blobs itself.
+pub use upload::LetterUpload;
+// What the HTTP edge needs from the crates below core, so that it depends on core alone
+// (DESIGN.md: melding-http depends on core, api-types and domain).
+pub use melding_jobs::RunnerStats;
+pub use melding_store::{JobStore, SearchRole, StoreError, StoreHealth};
+/// The download-all zip (stored entries, length known up front), re-exported for the HTTP edge.
+pub use melding_zip as zip;

@@ -14,6 +14,7 @@ use melding_api_types::attachment::{
     CorrespondenceAttachmentExt, InitializeAttachmentExt, checksum_of,
 };
 use melding_core::attachments::{AttachmentRequest, Download};
+use melding_core::zip;
 use melding_domain::attachment::{self, AttachmentLink, DataLocationType};
 use melding_domain::{Attachment, AttachmentId, CorrespondenceId};
 use tokio_util::io::{ReaderStream, StreamReader};
@@ -298,20 +299,20 @@ async fn download_all(
     check_accept(&headers, ZIP)?;
     let access = state.melding.recipient_access(&principal, id).await?;
     let all = state.melding.download_all(access).await?;
-    let names = melding_zip::entry_names(all.files().iter().map(|(n, _)| n.as_str()));
-    let entries: Vec<melding_zip::ZipEntry> = names
+    let names = zip::entry_names(all.files().iter().map(|(n, _)| n.as_str()));
+    let entries: Vec<zip::ZipEntry> = names
         .into_iter()
         .zip(all.files())
-        .map(|(name, (_, f))| melding_zip::ZipEntry {
+        .map(|(name, (_, f))| zip::ZipEntry {
             name,
             size: f.size,
             crc32: f.crc32,
         })
         .collect();
-    let length = melding_zip::content_length(&entries);
-    let file_name = melding_zip::archive_name(all.title());
+    let length = zip::content_length(&entries);
+    let file_name = zip::archive_name(all.title());
     let all = std::sync::Arc::new(all);
-    let stream = melding_zip::stream_zip(entries, move |i| {
+    let stream = zip::stream_zip(entries, move |i| {
         let all = all.clone();
         async move {
             all.open_file(i)

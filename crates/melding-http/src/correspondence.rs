@@ -1,13 +1,10 @@
 //! The correspondence endpoints (reference §4.1–4.9).
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use melding_api_types::attachment::checksum_of;
 use melding_api_types::correspondence::{
     CorrespondenceContentExt, CorrespondenceDetailsExt, CorrespondenceOverviewExt,
@@ -18,18 +15,17 @@ use melding_api_types::correspondence::{
 use melding_api_types::{FieldError, ProblemDetails, ValidationProblem};
 use melding_core::attachments::AttachmentRequest;
 use melding_core::initialize::ContentInput;
-use melding_core::{InitializeRequest, LetterView, Principal, SearchRequest};
+use melding_core::{InitializeRequest, LetterView, Principal};
 use melding_domain::attachment::DataLocationType;
 use melding_domain::correspondence::{ExternalReference, ReplyOption};
-use melding_domain::recipient::RecipientError;
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, Recipient};
-use melding_store::SearchRole;
+use melding_domain::{CorrespondenceId, Recipient};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Caller, Policy};
 use crate::error::ApiError;
 use crate::extract::{check_accept, guid, json_body};
+use crate::search_query::search_request;
 use crate::{AppState, JSON_BODY_LIMIT};
 
 const JSON: &[&str] = &["application/json"];
@@ -398,150 +394,6 @@ async fn search(
         ids: found.ids.into_iter().map(|i| i.as_uuid()).collect(),
         next_cursor: found.next_cursor,
     }))
-}
-
-/// Reads the search's query parameters (names case-insensitive, as ASP.NET binds them).
-fn search_request(params: &[(String, String)]) -> Result<SearchRequest, ApiError> {
-    let map: BTreeMap<String, &str> = params
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
-        .collect();
-    let get = |k: &str| map.get(k).copied().filter(|v| !v.is_empty());
-    let mut errs = Vec::new();
-    let time = |k: &str, name: &str, errs: &mut Vec<FieldError>| -> Option<DateTime<Utc>> {
-        let v = get(k)?;
-        match melding_api_types::time::parse_input(v) {
-            Some(t) => Some(t),
-            None => {
-                errs.push(FieldError::new(
-                    name,
-                    format!("The value '{v}' is not valid for {name}."),
-                ));
-                None
-            }
-        }
-    };
-    let resource_id = get("resourceid").map(str::to_owned);
-    if resource_id.is_none() {
-        errs.push(FieldError::new(
-            "resourceId",
-            "The resourceId field is required.",
-        ));
-    }
-    let role = match get("role").map(|r| (r, r.to_ascii_lowercase())) {
-        Some((_, r)) if matches!(r.as_str(), "recipient" | "0") => Some(SearchRole::Recipient),
-        Some((_, r)) if matches!(r.as_str(), "sender" | "1") => Some(SearchRole::Sender),
-        Some((_, r)) if matches!(r.as_str(), "recipientandsender" | "2") => {
-            Some(SearchRole::RecipientAndSender)
-        }
-        Some((other, _)) => {
-            errs.push(FieldError::new(
-                "role",
-                format!(
-                    "The value '{other}' is not valid for role. Valid values: Recipient, Sender, RecipientAndSender (or 0, 1, 2)."
-                ),
-            ));
-            None
-        }
-        None => {
-            errs.push(FieldError::new("role", "The role field is required."));
-            None
-        }
-    };
-    let from = time("from", "from", &mut errs);
-    let to = time("to", "to", &mut errs);
-    let status = get("status").and_then(|v| {
-        let s = CorrespondenceStatus::parse(v);
-        if s.is_none() {
-            let valid: Vec<&str> = CorrespondenceStatus::ALL.iter().map(|s| s.name()).collect();
-            errs.push(FieldError::new(
-                "status",
-                format!(
-                    "The value '{v}' is not valid for status. Valid values: {} (or their numbers).",
-                    valid.join(", ")
-                ),
-            ));
-        }
-        s
-    });
-    // A blank onBehalfOf is no onBehalfOf: the caller's own party (reference §4.6).
-    let on_behalf_of = get("onbehalfof")
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|v| match Party::parse(v) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errs.push(FieldError::new(
-                    "onBehalfOf",
-                    match e {
-                        RecipientError::NationalId(_) => {
-                            "The given OnBehalfOf national identity number is not valid"
-                        }
-                        _ => {
-                            "Organization numbers should be on the format countrycode:organizationnumber, for instance 0192:910753614"
-                        }
-                    },
-                ));
-                None
-            }
-        });
-    let altinn2_correspondence_id =
-        get("altinn2correspondenceid").and_then(|v| match v.trim().parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errs.push(FieldError::new(
-                    "altinn2CorrespondenceId",
-                    format!("The value '{v}' is not valid for altinn2CorrespondenceId."),
-                ));
-                None
-            }
-        });
-    let idempotent_key = get("idempotentkey").and_then(|v| match v.parse::<uuid::Uuid>() {
-        Ok(k) => Some(k),
-        Err(_) => {
-            errs.push(FieldError::new(
-                "idempotentKey",
-                format!("The value '{v}' is not valid for idempotentKey."),
-            ));
-            None
-        }
-    });
-    let limit = match get("limit").map(str::parse::<u32>) {
-        None => melding_core::MAX_PAGE,
-        Some(Ok(n)) if (1..=melding_core::MAX_PAGE).contains(&n) => n,
-        Some(_) => {
-            errs.push(FieldError::new(
-                "limit",
-                "limit must be a whole number from 1 to 1000",
-            ));
-            0
-        }
-    };
-    let after = get("cursor").and_then(|c| {
-        let d = melding_core::decode_cursor(c);
-        if d.is_none() {
-            errs.push(FieldError::new(
-                "cursor",
-                "cursor is not one this service issued",
-            ));
-        }
-        d
-    });
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
-    Ok(SearchRequest {
-        resource_id: resource_id.unwrap_or_default(),
-        role: role.unwrap_or(SearchRole::Recipient),
-        from,
-        to,
-        status,
-        on_behalf_of,
-        senders_reference: get("sendersreference").map(str::to_owned),
-        idempotent_key,
-        altinn2_correspondence_id,
-        limit,
-        after,
-    })
 }
 
 /// Altinn appends the reply options to the body when there are more than three.

@@ -5,10 +5,10 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use melding_api_types::{ErrorCode, FieldError, ProblemDetails, ValidationProblem};
+use melding_core::StoreError;
 use melding_core::{CoreError, Rule};
 use melding_domain::attachment::FileNameError;
 use melding_domain::status::LifecycleError;
-use melding_store::StoreError;
 
 use crate::auth::TokenProblem;
 use crate::middleware::current_trace_id;

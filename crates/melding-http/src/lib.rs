@@ -10,25 +10,29 @@ pub mod auth;
 mod correspondence;
 mod cors;
 mod delegation;
+pub mod dev_issuer;
 mod error;
 mod extract;
 mod health;
 mod metrics;
 mod middleware;
 mod openapi;
+mod search_query;
+mod server;
 mod upload;
 
 use std::sync::Arc;
 
 use axum::Router;
 use melding_core::Melding;
-use melding_store::StoreHealth;
+use melding_core::StoreHealth;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Authenticator, TrustedIssuer};
 pub use cors::{CorsOriginError, CorsOrigins};
 pub use error::ApiError;
-pub use metrics::{HttpStats, metrics_router};
+pub use metrics::HttpStats;
+pub use server::Server;
 
 /// Largest JSON body accepted by the correspondence endpoints (500 recipients × long bodies fit).
 pub const JSON_BODY_LIMIT: usize = 4 * 1024 * 1024;

@@ -10,9 +10,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use melding_core::{JobStore, RunnerStats};
 use melding_domain::Clock;
-use melding_jobs::RunnerStats;
-use melding_store::JobStore;
 
 /// Counters of this node's HTTP edge, shown by the metrics listener.
 #[derive(Debug, Default)]
@@ -32,7 +31,7 @@ struct MetricsState {
 
 /// `GET /metrics` in the Prometheus text format: the job queue from `jobs` at `clock`'s now,
 /// this node's job runs from `runner`, and its HTTP edge counters from `http`.
-pub fn metrics_router(
+pub(crate) fn metrics_router(
     jobs: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
     runner: Arc<RunnerStats>,

@@ -1,11 +1,11 @@
 //! `POST /correspondence/api/v1/correspondence/upload` (reference §4.2): a letter and its files in
 //! one multipart request. Form fields carry the same model as the JSON endpoint, in ASP.NET's
-//! field-path notation; file parts named `attachments` are streamed straight into blob storage
-//! as they arrive, in whatever order the parts come. Nothing is kept when the letter is refused.
-
-use std::sync::Arc;
+//! field-path notation; file parts named `attachments` are handed to the upload use case
+//! (`melding_core::LetterUpload`) as they arrive, in whatever order the parts come, which
+//! streams them into storage and deletes them when the letter is refused.
 
 use axum::Json;
+use axum::extract::multipart::Field;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use futures_util::TryStreamExt;
@@ -15,10 +15,7 @@ use melding_api_types::correspondence::{
 };
 use melding_api_types::form::form_to_json;
 use melding_api_types::input::parse_json;
-use melding_blob::{BlobError, BlobStore};
-use melding_core::attachments::UploadedPart;
-use melding_core::{Principal, Rule};
-use melding_domain::attachment::MAX_MULTIPART_FILE;
+use melding_core::{InitializeRequest, LetterUpload};
 use tokio_util::io::StreamReader;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,27 +62,26 @@ async fn initialize_with_files(
     let multipart = Multipart::from_request(request, &state)
         .await
         .map_err(|e| ApiError::Plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.body_text()))?;
-    let blobs = state.melding.blobs();
-    let mut parts = Vec::new();
-    let result = receive(&state, &principal, multipart, &blobs, &mut parts).await;
-    if result.is_err() {
-        // The letter was refused: the files it brought are not kept.
-        for part in parts.iter().filter(|p| p.stored.is_some()) {
-            if let Err(e) = blobs.delete(&part.key).await {
-                tracing::warn!(key = %part.key, error = %e, "could not remove a refused upload");
-            }
+    let mut upload = state.melding.letter_upload(&principal);
+    match receive(multipart, &mut upload).await {
+        Ok(req) => {
+            let done = state.melding.initialize_uploaded(upload, req).await?;
+            Ok(Json(initialized_dto(done)))
+        }
+        Err(e) => {
+            // The form was refused before the letter reached the use case: its files go.
+            upload.discard().await;
+            Err(e)
         }
     }
-    result
 }
 
+/// Reads the form: file parts go to `upload` as they arrive, text fields are collected and, at
+/// the end, checked against the model and turned into the use case's request.
 async fn receive(
-    state: &AppState,
-    principal: &Principal,
     mut multipart: Multipart,
-    blobs: &Arc<dyn BlobStore>,
-    parts: &mut Vec<UploadedPart>,
-) -> Result<Json<InitializeCorrespondencesResponseExt>, ApiError> {
+    upload: &mut LetterUpload,
+) -> Result<InitializeRequest, ApiError> {
     let mut fields = Vec::new();
     loop {
         let field = match multipart.next_field().await {
@@ -96,45 +92,13 @@ async fn receive(
         let name = field.name().unwrap_or("").to_owned();
         if name.eq_ignore_ascii_case("attachments") {
             let file_name = field.file_name().map(str::to_owned);
-            let key = uuid::Uuid::new_v4().simple().to_string();
             let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
-            match blobs.put(&key, &mut reader, MAX_MULTIPART_FILE, None).await {
-                Ok(stored) => parts.push(UploadedPart {
-                    file_name,
-                    key,
-                    stored: Some(stored),
-                }),
-                Err(BlobError::Empty) => parts.push(UploadedPart {
-                    file_name,
-                    key,
-                    stored: None,
-                }),
-                Err(BlobError::TooLarge(_)) => return Err(Rule::FileSize("2GB").into()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "multipart upload failed");
-                    return Err(Rule::UploadFailed.into());
-                }
-            }
+            upload.add_file(file_name, &mut reader).await?;
         } else {
             if fields.len() >= MAX_FIELDS {
                 return Err(form_error("The form has too many fields"));
             }
-            let mut text = Vec::new();
-            let mut field = field;
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if text.len() + chunk.len() > MAX_TEXT_FIELD {
-                            return Err(form_error(&format!("The form field {name} is too long")));
-                        }
-                        text.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Err(form_error(&e.body_text())),
-                }
-            }
-            let text = String::from_utf8(text)
-                .map_err(|_| form_error(&format!("The form field {name} is not UTF-8")))?;
+            let text = read_text(field, &name).await?;
             fields.push((name, text));
         }
     }
@@ -145,10 +109,25 @@ async fn receive(
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
-    let mut req = to_initialize_request(dto)?;
-    req.files = Some(parts.clone());
-    let done = state.melding.initialize(principal, req).await?;
-    Ok(Json(initialized_dto(done)))
+    to_initialize_request(dto)
+}
+
+/// One text field of the form, at most [`MAX_TEXT_FIELD`] bytes of UTF-8.
+async fn read_text(mut field: Field<'_>, name: &str) -> Result<String, ApiError> {
+    let mut text = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if text.len() + chunk.len() > MAX_TEXT_FIELD {
+                    return Err(form_error(&format!("The form field {name} is too long")));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(form_error(&e.body_text())),
+        }
+    }
+    String::from_utf8(text).map_err(|_| form_error(&format!("The form field {name} is not UTF-8")))
 }
 
 fn form_error(detail: &str) -> ApiError {

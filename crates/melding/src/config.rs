@@ -1,6 +1,8 @@
-//! Settings: documented defaults, then the config file, then `MELDING_*` environment variables
-//! and command-line flags (clap reads both). `melding.example.toml` at the repository root is the
-//! commented reference.
+//! Settings in one place: the documented defaults, then the config file, then `MELDING_*`
+//! environment variables and command-line flags (clap reads both into [`Given`]), merged and
+//! checked here. A bad value is refused before anything starts, with a [`SettingError`] that
+//! names the setting as the operator writes it (file key, flag, environment variable).
+//! `melding.example.toml` at the repository root is the commented reference.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,10 +11,14 @@ use std::str::FromStr;
 use anyhow::{Context, bail};
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
-use melding_http::TrustedIssuer;
+use melding_http::{CorsOrigins, TrustedIssuer};
+use melding_jobs::RunnerConfig;
+use melding_scan::ClamdAddress;
 use serde::Deserialize;
 
+/// The API's listen address when none is given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The data directory when none is given, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "./melding-data";
 
 /// The config file's shape. Unknown keys are an error, so a typo never passes silently.
@@ -65,13 +71,16 @@ pub struct AttachmentsConfig {
     pub azure: Option<melding_blob::AzureConfig>,
 }
 
+/// Which attachment storage `[attachments] storage` names.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Storage {
     /// Files under `<data-dir>/attachments`.
     #[default]
     Local,
+    /// An S3 bucket, configured in `[attachments.s3]`.
     S3,
+    /// An Azure Blob container, configured in `[attachments.azure]`.
     Azure,
 }
 
@@ -90,14 +99,18 @@ fn scan_timeout() -> u64 {
     300
 }
 
+/// How log lines are written: `text` for people, `json` (one object a line) for collectors.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable lines.
     #[default]
     Text,
+    /// One JSON object a line.
     Json,
 }
 
+/// Which token issuers a server trusts (`[auth]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
@@ -134,6 +147,10 @@ pub struct IssuerConfig {
 }
 
 impl FileConfig {
+    /// Reads the config file at `path`; no path is an empty file (every setting at its default).
+    ///
+    /// Errors: the file cannot be read (`reading config file …`), or is not TOML of this shape —
+    /// an unknown key or a value of the wrong type, named by TOML's message (`in config file …`).
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let Some(path) = path else {
             return Ok(Self::default());
@@ -145,19 +162,42 @@ impl FileConfig {
 }
 
 impl IssuerConfig {
-    /// Loads the issuer's keys.
-    pub async fn load(&self) -> anyhow::Result<TrustedIssuer> {
+    /// The pinned algorithms, each one `jsonwebtoken` knows.
+    ///
+    /// Errors: an empty list, or a name that is no JWS algorithm (`unknown algorithm NOPE`).
+    pub fn parsed_algorithms(&self) -> Result<Vec<Algorithm>, String> {
         let algorithms = self
             .algorithms
             .iter()
-            .map(|a| Algorithm::from_str(a).map_err(|_| anyhow::anyhow!("unknown algorithm {a}")))
-            .collect::<anyhow::Result<Vec<_>>>()
-            .with_context(|| format!("issuer {}", self.issuer))?;
+            .map(|a| Algorithm::from_str(a).map_err(|_| format!("unknown algorithm {a}")))
+            .collect::<Result<Vec<_>, _>>()?;
         if algorithms.is_empty() {
-            bail!("issuer {}: list at least one algorithm", self.issuer);
+            return Err("list at least one algorithm".into());
         }
+        Ok(algorithms)
+    }
+
+    /// Checks that exactly one of `jwks_file` and `jwks_url` is given.
+    pub fn check_keys(&self) -> Result<(), String> {
+        match (&self.jwks_file, &self.jwks_url) {
+            (Some(_), None) | (None, Some(_)) => Ok(()),
+            _ => Err("give exactly one of jwks_file and jwks_url".into()),
+        }
+    }
+
+    /// Loads the issuer's keys from its JWKS file or URL (10 s limit on fetching).
+    ///
+    /// Errors: the checks of [`Self::parsed_algorithms`] and [`Self::check_keys`], then a JWKS
+    /// that cannot be read, fetched (`fetching JWKS …`) or parsed; each names the issuer or
+    /// the file or URL.
+    pub async fn load(&self) -> anyhow::Result<TrustedIssuer> {
+        let algorithms = self
+            .parsed_algorithms()
+            .map_err(|e| anyhow::anyhow!("issuer {}: {e}", self.issuer))?;
+        self.check_keys()
+            .map_err(|e| anyhow::anyhow!("issuer {}: {e}", self.issuer))?;
         let keys: JwkSet = match (&self.jwks_file, &self.jwks_url) {
-            (Some(file), None) => serde_json::from_slice(
+            (Some(file), _) => serde_json::from_slice(
                 &std::fs::read(file).with_context(|| format!("reading {}", file.display()))?,
             )
             .with_context(|| format!("parsing JWKS {}", file.display()))?,
@@ -171,10 +211,7 @@ impl IssuerConfig {
                 .json()
                 .await
                 .with_context(|| format!("parsing JWKS {url}"))?,
-            _ => bail!(
-                "issuer {}: give exactly one of jwks_file and jwks_url",
-                self.issuer
-            ),
+            (None, None) => bail!("issuer {}: give jwks_file or jwks_url", self.issuer),
         };
         Ok(TrustedIssuer {
             issuer: self.issuer.clone(),
@@ -183,6 +220,273 @@ impl IssuerConfig {
             keys,
         })
     }
+}
+
+/// What the command line gave: flags, or the `MELDING_*` variables clap reads for them. `None`
+/// where neither was given, so the config file or the default applies.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// `--config` / `MELDING_CONFIG`.
+    pub config: Option<PathBuf>,
+    /// `--data-dir` / `MELDING_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url` / `MELDING_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `serve --listen` / `MELDING_LISTEN`.
+    pub listen: Option<SocketAddr>,
+    /// `serve --metrics-listen` / `MELDING_METRICS_LISTEN`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `serve --log-format` / `MELDING_LOG_FORMAT`.
+    pub log_format: Option<LogFormat>,
+    /// `serve --job-lease-seconds` / `MELDING_JOB_LEASE_SECONDS`.
+    pub job_lease_seconds: Option<u32>,
+    /// `serve --job-concurrency` / `MELDING_JOB_CONCURRENCY`.
+    pub job_concurrency: Option<usize>,
+    /// `serve --cors-origins` / `MELDING_CORS_ORIGINS` (comma-separated).
+    pub cors_origins: Option<Vec<String>>,
+}
+
+/// A setting whose value is refused, named as the operator writes it: its config-file key
+/// (`job_lease_seconds`, `auth.issuers[0].algorithms`) and, when it has them, its flag and
+/// environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    /// The config-file key, with its table: `attachments.min_expiration_days`.
+    pub setting: String,
+    /// The other ways to give it, e.g. `--job-lease-seconds, MELDING_JOB_LEASE_SECONDS`; empty
+    /// for file-only settings.
+    pub also: &'static str,
+    /// What is wrong with the value.
+    pub problem: String,
+}
+
+impl SettingError {
+    fn new(setting: impl Into<String>, also: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            also,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "setting {}", self.setting)?;
+        if !self.also.is_empty() {
+            write!(f, " ({})", self.also)?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl std::error::Error for SettingError {}
+
+/// What every command reads: the config file, the data directory and the database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config file as read (empty when none was given).
+    pub file: FileConfig,
+    /// What the command line gave.
+    pub given: Given,
+    /// Flag or environment, then the file, then [`DEFAULT_DATA_DIR`].
+    pub data_dir: PathBuf,
+    /// A `postgres://` or `postgresql://` URL; `None` for SQLite in the data directory (an
+    /// empty URL counts as none).
+    pub database_url: Option<String>,
+}
+
+/// What `melding serve` runs with, on top of [`Settings`]: every value checked.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// The API's address: flag or environment, then the file, then [`DEFAULT_LISTEN`].
+    pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None`: off.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Text or JSON lines; text by default.
+    pub log_format: LogFormat,
+    /// The job runner's lease and concurrency as given, the rest at their defaults.
+    pub jobs: RunnerConfig,
+    /// API requests served at once; `None`: `melding_http::DEFAULT_MAX_IN_FLIGHT`.
+    pub max_in_flight: Option<usize>,
+    /// Browser origins allowed to read a letter's content; none by default.
+    pub cors_origins: CorsOrigins,
+    /// The shortest `expirationInDays` accepted, in days; `None`: Altinn's production 14.
+    pub min_expiration_days: Option<i32>,
+    /// Attachment storage, with the table its `storage` names present.
+    pub attachments: AttachmentsConfig,
+    /// The clamd that scans uploads; `None`: no scanning.
+    pub scanner: Option<Scanner>,
+    /// Trust the data directory's development issuer (`[auth] dev_issuer`).
+    pub dev_issuer: bool,
+    /// The configured issuers, their algorithms and key sources checked; their keys are loaded
+    /// at start with [`IssuerConfig::load`].
+    pub issuers: Vec<IssuerConfig>,
+}
+
+/// The `[scanner]` table, checked.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    /// The address as written, for the log.
+    pub clamd: String,
+    /// The address, parsed.
+    pub address: ClamdAddress,
+    /// Limit on one scan, connect included.
+    pub timeout: std::time::Duration,
+}
+
+const ALSO_DATABASE_URL: &str = "--database-url, MELDING_DATABASE_URL";
+const ALSO_JOB_LEASE: &str = "--job-lease-seconds, MELDING_JOB_LEASE_SECONDS";
+const ALSO_JOB_CONCURRENCY: &str = "--job-concurrency, MELDING_JOB_CONCURRENCY";
+const ALSO_CORS: &str = "--cors-origins, MELDING_CORS_ORIGINS";
+
+impl Settings {
+    /// Reads the config file `given` names and merges it with `given`.
+    ///
+    /// Errors: those of [`FileConfig::load`], and a [`SettingError`] from [`Self::merge`].
+    pub fn load(given: Given) -> anyhow::Result<Self> {
+        let file = FileConfig::load(given.config.as_deref())?;
+        Ok(Self::merge(file, given)?)
+    }
+
+    /// Merges `file` with `given` (the command line wins) and checks the database URL.
+    ///
+    /// Errors: `database_url` that is neither empty nor `postgres://…` / `postgresql://…`.
+    pub fn merge(file: FileConfig, given: Given) -> Result<Self, SettingError> {
+        let data_dir = given
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = given
+            .database_url
+            .clone()
+            .or_else(|| file.database_url.clone())
+            .filter(|url| !url.trim().is_empty());
+        if let Some(url) = &database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(SettingError::new(
+                "database_url",
+                ALSO_DATABASE_URL,
+                "unsupported database URL (expected postgres://…, or none for SQLite in the data directory)",
+            ));
+        }
+        Ok(Self {
+            file,
+            given,
+            data_dir,
+            database_url,
+        })
+    }
+
+    /// The settings of `melding serve`, each merged and checked.
+    ///
+    /// Errors: the first bad setting, in the order of `melding.example.toml`: a lease or a
+    /// concurrency of 0, `max_in_flight` 0, a CORS origin that is not `scheme://host[:port]`,
+    /// issuers with unknown or no algorithms or not exactly one JWKS source, attachment storage
+    /// without its table, `min_expiration_days` below 1, a clamd address that does not parse.
+    pub fn serve(&self) -> Result<ServeSettings, SettingError> {
+        let (file, given) = (&self.file, &self.given);
+        let listen = given
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address"));
+        let mut jobs = RunnerConfig::default();
+        if let Some(secs) = given.job_lease_seconds.or(file.job_lease_seconds) {
+            at_least_one("job_lease_seconds", ALSO_JOB_LEASE, secs)?;
+            jobs.lease = chrono::Duration::seconds(i64::from(secs));
+        }
+        if let Some(n) = given.job_concurrency.or(file.job_concurrency) {
+            at_least_one("job_concurrency", ALSO_JOB_CONCURRENCY, n)?;
+            jobs.concurrency = n;
+        }
+        if let Some(n) = file.max_in_flight {
+            at_least_one("max_in_flight", "", n)?;
+        }
+        let origins = given
+            .cors_origins
+            .as_ref()
+            .unwrap_or(&file.http.cors_origins);
+        let cors_origins = CorsOrigins::parse(origins.as_slice())
+            .map_err(|e| SettingError::new("http.cors_origins", ALSO_CORS, e.to_string()))?;
+        for (i, issuer) in file.auth.issuers.iter().enumerate() {
+            let setting = |key: &str| format!("auth.issuers[{i}].{key}");
+            issuer
+                .parsed_algorithms()
+                .map_err(|e| SettingError::new(setting("algorithms"), "", e))?;
+            issuer
+                .check_keys()
+                .map_err(|e| SettingError::new(setting("jwks_file"), "", e))?;
+        }
+        check_storage(&file.attachments)?;
+        if let Some(days) = file.attachments.min_expiration_days {
+            at_least_one("attachments.min_expiration_days", "", days)?;
+        }
+        let scanner = file.scanner.as_ref().map(check_scanner).transpose()?;
+        Ok(ServeSettings {
+            listen,
+            metrics_listen: given.metrics_listen.or(file.metrics_listen),
+            log_format: given.log_format.or(file.log_format).unwrap_or_default(),
+            jobs,
+            max_in_flight: file.max_in_flight,
+            cors_origins,
+            min_expiration_days: file.attachments.min_expiration_days,
+            attachments: file.attachments.clone(),
+            scanner,
+            dev_issuer: file.auth.dev_issuer,
+            issuers: file.auth.issuers.clone(),
+        })
+    }
+}
+
+/// Refuses a count or a duration of less than 1.
+fn at_least_one<N>(setting: &str, also: &'static str, value: N) -> Result<(), SettingError>
+where
+    N: PartialOrd + From<u8> + std::fmt::Display,
+{
+    if value < N::from(1) {
+        return Err(SettingError::new(
+            setting,
+            also,
+            format!("must be at least 1, not {value}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `attachments.storage = "s3"` or `"azure"` needs its table.
+fn check_storage(cfg: &AttachmentsConfig) -> Result<(), SettingError> {
+    let missing = match cfg.storage {
+        Storage::Local => None,
+        Storage::S3 => cfg.s3.is_none().then_some(("s3", "attachments.s3")),
+        Storage::Azure => cfg
+            .azure
+            .is_none()
+            .then_some(("azure", "attachments.azure")),
+    };
+    match missing {
+        Some((name, table)) => Err(SettingError::new(
+            "attachments.storage",
+            "",
+            format!("storage = \"{name}\" needs an [{table}] table"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_scanner(cfg: &ScannerConfig) -> Result<Scanner, SettingError> {
+    let address = cfg
+        .clamd
+        .parse()
+        .map_err(|e: melding_scan::ParseAddressError| {
+            SettingError::new("scanner.clamd", "", e.to_string())
+        })?;
+    Ok(Scanner {
+        clamd: cfg.clamd.clone(),
+        address,
+        timeout: std::time::Duration::from_secs(cfg.timeout_seconds),
+    })
 }
 
 #[cfg(test)]
@@ -266,5 +570,204 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("lisen = \"127.0.0.1:1\"").is_err());
+    }
+
+    /// The settings of `serve` from a config file's text and what the command line gave.
+    fn serve_settings(toml_text: &str, given: Given) -> Result<ServeSettings, SettingError> {
+        let file: FileConfig = toml::from_str(toml_text).unwrap();
+        Settings::merge(file, given)?.serve()
+    }
+
+    /// The setting a refusal names, and that its message says so.
+    fn refused(toml_text: &str, given: Given) -> SettingError {
+        let err = serve_settings(toml_text, given).expect_err("a bad setting");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("setting {}", err.setting)),
+            "{err}"
+        );
+        err
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_file_and_the_file_over_the_defaults() {
+        let defaults = serve_settings("", Given::default()).unwrap();
+        assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(
+            defaults.jobs.concurrency,
+            RunnerConfig::default().concurrency
+        );
+        assert!(defaults.dev_issuer && defaults.scanner.is_none());
+        let file = "listen = \"127.0.0.1:9000\"\njob_concurrency = 3\njob_lease_seconds = 5\n";
+        let from_file = serve_settings(file, Given::default()).unwrap();
+        assert_eq!(from_file.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(from_file.jobs.concurrency, 3);
+        assert_eq!(from_file.jobs.lease, chrono::Duration::seconds(5));
+        let given = Given {
+            listen: Some("127.0.0.1:9001".parse().unwrap()),
+            job_concurrency: Some(4),
+            ..Given::default()
+        };
+        let from_flags = serve_settings(file, given).unwrap();
+        assert_eq!(from_flags.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(from_flags.jobs.concurrency, 4);
+        assert_eq!(from_flags.jobs.lease, chrono::Duration::seconds(5));
+
+        let file: FileConfig = toml::from_str("data_dir = \"/srv/from-file\"").unwrap();
+        let s = Settings::merge(file.clone(), Given::default()).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/srv/from-file"));
+        let given = Given {
+            data_dir: Some("/srv/from-flag".into()),
+            ..Given::default()
+        };
+        assert_eq!(
+            Settings::merge(file, given).unwrap().data_dir,
+            PathBuf::from("/srv/from-flag")
+        );
+        assert_eq!(
+            Settings::merge(FileConfig::default(), Given::default())
+                .unwrap()
+                .data_dir,
+            PathBuf::from(DEFAULT_DATA_DIR)
+        );
+    }
+
+    #[test]
+    fn a_database_url_other_than_postgres_names_database_url() {
+        let given = Given {
+            database_url: Some("mysql://db/melding".into()),
+            ..Given::default()
+        };
+        let err = Settings::merge(FileConfig::default(), given).unwrap_err();
+        assert_eq!(err.setting, "database_url");
+        assert!(err.to_string().contains("MELDING_DATABASE_URL"), "{err}");
+        let file: FileConfig = toml::from_str("database_url = \"sqlite://x\"").unwrap();
+        assert_eq!(
+            Settings::merge(file, Given::default()).unwrap_err().setting,
+            "database_url"
+        );
+        // Empty is none: SQLite in the data directory.
+        let file: FileConfig = toml::from_str("database_url = \"\"").unwrap();
+        assert!(
+            Settings::merge(file, Given::default())
+                .unwrap()
+                .database_url
+                .is_none()
+        );
+        let file: FileConfig =
+            toml::from_str("database_url = \"postgresql://db/melding\"").unwrap();
+        assert!(Settings::merge(file, Given::default()).is_ok());
+    }
+
+    #[test]
+    fn a_zero_count_or_duration_names_its_setting() {
+        let err = refused("job_lease_seconds = 0", Given::default());
+        assert_eq!(err.setting, "job_lease_seconds");
+        assert!(err.to_string().contains("--job-lease-seconds"), "{err}");
+        let given = Given {
+            job_lease_seconds: Some(0),
+            ..Given::default()
+        };
+        assert_eq!(refused("", given).setting, "job_lease_seconds");
+        let given = Given {
+            job_concurrency: Some(0),
+            ..Given::default()
+        };
+        let err = refused("", given);
+        assert_eq!(err.setting, "job_concurrency");
+        assert!(err.to_string().contains("MELDING_JOB_CONCURRENCY"), "{err}");
+        assert_eq!(
+            refused("max_in_flight = 0", Given::default()).setting,
+            "max_in_flight"
+        );
+        let err = refused("[attachments]\nmin_expiration_days = 0", Given::default());
+        assert_eq!(err.setting, "attachments.min_expiration_days");
+        assert_eq!(err.problem, "must be at least 1, not 0");
+    }
+
+    #[test]
+    fn a_bad_cors_origin_names_http_cors_origins() {
+        let err = refused(
+            "[http]\ncors_origins = [\"af.altinn.no/inbox\"]",
+            Given::default(),
+        );
+        assert_eq!(err.setting, "http.cors_origins");
+        assert!(err.problem.contains("af.altinn.no/inbox"), "{err}");
+        let given = Given {
+            cors_origins: Some(vec!["ftp://x".into()]),
+            ..Given::default()
+        };
+        assert!(refused("", given).to_string().contains("--cors-origins"));
+    }
+
+    #[test]
+    fn a_bad_issuer_names_its_entry_and_key() {
+        let issuer = |rest: &str| {
+            format!("[[auth.issuers]]\nissuer = \"https://idp\"\naudience = \"melding\"\n{rest}\n")
+        };
+        let err = refused(
+            &issuer("algorithms = [\"NOPE\"]\njwks_file = \"/k.json\""),
+            Given::default(),
+        );
+        assert_eq!(err.setting, "auth.issuers[0].algorithms");
+        assert_eq!(err.problem, "unknown algorithm NOPE");
+        let err = refused(
+            &issuer("algorithms = []\njwks_file = \"/k.json\""),
+            Given::default(),
+        );
+        assert_eq!(err.setting, "auth.issuers[0].algorithms");
+        let err = refused(&issuer("algorithms = [\"RS256\"]"), Given::default());
+        assert_eq!(err.setting, "auth.issuers[0].jwks_file");
+        assert!(err.problem.contains("exactly one"), "{err}");
+        let two = issuer("algorithms = [\"RS256\"]\njwks_file = \"/k.json\"")
+            + &issuer("algorithms = [\"RS256\"]\njwks_file = \"/k.json\"\njwks_url = \"http://x\"");
+        assert_eq!(
+            refused(&two, Given::default()).setting,
+            "auth.issuers[1].jwks_file"
+        );
+    }
+
+    #[test]
+    fn attachment_storage_without_its_table_names_attachments_storage() {
+        for (storage, table) in [("s3", "[attachments.s3]"), ("azure", "[attachments.azure]")] {
+            let err = refused(
+                &format!("[attachments]\nstorage = \"{storage}\""),
+                Given::default(),
+            );
+            assert_eq!(err.setting, "attachments.storage");
+            assert!(err.problem.contains(table), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_bad_clamd_address_names_scanner_clamd() {
+        let err = refused("[scanner]\nclamd = \"unix://relative\"", Given::default());
+        assert_eq!(err.setting, "scanner.clamd");
+        assert!(err.problem.contains("unix://relative"), "{err}");
+        let ok = serve_settings(
+            "[scanner]\nclamd = \"tcp://127.0.0.1:3310\"\ntimeout_seconds = 7",
+            Given::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.scanner.unwrap().timeout,
+            std::time::Duration::from_secs(7)
+        );
+    }
+
+    #[test]
+    fn a_file_error_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("melding.toml");
+        for (text, key) in [
+            ("lisen = \"127.0.0.1:1\"", "lisen"),
+            ("job_concurrency = \"many\"", "job_concurrency"),
+            ("listen = \"localhost\"", "listen"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = format!("{:#}", FileConfig::load(Some(&path)).unwrap_err());
+            assert!(err.contains(key), "{key}: {err}");
+            assert!(err.contains("melding.toml"), "{err}");
+        }
     }
 }

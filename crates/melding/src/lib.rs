@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod dev_issuer;
 pub mod registry_import;
 
 use std::net::SocketAddr;
@@ -14,8 +15,7 @@ use anyhow::Context;
 use melding_blob::{BlobStore, LocalBlobStore, ObjectBlobStore};
 use melding_core::Melding;
 use melding_domain::Clock;
-use melding_http::auth::DevIssuer;
-use melding_http::{AppState, Authenticator, CorsOrigins, TrustedIssuer};
+use melding_http::{AppState, Authenticator, CorsOrigins, Server, TrustedIssuer};
 use melding_jobs::{Runner, RunnerConfig, Waker};
 use melding_scan::Scanner;
 use melding_store::Store;
@@ -102,18 +102,14 @@ pub async fn open_blobs(
     })
 }
 
-/// Where the development issuer's key lives.
-pub fn keys_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("keys")
-}
-
 /// Everything a running node is made of.
 pub struct App {
     pub melding: Melding,
     pub runner: Arc<Runner>,
-    pub router: axum::Router,
+    /// The API, for the main listener.
+    pub api: Server,
     /// `/metrics`, for a listener of its own.
-    pub metrics: axum::Router,
+    pub metrics: Server,
 }
 
 /// What a node is built from.
@@ -194,13 +190,13 @@ impl App {
             runner.register(handler);
         }
         let stats = Arc::new(melding_http::HttpStats::default());
-        let metrics = melding_http::metrics_router(
+        let metrics = Server::metrics(
             store.clone(),
             clock_for_metrics,
             runner.stats(),
             stats.clone(),
         );
-        let router = melding_http::router(AppState {
+        let api = Server::api(AppState {
             melding: melding.clone(),
             auth: Arc::new(Authenticator::new(issuers)),
             health: store.clone(),
@@ -212,7 +208,7 @@ impl App {
         Self {
             melding,
             runner: Arc::new(runner),
-            router,
+            api,
             metrics,
         }
     }
@@ -226,11 +222,11 @@ impl App {
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         if let Some(metrics_listener) = metrics {
-            let router = self.metrics.clone();
+            let metrics_server = self.metrics.clone();
             let mut stop = shutdown.clone();
             tokio::spawn(async move {
-                let served = axum::serve(metrics_listener, router)
-                    .with_graceful_shutdown(async move {
+                let served = metrics_server
+                    .serve(metrics_listener, async move {
                         let _ = stop.wait_for(|s| *s).await;
                     })
                     .await;
@@ -245,8 +241,8 @@ impl App {
             async move { runner.run_forever(shutdown).await }
         });
         let mut http_shutdown = shutdown.clone();
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(async move {
+        self.api
+            .serve(listener, async move {
                 let _ = http_shutdown.wait_for(|stop| *stop).await;
             })
             .await
@@ -261,16 +257,6 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))
-}
-
-/// Loads (creating on first use) the development issuer of a data directory.
-pub fn dev_issuer(data_dir: &Path) -> anyhow::Result<DevIssuer> {
-    DevIssuer::load_or_create(&keys_dir(data_dir)).with_context(|| {
-        format!(
-            "loading the development issuer key in {}",
-            data_dir.display()
-        )
-    })
 }
 
 /// Copies a SQLite data directory to `dest` while Melding may be running: a consistent snapshot of
@@ -289,9 +275,9 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<()> {
         .backup_to(&dest.join(DATABASE_FILE))
         .await
         .context("copying the database")?;
-    let keys = keys_dir(data_dir);
+    let keys = dev_issuer::keys_dir(data_dir);
     if keys.is_dir() {
-        let to = keys_dir(dest);
+        let to = dev_issuer::keys_dir(dest);
         std::fs::create_dir_all(&to)?;
         for entry in std::fs::read_dir(&keys)? {
             let entry = entry?;

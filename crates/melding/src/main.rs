@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use melding::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileConfig, LogFormat};
+use melding::config::{Given, LogFormat, Settings};
 use melding::{App, SystemClock};
-use melding_core::scopes;
-use melding_domain::{Clock, NationalId, OrgNumber, Party, ResourceType, SelfIdentified};
+use melding_domain::{Clock, NationalId, OrgNumber, Party, ResourceType};
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
 use tokio::sync::watch;
 
@@ -188,15 +187,6 @@ struct ServeArgs {
     demo: bool,
 }
 
-/// The scopes Melding acts on (reference §1.2, and Melding's own `melding:admin`); `melding
-/// token` mints no other, so that a typo cannot yield a token every route refuses.
-const KNOWN_SCOPES: [&str; 4] = [
-    scopes::WRITE,
-    scopes::SERVICE_OWNER,
-    scopes::READ,
-    scopes::ADMIN,
-];
-
 #[derive(Args)]
 #[command(group(ArgGroup::new("party").required(true).args(["org", "person", "self_identified"])))]
 struct TokenArgs {
@@ -234,40 +224,48 @@ struct TokenArgs {
     dirs: DirArgs,
 }
 
-struct Resolved {
-    file: FileConfig,
-    data_dir: PathBuf,
-    database_url: Option<String>,
-}
-
-impl Resolved {
-    async fn store(&self) -> anyhow::Result<Arc<dyn melding_store::Store>> {
-        melding::open_backend(&self.data_dir, self.database_url.as_deref()).await
+impl DirArgs {
+    fn given(&self) -> Given {
+        Given {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            ..Given::default()
+        }
     }
 }
 
-fn resolve(args: &DataArgs) -> anyhow::Result<Resolved> {
-    let (file, data_dir) = resolve_dirs(&args.dirs)?;
-    let database_url = args
-        .database_url
-        .clone()
-        .or_else(|| file.database_url.clone());
-    Ok(Resolved {
-        file,
-        data_dir,
-        database_url,
-    })
+impl DataArgs {
+    fn given(&self) -> Given {
+        Given {
+            database_url: self.database_url.clone(),
+            ..self.dirs.given()
+        }
+    }
 }
 
-/// The config file and the data directory: flag or environment, then the file, then the default.
-fn resolve_dirs(args: &DirArgs) -> anyhow::Result<(FileConfig, PathBuf)> {
-    let file = FileConfig::load(args.config.as_deref())?;
-    let data_dir = args
-        .data_dir
-        .clone()
-        .or_else(|| file.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-    Ok((file, data_dir))
+impl ServeArgs {
+    fn given(&self) -> Given {
+        Given {
+            listen: self.listen,
+            metrics_listen: self.metrics_listen,
+            log_format: self.log_format,
+            job_lease_seconds: self.job_lease_seconds,
+            job_concurrency: self.job_concurrency,
+            cors_origins: self.cors_origins.clone(),
+            ..self.data.given()
+        }
+    }
+}
+
+/// The settings of a command over the data directory (flags and environment, then the file,
+/// then the defaults; see `melding::config`).
+fn resolve(args: &DataArgs) -> anyhow::Result<Settings> {
+    Settings::load(args.given())
+}
+
+/// Opens (creating and migrating) the store the settings name.
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn melding_store::Store>> {
+    melding::open_backend(&settings.data_dir, settings.database_url.as_deref()).await
 }
 
 fn init_logging(format: LogFormat) {
@@ -318,7 +316,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate(args) => {
             init_logging(LogFormat::Text);
             let r = resolve(&args)?;
-            r.store().await?;
+            open_store(&r).await?;
             match &r.database_url {
                 Some(_) => println!("PostgreSQL schema is up to date"),
                 None => println!("database in {} is up to date", r.data_dir.display()),
@@ -344,7 +342,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let started = std::time::Instant::now();
             let import = melding::registry_import::read(&file, kind, progress)?;
-            let store = r.store().await?;
+            let store = open_store(&r).await?;
             melding::registry_import::apply(&import, store.as_ref(), progress).await?;
             let b = &import.batch;
             println!(
@@ -364,7 +362,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
 async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
     match command {
         JobsCommand::List { dead, limit, data } => {
-            let store = resolve(&data)?.store().await?;
+            let store = open_store(&resolve(&data)?).await?;
             let jobs = store.list_jobs(dead, limit).await?;
             if jobs.is_empty() {
                 println!(
@@ -395,7 +393,7 @@ async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         JobsCommand::Retry { id, data } => {
-            let store = resolve(&data)?.store().await?;
+            let store = open_store(&resolve(&data)?).await?;
             match store.retry_dead_job(id, SystemClock.now()).await? {
                 Some(queued) => {
                     println!("dead job {id} is queued again as job {queued}, due now");
@@ -408,44 +406,18 @@ async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
 }
 
 fn token(args: TokenArgs) -> anyhow::Result<()> {
-    let (_, data_dir) = resolve_dirs(&args.dirs)?;
-    let party = match (&args.org, &args.person, &args.self_identified) {
-        (Some(org), _, _) => Party::Organization(
-            OrgNumber::parse(org).map_err(|e| anyhow::anyhow!("--org {org}: {e}"))?,
-        ),
-        (None, Some(p), _) => {
-            Party::Person(NationalId::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?)
-        }
-        (None, None, Some(urn)) => Party::SelfIdentified(
-            SelfIdentified::from_urn(urn)
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--self-identified {urn}: give urn:altinn:person:idporten-email:<e-mail> \
-                         or urn:altinn:person:legacy-selfidentified:<user name>"
-                    )
-                })?
-                .map_err(|e| anyhow::anyhow!("--self-identified {urn}: {e}"))?,
-        ),
-        (None, None, None) => anyhow::bail!("give --org, --person or --self-identified"),
-    };
-    let scope = checked_scopes(&args.scope)?;
-    let key = melding_http::auth::DevIssuer::key_file(&melding::keys_dir(&data_dir));
-    let created = !key.exists();
-    if created && !args.init {
-        let shown = std::path::absolute(&data_dir).unwrap_or_else(|_| data_dir.clone());
-        anyhow::bail!(
-            "no development signing key in {} (looked for {}): no server has run with this data directory. \
-             Run the command with the server's --data-dir (or where the server runs), or start `melding serve` there first; \
-             to create a key here for a server you will start later, pass --init",
-            shown.display(),
-            key.display()
-        );
-    }
-    let issuer = melding::dev_issuer(&data_dir)?;
+    let data_dir = Settings::load(args.dirs.given())?.data_dir;
+    let party = melding::dev_issuer::token_party(
+        args.org.as_deref(),
+        args.person.as_deref(),
+        args.self_identified.as_deref(),
+    )?;
+    let scope = melding::dev_issuer::checked_scopes(&args.scope)?;
+    let (issuer, created) = melding::dev_issuer::for_token(&data_dir, args.init)?;
     if created {
         eprintln!(
             "created a development signing key in {}; start the server with --data-dir {}",
-            melding::keys_dir(&data_dir).display(),
+            melding::dev_issuer::keys_dir(&data_dir).display(),
             data_dir.display()
         );
     }
@@ -461,91 +433,34 @@ fn token(args: TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `--scope` value with each scope checked against [`KNOWN_SCOPES`], normalised to single
-/// spaces; an empty list or an unknown scope is an error naming the known ones.
-fn checked_scopes(raw: &str) -> anyhow::Result<String> {
-    let given: Vec<&str> = raw.split_whitespace().collect();
-    anyhow::ensure!(
-        !given.is_empty(),
-        "--scope is empty; give one or more of: {}",
-        KNOWN_SCOPES.join(", ")
-    );
-    let unknown: Vec<&str> = given
-        .iter()
-        .copied()
-        .filter(|s| !KNOWN_SCOPES.contains(s))
-        .collect();
-    anyhow::ensure!(
-        unknown.is_empty(),
-        "--scope: {} not a scope Melding knows; known scopes: {}",
-        unknown
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-            + if unknown.len() == 1 { " is" } else { " are" },
-        KNOWN_SCOPES.join(", ")
-    );
-    Ok(given.join(" "))
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let r = resolve(&args.data)?;
-    init_logging(args.log_format.or(r.file.log_format).unwrap_or_default());
-    let listen = args
-        .listen
-        .or(r.file.listen)
-        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address"));
-    let store = r.store().await?;
+    let settings = Settings::load(args.given())?;
+    let serve = settings.serve()?;
+    init_logging(serve.log_format);
+    let store = open_store(&settings).await?;
     let mut issuers = Vec::new();
-    let dev = melding::dev_issuer(&r.data_dir)?;
-    if r.file.auth.dev_issuer {
+    let dev = melding::dev_issuer::open(&settings.data_dir)?;
+    if serve.dev_issuer {
         issuers.push(dev.trusted_issuer());
     }
-    for cfg in &r.file.auth.issuers {
+    for cfg in &serve.issuers {
         issuers.push(cfg.load().await?);
     }
     if args.demo {
         seed_demo(store.as_ref()).await?;
     }
-    let mut jobs = melding_jobs::RunnerConfig::default();
-    if let Some(secs) = args.job_lease_seconds.or(r.file.job_lease_seconds) {
-        anyhow::ensure!(secs > 0, "job_lease_seconds must be at least 1");
-        jobs.lease = chrono::Duration::seconds(i64::from(secs));
-    }
-    if let Some(n) = args.job_concurrency.or(r.file.job_concurrency) {
-        anyhow::ensure!(n > 0, "job_concurrency must be at least 1");
-        jobs.concurrency = n;
-    }
-    let blobs = melding::open_blobs(&r.data_dir, &r.file.attachments).await?;
+    let blobs = melding::open_blobs(&settings.data_dir, &serve.attachments).await?;
     let mut node = melding::Node::new(store, blobs, Arc::new(SystemClock), issuers);
-    node.jobs = jobs;
-    if let Some(n) = r.file.max_in_flight {
-        anyhow::ensure!(n >= 1, "max_in_flight must be at least 1");
+    node.jobs = serve.jobs;
+    if let Some(n) = serve.max_in_flight {
         node.max_in_flight = n;
     }
-    let origins = args
-        .cors_origins
-        .as_ref()
-        .unwrap_or(&r.file.http.cors_origins);
-    node.cors_origins =
-        melding_http::CorsOrigins::parse(origins.as_slice()).context("http.cors_origins")?;
-    if let Some(days) = r.file.attachments.min_expiration_days {
-        anyhow::ensure!(
-            days >= 1,
-            "attachments.min_expiration_days must be at least 1"
-        );
+    node.cors_origins = serve.cors_origins;
+    if let Some(days) = serve.min_expiration_days {
         node.min_expiration_days = days;
     }
-    if let Some(scan) = &r.file.scanner {
-        let address: melding_scan::ClamdAddress = scan
-            .clamd
-            .parse()
-            .with_context(|| format!("scanner.clamd = {:?}", scan.clamd))?;
-        let clamd = melding_scan::ClamdScanner::new(
-            address,
-            std::time::Duration::from_secs(scan.timeout_seconds),
-        );
+    if let Some(scan) = serve.scanner {
+        let clamd = melding_scan::ClamdScanner::new(scan.address, scan.timeout);
         match clamd.ping().await {
             Ok(()) => tracing::info!(clamd = %scan.clamd, "malware scanning with clamd"),
             // Uploads wait in UploadProcessing and their scan jobs retry until clamd answers.
@@ -554,13 +469,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         node.scanner = Some(Arc::new(clamd));
     }
     let app = App::new(node);
-    let listener = melding::bind(listen).await?;
+    let listener = melding::bind(serve.listen).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, data_dir = %r.data_dir.display(), "Melding is listening");
+    tracing::info!(%addr, data_dir = %settings.data_dir.display(), "Melding is listening");
     if args.demo {
         print_demo(&dev, addr);
     }
-    let metrics = match args.metrics_listen.or(r.file.metrics_listen) {
+    let metrics = match serve.metrics_listen {
         Some(addr) => {
             let l = melding::bind(addr).await?;
             tracing::info!(addr = %l.local_addr()?, "metrics at /metrics");
@@ -631,7 +546,7 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_demo(dev: &melding_http::auth::DevIssuer, addr: SocketAddr) {
+fn print_demo(dev: &melding_http::dev_issuer::DevIssuer, addr: SocketAddr) {
     let now = SystemClock.now();
     let ttl = chrono::Duration::hours(12);
     let sender = dev.mint(

@@ -678,7 +678,7 @@ fn a_self_identified_user_gets_a_token() {
         ],
         "altinn:correspondence.read",
     );
-    let issuer = melding::dev_issuer(dir.path()).unwrap();
+    let issuer = melding::dev_issuer::open(dir.path()).unwrap();
     let claims = melding_http::auth::Authenticator::new(vec![issuer.trusted_issuer()])
         .verify(&t)
         .unwrap();

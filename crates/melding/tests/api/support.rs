@@ -137,12 +137,17 @@ impl TestApp {
         let app = App::new(node);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = app.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let api = app.api.clone();
+        tokio::spawn(async move { api.serve(listener, std::future::pending()).await.unwrap() });
         let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_addr = metrics_listener.local_addr().unwrap();
         let metrics = app.metrics.clone();
-        tokio::spawn(async move { axum::serve(metrics_listener, metrics).await.unwrap() });
+        tokio::spawn(async move {
+            metrics
+                .serve(metrics_listener, std::future::pending())
+                .await
+                .unwrap()
+        });
         Self {
             base: format!("http://{addr}"),
             store,
