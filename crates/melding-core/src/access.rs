@@ -69,7 +69,11 @@ impl Pdp {
         let sender =
             matches!(&principal.party, Party::Organization(o) if *o == letter.settings.sender);
         let recipient = self
-            .may_read_for(principal, &letter.recipient, &letter.settings.resource_id)
+            .may_read_for(
+                principal,
+                &letter.recipient.urn(),
+                letter.settings.resource_id.as_str(),
+            )
             .await?;
         Ok(Access { sender, recipient })
     }

@@ -18,7 +18,7 @@ use melding_domain::attachment::{
 use melding_domain::correspondence::Correspondence;
 use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, CorrespondenceStatus, Party,
-    StatusEntry,
+    ResourceId, StatusEntry,
 };
 use melding_store::{AppendGuard, AttachmentGuard, AttachmentPurge, NewJob};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -139,13 +139,13 @@ pub(crate) fn purges_with_letter(
 /// A new attachment's row: Initialized, owned by `sender`.
 pub(crate) fn new_attachment(
     req: &AttachmentRequest,
-    resource_id: &str,
+    resource_id: &ResourceId,
     sender: &melding_domain::OrgNumber,
     now: DateTime<Utc>,
 ) -> Attachment {
     Attachment {
         id: AttachmentId::new_v7(now),
-        resource_id: resource_id.to_owned(),
+        resource_id: resource_id.clone(),
         sender: sender.clone(),
         file_name: req.file_name.clone(),
         display_name: req.display_name.clone(),
@@ -216,15 +216,12 @@ impl Melding {
     pub async fn initialize_attachment(
         &self,
         principal: &Principal,
-        resource_id: &str,
+        resource_id: &ResourceId,
         req: AttachmentRequest,
     ) -> Result<AttachmentId, CoreError> {
-        let resource_id = resource_id
-            .strip_prefix("urn:altinn:resource:")
-            .unwrap_or(resource_id);
         let resource = self
             .store
-            .resource(resource_id)
+            .resource(resource_id.as_str())
             .await?
             .ok_or(Rule::ResourceNotFound)?;
         let sender = match &principal.party {
@@ -280,9 +277,9 @@ impl Melding {
     ) -> Result<Attachment, CoreError> {
         let a = self.attachment_for_sender(principal, id).await?;
         if matches!(declared_length, Some(0))
-            || declared_length.is_some_and(|n| n > attachment::MAX_STREAM_UPLOAD)
+            || declared_length.is_some_and(|n| attachment::MAX_STREAM_UPLOAD.is_exceeded_by(n))
         {
-            return Err(Rule::FileSize("50GB").into());
+            return Err(Rule::FileSize(attachment::MAX_STREAM_UPLOAD).into());
         }
         if a.has_been(A::UploadProcessing) {
             return Err(Rule::AlreadyUploaded.into());
@@ -298,7 +295,7 @@ impl Melding {
             Rule::UploadFailed
         })?;
         if n == 0 {
-            return Err(Rule::FileSize("50GB").into());
+            return Err(Rule::FileSize(attachment::MAX_STREAM_UPLOAD).into());
         }
         let mut bytes = (&first[..n]).chain(bytes);
         let now = self.clock.now();
@@ -329,7 +326,7 @@ impl Melding {
             .put(
                 &key,
                 &mut bytes,
-                attachment::MAX_STREAM_UPLOAD,
+                attachment::MAX_STREAM_UPLOAD.as_u64(),
                 a.checksum.as_deref(),
             )
             .await;
@@ -341,8 +338,14 @@ impl Melding {
                     BlobError::ChecksumMismatch { .. } => {
                         ("Checksum mismatch", Rule::ChecksumMismatch)
                     }
-                    BlobError::Empty => ("File must have content", Rule::FileSize("50GB")),
-                    BlobError::TooLarge(_) => ("File is too large", Rule::FileSize("50GB")),
+                    BlobError::Empty => (
+                        "File must have content",
+                        Rule::FileSize(attachment::MAX_STREAM_UPLOAD),
+                    ),
+                    BlobError::TooLarge(_) => (
+                        "File is too large",
+                        Rule::FileSize(attachment::MAX_STREAM_UPLOAD),
+                    ),
                     _ => ("Upload failed", Rule::UploadFailed),
                 };
                 tracing::warn!(error = %e, "upload failed");
@@ -517,7 +520,7 @@ impl Melding {
             total = total.saturating_add(file.size);
             files.push((link.attachment.file_name.clone(), file));
         }
-        if total > attachment::MAX_DOWNLOAD_ALL {
+        if attachment::MAX_DOWNLOAD_ALL.is_exceeded_by(total) {
             return Err(Rule::DownloadAllTooLarge.into());
         }
         let entry = StatusEntry::new(

@@ -13,7 +13,7 @@ use melding_domain::correspondence::{
 };
 use melding_domain::resource::allows_forwarding;
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, StatusEntry,
+    CorrespondenceId, CorrespondenceStatus, NationalId, Party, Recipient, ResourceId, StatusEntry,
     StatusHistory,
 };
 use melding_store::{NewLink, StoreError};
@@ -27,11 +27,12 @@ use crate::{CoreError, Melding, Principal, Rule};
 /// A request that has passed the model checks (required fields, lengths, recipient formats).
 #[derive(Debug, Clone)]
 pub struct InitializeRequest {
-    pub resource_id: String,
+    /// The resource, without its optional URN prefix.
+    pub resource_id: ResourceId,
     pub senders_reference: String,
     pub message_sender: Option<String>,
-    /// `None` when the request had no content object (1019).
-    pub content: Option<ContentInput>,
+    /// The content; the model checks made sure there is one.
+    pub content: ContentInput,
     pub requested_publish_time: Option<DateTime<Utc>>,
     pub due_date_time: Option<DateTime<Utc>>,
     pub external_references: Vec<ExternalReference>,
@@ -93,14 +94,10 @@ impl Melding {
         {
             return Err(Rule::DuplicateIdempotencyKey.into());
         }
-        let resource_id = req
-            .resource_id
-            .strip_prefix("urn:altinn:resource:")
-            .unwrap_or(&req.resource_id)
-            .to_owned();
+        let resource_id = req.resource_id;
         let resource = self
             .store
-            .resource(&resource_id)
+            .resource(resource_id.as_str())
             .await?
             .ok_or(Rule::ResourceNotFound)?;
         let sender = match &principal.party {
@@ -180,7 +177,7 @@ impl Melding {
                 return Err(Rule::DueDateBeforePublish.into());
             }
         }
-        let content = check_content(req.content.as_ref())?;
+        let content = check_content(&req.content)?;
         if let Some(ms) = &req.message_sender
             && !content::is_plain_text(ms)
         {
@@ -212,14 +209,14 @@ impl Melding {
                 .filter_map(|p| p.stored.as_ref())
                 .map(|s| s.size)
                 .sum::<u64>();
-        if req.allow_forwarding && total > FORWARDING_MAX_BYTES {
+        if req.allow_forwarding && attachment::FORWARDING_MAX.is_exceeded_by(total) {
             return Err(Rule::ForwardingTooLarge.into());
         }
         for a in &req.new_attachments {
             attachment::check_file_name(&a.file_name).map_err(Rule::from)?;
         }
         if parts.iter().any(|p| p.stored.is_none()) {
-            return Err(Rule::FileSize("2GB").into());
+            return Err(Rule::FileSize(attachment::MAX_MULTIPART_FILE).into());
         }
         for a in &req.new_attachments {
             self.check_expiration(a)?;
@@ -246,7 +243,10 @@ impl Melding {
         let mut jobs = Vec::new();
         for (a, part) in req.new_attachments.iter().zip(&parts) {
             let mut row = new_attachment(a, &resource_id, &sender, now);
-            let stored = part.stored.as_ref().ok_or(Rule::FileSize("2GB"))?;
+            let stored = part
+                .stored
+                .as_ref()
+                .ok_or(Rule::FileSize(attachment::MAX_MULTIPART_FILE))?;
             row.file = Some(stored_file(&part.key, stored));
             let (entry, after) = self.after_upload(row.id, now);
             row.statuses.push(entry);
@@ -311,7 +311,7 @@ impl Melding {
             }
             letters.push(Correspondence {
                 id,
-                recipient: recipient.urn(),
+                recipient: recipient.clone(),
                 settings,
                 idempotent_key: req.idempotent_key,
                 created: now,
@@ -342,14 +342,14 @@ impl Melding {
                 .into_iter()
                 .map(|l| InitializedLetter {
                     id: l.id,
-                    status: if reserved.contains(&l.recipient) {
+                    status: if reserved.contains(&l.recipient.urn()) {
                         CorrespondenceStatus::Reserved
                     } else if ready {
                         CorrespondenceStatus::ReadyForPublish
                     } else {
                         CorrespondenceStatus::Initialized
                     },
-                    recipient: l.recipient,
+                    recipient: l.recipient.urn(),
                 })
                 .collect(),
             attachment_ids: linked.iter().map(|a| a.id.as_uuid()).collect(),
@@ -366,9 +366,6 @@ impl Melding {
         name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
     }
 }
-
-/// Largest total attachment size of a letter that may be forwarded (1069).
-const FORWARDING_MAX_BYTES: u64 = 10_000_000;
 
 /// Pairs each new attachment entry with its file part (1005 when they do not match): part *i*
 /// serves entry *i* when its file name is the entry's; otherwise the one part carrying that
@@ -407,8 +404,7 @@ fn match_files<'a>(
     Ok(out)
 }
 
-fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
-    let c = input.ok_or(Rule::MissingContent)?;
+fn check_content(c: &ContentInput) -> Result<Content, Rule> {
     if c.title.trim().is_empty() {
         return Err(Rule::TitleEmpty);
     }
@@ -516,16 +512,15 @@ mod tests {
             summary: None,
             body: "Tekst".into(),
         };
-        assert_eq!(check_content(Some(&c)).unwrap().language, "nb");
-        assert_eq!(check_content(None), Err(Rule::MissingContent));
+        assert_eq!(check_content(&c).unwrap().language, "nb");
         c.title = "# Vedtak".into();
-        assert_eq!(check_content(Some(&c)), Err(Rule::TitleNotPlainText));
+        assert_eq!(check_content(&c), Err(Rule::TitleNotPlainText));
         c.title = "Vedtak".into();
         c.body = "Linje 1<br>Linje 2".into();
-        assert_eq!(check_content(Some(&c)).unwrap().body, "Linje 1<br>Linje 2");
+        assert_eq!(check_content(&c).unwrap().body, "Linje 1<br>Linje 2");
         c.body = "ok".into();
         c.language = Some("se".into());
-        assert_eq!(check_content(Some(&c)), Err(Rule::InvalidLanguage));
+        assert_eq!(check_content(&c), Err(Rule::InvalidLanguage));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party};
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, ResourceId};
 use melding_store::{SearchQuery, SearchRole};
 use uuid::Uuid;
 
@@ -15,7 +15,8 @@ pub const MAX_PAGE: u32 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
-    pub resource_id: String,
+    /// The resource searched, without its optional URN prefix.
+    pub resource_id: ResourceId,
     pub role: SearchRole,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -64,7 +65,7 @@ impl Melding {
             return Err(Rule::FromAfterTo.into());
         }
         let party = req.on_behalf_of.clone().unwrap_or(principal.party.clone());
-        let Some(resource) = self.store.resource(&req.resource_id).await? else {
+        let Some(resource) = self.store.resource(req.resource_id.as_str()).await? else {
             return Err(Rule::NoAccess.into());
         };
         let mut pdp = Pdp::new(self.store.clone());
@@ -78,7 +79,7 @@ impl Melding {
         if on_behalf
             && !service_owner
             && !pdp
-                .may_read_for(principal, &party.urn(), &req.resource_id)
+                .may_read_for(principal, &party.urn(), req.resource_id.as_str())
                 .await?
         {
             return Err(Rule::NoAccess.into());
@@ -118,7 +119,7 @@ impl Melding {
         let page = self
             .store
             .search(&SearchQuery {
-                resource_id: req.resource_id,
+                resource_id: req.resource_id.to_string(),
                 role: req.role,
                 party_urn: party.urn(),
                 sender_org,

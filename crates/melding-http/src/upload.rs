@@ -98,7 +98,10 @@ async fn receive(
             let file_name = field.file_name().map(str::to_owned);
             let key = uuid::Uuid::new_v4().simple().to_string();
             let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
-            match blobs.put(&key, &mut reader, MAX_MULTIPART_FILE, None).await {
+            match blobs
+                .put(&key, &mut reader, MAX_MULTIPART_FILE.as_u64(), None)
+                .await
+            {
                 Ok(stored) => parts.push(UploadedPart {
                     file_name,
                     key,
@@ -109,7 +112,9 @@ async fn receive(
                     key,
                     stored: None,
                 }),
-                Err(BlobError::TooLarge(_)) => return Err(Rule::FileSize("2GB").into()),
+                Err(BlobError::TooLarge(_)) => {
+                    return Err(Rule::FileSize(MAX_MULTIPART_FILE).into());
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "multipart upload failed");
                     return Err(Rule::UploadFailed.into());
@@ -141,11 +146,8 @@ async fn receive(
     let json = form_to_json(fields);
     let body = serde_json::to_vec(&json).map_err(|e| form_error(&e.to_string()))?;
     let dto: InitializeCorrespondencesExt = parse_json(&body).map_err(ApiError::from)?;
-    let errs = dto.validate();
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
-    let mut req = to_initialize_request(dto)?;
+    let valid = dto.validate().map_err(ApiError::Validation)?;
+    let mut req = to_initialize_request(valid);
     req.files = Some(parts.clone());
     let done = state.melding.initialize(principal, req).await?;
     Ok(Json(initialized_dto(done)))
