@@ -1,7 +1,7 @@
 //! Attachments: documents a sender uploads and links to one or more letters (reference §3.3, §5.5,
 //! §7). An attachment is shared by every letter of the request that created it, and by letters
 //! that name it later as an existing attachment. Its bytes live in blob storage under
-//! [`Attachment::storage_key`]; its status log lives here.
+//! [`StoredFile::storage_key`]; its status log lives here.
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -49,7 +49,7 @@ impl ByteSize {
     fn parts(self) -> (u64, &'static str) {
         Self::UNITS
             .iter()
-            .find(|(unit, _)| self.0 != 0 && self.0 % unit == 0)
+            .find(|(unit, _)| self.0 != 0 && self.0.is_multiple_of(*unit))
             .map_or((self.0, "bytes"), |(unit, name)| (self.0 / unit, name))
     }
 
