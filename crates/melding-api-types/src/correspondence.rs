@@ -3,14 +3,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use melding_domain::ResourceId;
 use melding_domain::content::{self, char_len};
-use melding_domain::correspondence::ReferenceType;
+use melding_domain::correspondence::{ExternalReference, ReferenceType, ReplyOption};
 use melding_domain::recipient::{Recipient, RecipientError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::attachment::{CorrespondenceAttachmentExt, InitializeCorrespondenceAttachmentExt};
+use crate::attachment::{
+    CorrespondenceAttachmentExt, InitializeCorrespondenceAttachmentExt, ValidAttachment,
+};
+use crate::check::{self, Problems};
 use crate::problem::FieldError;
 
 // ---------------------------------------------------------------------------------------------
@@ -104,176 +108,329 @@ pub struct CorrespondenceReplyOptionExt {
     pub link_text: Option<String>,
 }
 
-/// The model-level checks Altinn runs before any business rule: required fields, lengths and
+// ---------------------------------------------------------------------------------------------
+// Requests after the model checks
+
+/// `POST /correspondence` after the model checks: every required field present, every length
+/// and format right, the recipients parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidInitializeCorrespondences {
+    /// The letter, the same for every recipient.
+    pub correspondence: ValidCorrespondence,
+    /// 1–[`MAX_RECIPIENTS`] recipients in their normalised form, in the order given.
+    pub recipients: Vec<Recipient>,
+    /// Shared attachments the letters link to (none when not given).
+    pub existing_attachments: Vec<Uuid>,
+    /// A GUID other than all zeros.
+    pub idempotent_key: Option<Uuid>,
+}
+
+/// The letter of a request after the model checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidCorrespondence {
+    /// The resource, without its optional URN prefix.
+    pub resource_id: ResourceId,
+    /// 1–4096 characters.
+    pub senders_reference: String,
+    /// At most 255 characters; the business rules check it is plain text (1039).
+    pub message_sender: Option<String>,
+    /// What the recipient reads.
+    pub content: ValidContent,
+    /// When the letter is published (UTC); `None` publishes at once.
+    pub requested_publish_time: Option<DateTime<Utc>>,
+    /// When the recipient must have answered (UTC).
+    pub due_date_time: Option<DateTime<Utc>>,
+    /// At most 10, no `DialogportenTransmissionId`, transmission types named rightly.
+    pub external_references: Vec<ExternalReference>,
+    /// At most 10 entries, keys ≤ 50 and values ≤ 300 characters.
+    pub property_list: BTreeMap<String, String>,
+    /// The links to answer by; the business rules check the URLs (1035).
+    pub reply_options: Vec<ReplyOption>,
+    /// The notification order as sent (not read by this version).
+    pub notification: Option<serde_json::Value>,
+    /// `Some(true)` sends to persons reserved against digital post.
+    pub ignore_reservation: Option<bool>,
+    /// False when not given.
+    pub is_confirmation_needed: bool,
+    /// False when not given.
+    pub is_confidential: bool,
+    /// False when not given.
+    pub allow_forwarding: bool,
+}
+
+/// A letter's content after the model checks; the business rules check the rest (1002,
+/// 1020–1023, 1037, 1042).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidContent {
+    /// Two characters when given; `nb` is the business rules' default.
+    pub language: Option<String>,
+    /// 1–255 characters.
+    pub title: String,
+    /// At most 255 characters.
+    pub summary: Option<String>,
+    /// 1–30 000 characters.
+    pub body: String,
+    /// New attachments, each needing a file part (multipart only).
+    pub attachments: Vec<ValidAttachment>,
+}
+
+/// The most recipients one request may name.
+pub const MAX_RECIPIENTS: usize = 500;
+
+/// The model checks Altinn runs before any business rule: required fields, lengths and
 /// formats. Each failure names the field's model path.
 impl InitializeCorrespondencesExt {
-    pub fn validate(&self) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        let mut attachment_errs = Vec::new();
-        let mut err = |p: &str, m: &str| errs.push(FieldError::new(p, m));
-        match &self.recipients {
-            None => err("Recipients", "The Recipients field is required."),
-            Some(r) if r.is_empty() => err("Recipients", "Recipients can not be empty"),
-            Some(r) if r.len() > 500 => err(
-                "Recipients",
-                "Recipients can contain at most 500 recipients",
-            ),
-            Some(r) => {
-                for (i, rec) in r.iter().enumerate() {
-                    if let Err(e) = Recipient::parse(rec) {
-                        err(&format!("Recipients[{i}]"), &recipient_message(&e));
-                    }
-                }
-            }
-        }
-        if let Some(key) = &self.idempotent_key {
-            match Uuid::parse_str(key) {
-                Ok(k) if !k.is_nil() => {}
-                _ => err(
-                    "IdempotentKey",
-                    "The idempotency key must be a valid non-empty GUID",
-                ),
-            }
-        }
-        let Some(c) = &self.correspondence else {
-            err("Correspondence", "The Correspondence field is required.");
-            return errs;
+    /// Checks the request in the reference's order (Recipients, IdempotentKey, then the
+    /// correspondence; errors of new attachments come last) and answers it in checked form.
+    ///
+    /// Errors: every field error, in that order. Without a correspondence object, only the
+    /// errors before it and `Correspondence` itself.
+    pub fn validate(self) -> Result<ValidInitializeCorrespondences, Vec<FieldError>> {
+        let mut p = Problems::default();
+        let recipients = p.take_all(recipients(self.recipients));
+        let idempotent_key = p.take(check::idempotent_key(self.idempotent_key.as_deref()));
+        let Some(c) = self.correspondence else {
+            p.push(check::required("Correspondence", "Correspondence"));
+            return p.finish(None);
         };
-        match c.resource_id.as_deref().map(str::trim) {
-            None | Some("") => err(
-                "Correspondence/ResourceId",
-                "The ResourceId field is required.",
-            ),
-            Some(r) => {
-                let id = r.strip_prefix("urn:altinn:resource:").unwrap_or(r);
-                if char_len(id) > 255 || id.contains(':') || id.is_empty() {
-                    err(
-                        "Correspondence/ResourceId",
-                        "ResourceId must be at most 255 characters and may not contain ':' after an optional 'urn:altinn:resource:' prefix",
-                    );
-                }
+        let correspondence = c.validate(&mut p);
+        let valid = match (recipients, idempotent_key, correspondence) {
+            (Some(recipients), Some(idempotent_key), Some(correspondence)) => {
+                Some(ValidInitializeCorrespondences {
+                    correspondence,
+                    recipients,
+                    existing_attachments: self.existing_attachments.unwrap_or_default(),
+                    idempotent_key,
+                })
             }
-        }
-        match c.senders_reference.as_deref() {
-            None | Some("") => err(
-                "Correspondence/SendersReference",
-                "The SendersReference field is required.",
-            ),
-            Some(s) if char_len(s) > content::SENDERS_REFERENCE_MAX => err(
-                "Correspondence/SendersReference",
-                "The field SendersReference must be a string with a maximum length of 4096.",
-            ),
-            _ => {}
-        }
-        if let Some(m) = &c.message_sender
-            && char_len(m) > content::MESSAGE_SENDER_MAX
-        {
-            err(
-                "Correspondence/MessageSender",
-                "The field MessageSender must be a string with a maximum length of 255.",
-            );
-        }
-        if c.content.is_none() {
-            err("Correspondence/Content", "The Content field is required.");
-        }
-        if let Some(content) = &c.content {
-            if let Some(l) = &content.language
-                && !l.trim().is_empty()
-                && char_len(l) != 2
-            {
-                err(
-                    "Correspondence/Content/Language",
-                    "The ISO6391 field must be exactly 2 characters long!",
-                );
-            }
-            match content.message_title.as_deref() {
-                None | Some("") => err(
-                    "Correspondence/Content/MessageTitle",
-                    "The MessageTitle field is required.",
-                ),
-                Some(t) if char_len(t) > content::TITLE_MAX => err(
-                    "Correspondence/Content/MessageTitle",
-                    "The field MessageTitle must be a string with a maximum length of 255.",
-                ),
-                _ => {}
-            }
-            if let Some(s) = &content.message_summary
-                && char_len(s) > content::SUMMARY_MAX
-            {
-                err(
-                    "Correspondence/Content/MessageSummary",
-                    "The field MessageSummary must be a string with a maximum length of 255.",
-                );
-            }
-            match content.message_body.as_deref() {
-                None | Some("") => err(
-                    "Correspondence/Content/MessageBody",
-                    "The MessageBody field is required.",
-                ),
-                Some(b) if char_len(b) > content::BODY_MAX => err(
-                    "Correspondence/Content/MessageBody",
-                    "The field MessageBody must be a string with a maximum length of 30000.",
-                ),
-                _ => {}
-            }
-            for (i, a) in content.attachments.iter().flatten().enumerate() {
-                a.validate(i, &mut attachment_errs);
-            }
-        }
-        // The reference's list attributes report the first fault of a list, in this order.
-        if let Some(refs) = &c.external_references {
-            let path = "Correspondence/ExternalReferences";
-            if refs.len() > content::EXTERNAL_REFERENCES_MAX {
-                err(path, "externalReferences can contain at most 10 references");
-            } else if refs
-                .iter()
-                .any(|r| r.reference_type == ReferenceType::DialogportenTransmissionId)
-            {
-                err(
-                    path,
-                    "Cannot initialize a correspondence with pre-existing transmission defined",
-                );
-            } else if refs.iter().any(|r| {
-                r.reference_type == ReferenceType::DialogportenTransmissionType
-                    && !is_transmission_type(&r.reference_value)
-            }) {
-                err(
-                    path,
-                    "DialogportenTransmissionType referenceValue must be a valid transmission type",
-                );
-            }
-        }
-        if let Some(props) = &c.property_list {
-            let path = "Correspondence/PropertyList";
-            let long_key = props
-                .keys()
-                .find(|k| char_len(k) > content::PROPERTY_KEY_MAX);
-            let long_value = props
-                .values()
-                .find(|v| char_len(v) > content::PROPERTY_VALUE_MAX);
-            if props.len() > content::PROPERTY_LIST_MAX {
-                err(path, "propertyList can contain at most 10 properties");
-            } else if let Some(k) = long_key {
-                err(
-                    path,
-                    &format!(
-                        "propertyList Key can not be longer than 50. Length:{}, KeyValue:{k}",
-                        char_len(k)
-                    ),
-                );
-            } else if let Some(v) = long_value {
-                err(
-                    path,
-                    &format!(
-                        "propertyList Value can not be longer than 300. Length:{}, Value:{v}",
-                        char_len(v)
-                    ),
-                );
-            }
-        }
-        errs.extend(attachment_errs);
-        errs
+            _ => None,
+        };
+        p.finish(valid)
     }
+}
+
+impl BaseCorrespondenceExt {
+    /// The checks of the correspondence object, recorded in `p`: ResourceId, SendersReference,
+    /// MessageSender, Content, ExternalReferences, PropertyList, then the new attachments'.
+    fn validate(self, p: &mut Problems) -> Option<ValidCorrespondence> {
+        const AT: &str = "Correspondence/";
+        let resource_id = p.take(check::resource_id(AT, self.resource_id.as_deref()));
+        let senders_reference = p.take(check::senders_reference(AT, self.senders_reference));
+        let message_sender = p.take(check::optional_text(
+            AT,
+            "MessageSender",
+            self.message_sender,
+            content::MESSAGE_SENDER_MAX,
+        ));
+        // The reference reports the new attachments' errors after everything else.
+        let mut attachment_problems = Problems::default();
+        let content = match self.content {
+            None => {
+                p.push(check::required("Correspondence/Content", "Content"));
+                None
+            }
+            Some(c) => c.validate(p, &mut attachment_problems),
+        };
+        let external_references = p.take(external_references(self.external_references));
+        let property_list = p.take(property_list(self.property_list));
+        p.append(attachment_problems);
+        Some(ValidCorrespondence {
+            resource_id: resource_id?,
+            senders_reference: senders_reference?,
+            message_sender: message_sender?,
+            content: content?,
+            requested_publish_time: self.requested_publish_time,
+            due_date_time: self.due_date_time,
+            external_references: external_references?,
+            property_list: property_list?,
+            reply_options: self
+                .reply_options
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| ReplyOption {
+                    url: o.link_url,
+                    text: o.link_text,
+                })
+                .collect(),
+            notification: self.notification,
+            ignore_reservation: self.ignore_reservation,
+            is_confirmation_needed: self.is_confirmation_needed.unwrap_or(false),
+            is_confidential: self.is_confidential.unwrap_or(false),
+            allow_forwarding: self.allow_forwarding.unwrap_or(false),
+        })
+    }
+}
+
+impl InitializeCorrespondenceContentExt {
+    /// The checks of the content object, recorded in `p`: Language, MessageTitle,
+    /// MessageSummary, MessageBody; the new attachments' errors go to `attachments`.
+    fn validate(
+        self,
+        p: &mut Problems,
+        attachment_problems: &mut Problems,
+    ) -> Option<ValidContent> {
+        const AT: &str = "Correspondence/Content/";
+        let language = p.take(language(self.language));
+        let title = p.take(check::required_text(
+            AT,
+            "MessageTitle",
+            self.message_title,
+            content::TITLE_MAX,
+        ));
+        let summary = p.take(check::optional_text(
+            AT,
+            "MessageSummary",
+            self.message_summary,
+            content::SUMMARY_MAX,
+        ));
+        let body = p.take(check::required_text(
+            AT,
+            "MessageBody",
+            self.message_body,
+            content::BODY_MAX,
+        ));
+        let attachments: Vec<Option<ValidAttachment>> = self
+            .attachments
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| attachment_problems.take_all(a.validate(i)))
+            .collect();
+        Some(ValidContent {
+            language: language?,
+            title: title?,
+            summary: summary?,
+            body: body?,
+            attachments: attachments.into_iter().collect::<Option<_>>()?,
+        })
+    }
+}
+
+/// The recipients list: required, 1–[`MAX_RECIPIENTS`] entries, each one of the forms of
+/// reference §5.2.
+///
+/// Errors: one for the list (`Recipients`), or one per refused entry (`Recipients[i]`).
+fn recipients(list: Option<Vec<String>>) -> Result<Vec<Recipient>, Vec<FieldError>> {
+    const AT: &str = "Recipients";
+    let list = match list {
+        None => return Err(vec![check::required(AT, AT)]),
+        Some(l) if l.is_empty() => {
+            return Err(vec![FieldError::new(AT, "Recipients can not be empty")]);
+        }
+        Some(l) if l.len() > MAX_RECIPIENTS => {
+            return Err(vec![FieldError::new(
+                AT,
+                format!("Recipients can contain at most {MAX_RECIPIENTS} recipients"),
+            )]);
+        }
+        Some(l) => l,
+    };
+    let mut p = Problems::default();
+    let parsed: Vec<Option<Recipient>> = list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            p.take(
+                Recipient::parse(r)
+                    .map_err(|e| FieldError::new(format!("{AT}[{i}]"), recipient_message(&e))),
+            )
+        })
+        .collect();
+    p.finish(parsed.into_iter().collect())
+}
+
+/// The content's language: when given and not blank, exactly two characters (the business
+/// rules check it is `nb`, `nn` or `en`, 1023).
+///
+/// Errors: the reference's ISO 639-1 text.
+fn language(value: Option<String>) -> Result<Option<String>, FieldError> {
+    match value {
+        Some(l) if !l.trim().is_empty() && char_len(&l) != 2 => Err(FieldError::new(
+            "Correspondence/Content/Language",
+            "The ISO6391 field must be exactly 2 characters long!",
+        )),
+        l => Ok(l),
+    }
+}
+
+/// The external references: at most [`content::EXTERNAL_REFERENCES_MAX`], none naming a
+/// transmission, and every transmission type one of Dialogporten's. The reference's list
+/// attribute reports the first fault only, in that order.
+///
+/// Errors: one error at `Correspondence/ExternalReferences`.
+fn external_references(
+    refs: Option<Vec<ExternalReferenceExt>>,
+) -> Result<Vec<ExternalReference>, FieldError> {
+    let refs = refs.unwrap_or_default();
+    let fault = |m: String| Err(FieldError::new("Correspondence/ExternalReferences", m));
+    if refs.len() > content::EXTERNAL_REFERENCES_MAX {
+        return fault(format!(
+            "externalReferences can contain at most {} references",
+            content::EXTERNAL_REFERENCES_MAX
+        ));
+    }
+    if refs
+        .iter()
+        .any(|r| r.reference_type == ReferenceType::DialogportenTransmissionId)
+    {
+        return fault(
+            "Cannot initialize a correspondence with pre-existing transmission defined".into(),
+        );
+    }
+    if refs.iter().any(|r| {
+        r.reference_type == ReferenceType::DialogportenTransmissionType
+            && !is_transmission_type(&r.reference_value)
+    }) {
+        return fault(
+            "DialogportenTransmissionType referenceValue must be a valid transmission type".into(),
+        );
+    }
+    Ok(refs
+        .into_iter()
+        .map(|r| ExternalReference {
+            value: r.reference_value,
+            kind: r.reference_type,
+        })
+        .collect())
+}
+
+/// The property list: at most [`content::PROPERTY_LIST_MAX`] entries, keys of at most
+/// [`content::PROPERTY_KEY_MAX`] and values of at most [`content::PROPERTY_VALUE_MAX`]
+/// characters. The reference reports the first fault only, in that order.
+///
+/// Errors: one error at `Correspondence/PropertyList`, naming the long key or value.
+fn property_list(
+    props: Option<BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, String>, FieldError> {
+    let props = props.unwrap_or_default();
+    let fault = |m: String| Err(FieldError::new("Correspondence/PropertyList", m));
+    if props.len() > content::PROPERTY_LIST_MAX {
+        return fault(format!(
+            "propertyList can contain at most {} properties",
+            content::PROPERTY_LIST_MAX
+        ));
+    }
+    if let Some(k) = props
+        .keys()
+        .find(|k| char_len(k) > content::PROPERTY_KEY_MAX)
+    {
+        return fault(format!(
+            "propertyList Key can not be longer than {}. Length:{}, KeyValue:{k}",
+            content::PROPERTY_KEY_MAX,
+            char_len(k)
+        ));
+    }
+    if let Some(v) = props
+        .values()
+        .find(|v| char_len(v) > content::PROPERTY_VALUE_MAX)
+    {
+        return fault(format!(
+            "propertyList Value can not be longer than {}. Length:{}, Value:{v}",
+            content::PROPERTY_VALUE_MAX,
+            char_len(v)
+        ));
+    }
+    Ok(props)
 }
 
 /// The value of a `DialogportenTransmissionType` reference: a transmission type's name, any
@@ -422,10 +579,203 @@ mod tests {
         })
     }
 
+    fn request(v: &serde_json::Value) -> InitializeCorrespondencesExt {
+        parse_json(v.to_string().as_bytes()).unwrap()
+    }
+
+    fn paths(v: &serde_json::Value) -> Vec<String> {
+        request(v)
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.path)
+            .collect()
+    }
+
     #[test]
-    fn a_valid_request_has_no_field_errors() {
-        let req: InitializeCorrespondencesExt = parse_json(valid().to_string().as_bytes()).unwrap();
-        assert!(req.validate().is_empty());
+    fn a_valid_request_comes_out_checked() {
+        let mut v = valid();
+        v["correspondence"]["resourceId"] = "urn:altinn:resource:kommunepost".into();
+        v["recipients"] = serde_json::json!(["0192:991825827", "08089403198"]);
+        v["idempotentKey"] = "0193a0c4-5a1e-7c3b-9d2f-1a2b3c4d5e6f".into();
+        v["correspondence"]["replyOptions"] =
+            serde_json::json!([{"linkURL": "https://svar.no", "linkText": "Svar"}]);
+        let ok = request(&v).validate().unwrap();
+        assert_eq!(ok.correspondence.resource_id.as_str(), "kommunepost");
+        assert_eq!(ok.correspondence.senders_reference, "ref-1");
+        assert_eq!(ok.correspondence.content.title, "Vedtak");
+        assert_eq!(ok.correspondence.content.body, "Tekst");
+        assert_eq!(ok.correspondence.content.summary, None);
+        assert!(ok.correspondence.content.attachments.is_empty());
+        assert_eq!(
+            ok.correspondence.reply_options,
+            vec![ReplyOption {
+                url: "https://svar.no".into(),
+                text: Some("Svar".into())
+            }]
+        );
+        assert!(!ok.correspondence.is_confirmation_needed);
+        let urns: Vec<String> = ok.recipients.iter().map(Recipient::urn).collect();
+        assert_eq!(
+            urns,
+            [
+                "urn:altinn:organization:identifier-no:991825827",
+                "urn:altinn:person:identifier-no:08089403198"
+            ]
+        );
+        assert!(ok.idempotent_key.is_some());
+        assert!(ok.existing_attachments.is_empty());
+    }
+
+    #[test]
+    fn without_a_correspondence_only_what_comes_before_it_is_reported() {
+        let v = serde_json::json!({"recipients": ["nonsense"], "idempotentKey": "x"});
+        assert_eq!(
+            paths(&v),
+            ["Recipients[0]", "IdempotentKey", "Correspondence"]
+        );
+    }
+
+    #[test]
+    fn attachment_errors_come_after_the_letter_errors() {
+        let mut v = valid();
+        v["correspondence"]["content"]["attachments"] = serde_json::json!([{"fileName": "a.pdf"}, {"sendersReference": "r", "checksum": "abc"}]);
+        v["correspondence"]["propertyList"] = serde_json::json!({"k": "v".repeat(301)});
+        v["correspondence"]["content"]["messageBody"] = serde_json::Value::Null;
+        assert_eq!(
+            paths(&v),
+            [
+                "Correspondence/Content/MessageBody",
+                "Correspondence/PropertyList",
+                "Correspondence/Content/Attachments[0]/SendersReference",
+                "Correspondence/Content/Attachments[1]/Checksum",
+            ]
+        );
+    }
+
+    #[test]
+    fn recipients_are_required_limited_and_parsed_one_by_one() {
+        let message = |list: Option<Vec<String>>| recipients(list).unwrap_err()[0].message.clone();
+        assert_eq!(message(None), "The Recipients field is required.");
+        assert_eq!(message(Some(vec![])), "Recipients can not be empty");
+        assert_eq!(
+            message(Some(vec!["0192:991825827".into(); MAX_RECIPIENTS + 1])),
+            "Recipients can contain at most 500 recipients"
+        );
+        assert_eq!(
+            recipients(Some(vec!["0192:991825827".into(); MAX_RECIPIENTS]))
+                .unwrap()
+                .len(),
+            MAX_RECIPIENTS
+        );
+        let errs = recipients(Some(vec![
+            String::new(),
+            "0192:991825827".into(),
+            "08089403199".into(),
+        ]))
+        .unwrap_err();
+        let got: Vec<(&str, &str)> = errs
+            .iter()
+            .map(|e| (e.path.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "Recipients[0]",
+                    "Recipients can not contain null or empty values"
+                ),
+                (
+                    "Recipients[2]",
+                    "The given Recipient national identity number is not valid"
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn languages_are_two_characters_when_given() {
+        assert_eq!(language(None).unwrap(), None);
+        assert_eq!(language(Some("nb".into())).unwrap().as_deref(), Some("nb"));
+        assert_eq!(language(Some(" ".into())).unwrap().as_deref(), Some(" "));
+        assert_eq!(
+            language(Some("nob".into())).unwrap_err().message,
+            "The ISO6391 field must be exactly 2 characters long!"
+        );
+    }
+
+    fn reference(value: &str, kind: ReferenceType) -> ExternalReferenceExt {
+        ExternalReferenceExt {
+            reference_value: value.into(),
+            reference_type: kind,
+        }
+    }
+
+    #[test]
+    fn external_references_report_their_first_fault() {
+        use ReferenceType as T;
+        assert_eq!(external_references(None).unwrap(), vec![]);
+        let ok = external_references(Some(vec![reference(
+            "Decision",
+            T::DialogportenTransmissionType,
+        )]))
+        .unwrap();
+        assert_eq!(ok[0].kind, T::DialogportenTransmissionType);
+        let message =
+            |refs: Vec<ExternalReferenceExt>| external_references(Some(refs)).unwrap_err().message;
+        let mut eleven = vec![reference("x", T::Generic); 10];
+        assert!(external_references(Some(eleven.clone())).is_ok());
+        eleven.push(reference("x", T::DialogportenTransmissionId));
+        assert_eq!(
+            message(eleven),
+            "externalReferences can contain at most 10 references"
+        );
+        assert_eq!(
+            message(vec![
+                reference("Nonsense", T::DialogportenTransmissionType),
+                reference("x", T::DialogportenTransmissionId)
+            ]),
+            "Cannot initialize a correspondence with pre-existing transmission defined"
+        );
+        assert_eq!(
+            message(vec![reference("Nonsense", T::DialogportenTransmissionType)]),
+            "DialogportenTransmissionType referenceValue must be a valid transmission type"
+        );
+    }
+
+    #[test]
+    fn property_lists_report_their_first_fault() {
+        let list = |pairs: &[(String, String)]| Some(pairs.iter().cloned().collect());
+        assert_eq!(property_list(None).unwrap(), BTreeMap::new());
+        let longest_key = "k".repeat(content::PROPERTY_KEY_MAX);
+        let longest_value = "v".repeat(content::PROPERTY_VALUE_MAX);
+        assert!(property_list(list(&[(longest_key.clone(), longest_value.clone())])).is_ok());
+        let many: Vec<(String, String)> = (0..11)
+            .map(|i| (format!("k{i}"), "v".repeat(301)))
+            .collect();
+        assert_eq!(
+            property_list(list(&many)).unwrap_err().message,
+            "propertyList can contain at most 10 properties"
+        );
+        assert_eq!(
+            property_list(list(&[(
+                format!("{longest_key}k"),
+                format!("{longest_value}v")
+            )]))
+            .unwrap_err()
+            .message,
+            format!(
+                "propertyList Key can not be longer than 50. Length:51, KeyValue:{longest_key}k"
+            )
+        );
+        assert_eq!(
+            property_list(list(&[("k".into(), format!("{longest_value}v"))]))
+                .unwrap_err()
+                .message,
+            format!(
+                "propertyList Value can not be longer than 300. Length:301, Value:{longest_value}v"
+            )
+        );
     }
 
     #[test]
@@ -435,10 +785,8 @@ mod tests {
         v["correspondence"]["sendersReference"] = serde_json::Value::Null;
         v["recipients"] = serde_json::json!(["0192:991825827", "nonsense"]);
         v["idempotentKey"] = "00000000-0000-0000-0000-000000000000".into();
-        let req: InitializeCorrespondencesExt = parse_json(v.to_string().as_bytes()).unwrap();
-        let paths: Vec<String> = req.validate().into_iter().map(|e| e.path).collect();
         assert_eq!(
-            paths,
+            paths(&v),
             vec![
                 "Recipients[1]",
                 "IdempotentKey",

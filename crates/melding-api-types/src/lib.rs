@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attachment;
+mod check;
 pub mod correspondence;
 pub mod form;
 pub mod input;

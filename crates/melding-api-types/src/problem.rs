@@ -318,6 +318,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn size_labels_in_texts_come_from_the_limits() {
+        use melding_domain::attachment::{FORWARDING_MAX, MAX_MULTIPART_FILE, MAX_STREAM_UPLOAD};
+        assert!(
+            ErrorCode::ALLOW_FORWARDING_TOO_LARGE
+                .message
+                .ends_with(&format!("exceeds {FORWARDING_MAX}")),
+            "1069 names the forwarding limit"
+        );
+        assert_eq!(
+            ErrorCode::INVALID_FILE_SIZE.filled(&MAX_MULTIPART_FILE.compact()),
+            "File must have content and has a max file size of 2GB"
+        );
+        assert_eq!(
+            ErrorCode::INVALID_FILE_SIZE.filled(&MAX_STREAM_UPLOAD.compact()),
+            "File must have content and has a max file size of 50GB"
+        );
+    }
+
+    #[test]
     fn codes_are_zero_padded_and_unique() {
         assert_eq!(ErrorCode::CORRESPONDENCE_NOT_FOUND.code(), "CORR-01001");
         assert_eq!(ErrorCode::NO_ACCESS_TO_RESOURCE.code(), "CORR-04001");

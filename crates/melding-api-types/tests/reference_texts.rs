@@ -165,7 +165,7 @@ fn every_model_validation_text_is_the_references() {
     let mut seen = 0;
     for body in bodies {
         let req: InitializeCorrespondencesExt = parse_json(body.to_string().as_bytes()).unwrap();
-        for e in req.validate() {
+        for e in req.validate().err().unwrap_or_default() {
             seen += 1;
             assert!(
                 templates.iter().any(|t| fits(t, &e.message))

@@ -481,7 +481,11 @@ impl Pdp {
     ) -> Result<Decision, CoreError> {
         let sender = is_org(principal, &letter.settings.sender);
         let recipient = self
-            .may_read_for(principal, &letter.recipient, &letter.settings.resource_id)
+            .may_read_for(
+                principal,
+                &letter.recipient.urn(),
+                letter.settings.resource_id.as_str(),
+            )
             .await?;
         Ok(Decision { sender, recipient })
     }
@@ -637,15 +641,15 @@ mod tests {
             .initialize(
                 &sender,
                 InitializeRequest {
-                    resource_id: "kommunepost".into(),
+                    resource_id: melding_domain::ResourceId::parse("kommunepost").unwrap(),
                     senders_reference: "sak-1".into(),
                     message_sender: None,
-                    content: Some(ContentInput {
+                    content: ContentInput {
                         language: None,
                         title: "Vedtak".into(),
                         summary: None,
                         body: "Tekst".into(),
-                    }),
+                    },
                     requested_publish_time: None,
                     due_date_time: None,
                     external_references: vec![],
@@ -688,7 +692,7 @@ mod tests {
         let attachment = melding
             .initialize_attachment(
                 &sender,
-                "urn:altinn:resource:kommunepost",
+                &melding_domain::ResourceId::parse("urn:altinn:resource:kommunepost").unwrap(),
                 AttachmentRequest {
                     file_name: "vedtak.pdf".into(),
                     display_name: None,
@@ -713,7 +717,7 @@ mod tests {
             melding
                 .initialize_attachment(
                     &stranger,
-                    "kommunepost",
+                    &melding_domain::ResourceId::parse("kommunepost").unwrap(),
                     AttachmentRequest {
                         file_name: "x.pdf".into(),
                         display_name: None,

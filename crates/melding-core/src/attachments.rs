@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use melding_blob::{BlobError, BlobReader, BlobStore, StoredBlob};
 use melding_domain::attachment::{AttachmentStatus as A, DataLocationType, StoredFile};
-use melding_domain::{Attachment, AttachmentId, AttachmentStatusEntry};
+use melding_domain::{Attachment, AttachmentId, AttachmentStatusEntry, ResourceId};
 use melding_jobs::JobKind;
 use melding_store::NewJob;
 
@@ -117,13 +117,13 @@ impl DownloadAll {
 /// A new attachment's row: Initialized, owned by `sender`.
 pub(crate) fn new_attachment(
     req: &AttachmentRequest,
-    resource_id: &str,
+    resource_id: &ResourceId,
     sender: &melding_domain::OrgNumber,
     now: DateTime<Utc>,
 ) -> Attachment {
     Attachment {
         id: AttachmentId::new_v7(now),
-        resource_id: resource_id.to_owned(),
+        resource_id: resource_id.clone(),
         sender: sender.clone(),
         file_name: req.file_name.clone(),
         display_name: req.display_name.clone(),

@@ -51,7 +51,7 @@ pub(crate) async fn check_transmission_into(
         Some(d) if d.settings.sender != *service_owner => {
             Err(Rule::DialogOfAnotherServiceOwner.into())
         }
-        Some(d) if d.recipient != recipient_urn => Err(Rule::DialogOfAnotherParty.into()),
+        Some(d) if d.recipient.urn() != recipient_urn => Err(Rule::DialogOfAnotherParty.into()),
         Some(_) => Ok(()),
         None => Err(Rule::DialogNotFound.into()),
     }

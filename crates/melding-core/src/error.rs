@@ -110,8 +110,9 @@ pub enum Rule {
     UploadFailed,
     #[error("the attachment is linked to a correspondence")]
     UploadToLinkedAttachment,
+    /// 2004: the file is empty or larger than the limit of its upload path.
     #[error("the file is empty or larger than {0}")]
-    FileSize(&'static str),
+    FileSize(melding_domain::ByteSize),
     #[error("the file has been uploaded already")]
     AlreadyUploaded,
     #[error("the attachment has been purged")]
@@ -144,7 +145,10 @@ pub enum Rule {
     TooManyAttachments,
     #[error("existing attachment expires soon")]
     ExistingAttachmentExpiresSoon,
-    #[error("allowForwarding with more than 10 MB of attachments")]
+    #[error(
+        "allowForwarding with more than {} of attachments",
+        melding_domain::attachment::FORWARDING_MAX
+    )]
     ForwardingTooLarge,
 }
 

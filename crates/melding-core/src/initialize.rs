@@ -17,18 +17,18 @@ use melding_domain::correspondence::{
 };
 use melding_domain::resource::allows_forwarding;
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, NationalId, OrgNumber, Party, Recipient, StatusEntry,
-    StatusHistory,
+    CorrespondenceId, CorrespondenceStatus, NationalId, OrgNumber, Party, Recipient, ResourceId,
+    StatusEntry, StatusHistory,
 };
 use melding_jobs::JobKind;
 use melding_store::{NewJob, NewLink, Resource, StoreError};
 use uuid::Uuid;
 
 use crate::access::{self, SenderAccess};
-use crate::dialog;
 use crate::attachments::{
     AttachmentRequest, UploadedPart, after_upload, new_attachment, stored_file,
 };
+use crate::dialog;
 use crate::jobs::ExpireAttachment;
 use crate::publish::Publish;
 use crate::{CoreError, Melding, Principal, Rule};
@@ -36,11 +36,12 @@ use crate::{CoreError, Melding, Principal, Rule};
 /// A request that has passed the model checks (required fields, lengths, recipient formats).
 #[derive(Debug, Clone)]
 pub struct InitializeRequest {
-    pub resource_id: String,
+    /// The resource, without its optional URN prefix.
+    pub resource_id: ResourceId,
     pub senders_reference: String,
     pub message_sender: Option<String>,
-    /// `None` when the request had no content object (1019).
-    pub content: Option<ContentInput>,
+    /// The content; the model checks made sure there is one.
+    pub content: ContentInput,
     pub requested_publish_time: Option<DateTime<Utc>>,
     pub due_date_time: Option<DateTime<Utc>>,
     pub external_references: Vec<ExternalReference>,
@@ -94,8 +95,8 @@ const RECIPIENT_NAME: &str = "{{recipientName}}";
 #[derive(Debug)]
 struct CheckedRequest<'a> {
     sender: SenderAccess<'a>,
-    /// The resource id without its `urn:altinn:resource:` prefix.
-    resource_id: String,
+    /// The resource the letters are sent with.
+    resource_id: ResourceId,
     req: InitializeRequest,
     content: Content,
     /// When the letters are to be published: the requested time, or now.
@@ -159,14 +160,10 @@ impl Melding {
         {
             return Err(Rule::DuplicateIdempotencyKey.into());
         }
-        let resource_id = req
-            .resource_id
-            .strip_prefix("urn:altinn:resource:")
-            .unwrap_or(&req.resource_id)
-            .to_owned();
+        let resource_id = req.resource_id.clone();
         let resource = self
             .store
-            .resource(&resource_id)
+            .resource(resource_id.as_str())
             .await?
             .ok_or(Rule::ResourceNotFound)?;
         let sender = access::sender_of(principal, resource)?;
@@ -177,7 +174,7 @@ impl Melding {
         }
         let reserved = self.reserved_recipients(&req).await?;
         let publish_at = check_dates(&req, now)?;
-        let content = check_content(req.content.as_ref())?;
+        let content = check_content(&req.content)?;
         if let Some(ms) = &req.message_sender
             && !content::is_plain_text(ms)
         {
@@ -319,7 +316,7 @@ impl Melding {
                 .filter_map(|p| p.stored.as_ref())
                 .map(|s| s.size)
                 .sum::<u64>();
-        if req.allow_forwarding && total > FORWARDING_MAX_BYTES {
+        if req.allow_forwarding && attachment::FORWARDING_MAX.is_exceeded_by(total) {
             return Err(Rule::ForwardingTooLarge.into());
         }
         for a in &req.new_attachments {
@@ -329,7 +326,7 @@ impl Melding {
             .iter()
             .map(|p| p.stored.clone().map(|stored| (p.key.clone(), stored)))
             .collect::<Option<Vec<_>>>()
-            .ok_or(Rule::FileSize("2GB"))?;
+            .ok_or(Rule::FileSize(attachment::MAX_MULTIPART_FILE))?;
         for a in &req.new_attachments {
             self.check_expiration(a)?;
         }
@@ -518,7 +515,7 @@ fn build_letters(
         }
         letters.push(Correspondence {
             id,
-            recipient: recipient.urn(),
+            recipient: recipient.clone(),
             settings,
             idempotent_key: req.idempotent_key,
             created: now,
@@ -536,14 +533,14 @@ fn build_letters(
             .iter()
             .map(|l| InitializedLetter {
                 id: l.id,
-                status: if reserved.contains(&l.recipient) {
+                status: if reserved.contains(&l.recipient.urn()) {
                     CorrespondenceStatus::Reserved
                 } else if ready {
                     CorrespondenceStatus::ReadyForPublish
                 } else {
                     CorrespondenceStatus::Initialized
                 },
-                recipient: l.recipient.clone(),
+                recipient: l.recipient.urn(),
             })
             .collect(),
         attachment_ids: linked.iter().map(|a| a.id.as_uuid()).collect(),
@@ -557,9 +554,6 @@ fn build_letters(
         answer,
     }
 }
-
-/// Largest total attachment size of a letter that may be forwarded (1069).
-const FORWARDING_MAX_BYTES: u64 = 10_000_000;
 
 /// Pairs each new attachment entry with its file part (1005 when they do not match): part *i*
 /// serves entry *i* when its file name is the entry's; otherwise the one part carrying that
@@ -598,8 +592,7 @@ fn match_files<'a>(
     Ok(out)
 }
 
-fn check_content(input: Option<&ContentInput>) -> Result<Content, Rule> {
-    let c = input.ok_or(Rule::MissingContent)?;
+fn check_content(c: &ContentInput) -> Result<Content, Rule> {
     if c.title.trim().is_empty() {
         return Err(Rule::TitleEmpty);
     }
@@ -730,15 +723,15 @@ mod tests {
 
     fn request(recipients: &[&str]) -> InitializeRequest {
         InitializeRequest {
-            resource_id: "urn:altinn:resource:kommunepost".into(),
+            resource_id: ResourceId::parse("urn:altinn:resource:kommunepost").unwrap(),
             senders_reference: "sak-1".into(),
             message_sender: None,
-            content: Some(ContentInput {
+            content: ContentInput {
                 language: None,
                 title: "Vedtak for {{recipientName}}".into(),
                 summary: None,
                 body: "Tekst".into(),
-            }),
+            },
             requested_publish_time: None,
             due_date_time: None,
             external_references: vec![],
@@ -786,7 +779,7 @@ mod tests {
                 expiration_in_days: days,
                 ..attachment_request("vedtak.pdf")
             },
-            "kommunepost",
+            &ResourceId::parse("kommunepost").unwrap(),
             &org(SENDER),
             t0() - Duration::days(1),
         );
@@ -901,8 +894,8 @@ mod tests {
         let req = request(&[ORG_RECIPIENT, PERSON]);
         let checked = CheckedRequest {
             sender: access::sender_of(&principal, resource()).unwrap(),
-            resource_id: "kommunepost".into(),
-            content: check_content(req.content.as_ref()).unwrap(),
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
+            content: check_content(&req.content).unwrap(),
             req,
             publish_at: t0(),
             reserved: HashSet::from([person_urn.clone()]),
@@ -918,7 +911,7 @@ mod tests {
         let [to_org, to_person] = &batch.letters[..] else {
             unreachable!()
         };
-        assert_eq!(to_org.recipient, org_urn);
+        assert_eq!(to_org.recipient.urn(), org_urn);
         assert_eq!(to_org.settings.content.title, "Vedtak for Bedrift AS");
         assert_eq!(to_person.settings.content.title, "Vedtak for Kari Nordmann");
         assert_eq!(to_org.settings.sender, org(SENDER));
@@ -960,8 +953,8 @@ mod tests {
         };
         let checked = CheckedRequest {
             sender: access::sender_of(&principal, resource()).unwrap(),
-            resource_id: "kommunepost".into(),
-            content: check_content(req.content.as_ref()).unwrap(),
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
+            content: check_content(&req.content).unwrap(),
             req,
             publish_at: t0(),
             reserved: HashSet::new(),
@@ -1022,7 +1015,7 @@ mod tests {
             .check_request(&owner, request(&[ORG_RECIPIENT, PERSON]), t0())
             .await
             .unwrap();
-        assert_eq!(checked.resource_id, "kommunepost");
+        assert_eq!(checked.resource_id.as_str(), "kommunepost");
         assert_eq!(checked.sender.sender(), &org(SENDER));
         assert_eq!(checked.publish_at, t0());
         let mut names: Vec<&str> = checked.names.values().map(String::as_str).collect();
@@ -1055,7 +1048,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(stored.recipient, letter.recipient);
+        assert_eq!(stored.recipient.urn(), letter.recipient);
         assert_eq!(stored.settings.content.title, "Vedtak for Bedrift AS");
         assert_eq!(
             stored.statuses.current().map(|e| e.status),
@@ -1079,16 +1072,15 @@ mod tests {
             summary: None,
             body: "Tekst".into(),
         };
-        assert_eq!(check_content(Some(&c)).unwrap().language, "nb");
-        assert_eq!(check_content(None), Err(Rule::MissingContent));
+        assert_eq!(check_content(&c).unwrap().language, "nb");
         c.title = "# Vedtak".into();
-        assert_eq!(check_content(Some(&c)), Err(Rule::TitleNotPlainText));
+        assert_eq!(check_content(&c), Err(Rule::TitleNotPlainText));
         c.title = "Vedtak".into();
         c.body = "Linje 1<br>Linje 2".into();
-        assert_eq!(check_content(Some(&c)).unwrap().body, "Linje 1<br>Linje 2");
+        assert_eq!(check_content(&c).unwrap().body, "Linje 1<br>Linje 2");
         c.body = "ok".into();
         c.language = Some("se".into());
-        assert_eq!(check_content(Some(&c)), Err(Rule::InvalidLanguage));
+        assert_eq!(check_content(&c), Err(Rule::InvalidLanguage));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party};
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, ResourceId};
 use melding_store::{SearchQuery, SearchRole};
 use uuid::Uuid;
 
@@ -15,7 +15,8 @@ pub const MAX_PAGE: u32 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
-    pub resource_id: String,
+    /// The resource searched, without its optional URN prefix.
+    pub resource_id: ResourceId,
     pub role: SearchRole,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -65,7 +66,11 @@ impl Melding {
         }
         // Access is decided before anything is listed (4001 otherwise).
         let mut scope = self
-            .search_scope(principal, &req.resource_id, req.on_behalf_of.clone())
+            .search_scope(
+                principal,
+                req.resource_id.as_str(),
+                req.on_behalf_of.clone(),
+            )
             .await?;
         let (party, on_behalf, service_owner) =
             (scope.party.clone(), scope.on_behalf, scope.service_owner);
@@ -102,7 +107,7 @@ impl Melding {
         let page = self
             .store
             .search(&SearchQuery {
-                resource_id: req.resource_id,
+                resource_id: req.resource_id.to_string(),
                 role: req.role,
                 party_urn: party.urn(),
                 sender_org,

@@ -18,9 +18,6 @@ use tokio::io::AsyncRead;
 use crate::attachments::UploadedPart;
 use crate::{CoreError, InitializeRequest, Initialized, Melding, Principal, Rule};
 
-/// How Altinn words the per-file limit of a multipart letter in CORR-02004 (reference §5.5).
-const MULTIPART_FILE_LIMIT_TEXT: &str = "2GB";
-
 /// The files of one multipart letter, received for one sender, not yet part of a letter.
 ///
 /// Made by [`Melding::letter_upload`]; ended by [`Melding::initialize_uploaded`] (the files
@@ -53,7 +50,7 @@ impl Melding {
             principal: principal.clone(),
             blobs: self.blobs.clone(),
             parts: Vec::new(),
-            max_file: MAX_MULTIPART_FILE,
+            max_file: MAX_MULTIPART_FILE.as_u64(),
             settled: false,
         }
     }
@@ -98,7 +95,7 @@ impl LetterUpload {
             Ok(stored) => Some(stored),
             Err(BlobError::Empty) => None,
             Err(BlobError::TooLarge(_)) => {
-                return Err(Rule::FileSize(MULTIPART_FILE_LIMIT_TEXT).into());
+                return Err(Rule::FileSize(MAX_MULTIPART_FILE).into());
             }
             Err(e) => {
                 tracing::warn!(error = %e, "multipart upload failed");
@@ -190,7 +187,7 @@ mod tests {
             principal: sender,
             blobs: blobs.clone(),
             parts: Vec::new(),
-            max_file: MAX_MULTIPART_FILE,
+            max_file: MAX_MULTIPART_FILE.as_u64(),
             settled: false,
         }
     }
@@ -249,7 +246,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, CoreError::Rule(Rule::FileSize("2GB"))),
+            matches!(err, CoreError::Rule(Rule::FileSize(limit)) if limit == MAX_MULTIPART_FILE),
             "{err:?}"
         );
         assert_eq!(up.file_count(), 0);

@@ -1,26 +1,35 @@
 //! Attachments: documents a sender uploads and links to one or more letters (reference §3.3, §5.5,
 //! §7). An attachment is shared by every letter of the request that created it, and by letters
 //! that name it later as an existing attachment. Its bytes live in blob storage under
-//! [`Attachment::storage_key`]; its status log lives here.
+//! [`StoredFile::storage_key`]; its status log lives here.
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::identifiers::OrgNumber;
 use crate::ids::{AttachmentId, CorrespondenceId};
+use crate::resource::ResourceId;
+use crate::size::ByteSize;
 
-/// The statuses of an attachment with Altinn's names and numbers.
+/// The statuses of an attachment with Altinn's names and numbers (reference §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum AttachmentStatus {
+    /// Created; its file has not arrived.
     Initialized = 0,
+    /// The file arrived and waits for the malware scan.
     UploadProcessing = 1,
+    /// Scanned (or published without a scan): letters may use it.
     Published = 2,
+    /// Deleted by its sender, or with the last letter using it.
     Purged = 3,
+    /// The upload or the scan failed.
     Failed = 4,
+    /// Past its `expirationInDays`; its file is gone.
     Expired = 5,
 }
 
 impl AttachmentStatus {
+    /// Every status, in number order.
     pub const ALL: [AttachmentStatus; 6] = [
         Self::Initialized,
         Self::UploadProcessing,
@@ -30,14 +39,17 @@ impl AttachmentStatus {
         Self::Expired,
     ];
 
+    /// Altinn's number for the status (0–5).
     pub fn value(self) -> i32 {
         self as i32
     }
 
+    /// The status with Altinn's number `v`; `None` for a number Altinn does not use.
     pub fn from_value(v: i64) -> Option<Self> {
         Self::ALL.into_iter().find(|s| i64::from(s.value()) == v)
     }
 
+    /// Altinn's name for the status, e.g. `UploadProcessing`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Initialized => "Initialized",
@@ -53,12 +65,16 @@ impl AttachmentStatus {
 /// One entry of an attachment's status log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentStatusEntry {
+    /// The status reached.
     pub status: AttachmentStatus,
+    /// The `statusText` shown for it: the status's name unless a reason was given.
     pub text: String,
+    /// When the status was reached (UTC).
     pub at: DateTime<Utc>,
 }
 
 impl AttachmentStatusEntry {
+    /// An entry whose text is the status's name.
     pub fn new(status: AttachmentStatus, at: DateTime<Utc>) -> Self {
         Self {
             status,
@@ -67,20 +83,24 @@ impl AttachmentStatusEntry {
         }
     }
 
+    /// The same entry with `text` as its `statusText`.
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = text.into();
         self
     }
 }
 
-/// Where the bytes live, as Altinn reports it.
+/// Where the bytes live, as Altinn reports it (`dataLocationType`, reference §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataLocationType {
+    /// Melding holds the file.
     AltinnCorrespondenceAttachment = 0,
+    /// The sender keeps the file elsewhere.
     ExternalStorage = 1,
 }
 
 impl DataLocationType {
+    /// Altinn's name for the location, e.g. `AltinnCorrespondenceAttachment`.
     pub fn name(self) -> &'static str {
         match self {
             Self::AltinnCorrespondenceAttachment => "AltinnCorrespondenceAttachment",
@@ -88,6 +108,7 @@ impl DataLocationType {
         }
     }
 
+    /// The location with Altinn's output number `v` (0 or 1); `None` otherwise.
     pub fn from_value(v: i64) -> Option<Self> {
         match v {
             0 => Some(Self::AltinnCorrespondenceAttachment),
@@ -126,34 +147,52 @@ impl DataLocationType {
 /// The bytes once uploaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
+    /// The file's key in blob storage.
     pub storage_key: String,
+    /// The file's length in bytes.
     pub size: u64,
     /// Lower-case hex MD5.
     pub checksum: String,
+    /// The CRC-32 of the bytes, for the zip of all attachments.
     pub crc32: u32,
 }
 
 /// One attachment, with its status log (oldest first) and the letters it is linked to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
+    /// The attachment's id (UUIDv7).
     pub id: AttachmentId,
-    pub resource_id: String,
+    /// The resource it was initialized with, without the URN prefix.
+    pub resource_id: ResourceId,
+    /// The resource's owner, who sent it.
     pub sender: OrgNumber,
+    /// The file name the sender gave, checked by [`check_file_name`].
     pub file_name: String,
+    /// A name to show instead of the file name.
     pub display_name: Option<String>,
+    /// Whether the sender says the file is encrypted.
     pub is_encrypted: bool,
     /// The checksum the sender gave, or the computed one once uploaded.
     pub checksum: Option<String>,
+    /// The sender's own reference for it.
     pub senders_reference: String,
+    /// Days the file is kept after the letter using it is published (at least
+    /// [`MIN_EXPIRATION_DAYS`]); `None` keeps it as long as the letter.
     pub expiration_in_days: Option<i32>,
+    /// Where the bytes live.
     pub data_location_type: DataLocationType,
+    /// The uploaded file; `None` until it arrives.
     pub file: Option<StoredFile>,
+    /// When it was initialized (UTC).
     pub created: DateTime<Utc>,
+    /// The status log, oldest first.
     pub statuses: Vec<AttachmentStatusEntry>,
+    /// The letters it is linked to.
     pub correspondence_ids: Vec<CorrespondenceId>,
 }
 
 impl Attachment {
+    /// The sender as Altinn names it: `urn:altinn:organization:identifier-no:<orgnr>`.
     pub fn sender_urn(&self) -> String {
         format!("{}{}", crate::recipient::ORG_URN, self.sender)
     }
@@ -164,19 +203,23 @@ impl Attachment {
         self.statuses.iter().max_by_key(|e| e.at)
     }
 
+    /// The current status ([`Attachment::current`]); Initialized for an empty log.
     pub fn status(&self) -> AttachmentStatus {
         self.current()
             .map_or(AttachmentStatus::Initialized, |e| e.status)
     }
 
+    /// Whether the attachment ever reached `status`.
     pub fn has_been(&self, status: AttachmentStatus) -> bool {
         self.statuses.iter().any(|e| e.status == status)
     }
 
+    /// The uploaded file's length in bytes; 0 before the upload.
     pub fn size(&self) -> u64 {
         self.file.as_ref().map_or(0, |f| f.size)
     }
 
+    /// The `dataType` Altinn reports for the file name ([`data_type`]).
     pub fn data_type(&self) -> &'static str {
         data_type(&self.file_name)
     }
@@ -185,12 +228,14 @@ impl Attachment {
 /// An attachment as one letter uses it: the link and its own expiry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentLink {
+    /// The attachment linked.
     pub attachment: Attachment,
     /// `max(requestedPublishTime, now) + expirationInDays`, fixed when the link was made.
     pub expiration_time: Option<DateTime<Utc>>,
 }
 
 impl AttachmentLink {
+    /// Whether the attachment expired, or this link's expiration time has come at `now`.
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.attachment.has_been(AttachmentStatus::Expired)
             || self.expiration_time.is_some_and(|t| t <= now)
@@ -204,7 +249,8 @@ pub fn all_published(links: &[AttachmentLink]) -> bool {
         .all(|l| l.attachment.status() == AttachmentStatus::Published)
 }
 
-/// When a link made at `publish_at` expires.
+/// When a link made at `publish_at` expires: `expiration_in_days` whole days later; `None`
+/// when the attachment has no expiry.
 pub fn link_expiration(
     publish_at: DateTime<Utc>,
     expiration_in_days: Option<i32>,
@@ -232,7 +278,11 @@ pub enum FileNameError {
     ReservedName,
 }
 
+/// The longest file name, in characters (2011, and the model's `FileName` length).
 pub const FILE_NAME_MAX: usize = 255;
+
+/// The longest display name, in characters (the model's `DisplayName` length).
+pub const DISPLAY_NAME_MAX: usize = 255;
 
 const ALLOWED_EXTENSIONS: [&str; 20] = [
     ".doc", ".xls", ".docx", ".xlsx", ".ppt", ".pps", ".zip", ".pdf", ".html", ".txt", ".xml",
@@ -247,6 +297,11 @@ fn extension(name: &str) -> String {
     }
 }
 
+/// Checks a file name by Altinn's rules, in Altinn's order (reference §5.5): present, at most
+/// [`FILE_NAME_MAX`] characters, one of Altinn's twenty extensions, no character Windows
+/// forbids, not a reserved Windows name.
+///
+/// Errors: the first rule broken, as a [`FileNameError`].
 pub fn check_file_name(name: &str) -> Result<(), FileNameError> {
     if name.trim().is_empty() {
         return Err(FileNameError::Missing);
@@ -317,11 +372,20 @@ pub fn download_type(file_name: &str) -> (&'static str, bool) {
     }
 }
 
-/// Sizes and counts (§5.5).
-pub const MAX_MULTIPART_FILE: u64 = 2_000_000_000;
-pub const MAX_STREAM_UPLOAD: u64 = 50_000_000_000;
+/// The largest file of a multipart letter: 2 GB, decimal (reference §5.5; 2004 names it `2GB`).
+pub const MAX_MULTIPART_FILE: ByteSize = ByteSize::gigabytes(2);
+/// The largest file uploaded on its own as a raw body: 50 GB, decimal (reference §5.5; 2004
+/// names it `50GB`).
+pub const MAX_STREAM_UPLOAD: ByteSize = ByteSize::gigabytes(50);
+/// The most attachments one letter may have, existing and new together (1038).
 pub const MAX_PER_LETTER: usize = 100;
-pub const MAX_DOWNLOAD_ALL: u64 = 2_000_000_000;
+/// The largest total of a letter's attachments that the download of all of them as one zip
+/// serves: 2 GB, decimal. Altinn's text for 2023 says "25 MB" while its limit is 2 GB (a quirk
+/// Melding keeps, reference §13, quirk 11).
+pub const MAX_DOWNLOAD_ALL: ByteSize = ByteSize::gigabytes(2);
+/// The largest total of a letter's attachments for which the sender may allow forwarding:
+/// 10 MB, decimal (1069, "exceeds 10 MB").
+pub const FORWARDING_MAX: ByteSize = ByteSize::megabytes(10);
 /// The shortest `expirationInDays` accepted (Altinn: 14 in production, 1 elsewhere).
 pub const MIN_EXPIRATION_DAYS: i32 = 14;
 

@@ -7,8 +7,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// Access packages for post ("Post og arkiv").
+/// The access package for an organisation's ordinary post ("Post og arkiv").
 pub const ORDINARY_POST: &str = "urn:altinn:accesspackage:ordinaer-post-til-virksomheten";
+/// The access package for an organisation's confidential post ("Post og arkiv"): nobody holds
+/// it without an explicit delegation.
 pub const CONFIDENTIAL_POST: &str =
     "urn:altinn:accesspackage:post-til-virksomheten-med-taushetsbelagt-innhold";
 
@@ -33,13 +35,19 @@ pub const KNOWN_ROLES: &[&str] = &[
 /// an access package URN.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Right {
+    /// A role code, upper-case, e.g. `DAGL`.
     Role(String),
+    /// An access package URN, e.g. [`ORDINARY_POST`].
     Package(String),
 }
 
 impl Right {
-    /// Parses `DAGL`, `urn:altinn:rolecode:DAGL`, `urn:altinn:external-role:ccr:daglig-leder`
-    /// style role names are not accepted; packages are `urn:altinn:accesspackage:…`.
+    /// Parses `DAGL` or `urn:altinn:rolecode:DAGL` (any case) as a role, and
+    /// `urn:altinn:accesspackage:…` as a package; `urn:altinn:external-role:ccr:daglig-leder`
+    /// style role names are not accepted.
+    ///
+    /// Errors: the reason, for a role not in [`KNOWN_ROLES`] or a package other than
+    /// [`ORDINARY_POST`] and [`CONFIDENTIAL_POST`].
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if let Some(p) = s.strip_prefix("urn:altinn:accesspackage:") {
@@ -96,6 +104,8 @@ impl Holdings {
         out
     }
 
+    /// Adds `other`'s roles and delegations to these (a sub-unit's holdings and its
+    /// parent's).
     pub fn merge(&mut self, other: Holdings) {
         self.roles.extend(other.roles);
         self.delegated.extend(other.delegated);

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// The source of "now" for everything that makes decisions about time.
 pub trait Clock: Send + Sync + 'static {
+    /// The current instant, in UTC.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -17,17 +18,20 @@ pub struct SimulatedClock {
 }
 
 impl SimulatedClock {
+    /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
         Self {
             now: Mutex::new(start),
         }
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;
     }
 
+    /// Puts the clock at `to`, forward or back.
     pub fn set(&self, to: DateTime<Utc>) {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = to;
     }

@@ -4,15 +4,25 @@
 
 use pulldown_cmark::{Event, Parser, Tag};
 
+/// The longest title, in characters (1037).
 pub const TITLE_MAX: usize = 255;
+/// The longest summary, in characters (1042).
 pub const SUMMARY_MAX: usize = 255;
+/// The longest body, in characters (1022).
 pub const BODY_MAX: usize = 30_000;
+/// The longest `messageSender`, in characters.
 pub const MESSAGE_SENDER_MAX: usize = 255;
+/// The longest `sendersReference`, in characters.
 pub const SENDERS_REFERENCE_MAX: usize = 4096;
+/// The most entries a `propertyList` may have.
 pub const PROPERTY_LIST_MAX: usize = 10;
+/// The longest `propertyList` key, in characters.
 pub const PROPERTY_KEY_MAX: usize = 50;
+/// The longest `propertyList` value, in characters.
 pub const PROPERTY_VALUE_MAX: usize = 300;
+/// The most `externalReferences` a letter may have.
 pub const EXTERNAL_REFERENCES_MAX: usize = 10;
+/// The longest reply option URL, in characters (1035).
 pub const REPLY_OPTION_URL_MAX: usize = 255;
 
 /// Languages a letter may be written in.

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentifierError {
+    /// Not exactly this many ASCII digits.
     #[error("must be exactly {0} digits")]
     Length(usize),
+    /// The mod-11 control digits do not match.
     #[error("control digits do not match")]
     ControlDigit,
 }
@@ -56,6 +58,10 @@ impl NationalId {
     const K1: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
     const K2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
 
+    /// Reads 11 digits and checks both control digits.
+    ///
+    /// Errors: [`IdentifierError::Length`] unless exactly 11 ASCII digits;
+    /// [`IdentifierError::ControlDigit`] when a control digit does not match.
     pub fn parse(s: &str) -> Result<Self, IdentifierError> {
         let d = digits::<11>(s)?;
         let k1 = mod11(&d[..9], &Self::K1).ok_or(IdentifierError::ControlDigit)?;
@@ -66,10 +72,12 @@ impl NationalId {
         Ok(Self(s.to_owned()))
     }
 
+    /// The 11 digits. Personal data: do not log.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// A birth number or a D-number (first digit 4 or more).
     pub fn kind(&self) -> NationalIdKind {
         if self.0.as_bytes()[0] >= b'4' {
             NationalIdKind::DNumber
@@ -119,6 +127,10 @@ pub struct OrgNumber(String);
 impl OrgNumber {
     const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
 
+    /// Reads 9 digits and checks the control digit.
+    ///
+    /// Errors: [`IdentifierError::Length`] unless exactly 9 ASCII digits;
+    /// [`IdentifierError::ControlDigit`] when the control digit does not match.
     pub fn parse(s: &str) -> Result<Self, IdentifierError> {
         let d = digits::<9>(s)?;
         match mod11(&d[..8], &Self::WEIGHTS) {
@@ -127,6 +139,7 @@ impl OrgNumber {
         }
     }
 
+    /// The 9 digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -24,10 +24,12 @@ macro_rules! typed_id {
                 Self(Uuid::new_v7(ts))
             }
 
+            /// The id holding `id` (read from the wire or a row; any UUID version).
             pub fn from_uuid(id: Uuid) -> Self {
                 Self(id)
             }
 
+            /// The UUID inside.
             pub fn as_uuid(&self) -> Uuid {
                 self.0
             }

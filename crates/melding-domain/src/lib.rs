@@ -1,6 +1,7 @@
 //! Melding's domain: the vocabulary of digital post and the rules that hold whatever stores or
 //! serves it. Nothing here performs I/O or reads the wall clock; time arrives through [`Clock`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod attachment;
 pub mod authz;
@@ -15,6 +16,7 @@ pub mod print_deadline;
 pub mod recipient;
 pub mod resource;
 pub mod retention;
+pub mod size;
 pub mod status;
 
 pub use attachment::{Attachment, AttachmentStatus, AttachmentStatusEntry};
@@ -25,6 +27,7 @@ pub use identifiers::{NationalId, OrgNumber};
 pub use ids::{AttachmentId, CorrespondenceId};
 pub use print_deadline::PrintDeadlineRule;
 pub use recipient::{Party, Recipient, SelfIdentified};
-pub use resource::ResourceType;
+pub use resource::{ResourceId, ResourceType};
 pub use retention::{RetentionError, RetentionPeriod};
+pub use size::ByteSize;
 pub use status::{CorrespondenceStatus, StatusEntry, StatusHistory};

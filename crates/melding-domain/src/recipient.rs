@@ -6,16 +6,22 @@ use std::fmt;
 
 use crate::identifiers::{IdentifierError, NationalId, OrgNumber};
 
+/// The URN prefix of an organisation, before its 9-digit number (reference §5.1).
 pub const ORG_URN: &str = "urn:altinn:organization:identifier-no:";
+/// The URN prefix of a person, before their 11-digit national identity number (§5.1).
 pub const PERSON_URN: &str = "urn:altinn:person:identifier-no:";
+/// The URN prefix of an ID-porten e-mail user, before the address (§5.1).
 pub const EMAIL_URN: &str = "urn:altinn:person:idporten-email:";
+/// The URN prefix of a legacy self-identified user, before the user name (§5.1).
 pub const SELF_IDENTIFIED_URN: &str = "urn:altinn:person:legacy-selfidentified:";
 
 /// A party that can send or receive post and hold a token: an organisation, a person with a
 /// national identity number, or a self-identified user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Party {
+    /// An organisation in Enhetsregisteret.
     Organization(OrgNumber),
+    /// A person with a national identity number.
     Person(NationalId),
     /// A person without a Norwegian identity number, known by a login (reference §5.1).
     SelfIdentified(SelfIdentified),
@@ -93,7 +99,10 @@ impl Party {
     }
 
     /// The `onBehalfOf` forms the search accepts: an organisation URN, `0192:` or 9 bare digits,
-    /// or a national identity number with or without its URN prefix.
+    /// or a national identity number with or without its URN prefix (reference §4.6).
+    ///
+    /// Errors: [`RecipientError::Org`] or [`RecipientError::NationalId`] for a number that
+    /// fails its length or control-digit check.
     pub fn parse(input: &str) -> Result<Self, RecipientError> {
         let s = input.trim().to_ascii_lowercase();
         if let Some(org) = s.strip_prefix(ORG_URN).or_else(|| s.strip_prefix("0192:")) {
@@ -127,22 +136,32 @@ pub struct Recipient(Party);
 /// Why a recipient was refused; the messages are the ones Altinn's validation answers with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecipientError {
+    /// Blank.
     #[error("Recipients can not be empty")]
     Empty,
+    /// None of the forms of reference §5.2.
     #[error(
         "Recipient should be an organization number in the form 'urn:altinn:organization:identifier-no:{{orgnr}}' or '0192:{{orgnr}}', or a national identity number"
     )]
     Format,
+    /// An organisation form whose number fails its check.
     #[error("The given Recipient organization number is not valid: {0}")]
     Org(IdentifierError),
+    /// A person form whose number fails its check.
     #[error("The given Recipient national identity number is not valid")]
     NationalId(IdentifierError),
+    /// An ID-porten e-mail URN whose address fails the simple rule.
     #[error("The given Recipient email address is not valid")]
     Email,
 }
 
 impl Recipient {
-    /// Parses one entry of a letter's `recipients` list (§5.2) into its normalised form (§5.1).
+    /// Parses one entry of a letter's `recipients` list (§5.2) into its normalised form (§5.1):
+    /// an organisation URN or `0192:<orgnr>`, a national identity number with or without its
+    /// URN, or a self-identified user's URN; any case, white space around ignored.
+    ///
+    /// Errors: [`RecipientError::Empty`] for a blank entry, [`RecipientError::Format`] for
+    /// none of those forms, and the number's or address's own error otherwise.
     pub fn parse(input: &str) -> Result<Self, RecipientError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
@@ -169,7 +188,9 @@ impl Recipient {
         Err(RecipientError::Format)
     }
 
-    /// Rebuilds a recipient from its stored URN.
+    /// Rebuilds a recipient from its stored URN ([`Recipient::urn`]).
+    ///
+    /// Errors: as [`Recipient::parse`]; a stored URN always parses.
     pub fn from_urn(urn: &str) -> Result<Self, RecipientError> {
         Self::parse(urn)
     }

@@ -8,6 +8,78 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::content::char_len;
+
+/// The prefix a resource id may carry on the wire (`urn:altinn:resource:kommunepost`); it is
+/// not part of the id (reference §3.1, `resourceId`).
+pub const RESOURCE_URN: &str = "urn:altinn:resource:";
+
+/// The longest resource id, in characters (reference §3.1).
+pub const RESOURCE_ID_MAX: usize = 255;
+
+/// The id of a resource in the Resource Registry (`kommunepost`): 1–[`RESOURCE_ID_MAX`]
+/// characters without `:`, held without the optional [`RESOURCE_URN`] prefix (reference §3.1).
+///
+/// [`ResourceId::parse`] is the only way in, so the prefix is stripped in one place: every id a
+/// request names, and every id Melding stores, is the bare form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceId(String);
+
+/// Why a resource id was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ResourceIdError {
+    /// Nothing but white space was given (the model's "field is required").
+    #[error("a resource id is required")]
+    Empty,
+    /// Empty after the prefix, longer than [`RESOURCE_ID_MAX`] characters, or holding a `:`.
+    #[error("a resource id is 1–255 characters without ':' after an optional prefix")]
+    Format,
+}
+
+impl ResourceId {
+    /// Reads a resource id as a sender writes it: white space around it is ignored, then an
+    /// optional `urn:altinn:resource:` prefix (exactly that case) is stripped.
+    ///
+    /// Errors: [`ResourceIdError::Empty`] for a blank value; [`ResourceIdError::Format`] when
+    /// what remains is empty, longer than [`RESOURCE_ID_MAX`] characters or holds a `:`.
+    pub fn parse(input: &str) -> Result<Self, ResourceIdError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(ResourceIdError::Empty);
+        }
+        let id = trimmed.strip_prefix(RESOURCE_URN).unwrap_or(trimmed);
+        if id.is_empty() || id.contains(':') || char_len(id) > RESOURCE_ID_MAX {
+            return Err(ResourceIdError::Format);
+        }
+        Ok(Self(id.to_owned()))
+    }
+
+    /// The bare id, as stored and shown on the wire (`kommunepost`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as a URN, `urn:altinn:resource:kommunepost`, the form authorization speaks.
+    pub fn urn(&self) -> String {
+        format!("{RESOURCE_URN}{}", self.0)
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for ResourceId {
+    type Err = ResourceIdError;
+
+    /// Same as [`ResourceId::parse`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 /// The type of a resource in the Resource Registry (reference §12, issue 11 item 3). Its
 /// name on the wire and in registry files is the variant's name, e.g. `CorrespondenceService`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -116,6 +188,49 @@ pub fn allows_forwarding(minimum_authentication_level: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_ids_lose_their_prefix_and_white_space() {
+        for input in [
+            "kommunepost",
+            "urn:altinn:resource:kommunepost",
+            "  urn:altinn:resource:kommunepost ",
+            " kommunepost\t",
+        ] {
+            let id = ResourceId::parse(input).unwrap();
+            assert_eq!(id.as_str(), "kommunepost", "{input:?}");
+            assert_eq!(id.to_string(), "kommunepost");
+            assert_eq!(id.urn(), "urn:altinn:resource:kommunepost");
+        }
+        assert_eq!("skatt-vedtak".parse(), ResourceId::parse("skatt-vedtak"));
+    }
+
+    #[test]
+    fn resource_ids_are_one_to_255_characters_without_colons() {
+        assert_eq!(ResourceId::parse(""), Err(ResourceIdError::Empty));
+        assert_eq!(ResourceId::parse("   "), Err(ResourceIdError::Empty));
+        assert_eq!(
+            ResourceId::parse("urn:altinn:resource:"),
+            Err(ResourceIdError::Format)
+        );
+        assert_eq!(ResourceId::parse("a:b"), Err(ResourceIdError::Format));
+        // The prefix is stripped in exactly its own case; another case leaves colons behind.
+        assert_eq!(
+            ResourceId::parse("URN:ALTINN:RESOURCE:kommunepost"),
+            Err(ResourceIdError::Format)
+        );
+        assert_eq!(
+            ResourceId::parse("urn:altinn:resource:a:b"),
+            Err(ResourceIdError::Format)
+        );
+        let longest = "æ".repeat(RESOURCE_ID_MAX);
+        assert!(ResourceId::parse(&longest).is_ok());
+        assert!(ResourceId::parse(&format!("{RESOURCE_URN}{longest}")).is_ok());
+        assert_eq!(
+            ResourceId::parse(&format!("{longest}x")),
+            Err(ResourceIdError::Format)
+        );
+    }
 
     #[test]
     fn names_round_trip_in_any_case() {

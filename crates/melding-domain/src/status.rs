@@ -7,27 +7,42 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The statuses of a correspondence with Altinn's names and numbers.
+/// The statuses of a correspondence with Altinn's names and numbers (reference §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[repr(u8)]
 pub enum CorrespondenceStatus {
+    /// Created; waiting for its attachments.
     Initialized = 0,
+    /// Its attachments are published; waiting for the publish time.
     ReadyForPublish = 1,
+    /// Visible to the recipient.
     Published = 2,
+    /// Opened by the recipient (logged apart: it never becomes the current status).
     Fetched = 3,
+    /// The content was read.
     Read = 4,
+    /// The recipient answered.
     Replied = 5,
+    /// The recipient confirmed it.
     Confirmed = 6,
+    /// Deleted by the recipient.
     PurgedByRecipient = 7,
+    /// Deleted by the service (the sender before publishing, or retention).
     PurgedByAltinn = 8,
+    /// Archived by the recipient.
     Archived = 9,
+    /// The recipient is reserved against digital post (KRR); the publish job fails it.
     Reserved = 10,
+    /// Could not be published.
     Failed = 11,
+    /// The recipient downloaded all attachments at once.
     AttachmentsDownloaded = 12,
+    /// The recipient forwarded it.
     Forwarded = 13,
 }
 
 impl CorrespondenceStatus {
+    /// Every status, in number order.
     pub const ALL: [CorrespondenceStatus; 14] = [
         Self::Initialized,
         Self::ReadyForPublish,
@@ -45,14 +60,17 @@ impl CorrespondenceStatus {
         Self::Forwarded,
     ];
 
+    /// Altinn's number for the status (0–13).
     pub fn value(self) -> i32 {
         self as i32
     }
 
+    /// The status with Altinn's number `v`; `None` for a number Altinn does not use.
     pub fn from_value(v: i64) -> Option<Self> {
         Self::ALL.into_iter().find(|s| i64::from(s.value()) == v)
     }
 
+    /// Altinn's name for the status, e.g. `ReadyForPublish`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Initialized => "Initialized",
@@ -82,6 +100,7 @@ impl CorrespondenceStatus {
             .find(|st| st.name().eq_ignore_ascii_case(s.trim()))
     }
 
+    /// PurgedByRecipient or PurgedByAltinn: the letter is deleted.
     pub fn is_purge(self) -> bool {
         matches!(self, Self::PurgedByRecipient | Self::PurgedByAltinn)
     }
@@ -119,13 +138,18 @@ impl CorrespondenceStatus {
 /// One entry in the history: what happened, when, and on whose behalf (a party URN).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusEntry {
+    /// The status reached.
     pub status: CorrespondenceStatus,
+    /// The `statusText` shown: the status's name unless a reason was given.
     pub text: String,
+    /// When it was reached (UTC).
     pub at: DateTime<Utc>,
+    /// The party URN that acted, when a recipient did.
     pub party: Option<String>,
 }
 
 impl StatusEntry {
+    /// An entry whose text is the status's name.
     pub fn new(status: CorrespondenceStatus, at: DateTime<Utc>, party: Option<String>) -> Self {
         Self {
             status,
@@ -135,6 +159,7 @@ impl StatusEntry {
         }
     }
 
+    /// The same entry with `text` as its `statusText`.
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = text.into();
         self
@@ -197,10 +222,12 @@ impl StatusHistory {
         Self { entries }
     }
 
+    /// Every entry, in the order written.
     pub fn entries(&self) -> &[StatusEntry] {
         &self.entries
     }
 
+    /// Appends an entry.
     pub fn push(&mut self, entry: StatusEntry) {
         self.entries.push(entry);
     }
@@ -224,14 +251,17 @@ impl StatusHistory {
             .find(|e| e.status != CorrespondenceStatus::Fetched)
     }
 
+    /// Whether the letter ever reached `status`.
     pub fn has_been(&self, status: CorrespondenceStatus) -> bool {
         self.entries.iter().any(|e| e.status == status)
     }
 
+    /// The first entry with `status`, in write order.
     pub fn first(&self, status: CorrespondenceStatus) -> Option<&StatusEntry> {
         self.entries.iter().find(|e| e.status == status)
     }
 
+    /// Whether the letter has been purged by anyone.
     pub fn is_purged(&self) -> bool {
         self.entries.iter().any(|e| e.status.is_purge())
     }
@@ -260,6 +290,8 @@ impl StatusHistory {
         }
     }
 
+    /// A recipient marking the letter as read: it must be visible (1001), fetched (1024) and
+    /// not read already (1040).
     pub fn check_mark_as_read(&self) -> Result<(), LifecycleError> {
         self.check_recipient_fetch()?;
         if !self.has_been(CorrespondenceStatus::Fetched) {
@@ -271,7 +303,8 @@ impl StatusHistory {
         Ok(())
     }
 
-    /// Confirmation does not require Read, only Fetched.
+    /// A recipient confirming the letter: it must be visible (1001), fetched (1025; Read is
+    /// not required) and not confirmed already (1041).
     pub fn check_confirm(&self) -> Result<(), LifecycleError> {
         self.check_recipient_fetch()?;
         if !self.has_been(CorrespondenceStatus::Fetched) {
@@ -283,6 +316,8 @@ impl StatusHistory {
         Ok(())
     }
 
+    /// A recipient purging the letter: not purged already (1014), visible (1001), and
+    /// confirmed first when confirmation is needed (1026).
     pub fn check_recipient_purge(&self, confirmation_needed: bool) -> Result<(), LifecycleError> {
         if self.is_purged() {
             return Err(LifecycleError::AlreadyPurged);

@@ -11,11 +11,11 @@ use futures_util::TryStreamExt;
 use melding_api_types::ProblemDetails;
 use melding_api_types::attachment::{
     AttachmentDetailsExt, AttachmentOverviewExt, AttachmentStatusEventExt,
-    CorrespondenceAttachmentExt, InitializeAttachmentExt, checksum_of,
+    CorrespondenceAttachmentExt, InitializeAttachmentExt, ValidAttachment,
 };
 use melding_core::attachments::{AttachmentRequest, Download};
 use melding_core::zip;
-use melding_domain::attachment::{self, AttachmentLink, DataLocationType};
+use melding_domain::attachment::{self, AttachmentLink};
 use melding_domain::{Attachment, AttachmentId, CorrespondenceId};
 use tokio_util::io::{ReaderStream, StreamReader};
 use utoipa_axum::router::OpenApiRouter;
@@ -66,25 +66,29 @@ async fn initialize_attachment(
     let principal = caller.authorize(Policy::Sender)?;
     check_accept(&headers, JSON)?;
     let dto: InitializeAttachmentExt = json_body(&state.stats, &headers, &body)?;
-    let fields = dto.validate();
-    if !fields.is_empty() {
-        return Err(ApiError::Validation(fields));
-    }
-    let req = AttachmentRequest {
-        file_name: dto.file_name.clone().unwrap_or_default(),
-        display_name: dto.display_name.clone(),
-        is_encrypted: dto.is_encrypted,
-        checksum: checksum_of(dto.checksum.as_ref()),
-        senders_reference: dto.senders_reference.clone().unwrap_or_default(),
-        expiration_in_days: dto.expiration_in_days,
-        data_location_type: DataLocationType::AltinnCorrespondenceAttachment,
-    };
-    let resource_id = dto.resource_id.unwrap_or_default();
+    let valid = dto.validate().map_err(ApiError::Validation)?;
     let id = state
         .melding
-        .initialize_attachment(&principal, resource_id.trim(), req)
+        .initialize_attachment(
+            &principal,
+            &valid.resource_id,
+            attachment_request(valid.attachment),
+        )
         .await?;
     Ok(Json(id.to_string()))
+}
+
+/// The use case's attachment metadata from metadata that passed the model checks.
+pub(crate) fn attachment_request(a: ValidAttachment) -> AttachmentRequest {
+    AttachmentRequest {
+        file_name: a.file_name,
+        display_name: a.display_name,
+        is_encrypted: a.is_encrypted,
+        checksum: a.checksum,
+        senders_reference: a.senders_reference,
+        expiration_in_days: a.expiration_in_days,
+        data_location_type: a.data_location_type,
+    }
 }
 
 fn attachment_call(
@@ -386,7 +390,7 @@ fn disposition(kind: &str, name: &str) -> String {
 pub(crate) fn overview_dto(a: &Attachment) -> AttachmentOverviewExt {
     let current = a.current();
     AttachmentOverviewExt {
-        resource_id: a.resource_id.clone(),
+        resource_id: a.resource_id.to_string(),
         sender: a.sender_urn(),
         file_name: a.file_name.clone(),
         display_name: a.display_name.clone(),

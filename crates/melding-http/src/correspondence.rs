@@ -5,20 +5,16 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use melding_api_types::attachment::checksum_of;
 use melding_api_types::correspondence::{
     CorrespondenceContentExt, CorrespondenceDetailsExt, CorrespondenceOverviewExt,
     CorrespondenceReplyOptionExt, CorrespondenceStatusEventExt, CorrespondencesExt,
     ExternalReferenceExt, InitializeCorrespondencesExt, InitializeCorrespondencesResponseExt,
-    InitializedCorrespondencesExt,
+    InitializedCorrespondencesExt, ValidInitializeCorrespondences,
 };
-use melding_api_types::{FieldError, ProblemDetails, ValidationProblem};
-use melding_core::attachments::AttachmentRequest;
+use melding_api_types::{ProblemDetails, ValidationProblem};
 use melding_core::initialize::ContentInput;
 use melding_core::{InitializeRequest, LetterView, Principal};
-use melding_domain::attachment::DataLocationType;
-use melding_domain::correspondence::{ExternalReference, ReplyOption};
-use melding_domain::{CorrespondenceId, Recipient};
+use melding_domain::CorrespondenceId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -89,20 +85,13 @@ async fn initialize(
     let principal = caller.authorize(Policy::Sender)?;
     check_accept(&headers, JSON)?;
     let dto: InitializeCorrespondencesExt = json_body(&state.stats, &headers, &body)?;
-    let fields = dto.validate();
-    if !fields.is_empty() {
-        return Err(ApiError::Validation(fields));
-    }
-    if dto
-        .correspondence
-        .as_ref()
-        .is_some_and(|c| c.notification.is_some())
-    {
+    let valid = dto.validate().map_err(ApiError::Validation)?;
+    if valid.correspondence.notification.is_some() {
         tracing::warn!(
             "notification order accepted but not sent: this version sends no notifications yet"
         );
     }
-    let req = to_initialize_request(dto)?;
+    let req = to_initialize_request(valid);
     let done = state.melding.initialize(&principal, req).await?;
     Ok(Json(initialized_dto(done)))
 }
@@ -125,84 +114,39 @@ pub(crate) fn initialized_dto(
     }
 }
 
-/// Builds the use case's request from a model-valid body.
-pub(crate) fn to_initialize_request(
-    dto: InitializeCorrespondencesExt,
-) -> Result<InitializeRequest, ApiError> {
-    let c = dto.correspondence.ok_or_else(|| {
-        ApiError::from(FieldError::new(
-            "Correspondence",
-            "The Correspondence field is required.",
-        ))
-    })?;
-    let recipients = dto
-        .recipients
-        .unwrap_or_default()
-        .iter()
-        .map(|r| Recipient::parse(r))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::from(FieldError::new("Recipients", e.to_string())))?;
-    let new_attachments = c
-        .content
-        .as_ref()
-        .and_then(|x| x.attachments.as_ref())
-        .map(|list| {
-            list.iter()
-                .map(|a| AttachmentRequest {
-                    file_name: a.file_name.clone().unwrap_or_default(),
-                    display_name: a.display_name.clone(),
-                    is_encrypted: a.is_encrypted,
-                    checksum: checksum_of(a.checksum.as_ref()),
-                    senders_reference: a.senders_reference.clone().unwrap_or_default(),
-                    expiration_in_days: a.expiration_in_days,
-                    data_location_type: a
-                        .data_location_type
-                        .unwrap_or(DataLocationType::AltinnCorrespondenceAttachment),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(InitializeRequest {
-        resource_id: c.resource_id.unwrap_or_default().trim().to_owned(),
-        senders_reference: c.senders_reference.unwrap_or_default(),
+/// Builds the use case's request from a body that passed the model checks.
+pub(crate) fn to_initialize_request(valid: ValidInitializeCorrespondences) -> InitializeRequest {
+    let c = valid.correspondence;
+    InitializeRequest {
+        resource_id: c.resource_id,
+        senders_reference: c.senders_reference,
         message_sender: c.message_sender,
-        content: c.content.map(|x| ContentInput {
-            language: x.language,
-            title: x.message_title.unwrap_or_default(),
-            summary: x.message_summary,
-            body: x.message_body.unwrap_or_default(),
-        }),
+        content: ContentInput {
+            language: c.content.language,
+            title: c.content.title,
+            summary: c.content.summary,
+            body: c.content.body,
+        },
         requested_publish_time: c.requested_publish_time,
         due_date_time: c.due_date_time,
-        external_references: c
-            .external_references
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| ExternalReference {
-                value: r.reference_value,
-                kind: r.reference_type,
-            })
-            .collect(),
-        property_list: c.property_list.unwrap_or_default(),
-        reply_options: c
-            .reply_options
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| ReplyOption {
-                url: o.link_url,
-                text: o.link_text,
-            })
-            .collect(),
+        external_references: c.external_references,
+        property_list: c.property_list,
+        reply_options: c.reply_options,
         ignore_reservation: c.ignore_reservation,
-        is_confirmation_needed: c.is_confirmation_needed.unwrap_or(false),
-        is_confidential: c.is_confidential.unwrap_or(false),
-        allow_forwarding: c.allow_forwarding.unwrap_or(false),
-        recipients,
-        existing_attachments: dto.existing_attachments.unwrap_or_default(),
-        new_attachments,
+        is_confirmation_needed: c.is_confirmation_needed,
+        is_confidential: c.is_confidential,
+        allow_forwarding: c.allow_forwarding,
+        recipients: valid.recipients,
+        existing_attachments: valid.existing_attachments,
+        new_attachments: c
+            .content
+            .attachments
+            .into_iter()
+            .map(crate::attachment::attachment_request)
+            .collect(),
         files: None,
-        idempotent_key: dto.idempotent_key.and_then(|k| k.parse().ok()),
-    })
+        idempotent_key: valid.idempotent_key,
+    }
 }
 
 /// The overview of one letter. A recipient opening it logs Fetched.
@@ -446,7 +390,7 @@ fn overview_dto(view: &LetterView, reply_appendix: bool) -> CorrespondenceOvervi
         }
     };
     CorrespondenceOverviewExt {
-        resource_id: s.resource_id.clone(),
+        resource_id: s.resource_id.to_string(),
         sender: l.sender_urn(),
         senders_reference: s.senders_reference.clone(),
         message_sender: view.sender_name.clone(),
@@ -475,7 +419,7 @@ fn overview_dto(view: &LetterView, reply_appendix: bool) -> CorrespondenceOvervi
         is_confirmation_needed: s.is_confirmation_needed,
         is_confidential: s.is_confidential,
         allow_forwarding: s.allow_forwarding,
-        recipient: l.recipient.clone(),
+        recipient: l.recipient.urn(),
         correspondence_id: l.id.as_uuid(),
         created: l.created,
         status: view.current.status.name().to_owned(),

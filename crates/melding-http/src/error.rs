@@ -132,7 +132,7 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::UploadToLinkedAttachment => plain(C::UPLOAD_TO_LINKED_ATTACHMENT),
         Rule::FileSize(limit) => (
             C::INVALID_FILE_SIZE,
-            Some(C::INVALID_FILE_SIZE.filled(limit)),
+            Some(C::INVALID_FILE_SIZE.filled(&limit.compact())),
         ),
         Rule::AlreadyUploaded => plain(C::FILE_ALREADY_UPLOADED),
         Rule::AttachmentAlreadyPurged => plain(C::ATTACHMENT_ALREADY_PURGED),

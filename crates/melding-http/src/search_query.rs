@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use melding_api_types::FieldError;
-use melding_core::{MAX_PAGE, SearchRequest, SearchRole, decode_cursor};
+use melding_core::{MAX_PAGE, Rule, SearchRequest, SearchRole, decode_cursor};
 use melding_domain::recipient::RecipientError;
-use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party};
+use melding_domain::resource::ResourceIdError;
+use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, ResourceId};
 
 use crate::error::ApiError;
 
@@ -30,12 +31,15 @@ pub(crate) fn search_request(params: &[(String, String)]) -> Result<SearchReques
     let idempotent_key = errs.take(idempotent_key(&q)).flatten();
     let limit = errs.take(limit(&q));
     let after = errs.take(cursor(&q)).flatten();
-    if !errs.0.is_empty() {
+    let (Some(resource_id), Some(role), true) = (resource_id, role, errs.0.is_empty()) else {
         return Err(ApiError::Validation(errs.0));
-    }
+    };
+    // An id no resource can have (a `:` after the prefix, over 255 characters) names no
+    // resource: the caller has no access to it, as for any unknown resource (4001).
+    let resource_id = resource_id.map_err(|_| Rule::NoAccess)?;
     Ok(SearchRequest {
-        resource_id: resource_id.unwrap_or_default(),
-        role: role.unwrap_or(SearchRole::Recipient),
+        resource_id,
+        role,
         from,
         to,
         status,
@@ -88,10 +92,11 @@ fn not_valid(name: &str, value: &str) -> FieldError {
     )
 }
 
-/// `resourceId`, required.
-fn resource_id(q: &Query) -> Result<String, FieldError> {
+/// `resourceId`, required, parsed as everywhere else, so `urn:altinn:resource:<id>` finds the
+/// letters of `<id>`. The inner error is an id no resource can have.
+fn resource_id(q: &Query) -> Result<Result<ResourceId, ResourceIdError>, FieldError> {
     q.get("resourceId")
-        .map(str::to_owned)
+        .map(ResourceId::parse)
         .ok_or_else(|| FieldError::new("resourceId", "The resourceId field is required."))
 }
 
@@ -238,7 +243,7 @@ mod tests {
             ("role", "Recipient"),
         ]))
         .unwrap();
-        assert_eq!(req.resource_id, "kommunepost");
+        assert_eq!(req.resource_id.as_str(), "kommunepost");
         assert_eq!(req.role, SearchRole::Recipient);
         assert_eq!(req.limit, MAX_PAGE);
         assert!(req.from.is_none() && req.to.is_none() && req.status.is_none());

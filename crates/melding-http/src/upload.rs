@@ -105,11 +105,8 @@ async fn receive(
     let json = form_to_json(fields);
     let body = serde_json::to_vec(&json).map_err(|e| form_error(&e.to_string()))?;
     let dto: InitializeCorrespondencesExt = parse_json(&body).map_err(ApiError::from)?;
-    let errs = dto.validate();
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
-    to_initialize_request(dto)
+    let valid = dto.validate().map_err(ApiError::Validation)?;
+    Ok(to_initialize_request(valid))
 }
 
 /// One text field of the form, at most [`MAX_TEXT_FIELD`] bytes of UTF-8.

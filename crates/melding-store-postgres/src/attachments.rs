@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use melding_domain::CorrespondenceStatus;
 use melding_domain::attachment::{AttachmentLink, AttachmentStatus, DataLocationType, StoredFile};
 use melding_domain::{
-    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber,
+    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber, ResourceId,
 };
 use melding_store::{
     AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
@@ -167,7 +167,7 @@ pub(crate) async fn insert_attachment_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(a.id.as_uuid())
-    .bind(&a.resource_id)
+    .bind(a.resource_id.as_str())
     .bind(a.sender.as_str())
     .bind(&a.file_name)
     .bind(a.display_name.as_deref())
@@ -321,7 +321,8 @@ async fn load(tx: &mut PgConnection, r: &PgRow) -> Result<Attachment, StoreError
     let location: i32 = r.try_get("data_location_type").map_err(classify)?;
     Ok(Attachment {
         id: AttachmentId::from_uuid(id),
-        resource_id: r.try_get("resource_id").map_err(classify)?,
+        resource_id: ResourceId::parse(&r.try_get::<String, _>("resource_id").map_err(classify)?)
+            .map_err(corrupt)?,
         sender: OrgNumber::parse(&r.try_get::<String, _>("sender").map_err(classify)?)
             .map_err(corrupt)?,
         file_name: r.try_get("file_name").map_err(classify)?,

@@ -3,7 +3,8 @@ use chrono::{DateTime, Utc};
 use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
+    CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
+    StatusHistory,
 };
 use melding_store::{
     AppendGuard, AttachmentPurge, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery,
@@ -292,8 +293,8 @@ impl LetterRows {
         for c in letters {
             let s = &c.settings;
             r.id.push(c.id.as_uuid());
-            r.resource_id.push(s.resource_id.clone());
-            r.recipient.push(c.recipient.clone());
+            r.resource_id.push(s.resource_id.to_string());
+            r.recipient.push(c.recipient.urn());
             r.sender.push(s.sender.as_str().to_owned());
             r.senders_reference.push(s.senders_reference.clone());
             r.message_sender.push(s.message_sender.clone());
@@ -451,9 +452,9 @@ fn letter_from_row(r: &PgRow, statuses: StatusHistory) -> Result<Correspondence,
     let get_s = |c: &str| r.try_get::<String, _>(c).map_err(classify);
     Ok(Correspondence {
         id: CorrespondenceId::from_uuid(r.try_get("id").map_err(classify)?),
-        recipient: get_s("recipient")?,
+        recipient: Recipient::from_urn(&get_s("recipient")?).map_err(corrupt)?,
         settings: LetterSettings {
-            resource_id: get_s("resource_id")?,
+            resource_id: ResourceId::parse(&get_s("resource_id")?).map_err(corrupt)?,
             sender: OrgNumber::parse(&get_s("sender")?).map_err(corrupt)?,
             senders_reference: get_s("senders_reference")?,
             message_sender: r.try_get("message_sender").map_err(classify)?,

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use melding_domain::CorrespondenceStatus;
 use melding_domain::attachment::{AttachmentLink, AttachmentStatus, DataLocationType, StoredFile};
 use melding_domain::{
-    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber,
+    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber, ResourceId,
 };
 use melding_store::{
     AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
@@ -175,7 +175,7 @@ pub(crate) async fn insert_attachment_in(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
-    .bind(&a.resource_id)
+    .bind(a.resource_id.as_str())
     .bind(a.sender.as_str())
     .bind(&a.file_name)
     .bind(a.display_name.as_deref())
@@ -324,7 +324,8 @@ async fn load(conn: &mut SqliteConnection, r: &SqliteRow) -> Result<Attachment, 
     let location: i64 = r.try_get("data_location_type").map_err(classify)?;
     Ok(Attachment {
         id: id.parse().map_err(corrupt)?,
-        resource_id: r.try_get("resource_id").map_err(classify)?,
+        resource_id: ResourceId::parse(&r.try_get::<String, _>("resource_id").map_err(classify)?)
+            .map_err(corrupt)?,
         sender: OrgNumber::parse(&r.try_get::<String, _>("sender").map_err(classify)?)
             .map_err(corrupt)?,
         file_name: r.try_get("file_name").map_err(classify)?,

@@ -2,7 +2,8 @@ use async_trait::async_trait;
 use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
+    CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
+    StatusHistory,
 };
 use melding_store::{
     AppendGuard, AttachmentPurge, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery,
@@ -265,8 +266,8 @@ impl LetterRows {
             let id = c.id.to_string();
             rows.push(json!([
                 id,
-                s.resource_id,
-                c.recipient,
+                s.resource_id.as_str(),
+                c.recipient.urn(),
                 s.sender.as_str(),
                 s.senders_reference,
                 s.message_sender,
@@ -352,9 +353,9 @@ fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Corresponde
     let id: String = get_s("id")?;
     Ok(Correspondence {
         id: id.parse().map_err(corrupt)?,
-        recipient: get_s("recipient")?,
+        recipient: Recipient::from_urn(&get_s("recipient")?).map_err(corrupt)?,
         settings: LetterSettings {
-            resource_id: get_s("resource_id")?,
+            resource_id: ResourceId::parse(&get_s("resource_id")?).map_err(corrupt)?,
             sender: OrgNumber::parse(&get_s("sender")?).map_err(corrupt)?,
             senders_reference: get_s("senders_reference")?,
             message_sender: r.try_get("message_sender").map_err(classify)?,

@@ -4,7 +4,8 @@
 use chrono::{TimeZone, Utc};
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, OrgNumber, StatusEntry, StatusHistory,
+    CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
+    StatusHistory,
 };
 use melding_store::{CorrespondenceStore, StoreError};
 use melding_store_sqlite::SqliteStore;
@@ -13,9 +14,9 @@ fn letter(n: u32, key: Option<uuid::Uuid>) -> Correspondence {
     let at = Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap();
     Correspondence {
         id: CorrespondenceId::from_uuid(uuid::Uuid::from_u128(u128::from(n) + 1)),
-        recipient: "urn:altinn:person:identifier-no:08089403198".into(),
+        recipient: Recipient::parse("urn:altinn:person:identifier-no:08089403198").unwrap(),
         settings: LetterSettings {
-            resource_id: "kommunepost".into(),
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
             sender: OrgNumber::parse("991825827").unwrap(),
             senders_reference: format!("ref-{n}"),
             message_sender: None,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use melding_domain::attachment::{AttachmentStatus as A, DataLocationType, StoredFile};
 use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, CorrespondenceStatus,
-    StatusEntry,
+    ResourceId, StatusEntry,
 };
 use melding_store::{AppendGuard, AttachmentGuard, AttachmentPurge, NewLink, StoreError};
 use tokio::sync::Barrier;
@@ -17,7 +17,7 @@ use crate::fixtures::{at, job, letter, org, person, person_urn, t0};
 pub fn attachment(file_name: &str) -> Attachment {
     Attachment {
         id: AttachmentId::new_v7(t0()),
-        resource_id: "skatt-vedtak".to_owned(),
+        resource_id: ResourceId::parse("skatt-vedtak").unwrap(),
         sender: org(1),
         file_name: file_name.to_owned(),
         display_name: None,

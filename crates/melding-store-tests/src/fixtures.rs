@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus, NationalId, OrgNumber, StatusEntry, StatusHistory,
+    CorrespondenceId, CorrespondenceStatus, NationalId, OrgNumber, Recipient, ResourceId,
+    StatusEntry, StatusHistory,
 };
 use melding_store::{NewJob, SearchQuery, SearchRole};
 
@@ -56,6 +57,7 @@ pub fn person_urn(p: &NationalId) -> String {
 }
 
 /// A letter with the fewest settings, in state Initialized, created at its publish time.
+/// `resource_id` and `recipient` (a recipient URN) must parse.
 pub fn letter(
     resource_id: &str,
     sender: &OrgNumber,
@@ -64,9 +66,9 @@ pub fn letter(
 ) -> Correspondence {
     Correspondence {
         id: CorrespondenceId::new_v7(requested_publish_time),
-        recipient: recipient.to_owned(),
+        recipient: Recipient::from_urn(recipient).expect("a recipient URN"),
         settings: LetterSettings {
-            resource_id: resource_id.to_owned(),
+            resource_id: ResourceId::parse(resource_id).expect("a resource id"),
             sender: sender.clone(),
             senders_reference: "ref".to_owned(),
             message_sender: None,

@@ -105,10 +105,10 @@ async fn everything_reads_back(store: DynStore) {
         .expect("the old letter");
     let s = &letter.settings;
     assert_eq!(
-        letter.recipient,
+        letter.recipient.urn(),
         format!("urn:altinn:person:identifier-no:{PERSON}")
     );
-    assert_eq!(s.resource_id, RESOURCE);
+    assert_eq!(s.resource_id.as_str(), RESOURCE);
     assert_eq!(s.sender.as_str(), SENDER);
     assert_eq!(s.senders_reference, "sak-2026-1");
     assert_eq!(s.message_sender.as_deref(), Some("Kommunen"));

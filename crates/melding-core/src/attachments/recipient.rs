@@ -78,7 +78,7 @@ impl Melding {
             total = total.saturating_add(file.size);
             files.push((link.attachment.file_name.clone(), file));
         }
-        if total > attachment::MAX_DOWNLOAD_ALL {
+        if attachment::MAX_DOWNLOAD_ALL.is_exceeded_by(total) {
             return Err(Rule::DownloadAllTooLarge.into());
         }
         let entry = StatusEntry::new(

@@ -9,7 +9,9 @@
 
 use melding_blob::BlobError;
 use melding_domain::attachment::{self, AttachmentStatus as A};
-use melding_domain::{Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceStatus};
+use melding_domain::{
+    Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceStatus, ResourceId,
+};
 use melding_store::AttachmentGuard;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -29,15 +31,12 @@ impl Melding {
     pub async fn initialize_attachment(
         &self,
         principal: &Principal,
-        resource_id: &str,
+        resource_id: &ResourceId,
         req: AttachmentRequest,
     ) -> Result<AttachmentId, CoreError> {
-        let resource_id = resource_id
-            .strip_prefix("urn:altinn:resource:")
-            .unwrap_or(resource_id);
         let resource = self
             .store
-            .resource(resource_id)
+            .resource(resource_id.as_str())
             .await?
             .ok_or(Rule::ResourceNotFound)?;
         let access = access::sender_of(principal, resource)?;
@@ -77,9 +76,9 @@ impl Melding {
         let (id, principal) = (access.id(), access.principal());
         let a = access.into_attachment();
         if matches!(declared_length, Some(0))
-            || declared_length.is_some_and(|n| n > attachment::MAX_STREAM_UPLOAD)
+            || declared_length.is_some_and(|n| attachment::MAX_STREAM_UPLOAD.is_exceeded_by(n))
         {
-            return Err(Rule::FileSize("50GB").into());
+            return Err(Rule::FileSize(attachment::MAX_STREAM_UPLOAD).into());
         }
         if a.has_been(A::UploadProcessing) {
             return Err(Rule::AlreadyUploaded.into());
@@ -95,7 +94,7 @@ impl Melding {
             Rule::UploadFailed
         })?;
         if n == 0 {
-            return Err(Rule::FileSize("50GB").into());
+            return Err(Rule::FileSize(attachment::MAX_STREAM_UPLOAD).into());
         }
         let mut bytes = (&first[..n]).chain(bytes);
         let now = self.clock.now();
@@ -129,7 +128,7 @@ impl Melding {
             .put(
                 &key,
                 &mut bytes,
-                attachment::MAX_STREAM_UPLOAD,
+                attachment::MAX_STREAM_UPLOAD.as_u64(),
                 a.checksum.as_deref(),
             )
             .await;
@@ -141,8 +140,14 @@ impl Melding {
                     BlobError::ChecksumMismatch { .. } => {
                         ("Checksum mismatch", Rule::ChecksumMismatch)
                     }
-                    BlobError::Empty => ("File must have content", Rule::FileSize("50GB")),
-                    BlobError::TooLarge(_) => ("File is too large", Rule::FileSize("50GB")),
+                    BlobError::Empty => (
+                        "File must have content",
+                        Rule::FileSize(attachment::MAX_STREAM_UPLOAD),
+                    ),
+                    BlobError::TooLarge(_) => (
+                        "File is too large",
+                        Rule::FileSize(attachment::MAX_STREAM_UPLOAD),
+                    ),
                     _ => ("Upload failed", Rule::UploadFailed),
                 };
                 tracing::warn!(error = %e, "upload failed");

@@ -140,6 +140,38 @@ async fn the_sender_role_lists_unpublished_letters_too() {
 }
 
 #[tokio::test]
+async fn a_resource_urn_searches_the_resource() {
+    let app = TestApp::spawn().await;
+    let id = send_at(&app, 60, "urn").await;
+    let search = |resource: &str| {
+        format!(
+            "/correspondence/api/v1/correspondence?resourceId={}&role=Sender",
+            urlencode(resource)
+        )
+    };
+    assert_eq!(
+        ids(&app
+            .get(
+                &search(&format!("urn:altinn:resource:{RESOURCE}")),
+                &app.sender()
+            )
+            .await
+            .json()),
+        [id.as_str()]
+    );
+    // No resource has an id with a ':' after the prefix: no access, as for an unknown one.
+    app.get(
+        &search(&format!("urn:altinn:resource:{RESOURCE}:x")),
+        &app.sender(),
+    )
+    .await
+    .assert_problem(401, 4001);
+    app.get(&search("unknown"), &app.sender())
+        .await
+        .assert_problem(401, 4001);
+}
+
+#[tokio::test]
 async fn organisations_search_their_own_post() {
     let app = TestApp::spawn().await;
     let id = app.send_ok(letter(&[RECIPIENT_ORG])).await.remove(0);
