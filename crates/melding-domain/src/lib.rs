@@ -5,6 +5,7 @@
 pub mod attachment;
 pub mod authz;
 pub mod clock;
+pub mod contact;
 pub mod content;
 pub mod correspondence;
 pub mod identifiers;
@@ -15,6 +16,7 @@ pub mod status;
 
 pub use attachment::{Attachment, AttachmentStatus, AttachmentStatusEntry};
 pub use clock::{Clock, SimulatedClock};
+pub use contact::{ContactError, EmailAddress, MobileNumber};
 pub use identifiers::{NationalId, OrgNumber};
 pub use ids::{AttachmentId, CorrespondenceId};
 pub use recipient::{Party, Recipient, SelfIdentified};
