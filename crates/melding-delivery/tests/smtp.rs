@@ -312,6 +312,41 @@ async fn messages_are_dkim_signed_with_the_configured_key() {
 }
 
 #[tokio::test]
+async fn messages_are_dkim_signed_with_an_ed25519_key() {
+    if sink::skipped() {
+        return;
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("dkim-ed25519.txt");
+    // Any 32 bytes are an Ed25519 private key; lettre reads their base64 (a newline after it
+    // is allowed).
+    let out = Command::new("openssl")
+        .args(["rand", "-base64", "32"])
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success());
+    std::fs::write(&key_file, &out.stdout).unwrap();
+    let sink = SmtpSink::start(Mode::Accept, SinkTls::None);
+    let mut settings = config(sink.port, SmtpTls::None);
+    settings.dkim = Some(DkimSettings {
+        selector: "ed2026".into(),
+        domain: "melding.example.no".into(),
+        key_file,
+        algorithm: DkimAlgorithm::Ed25519,
+    });
+    SmtpEmailSender::new(&settings)
+        .unwrap()
+        .send(&message(false))
+        .await
+        .unwrap();
+    let (_, raw) = &sink.messages()[0];
+    let head = raw.split("\r\n\r\n").next().unwrap();
+    assert!(head.contains("DKIM-Signature:"), "{raw}");
+    assert!(head.contains("a=ed25519-sha256"), "{raw}");
+    assert!(head.contains("s=ed2026"), "{raw}");
+}
+
+#[tokio::test]
 async fn a_missing_or_bad_dkim_key_is_a_configuration_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = config(25, SmtpTls::None);

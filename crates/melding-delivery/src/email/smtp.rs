@@ -46,8 +46,9 @@ pub struct DkimSettings {
     pub selector: String,
     /// The signing domain, the `d=` tag; align it with the `From` domain for DMARC.
     pub domain: String,
-    /// A PEM file with the private key: PKCS#1 or PKCS#8 RSA (2048 bits recommended) for
-    /// [`DkimAlgorithm::Rsa`], or an Ed25519 key as lettre reads it (base64 of the raw key).
+    /// The private key file, in the form lettre reads: for [`DkimAlgorithm::Rsa`] a PKCS#1 PEM
+    /// (`-----BEGIN RSA PRIVATE KEY-----`, as `openssl genrsa -traditional 2048` writes it;
+    /// PKCS#8 is not read); for [`DkimAlgorithm::Ed25519`] the base64 of the 32-byte raw key.
     pub key_file: PathBuf,
     /// The key's algorithm.
     pub algorithm: DkimAlgorithm,
@@ -204,7 +205,7 @@ fn load_dkim(settings: &DkimSettings) -> Result<DkimConfig, SmtpConfigError> {
         DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
         DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
     };
-    let key = DkimSigningKey::new(&pem, algorithm).map_err(|e| SmtpConfigError::DkimKey {
+    let key = DkimSigningKey::new(pem.trim(), algorithm).map_err(|e| SmtpConfigError::DkimKey {
         path: settings.key_file.clone(),
         message: e.to_string(),
     })?;

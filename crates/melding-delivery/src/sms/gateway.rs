@@ -69,15 +69,20 @@ pub struct HttpSmsGateway {
 impl HttpSmsGateway {
     /// A gateway client with its own connection pool.
     ///
-    /// Errors: the message of reqwest's error when its TLS backend cannot start.
-    pub fn new(config: HttpSmsGatewayConfig) -> Result<Self, String> {
+    /// Errors: [`GatewaySetupError`] when the HTTP client's TLS backend cannot start.
+    pub fn new(config: HttpSmsGatewayConfig) -> Result<Self, GatewaySetupError> {
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| GatewaySetupError(e.to_string()))?;
         Ok(HttpSmsGateway { client, config })
     }
 }
+
+/// The HTTP client for the gateway could not be set up (its TLS backend did not start).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot set up the SMS gateway client: {0}")]
+pub struct GatewaySetupError(pub String);
 
 #[async_trait]
 impl SmsSender for HttpSmsGateway {

@@ -24,7 +24,7 @@ pub use delivery_report::{
     parse_delivery_reports,
 };
 pub use file_drop::FileDropSmsSender;
-pub use gateway::{GatewayProtocol, HttpSmsGateway, HttpSmsGatewayConfig};
+pub use gateway::{GatewayProtocol, GatewaySetupError, HttpSmsGateway, HttpSmsGatewayConfig};
 pub use segments::{SegmentCount, SmsEncoding, count_segments};
 
 /// How long the network keeps trying to deliver an SMS: 48 hours, Altinn's gateway TTL
