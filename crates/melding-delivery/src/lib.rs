@@ -14,6 +14,7 @@
 //! come from [`templates`]. Wiring these into letters (orders, jobs, contact lookup) lives in
 //! `melding-core`, which names only the traits.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod email;
 pub mod error;
