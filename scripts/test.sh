@@ -5,7 +5,8 @@
 #
 # Nothing is skipped silently. A part whose system package is missing is skipped only when we
 # are not root (so cannot install it), with a loud line saying what to install; the skips can
-# also be asked for with MELDING_SKIP_CLAMD=1 or MELDING_SKIP_OBJECT_STORE=1. Every skip is
+# also be asked for with MELDING_SKIP_CLAMD=1, MELDING_SKIP_OBJECT_STORE=1 or
+# MELDING_SKIP_SMTP=1. Every skip is
 # listed in the final summary, and with CI=true any skip is an error.
 set -euo pipefail
 
@@ -35,7 +36,7 @@ skip() {
 
 # A skip asked for through the environment is refused in CI before anything is built or run.
 if [ "${CI:-}" = true ]; then
-    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE; do
+    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP; do
         if [ "${!var:-}" = 1 ]; then
             skip "the tests that $var turns off" "$var=1"
         fi
@@ -140,6 +141,34 @@ elif ! command -v python3 >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; t
 else
     scripts/object-stores.sh
 fi
+
+# ---- melding-delivery: a real SMTP server (aiosmtpd) and openssl for its TLS certificates ----
+# The e-mail tests start crates/melding-delivery/tests/smtp_sink.py themselves; it needs the
+# aiosmtpd package (PyPI), and the TLS tests make their certificates with the openssl command.
+section "aiosmtpd and openssl for the e-mail tests (melding-delivery)"
+smtp_missing() {
+    ! python3 -c 'import aiosmtpd' >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1
+}
+if [ "${MELDING_SKIP_SMTP:-}" = 1 ]; then
+    skip "the e-mail tests against a real SMTP server" "MELDING_SKIP_SMTP=1"
+elif smtp_missing && ! is_root; then
+    skip "the e-mail tests against a real SMTP server" \
+        "aiosmtpd or openssl is missing and we are not root; install them (pip install aiosmtpd; sudo apt-get install openssl)"
+    export MELDING_SKIP_SMTP=1
+elif smtp_missing; then
+    if ! command -v python3 >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip openssl >/dev/null
+    fi
+    if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+        echo "installing aiosmtpd (PyPI)"
+        # A Debian-managed python refuses plain installs (PEP 668); then install beside its packages.
+        python3 -m pip install --quiet --disable-pip-version-check aiosmtpd ||
+            python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd
+    fi
+    python3 -c 'import aiosmtpd' || { echo "aiosmtpd is still missing after pip install" >&2; exit 1; }
+fi
+# ---- end of melding-delivery's section ----
 
 section "clamd with a local EICAR signature for the malware-scanning tests"
 clamd_missing() {
