@@ -4,7 +4,8 @@
 //! it holds strings, not a database client, so the rule "only the store crates touch SQL" holds.
 //! The statements here are the ones whose text is the same on SQLite and PostgreSQL: both accept
 //! `$1`-style placeholders (sqlx's SQLite driver binds `$NNN` by number, like `?NNN`), and the
-//! registry's tables have the same names, columns and constraints on both. What differs is how a
+//! registry's, the attachments' and the job queue's tables have the same names, columns and
+//! constraints on both. What differs is how a
 //! value is bound (a time is microseconds since the Unix epoch on SQLite, `timestamptz` on
 //! PostgreSQL; a boolean is 0/1 on SQLite), so each backend keeps its own binds and row types.
 //!
