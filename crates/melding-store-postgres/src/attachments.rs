@@ -6,7 +6,7 @@ use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber, ResourceId,
 };
 use melding_store::{
-    AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
+    AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError, sql,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, Row, Transaction};
@@ -14,10 +14,6 @@ use uuid::Uuid;
 
 use crate::jobs::enqueue;
 use crate::{PostgresStore, classify, corrupt, unsigned};
-
-const ATTACHMENT_COLUMNS: &str = "a.id, a.resource_id, a.sender, a.file_name, a.display_name,
-    a.is_encrypted, a.checksum, a.senders_reference, a.expiration_in_days, a.data_location_type,
-    a.storage_key, a.size, a.crc32, a.created";
 
 #[async_trait]
 impl AttachmentStore for PostgresStore {
@@ -28,9 +24,7 @@ impl AttachmentStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         insert_attachment_in(&mut tx, attachment).await?;
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
+        enqueue(&mut tx, jobs).await?;
         tx.commit().await.map_err(classify)?;
         if !jobs.is_empty() {
             self.jobs_enqueued();
@@ -40,13 +34,11 @@ impl AttachmentStore for PostgresStore {
 
     async fn attachment(&self, id: AttachmentId) -> Result<Option<Attachment>, StoreError> {
         let mut tx = snapshot(self).await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.id = $1"
-        )))
-        .bind(id.as_uuid())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
+        let row = sqlx::query(sql::SELECT_ATTACHMENT)
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
         let found = match row {
             Some(row) => Some(load(&mut tx, &row).await?),
             None => None,
@@ -60,15 +52,11 @@ impl AttachmentStore for PostgresStore {
         correspondence: CorrespondenceId,
     ) -> Result<Vec<AttachmentLink>, StoreError> {
         let mut tx = snapshot(self).await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ATTACHMENT_COLUMNS}, l.expiration_time
-             FROM correspondence_attachments l JOIN attachments a ON a.id = l.attachment_id
-             WHERE l.correspondence_id = $1 ORDER BY l.position"
-        )))
-        .bind(correspondence.as_uuid())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(classify)?;
+        let rows = sqlx::query(sql::SELECT_ATTACHMENTS_OF)
+            .bind(correspondence.as_uuid())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(classify)?;
         let mut links = Vec::with_capacity(rows.len());
         for row in &rows {
             links.push(AttachmentLink {
@@ -121,22 +109,17 @@ impl AttachmentStore for PostgresStore {
         }
         insert_status(&mut tx, id.as_uuid(), entry).await?;
         if let Some(f) = file {
-            sqlx::query(
-                "UPDATE attachments SET storage_key = $1, size = $2, checksum = $3, crc32 = $4
-                 WHERE id = $5",
-            )
-            .bind(&f.storage_key)
-            .bind(i64::try_from(f.size).map_err(corrupt)?)
-            .bind(&f.checksum)
-            .bind(i64::from(f.crc32))
-            .bind(id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            sqlx::query(sql::UPDATE_ATTACHMENT_FILE)
+                .bind(&f.storage_key)
+                .bind(i64::try_from(f.size).map_err(corrupt)?)
+                .bind(&f.checksum)
+                .bind(i64::from(f.crc32))
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
+        enqueue(&mut tx, jobs).await?;
         tx.commit().await.map_err(classify)?;
         if !jobs.is_empty() {
             self.jobs_enqueued();
@@ -160,33 +143,28 @@ pub(crate) async fn insert_attachment_in(
     a: &Attachment,
 ) -> Result<(), StoreError> {
     let file = a.file.as_ref();
-    sqlx::query(
-        "INSERT INTO attachments (id, resource_id, sender, file_name, display_name, is_encrypted,
-            checksum, senders_reference, expiration_in_days, data_location_type, storage_key,
-            size, crc32, created)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(a.id.as_uuid())
-    .bind(a.resource_id.as_str())
-    .bind(a.sender.as_str())
-    .bind(&a.file_name)
-    .bind(a.display_name.as_deref())
-    .bind(a.is_encrypted)
-    .bind(file.map(|f| f.checksum.as_str()).or(a.checksum.as_deref()))
-    .bind(&a.senders_reference)
-    .bind(a.expiration_in_days)
-    .bind(a.data_location_type as i32)
-    .bind(file.map(|f| f.storage_key.as_str()))
-    .bind(
-        file.map(|f| i64::try_from(f.size))
-            .transpose()
-            .map_err(corrupt)?,
-    )
-    .bind(file.map(|f| i64::from(f.crc32)))
-    .bind(a.created)
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_ATTACHMENT)
+        .bind(a.id.as_uuid())
+        .bind(a.resource_id.as_str())
+        .bind(a.sender.as_str())
+        .bind(&a.file_name)
+        .bind(a.display_name.as_deref())
+        .bind(a.is_encrypted)
+        .bind(file.map(|f| f.checksum.as_str()).or(a.checksum.as_deref()))
+        .bind(&a.senders_reference)
+        .bind(a.expiration_in_days)
+        .bind(a.data_location_type as i32)
+        .bind(file.map(|f| f.storage_key.as_str()))
+        .bind(
+            file.map(|f| i64::try_from(f.size))
+                .transpose()
+                .map_err(corrupt)?,
+        )
+        .bind(file.map(|f| i64::from(f.crc32)))
+        .bind(a.created)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     for entry in &a.statuses {
         insert_status(&mut *tx, a.id.as_uuid(), entry).await?;
     }
@@ -198,18 +176,14 @@ pub(crate) async fn insert_link(
     link: &NewLink,
     position: usize,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO correspondence_attachments
-            (correspondence_id, attachment_id, position, expiration_time)
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(link.correspondence_id.as_uuid())
-    .bind(link.attachment_id.as_uuid())
-    .bind(i32::try_from(position).map_err(corrupt)?)
-    .bind(link.expiration_time)
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_LINK)
+        .bind(link.correspondence_id.as_uuid())
+        .bind(link.attachment_id.as_uuid())
+        .bind(i32::try_from(position).map_err(corrupt)?)
+        .bind(link.expiration_time)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     Ok(())
 }
 
@@ -247,9 +221,7 @@ pub(crate) async fn purge_unshared_in(
         return Ok(false);
     }
     insert_status(tx, id, &purge.entry).await?;
-    for job in &purge.jobs {
-        enqueue(tx, job).await?;
-    }
+    enqueue(tx, &purge.jobs).await?;
     Ok(true)
 }
 
@@ -258,55 +230,46 @@ async fn insert_status(
     id: Uuid,
     entry: &AttachmentStatusEntry,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO attachment_statuses (attachment_id, status, status_text, changed_at)
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id)
-    .bind(entry.status.value())
-    .bind(&entry.text)
-    .bind(entry.at)
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_ATTACHMENT_STATUS)
+        .bind(id)
+        .bind(entry.status.value())
+        .bind(&entry.text)
+        .bind(entry.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     Ok(())
 }
 
 /// The attachment in `row` with its status log and the letters using it.
 async fn load(tx: &mut PgConnection, r: &PgRow) -> Result<Attachment, StoreError> {
     let id: Uuid = r.try_get("id").map_err(classify)?;
-    let statuses = sqlx::query(
-        "SELECT status, status_text, changed_at FROM attachment_statuses
-         WHERE attachment_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(classify)?
-    .iter()
-    .map(|s| {
-        let v: i32 = s.try_get("status").map_err(classify)?;
-        Ok(AttachmentStatusEntry {
-            status: AttachmentStatus::from_value(i64::from(v))
-                .ok_or_else(|| StoreError::Corrupt(format!("attachment status {v}")))?,
-            text: s.try_get("status_text").map_err(classify)?,
-            at: s
-                .try_get::<DateTime<Utc>, _>("changed_at")
-                .map_err(classify)?,
+    let statuses = sqlx::query(sql::SELECT_ATTACHMENT_STATUSES)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(|s| {
+            let v: i32 = s.try_get("status").map_err(classify)?;
+            Ok(AttachmentStatusEntry {
+                status: AttachmentStatus::from_value(i64::from(v))
+                    .ok_or_else(|| StoreError::Corrupt(format!("attachment status {v}")))?,
+                text: s.try_get("status_text").map_err(classify)?,
+                at: s
+                    .try_get::<DateTime<Utc>, _>("changed_at")
+                    .map_err(classify)?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let correspondence_ids = sqlx::query_scalar::<_, Uuid>(
-        "SELECT correspondence_id FROM correspondence_attachments WHERE attachment_id = $1
-         ORDER BY correspondence_id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(classify)?
-    .into_iter()
-    .map(CorrespondenceId::from_uuid)
-    .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let correspondence_ids = sqlx::query_scalar::<_, Uuid>(sql::SELECT_ATTACHMENT_LETTERS)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(CorrespondenceId::from_uuid)
+        .collect();
     let checksum: Option<String> = r.try_get("checksum").map_err(classify)?;
     let storage_key: Option<String> = r.try_get("storage_key").map_err(classify)?;
     let file = match storage_key {

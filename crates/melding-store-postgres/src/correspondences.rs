@@ -1,3 +1,20 @@
+//! Letters and their status logs on PostgreSQL.
+//!
+//! Each table is mapped in one place, by column name: [`LetterRow`] for `correspondences`
+//! ([`LetterRow::new`] letter → row, [`LetterRow::into_letter`] row → letter) and [`StatusRow`]
+//! for `correspondence_statuses` ([`StatusRow::new`], [`StatusRow::into_entry`]). The field names
+//! of a row type are its columns: the bulk insert ([`INSERT_LETTERS`], one array per column,
+//! `UNNEST`ed) and the select ([`SELECT_LETTER`], decoded by name) are generated from the row
+//! type's declaration (`table_columns!`), so no order or type is kept by hand.
+//!
+//! A new field of a letter touches, on this backend:
+//! 1. a migration adding the column (`migrations/`);
+//! 2. the field with its column's type in [`LetterRow`] (which puts it in the insert and the
+//!    select);
+//! 3. its line in [`LetterRow::new`] and in [`LetterRow::into_letter`] (the mapping).
+
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use melding_domain::Attachment;
@@ -6,35 +23,198 @@ use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
     StatusHistory,
 };
+use melding_store::sql::TableRow;
 use melding_store::{
     AppendGuard, AttachmentPurge, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery,
-    SearchRole, StoreError,
+    SearchRole, StoreError, sql,
 };
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, Postgres, Row};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Row};
 use uuid::Uuid;
 
 use crate::attachments::{insert_attachment_in, insert_link, purge_unshared_in};
-use crate::jobs::enqueue;
+use crate::codec::{column_list, insert_unnest, json_object_of, table_columns};
+use crate::jobs::{NewJobColumns, enqueue, insert_jobs};
 use crate::{PostgresStore, classify, corrupt};
 
+table_columns! {
+    /// A row of `correspondences`: ids and keys as `uuid`, times as `timestamptz` (microseconds),
+    /// JSON-valued columns as `jsonb`.
+    #[derive(Debug, FromRow)]
+    struct LetterRow in "correspondences", columns LetterColumns {
+        id: Uuid as "uuid",
+        resource_id: String as "text",
+        recipient: String as "text",
+        sender: String as "text",
+        senders_reference: String as "text",
+        message_sender: Option<String> as "text",
+        language: String as "text",
+        title: String as "text",
+        summary: String as "text",
+        body: String as "text",
+        requested_publish_time: DateTime<Utc> as "timestamptz",
+        due_date_time: Option<DateTime<Utc>> as "timestamptz",
+        external_references: serde_json::Value as "jsonb",
+        property_list: serde_json::Value as "jsonb",
+        reply_options: serde_json::Value as "jsonb",
+        ignore_reservation: Option<bool> as "boolean",
+        is_confirmation_needed: bool as "boolean",
+        is_confidential: bool as "boolean",
+        allow_forwarding: bool as "boolean",
+        idempotent_key: Option<Uuid> as "uuid",
+        created: DateTime<Utc> as "timestamptz",
+        published: Option<DateTime<Utc>> as "timestamptz",
+        /// The latest status, Fetched excluded: what the recipient search filters on. Written
+        /// from the letter's log; not read back (the log is).
+        last_status: i32 as "integer",
+    }
+}
+
+impl LetterRow {
+    /// The row of letter `c`.
+    fn new(c: &Correspondence) -> Result<Self, StoreError> {
+        let s = &c.settings;
+        Ok(Self {
+            id: c.id.as_uuid(),
+            resource_id: s.resource_id.to_string(),
+            recipient: c.recipient.urn(),
+            sender: s.sender.as_str().to_owned(),
+            senders_reference: s.senders_reference.clone(),
+            message_sender: s.message_sender.clone(),
+            language: s.content.language.clone(),
+            title: s.content.title.clone(),
+            summary: s.content.summary.clone(),
+            body: s.content.body.clone(),
+            requested_publish_time: s.requested_publish_time,
+            due_date_time: s.due_date_time,
+            external_references: json(&s.external_references)?,
+            property_list: json(&s.property_list)?,
+            reply_options: json(&s.reply_options)?,
+            ignore_reservation: s.ignore_reservation,
+            is_confirmation_needed: s.is_confirmation_needed,
+            is_confidential: s.is_confidential,
+            allow_forwarding: s.allow_forwarding,
+            idempotent_key: c.idempotent_key,
+            created: c.created,
+            published: c.published,
+            last_status: c.statuses.latest().map_or(0, |e| e.status.value()),
+        })
+    }
+
+    /// The letter this row holds, with its status log.
+    fn into_letter(self, statuses: StatusHistory) -> Result<Correspondence, StoreError> {
+        Ok(Correspondence {
+            id: CorrespondenceId::from_uuid(self.id),
+            recipient: Recipient::from_urn(&self.recipient).map_err(corrupt)?,
+            settings: LetterSettings {
+                resource_id: ResourceId::parse(&self.resource_id).map_err(corrupt)?,
+                sender: OrgNumber::parse(&self.sender).map_err(corrupt)?,
+                senders_reference: self.senders_reference,
+                message_sender: self.message_sender,
+                content: Content {
+                    language: self.language,
+                    title: self.title,
+                    summary: self.summary,
+                    body: self.body,
+                },
+                requested_publish_time: self.requested_publish_time,
+                due_date_time: self.due_date_time,
+                external_references: serde_json::from_value(self.external_references)
+                    .map_err(corrupt)?,
+                property_list: serde_json::from_value(self.property_list).map_err(corrupt)?,
+                reply_options: serde_json::from_value(self.reply_options).map_err(corrupt)?,
+                ignore_reservation: self.ignore_reservation,
+                is_confirmation_needed: self.is_confirmation_needed,
+                is_confidential: self.is_confidential,
+                allow_forwarding: self.allow_forwarding,
+            },
+            idempotent_key: self.idempotent_key,
+            created: self.created,
+            published: self.published,
+            statuses,
+        })
+    }
+}
+
+table_columns! {
+    /// A row of `correspondence_statuses`: one entry of a letter's log. Read back by
+    /// [`SELECT_LETTER`] as JSON objects keyed by column name.
+    #[derive(Debug, serde::Deserialize)]
+    struct StatusRow in "correspondence_statuses", columns StatusColumns {
+        correspondence_id: Uuid as "uuid",
+        status: i32 as "integer",
+        status_text: String as "text",
+        changed_at: DateTime<Utc> as "timestamptz",
+        party: Option<String> as "text",
+    }
+}
+
+impl StatusRow {
+    /// The row of entry `e` of letter `letter`'s log.
+    fn new(letter: CorrespondenceId, e: &StatusEntry) -> Self {
+        Self {
+            correspondence_id: letter.as_uuid(),
+            status: e.status.value(),
+            status_text: e.text.clone(),
+            changed_at: e.at,
+            party: e.party.clone(),
+        }
+    }
+
+    /// The log entry this row holds.
+    fn into_entry(self) -> Result<StatusEntry, StoreError> {
+        Ok(StatusEntry {
+            status: CorrespondenceStatus::from_value(i64::from(self.status))
+                .ok_or_else(|| StoreError::Corrupt(format!("status {}", self.status)))?,
+            text: self.status_text,
+            at: self.changed_at,
+            party: self.party,
+        })
+    }
+}
+
 /// A letter and its status log in one statement, so one snapshot (and one round trip) serves
-/// both: the log comes as parallel arrays in log order.
-const SELECT_LETTER: &str = "SELECT c.id, resource_id, recipient, sender, senders_reference,
-    message_sender, language, title, summary, body, requested_publish_time, due_date_time,
-    external_references, property_list, reply_options, ignore_reservation,
-    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published,
-    log.statuses, log.texts, log.times, log.parties
-    FROM correspondences c
-    CROSS JOIN LATERAL (
-        SELECT array_agg(status ORDER BY s.id) AS statuses,
-               array_agg(status_text ORDER BY s.id) AS texts,
-               array_agg(changed_at ORDER BY s.id) AS times,
-               array_agg(party ORDER BY s.id) AS parties
-        FROM correspondence_statuses s WHERE s.correspondence_id = c.id
-    ) log
-    WHERE c.id = $1";
+/// both: the letter's columns by name, and `log`, a JSON array of its [`StatusRow`]s as objects
+/// keyed by column name, in log order (NULL when the log is empty). Binds `$1`, the letter's id.
+static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {letter}, log.entries AS log
+         FROM correspondences c
+         CROSS JOIN LATERAL (
+             SELECT json_agg({status} ORDER BY s.id) AS entries
+             FROM correspondence_statuses s WHERE s.correspondence_id = c.id
+         ) log
+         WHERE c.id = $1",
+        letter = column_list("c.", LetterRow::COLUMNS),
+        status = json_object_of(StatusRow::COLUMNS),
+    )
+});
+
+/// New letters, their status logs and their jobs, written by one statement whatever their
+/// number: a data-modifying `WITH` clause per table, each `UNNEST`ing its rows' column arrays
+/// ([`LetterColumns`] from `$1`, then [`StatusColumns`], then [`NewJobColumns`]). A letter to
+/// 500 recipients costs one round trip, not 2,000. Status rows are inserted in log order, so
+/// their identity column keeps that order.
+static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| {
+    let statuses = 1 + LetterColumns::SQL_TYPES.len();
+    let jobs = statuses + StatusColumns::SQL_TYPES.len();
+    format!(
+        "WITH letters AS ({}), log AS ({}), queued AS ({}) SELECT 1",
+        insert_unnest(
+            LetterRow::TABLE,
+            LetterRow::COLUMNS,
+            LetterColumns::SQL_TYPES,
+            1
+        ),
+        insert_unnest(
+            StatusRow::TABLE,
+            StatusRow::COLUMNS,
+            StatusColumns::SQL_TYPES,
+            statuses
+        ),
+        insert_jobs(jobs),
+    )
+});
 
 /// Statuses a letter holds before it is visible to its recipient: Initialized, ReadyForPublish
 /// and Failed. The recipient search never shows a letter whose latest status is one of these.
@@ -74,7 +254,7 @@ impl CorrespondenceStore for PostgresStore {
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        let Some(row) = sqlx::query(SELECT_LETTER)
+        let Some(row) = sqlx::query(SELECT_LETTER.as_str())
             .bind(id.as_uuid())
             .fetch_optional(&self.pool)
             .await
@@ -82,7 +262,16 @@ impl CorrespondenceStore for PostgresStore {
         else {
             return Ok(None);
         };
-        letter_from_row(&row, status_log(&row)?).map(Some)
+        let log: Option<Json<Vec<StatusRow>>> = row.try_get("log").map_err(classify)?;
+        let entries = log
+            .map_or_else(Vec::new, |l| l.0)
+            .into_iter()
+            .map(StatusRow::into_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        LetterRow::from_row(&row)
+            .map_err(classify)?
+            .into_letter(StatusHistory::new(entries))
+            .map(Some)
     }
 
     async fn append_status(
@@ -109,9 +298,7 @@ impl CorrespondenceStore for PostgresStore {
         if !appended {
             return Ok(false);
         }
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
+        enqueue(&mut tx, jobs).await?;
         tx.commit().await.map_err(classify)?;
         self.jobs_enqueued();
         Ok(true)
@@ -134,9 +321,7 @@ impl CorrespondenceStore for PostgresStore {
         if !appended {
             return Ok(false);
         }
-        for job in jobs {
-            enqueue(&mut tx, job).await?;
-        }
+        enqueue(&mut tx, jobs).await?;
         // The attachments are locked (in id order, so purges sharing some cannot deadlock)
         // before they are checked: of two letters sharing an attachment purged at once, the
         // second waits here for the first to commit and then sees that letter purged.
@@ -167,12 +352,11 @@ impl CorrespondenceStore for PostgresStore {
         &self,
         key: Uuid,
     ) -> Result<Option<CorrespondenceId>, StoreError> {
-        let id: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM correspondences WHERE idempotent_key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(classify)?;
+        let id: Option<Uuid> = sqlx::query_scalar(sql::SELECT_ID_BY_IDEMPOTENT_KEY)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(id.map(CorrespondenceId::from_uuid))
     }
 
@@ -244,250 +428,38 @@ impl CorrespondenceStore for PostgresStore {
     }
 }
 
-/// New letters, their status logs and their jobs as column arrays, written by one statement
-/// (`UNNEST` per table in data-modifying `WITH` clauses) whatever their number: a letter to 500
-/// recipients costs one round trip, not 2,000.
-#[derive(Default)]
+/// The column arrays [`INSERT_LETTERS`] reads.
 struct LetterRows {
-    id: Vec<Uuid>,
-    resource_id: Vec<String>,
-    recipient: Vec<String>,
-    sender: Vec<String>,
-    senders_reference: Vec<String>,
-    message_sender: Vec<Option<String>>,
-    language: Vec<String>,
-    title: Vec<String>,
-    summary: Vec<String>,
-    body: Vec<String>,
-    requested_publish_time: Vec<DateTime<Utc>>,
-    due_date_time: Vec<Option<DateTime<Utc>>>,
-    external_references: Vec<serde_json::Value>,
-    property_list: Vec<serde_json::Value>,
-    reply_options: Vec<serde_json::Value>,
-    ignore_reservation: Vec<Option<bool>>,
-    is_confirmation_needed: Vec<bool>,
-    is_confidential: Vec<bool>,
-    allow_forwarding: Vec<bool>,
-    idempotent_key: Vec<Option<Uuid>>,
-    created: Vec<DateTime<Utc>>,
-    published: Vec<Option<DateTime<Utc>>>,
-    last_status: Vec<i32>,
-    // The status log, in log order (its identity column keeps that order).
-    status_letter: Vec<Uuid>,
-    status: Vec<i32>,
-    status_text: Vec<String>,
-    changed_at: Vec<DateTime<Utc>>,
-    party: Vec<Option<String>>,
-    // Jobs; a job whose dedupe key is taken is kept as it is.
-    job_kind: Vec<String>,
-    job_key: Vec<String>,
-    job_letter: Vec<Option<Uuid>>,
-    job_run_at: Vec<DateTime<Utc>>,
-    job_max_attempts: Vec<i64>,
-    job_payload: Vec<serde_json::Value>,
+    letters: LetterColumns,
+    statuses: StatusColumns,
+    jobs: NewJobColumns,
 }
 
 impl LetterRows {
     fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Result<Self, StoreError> {
-        let mut r = Self::default();
+        let mut rows = LetterColumns::default();
+        let mut statuses = StatusColumns::default();
         for c in letters {
-            let s = &c.settings;
-            r.id.push(c.id.as_uuid());
-            r.resource_id.push(s.resource_id.to_string());
-            r.recipient.push(c.recipient.urn());
-            r.sender.push(s.sender.as_str().to_owned());
-            r.senders_reference.push(s.senders_reference.clone());
-            r.message_sender.push(s.message_sender.clone());
-            r.language.push(s.content.language.clone());
-            r.title.push(s.content.title.clone());
-            r.summary.push(s.content.summary.clone());
-            r.body.push(s.content.body.clone());
-            r.requested_publish_time.push(s.requested_publish_time);
-            r.due_date_time.push(s.due_date_time);
-            r.external_references.push(json(&s.external_references)?);
-            r.property_list.push(json(&s.property_list)?);
-            r.reply_options.push(json(&s.reply_options)?);
-            r.ignore_reservation.push(s.ignore_reservation);
-            r.is_confirmation_needed.push(s.is_confirmation_needed);
-            r.is_confidential.push(s.is_confidential);
-            r.allow_forwarding.push(s.allow_forwarding);
-            r.idempotent_key.push(c.idempotent_key);
-            r.created.push(c.created);
-            r.published.push(c.published);
-            // What the recipient search filters on.
-            r.last_status
-                .push(c.statuses.latest().map_or(0, |e| e.status.value()));
+            rows.push(LetterRow::new(c)?);
             for e in c.statuses.entries() {
-                r.status_letter.push(c.id.as_uuid());
-                r.status.push(e.status.value());
-                r.status_text.push(e.text.clone());
-                r.changed_at.push(e.at);
-                r.party.push(e.party.clone());
+                statuses.push(StatusRow::new(c.id, e));
             }
         }
-        for j in jobs {
-            r.job_kind.push(j.kind.clone());
-            r.job_key.push(j.dedupe_key.clone());
-            r.job_letter.push(j.correspondence_id.map(|c| c.as_uuid()));
-            r.job_run_at.push(j.run_at);
-            r.job_max_attempts.push(i64::from(j.max_attempts));
-            r.job_payload.push(j.payload.clone());
-        }
-        Ok(r)
+        Ok(Self {
+            letters: rows,
+            statuses,
+            jobs: NewJobColumns::of(jobs),
+        })
     }
 
     fn insert(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
-        sqlx::query(
-            "WITH letters AS (
-                INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
-                    message_sender, language, title, summary, body, requested_publish_time,
-                    due_date_time, external_references, property_list, reply_options,
-                    ignore_reservation, is_confirmation_needed, is_confidential, allow_forwarding,
-                    idempotent_key, created, published, last_status)
-                SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                    $11::timestamptz[], $12::timestamptz[], $13::jsonb[], $14::jsonb[],
-                    $15::jsonb[], $16::boolean[], $17::boolean[], $18::boolean[], $19::boolean[],
-                    $20::uuid[], $21::timestamptz[], $22::timestamptz[], $23::integer[])
-            ), log AS (
-                INSERT INTO correspondence_statuses
-                    (correspondence_id, status, status_text, changed_at, party)
-                SELECT l, s, t, a, p
-                FROM UNNEST($24::uuid[], $25::integer[], $26::text[], $27::timestamptz[],
-                            $28::text[]) WITH ORDINALITY AS x(l, s, t, a, p, n)
-                ORDER BY n
-            ), queued AS (
-                INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts,
-                                  payload, created_at)
-                SELECT k, d, c, r, m, p, r
-                FROM UNNEST($29::text[], $30::text[], $31::uuid[], $32::timestamptz[],
-                            $33::bigint[], $34::jsonb[]) AS x(k, d, c, r, m, p)
-                ON CONFLICT (dedupe_key) DO NOTHING
-            )
-            SELECT 1",
-        )
-        .bind(&self.id)
-        .bind(&self.resource_id)
-        .bind(&self.recipient)
-        .bind(&self.sender)
-        .bind(&self.senders_reference)
-        .bind(&self.message_sender)
-        .bind(&self.language)
-        .bind(&self.title)
-        .bind(&self.summary)
-        .bind(&self.body)
-        .bind(&self.requested_publish_time)
-        .bind(&self.due_date_time)
-        .bind(&self.external_references)
-        .bind(&self.property_list)
-        .bind(&self.reply_options)
-        .bind(&self.ignore_reservation)
-        .bind(&self.is_confirmation_needed)
-        .bind(&self.is_confidential)
-        .bind(&self.allow_forwarding)
-        .bind(&self.idempotent_key)
-        .bind(&self.created)
-        .bind(&self.published)
-        .bind(&self.last_status)
-        .bind(&self.status_letter)
-        .bind(&self.status)
-        .bind(&self.status_text)
-        .bind(&self.changed_at)
-        .bind(&self.party)
-        .bind(&self.job_kind)
-        .bind(&self.job_key)
-        .bind(&self.job_letter)
-        .bind(&self.job_run_at)
-        .bind(&self.job_max_attempts)
-        .bind(&self.job_payload)
+        let query = sqlx::query(INSERT_LETTERS.as_str());
+        self.jobs.bind(self.statuses.bind(self.letters.bind(query)))
     }
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(v).map_err(corrupt)
-}
-
-/// The status log columns of [`SELECT_LETTER`], zipped back into entries.
-fn status_log(r: &PgRow) -> Result<StatusHistory, StoreError> {
-    let statuses: Vec<i32> = r
-        .try_get::<Option<Vec<i32>>, _>("statuses")
-        .map_err(classify)?
-        .unwrap_or_default();
-    let texts: Vec<String> = r
-        .try_get::<Option<Vec<String>>, _>("texts")
-        .map_err(classify)?
-        .unwrap_or_default();
-    let times: Vec<DateTime<Utc>> = r
-        .try_get::<Option<Vec<DateTime<Utc>>>, _>("times")
-        .map_err(classify)?
-        .unwrap_or_default();
-    let parties: Vec<Option<String>> = r
-        .try_get::<Option<Vec<Option<String>>>, _>("parties")
-        .map_err(classify)?
-        .unwrap_or_default();
-    if [texts.len(), times.len(), parties.len()] != [statuses.len(); 3] {
-        return Err(StoreError::Corrupt(
-            "status log arrays differ in length".into(),
-        ));
-    }
-    let entries = statuses
-        .into_iter()
-        .zip(texts)
-        .zip(times)
-        .zip(parties)
-        .map(|(((v, text), at), party)| {
-            Ok(StatusEntry {
-                status: CorrespondenceStatus::from_value(i64::from(v))
-                    .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
-                text,
-                at,
-                party,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(StatusHistory::new(entries))
-}
-
-fn letter_from_row(r: &PgRow, statuses: StatusHistory) -> Result<Correspondence, StoreError> {
-    let get_s = |c: &str| r.try_get::<String, _>(c).map_err(classify);
-    Ok(Correspondence {
-        id: CorrespondenceId::from_uuid(r.try_get("id").map_err(classify)?),
-        recipient: Recipient::from_urn(&get_s("recipient")?).map_err(corrupt)?,
-        settings: LetterSettings {
-            resource_id: ResourceId::parse(&get_s("resource_id")?).map_err(corrupt)?,
-            sender: OrgNumber::parse(&get_s("sender")?).map_err(corrupt)?,
-            senders_reference: get_s("senders_reference")?,
-            message_sender: r.try_get("message_sender").map_err(classify)?,
-            content: Content {
-                language: get_s("language")?,
-                title: get_s("title")?,
-                summary: get_s("summary")?,
-                body: get_s("body")?,
-            },
-            requested_publish_time: r.try_get("requested_publish_time").map_err(classify)?,
-            due_date_time: r.try_get("due_date_time").map_err(classify)?,
-            external_references: r
-                .try_get::<Json<_>, _>("external_references")
-                .map_err(classify)?
-                .0,
-            property_list: r
-                .try_get::<Json<_>, _>("property_list")
-                .map_err(classify)?
-                .0,
-            reply_options: r
-                .try_get::<Json<_>, _>("reply_options")
-                .map_err(classify)?
-                .0,
-            ignore_reservation: r.try_get("ignore_reservation").map_err(classify)?,
-            is_confirmation_needed: r.try_get("is_confirmation_needed").map_err(classify)?,
-            is_confidential: r.try_get("is_confidential").map_err(classify)?,
-            allow_forwarding: r.try_get("allow_forwarding").map_err(classify)?,
-        },
-        idempotent_key: r.try_get("idempotent_key").map_err(classify)?,
-        created: r.try_get("created").map_err(classify)?,
-        published: r.try_get("published").map_err(classify)?,
-        statuses,
-    })
 }
 
 /// `melding_append_status` (migration 0005): locks the letter, checks the guard and writes, in
@@ -505,14 +477,15 @@ fn append_query<'q>(
         ),
         AppendGuard::UnlessSameSince(since) => (None, Some(*since)),
     };
+    let row = StatusRow::new(id, entry);
     sqlx::query_scalar::<_, Option<bool>>(
         "SELECT melding_append_status($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(id.as_uuid())
-    .bind(entry.status.value())
-    .bind(&entry.text)
-    .bind(entry.at)
-    .bind(entry.party.as_deref())
+    .bind(row.correspondence_id)
+    .bind(row.status)
+    .bind(row.status_text)
+    .bind(row.changed_at)
+    .bind(row.party)
     .bind(unless_any)
     .bind(unless_same_since)
     .bind(CorrespondenceStatus::Fetched.value())

@@ -1,33 +1,153 @@
+//! The job queue on PostgreSQL. A job's row is mapped in one place each way: [`NewJobRow`] (a
+//! job to enqueue → its row) and [`JobRow`] (a stored row → [`Job`]).
+
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use melding_domain::CorrespondenceId;
-use melding_store::{Job, JobCounts, JobStore, NewJob, StoreError};
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row, Transaction};
+use melding_store::sql::TableRow;
+use melding_store::{Job, JobCounts, JobStore, NewJob, StoreError, sql, table_row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
+use crate::codec::{column_list, insert_unnest, table_columns};
 use crate::{PostgresStore, classify, unsigned};
 
-/// Enqueues a job inside the caller's transaction; a job with the same dedupe key is kept as is.
-pub(crate) async fn enqueue(
-    tx: &mut Transaction<'static, Postgres>,
-    job: &NewJob,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $4)
-         ON CONFLICT (dedupe_key) DO NOTHING",
+table_columns! {
+    /// A job to enqueue as its row of `jobs`. Its creation time is its first run time.
+    #[derive(Debug)]
+    pub(crate) struct NewJobRow in "jobs", columns NewJobColumns {
+        kind: String as "text",
+        dedupe_key: String as "text",
+        correspondence_id: Option<Uuid> as "uuid",
+        run_at: DateTime<Utc> as "timestamptz",
+        max_attempts: i64 as "bigint",
+        payload: serde_json::Value as "jsonb",
+        created_at: DateTime<Utc> as "timestamptz",
+    }
+}
+
+impl NewJobRow {
+    /// The row of `job`.
+    pub(crate) fn new(job: &NewJob) -> Self {
+        Self {
+            kind: job.kind.clone(),
+            dedupe_key: job.dedupe_key.clone(),
+            correspondence_id: job.correspondence_id.map(|c| c.as_uuid()),
+            run_at: job.run_at,
+            max_attempts: i64::from(job.max_attempts),
+            payload: job.payload.clone(),
+            created_at: job.run_at,
+        }
+    }
+}
+
+impl NewJobColumns {
+    /// The rows of `jobs`.
+    pub(crate) fn of(jobs: &[NewJob]) -> Self {
+        let mut columns = Self::default();
+        for job in jobs {
+            columns.push(NewJobRow::new(job));
+        }
+        columns
+    }
+}
+
+/// Inserts the jobs whose column arrays ([`NewJobColumns`]) are bound from `$first_param` on; a
+/// job whose dedupe key is taken is kept as it is.
+pub(crate) fn insert_jobs(first_param: usize) -> String {
+    format!(
+        "{} ON CONFLICT (dedupe_key) DO NOTHING",
+        insert_unnest(
+            NewJobRow::TABLE,
+            NewJobRow::COLUMNS,
+            NewJobColumns::SQL_TYPES,
+            first_param
+        )
     )
-    .bind(&job.kind)
-    .bind(&job.dedupe_key)
-    .bind(job.correspondence_id.map(|c| c.as_uuid()))
-    .bind(job.run_at)
-    .bind(i64::from(job.max_attempts))
-    .bind(&job.payload)
-    .execute(&mut **tx)
-    .await
-    .map_err(classify)?;
+}
+
+/// [`insert_jobs`] from `$1`.
+static INSERT_JOBS: LazyLock<String> = LazyLock::new(|| insert_jobs(1));
+
+/// Enqueues `jobs` inside the caller's transaction, in one statement however many; a job with
+/// the same dedupe key as a queued one is kept as is.
+pub(crate) async fn enqueue(tx: &mut PgConnection, jobs: &[NewJob]) -> Result<(), StoreError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    NewJobColumns::of(jobs)
+        .bind(sqlx::query(INSERT_JOBS.as_str()))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     Ok(())
+}
+
+table_row! {
+    /// A stored row of `jobs` or `dead_jobs` (which share these columns), read by column name.
+    #[derive(Debug, sqlx::FromRow)]
+    struct JobRow in "jobs" {
+        id: i64,
+        kind: String,
+        dedupe_key: String,
+        correspondence_id: Option<Uuid>,
+        run_at: DateTime<Utc>,
+        attempts: i64,
+        max_attempts: i64,
+        payload: serde_json::Value,
+        last_error: Option<String>,
+    }
+}
+
+impl JobRow {
+    /// The job this row holds.
+    fn into_job(self) -> Result<Job, StoreError> {
+        Ok(Job {
+            id: self.id,
+            kind: self.kind,
+            dedupe_key: self.dedupe_key,
+            correspondence_id: self.correspondence_id.map(CorrespondenceId::from_uuid),
+            run_at: self.run_at,
+            attempts: unsigned(self.attempts)?,
+            max_attempts: unsigned(self.max_attempts)?,
+            payload: self.payload,
+            last_error: self.last_error,
+        })
+    }
+}
+
+/// The claim: leases up to `$4` due, free jobs to `$1` until `$2`, `$3` being now. SKIP LOCKED:
+/// a job another node is claiming right now is simply not ours; once that claim commits, the
+/// job's lease keeps it out of the WHERE clause.
+static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH due AS (
+             SELECT id FROM jobs
+             WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
+             ORDER BY run_at, id
+             LIMIT $4
+             FOR UPDATE SKIP LOCKED
+         )
+         UPDATE jobs j SET locked_by = $1, locked_until = $2, attempts = j.attempts + 1
+         FROM due WHERE j.id = due.id
+         RETURNING {}",
+        column_list("j.", JobRow::COLUMNS)
+    )
+});
+
+/// Up to `$1` jobs of `jobs`, earliest due first.
+static LIST_JOBS: LazyLock<String> = LazyLock::new(|| list_from("jobs"));
+
+/// Up to `$1` jobs of `dead_jobs`, earliest due first.
+static LIST_DEAD_JOBS: LazyLock<String> = LazyLock::new(|| list_from("dead_jobs"));
+
+fn list_from(table: &str) -> String {
+    format!(
+        "SELECT {} FROM {table} ORDER BY run_at, id LIMIT $1",
+        column_list("", JobRow::COLUMNS)
+    )
 }
 
 /// The channel every node listens on for enqueued jobs.
@@ -61,31 +181,17 @@ impl JobStore for PostgresStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
-        // SKIP LOCKED: a job another node is claiming right now is simply not ours; once that
-        // claim commits, the job's lease keeps it out of the WHERE clause.
-        let rows = sqlx::query(
-            "WITH due AS (
-                 SELECT id FROM jobs
-                 WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
-                 ORDER BY run_at, id
-                 LIMIT $4
-                 FOR UPDATE SKIP LOCKED
-             )
-             UPDATE jobs j SET locked_by = $1, locked_until = $2, attempts = j.attempts + 1
-             FROM due WHERE j.id = due.id
-             RETURNING j.id, j.kind, j.dedupe_key, j.correspondence_id, j.run_at, j.attempts,
-                       j.max_attempts, j.payload, j.last_error",
-        )
-        .bind(worker)
-        .bind(now + lease)
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
+        let rows = sqlx::query_as::<_, JobRow>(CLAIM_DUE.as_str())
+            .bind(worker)
+            .bind(now + lease)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
         let mut jobs = rows
-            .iter()
-            .map(job_from_row)
+            .into_iter()
+            .map(JobRow::into_job)
             .collect::<Result<Vec<_>, _>>()?;
         jobs.sort_by_key(|j| (j.run_at, j.id));
         Ok(jobs)
@@ -152,19 +258,13 @@ impl JobStore for PostgresStore {
     }
 
     async fn list_jobs(&self, dead: bool, limit: u32) -> Result<Vec<Job>, StoreError> {
-        let sql = if dead {
-            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                    payload, last_error FROM dead_jobs ORDER BY run_at, id LIMIT $1"
-        } else {
-            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                    payload, last_error FROM jobs ORDER BY run_at, id LIMIT $1"
-        };
-        let rows = sqlx::query(sql)
+        let sql = if dead { &LIST_DEAD_JOBS } else { &LIST_JOBS };
+        let rows = sqlx::query_as::<_, JobRow>(sql.as_str())
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?;
-        rows.iter().map(job_from_row).collect()
+        rows.into_iter().map(JobRow::into_job).collect()
     }
 
     async fn retry_dead_job(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
@@ -219,16 +319,11 @@ impl JobStore for PostgresStore {
     }
 
     async fn job_counts(&self, now: DateTime<Utc>) -> Result<JobCounts, StoreError> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM jobs) AS queued,
-                    (SELECT COUNT(*) FROM jobs WHERE run_at <= $1) AS due,
-                    (SELECT COUNT(*) FROM dead_jobs) AS dead,
-                    (SELECT MIN(run_at) FROM jobs WHERE run_at <= $1) AS oldest",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(classify)?;
+        let row = sqlx::query(sql::JOB_COUNTS)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(JobCounts {
             queued: unsigned(row.try_get("queued").map_err(classify)?)?,
             due: unsigned(row.try_get("due").map_err(classify)?)?,
@@ -236,21 +331,4 @@ impl JobStore for PostgresStore {
             oldest_due: row.try_get("oldest").map_err(classify)?,
         })
     }
-}
-
-fn job_from_row(r: &PgRow) -> Result<Job, StoreError> {
-    Ok(Job {
-        id: r.try_get("id").map_err(classify)?,
-        kind: r.try_get("kind").map_err(classify)?,
-        dedupe_key: r.try_get("dedupe_key").map_err(classify)?,
-        correspondence_id: r
-            .try_get::<Option<Uuid>, _>("correspondence_id")
-            .map_err(classify)?
-            .map(CorrespondenceId::from_uuid),
-        run_at: r.try_get("run_at").map_err(classify)?,
-        attempts: unsigned(r.try_get("attempts").map_err(classify)?)?,
-        max_attempts: unsigned(r.try_get("max_attempts").map_err(classify)?)?,
-        payload: r.try_get("payload").map_err(classify)?,
-        last_error: r.try_get("last_error").map_err(classify)?,
-    })
 }

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 mod attachments;
+mod codec;
 mod correspondences;
 mod jobs;
 mod notify;

@@ -7,7 +7,7 @@ use melding_domain::resource::check_authentication_level;
 use melding_domain::{NationalId, OrgNumber, Party, SelfIdentified};
 use melding_store::{
     DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
-    SelfIdentifiedUser, StoreError,
+    SelfIdentifiedUser, StoreError, sql,
 };
 use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
@@ -19,107 +19,71 @@ impl RegistryStore for PostgresStore {
     async fn upsert_registry(&self, batch: &RegistryBatch) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         for o in &batch.organizations {
-            sqlx::query(
-                "INSERT INTO organizations (org_number, name, parent, address,
-                    notification_emails, notification_mobiles, contacts)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (org_number) DO UPDATE SET name = excluded.name,
-                    parent = excluded.parent, address = excluded.address,
-                    notification_emails = excluded.notification_emails,
-                    notification_mobiles = excluded.notification_mobiles,
-                    contacts = excluded.contacts",
-            )
-            .bind(o.org_number.as_str())
-            .bind(&o.name)
-            .bind(o.parent.as_ref().map(OrgNumber::as_str))
-            .bind(o.address.as_ref().map(Json))
-            .bind(Json(&o.notification_emails))
-            .bind(Json(&o.notification_mobiles))
-            .bind(Json(&o.contacts))
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            sqlx::query(sql::UPSERT_ORGANIZATION)
+                .bind(o.org_number.as_str())
+                .bind(&o.name)
+                .bind(o.parent.as_ref().map(OrgNumber::as_str))
+                .bind(o.address.as_ref().map(Json))
+                .bind(Json(&o.notification_emails))
+                .bind(Json(&o.notification_mobiles))
+                .bind(Json(&o.contacts))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         for p in &batch.persons {
-            sqlx::query(
-                "INSERT INTO persons (national_id, name, reserved, address, krr)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (national_id) DO UPDATE SET name = excluded.name,
-                    reserved = excluded.reserved, address = excluded.address,
-                    krr = excluded.krr",
-            )
-            .bind(p.national_id.as_str())
-            .bind(&p.name)
-            .bind(p.reserved)
-            .bind(p.address.as_ref().map(Json))
-            .bind(p.krr.as_ref().map(Json))
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            sqlx::query(sql::UPSERT_PERSON)
+                .bind(p.national_id.as_str())
+                .bind(&p.name)
+                .bind(p.reserved)
+                .bind(p.address.as_ref().map(Json))
+                .bind(p.krr.as_ref().map(Json))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         for r in &batch.resources {
-            sqlx::query(
-                "INSERT INTO resources
-                    (id, owner, service_owner_code, title, confidential, read_policy,
-                     resource_type, minimum_authentication_level)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
-                    service_owner_code = excluded.service_owner_code,
-                    title = excluded.title, confidential = excluded.confidential,
-                    read_policy = excluded.read_policy,
-                    resource_type = excluded.resource_type,
-                    minimum_authentication_level = excluded.minimum_authentication_level",
-            )
-            .bind(&r.id)
-            .bind(r.owner.as_str())
-            .bind(&r.service_owner_code)
-            .bind(&r.title)
-            .bind(r.confidential)
-            .bind(Json(policy_strings(&r.read_policy)))
-            .bind(r.resource_type.as_str())
-            .bind(i16::from(r.minimum_authentication_level))
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            sqlx::query(sql::UPSERT_RESOURCE)
+                .bind(&r.id)
+                .bind(r.owner.as_str())
+                .bind(&r.service_owner_code)
+                .bind(&r.title)
+                .bind(r.confidential)
+                .bind(Json(policy_strings(&r.read_policy)))
+                .bind(r.resource_type.as_str())
+                .bind(i16::from(r.minimum_authentication_level))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         for u in &batch.self_identified_users {
-            sqlx::query(
-                "INSERT INTO self_identified_users (urn, name) VALUES ($1, $2)
-                 ON CONFLICT (urn) DO UPDATE SET name = excluded.name",
-            )
-            .bind(u.user.urn())
-            .bind(&u.name)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            sqlx::query(sql::UPSERT_SELF_IDENTIFIED_USER)
+                .bind(u.user.urn())
+                .bind(&u.name)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         // After the parties, so a role may name an entry of the same batch; the foreign keys
         // refuse one for a party in neither (NotFound, and the transaction is rolled back).
         for a in &batch.roles {
-            sqlx::query(
-                "INSERT INTO roles (org_number, national_id, role) VALUES ($1, $2, $3)
-                 ON CONFLICT (org_number, national_id, role) DO NOTHING",
-            )
-            .bind(a.org.as_str())
-            .bind(a.person.as_str())
-            .bind(&a.role)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            sqlx::query(sql::INSERT_ROLE)
+                .bind(a.org.as_str())
+                .bind(a.person.as_str())
+                .bind(&a.role)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         tx.commit().await.map_err(classify)
     }
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, owner, service_owner_code, title, confidential, read_policy,
-                resource_type, minimum_authentication_level
-             FROM resources WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
+        let row = sqlx::query(sql::SELECT_RESOURCE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         row.map(|r| {
             Ok(Resource {
                 id: r.try_get("id").map_err(classify)?,
@@ -151,14 +115,11 @@ impl RegistryStore for PostgresStore {
     }
 
     async fn organization(&self, org: &OrgNumber) -> Result<Option<Organization>, StoreError> {
-        let row = sqlx::query(
-            "SELECT name, parent, address, notification_emails, notification_mobiles, contacts
-             FROM organizations WHERE org_number = $1",
-        )
-        .bind(org.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
+        let row = sqlx::query(sql::SELECT_ORGANIZATION)
+            .bind(org.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         row.map(|r| {
             Ok(Organization {
                 org_number: org.clone(),
@@ -187,12 +148,11 @@ impl RegistryStore for PostgresStore {
     }
 
     async fn person(&self, id: &NationalId) -> Result<Option<Person>, StoreError> {
-        let row =
-            sqlx::query("SELECT name, reserved, address, krr FROM persons WHERE national_id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(classify)?;
+        let row = sqlx::query(sql::SELECT_PERSON)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         row.map(|r| {
             Ok(Person {
                 national_id: id.clone(),
@@ -272,12 +232,11 @@ impl RegistryStore for PostgresStore {
         &self,
         user: &SelfIdentified,
     ) -> Result<Option<SelfIdentifiedUser>, StoreError> {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT name FROM self_identified_users WHERE urn = $1")
-                .bind(user.urn())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(classify)?;
+        let name: Option<String> = sqlx::query_scalar(sql::SELECT_SELF_IDENTIFIED_USER_NAME)
+            .bind(user.urn())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(name.map(|name| SelfIdentifiedUser {
             user: user.clone(),
             name,
@@ -309,21 +268,18 @@ impl RegistryStore for PostgresStore {
     }
 
     async fn holdings(&self, person: &NationalId, org: &OrgNumber) -> Result<Holdings, StoreError> {
-        let roles: Vec<String> =
-            sqlx::query_scalar("SELECT role FROM roles WHERE national_id = $1 AND org_number = $2")
-                .bind(person.as_str())
-                .bind(org.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(classify)?;
-        let delegated: Vec<String> = sqlx::query_scalar(
-            "SELECT right_ FROM delegations WHERE national_id = $1 AND org_number = $2",
-        )
-        .bind(person.as_str())
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
+        let roles: Vec<String> = sqlx::query_scalar(sql::SELECT_HELD_ROLES)
+            .bind(person.as_str())
+            .bind(org.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        let delegated: Vec<String> = sqlx::query_scalar(sql::SELECT_DELEGATED_RIGHTS)
+            .bind(person.as_str())
+            .bind(org.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(Holdings {
             roles: roles.into_iter().collect(),
             delegated: delegated
@@ -334,19 +290,11 @@ impl RegistryStore for PostgresStore {
     }
 
     async fn organizations_of(&self, person: &NationalId) -> Result<Vec<OrgNumber>, StoreError> {
-        let orgs: Vec<String> = sqlx::query_scalar(
-            "WITH held AS (
-                SELECT org_number FROM roles WHERE national_id = $1
-                UNION SELECT org_number FROM delegations WHERE national_id = $1
-             )
-             SELECT org_number FROM held
-             UNION SELECT o.org_number FROM organizations o JOIN held h ON o.parent = h.org_number
-             ORDER BY org_number",
-        )
-        .bind(person.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
+        let orgs: Vec<String> = sqlx::query_scalar(sql::SELECT_ORGANIZATIONS_OF)
+            .bind(person.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
         orgs.iter()
             .map(|o| OrgNumber::parse(o).map_err(corrupt))
             .collect()
@@ -360,33 +308,31 @@ impl RegistryStore for PostgresStore {
     }
 
     async fn organization_roles(&self, org: &OrgNumber) -> Result<Vec<RoleAssignment>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT national_id, role FROM roles WHERE org_number = $1 ORDER BY national_id, role",
-        )
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(person, role)| {
+        let rows = sqlx::query(sql::SELECT_ORGANIZATION_ROLES)
+            .bind(org.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
                 Ok(RoleAssignment {
                     org: org.clone(),
-                    person: NationalId::parse(&person).map_err(corrupt)?,
-                    role,
+                    person: NationalId::parse(
+                        &r.try_get::<String, _>("national_id").map_err(classify)?,
+                    )
+                    .map_err(corrupt)?,
+                    role: r.try_get("role").map_err(classify)?,
                 })
             })
             .collect()
     }
 
     async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, actor, granted, national_id, right_ FROM delegation_log
-             WHERE org_number = $1 ORDER BY id",
-        )
-        .bind(org.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
+        let rows = sqlx::query(sql::SELECT_DELEGATION_LOG)
+            .bind(org.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
         rows.iter()
             .map(|r| {
                 Ok(DelegationChange {
@@ -414,60 +360,48 @@ async fn change_delegation_in(
     c: &DelegationChange,
 ) -> Result<bool, StoreError> {
     // Checked for revocations too, which would otherwise quietly change nothing.
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM organizations WHERE org_number = $1)
-            AND EXISTS (SELECT 1 FROM persons WHERE national_id = $2)",
-    )
-    .bind(c.org.as_str())
-    .bind(c.person.as_str())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(classify)?;
+    let known: bool = sqlx::query_scalar(sql::BOTH_REGISTERED)
+        .bind(c.org.as_str())
+        .bind(c.person.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(classify)?;
     if !known {
         return Err(StoreError::NotFound);
     }
     let right = c.right.to_string();
     let affected = if c.granted {
-        sqlx::query(
-            "INSERT INTO delegations (org_number, national_id, right_, granted_by, granted_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (org_number, national_id, right_) DO NOTHING",
-        )
-        .bind(c.org.as_str())
-        .bind(c.person.as_str())
-        .bind(&right)
-        .bind(&c.actor)
-        .bind(c.at)
-        .execute(&mut *conn)
-        .await
+        sqlx::query(sql::INSERT_DELEGATION)
+            .bind(c.org.as_str())
+            .bind(c.person.as_str())
+            .bind(&right)
+            .bind(&c.actor)
+            .bind(c.at)
+            .execute(&mut *conn)
+            .await
     } else {
-        sqlx::query(
-            "DELETE FROM delegations WHERE org_number = $1 AND national_id = $2 AND right_ = $3",
-        )
-        .bind(c.org.as_str())
-        .bind(c.person.as_str())
-        .bind(&right)
-        .execute(&mut *conn)
-        .await
+        sqlx::query(sql::DELETE_DELEGATION)
+            .bind(c.org.as_str())
+            .bind(c.person.as_str())
+            .bind(&right)
+            .execute(&mut *conn)
+            .await
     }
     .map_err(classify)?
     .rows_affected();
     if affected == 0 {
         return Ok(false);
     }
-    sqlx::query(
-        "INSERT INTO delegation_log (at, actor, granted, org_number, national_id, right_)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(c.at)
-    .bind(&c.actor)
-    .bind(c.granted)
-    .bind(c.org.as_str())
-    .bind(c.person.as_str())
-    .bind(&right)
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_DELEGATION_LOG)
+        .bind(c.at)
+        .bind(&c.actor)
+        .bind(c.granted)
+        .bind(c.org.as_str())
+        .bind(c.person.as_str())
+        .bind(&right)
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
     Ok(true)
 }
 

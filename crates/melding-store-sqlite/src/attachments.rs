@@ -5,7 +5,7 @@ use melding_domain::{
     Attachment, AttachmentId, AttachmentStatusEntry, CorrespondenceId, OrgNumber, ResourceId,
 };
 use melding_store::{
-    AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError,
+    AttachmentGuard, AttachmentPurge, AttachmentStore, NewJob, NewLink, StoreError, sql,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
@@ -13,10 +13,6 @@ use sqlx::{Connection, Row, SqliteConnection};
 use crate::codec::{corrupt, from_micros, micros};
 use crate::jobs::enqueue;
 use crate::{SqliteStore, classify};
-
-const SELECT_ATTACHMENT: &str = "SELECT id, resource_id, sender, file_name, display_name,
-    is_encrypted, checksum, senders_reference, expiration_in_days, data_location_type,
-    storage_key, size, crc32, created FROM attachments WHERE id = ?";
 
 #[async_trait]
 impl AttachmentStore for SqliteStore {
@@ -30,9 +26,7 @@ impl AttachmentStore for SqliteStore {
             Box::pin(async move {
                 let mut tx = conn.begin().await.map_err(classify)?;
                 insert_attachment_in(&mut tx, &a).await?;
-                for job in &jobs {
-                    enqueue(&mut tx, job).await?;
-                }
+                enqueue(&mut tx, &jobs).await?;
                 tx.commit().await.map_err(classify)
             })
         })
@@ -41,7 +35,7 @@ impl AttachmentStore for SqliteStore {
 
     async fn attachment(&self, id: AttachmentId) -> Result<Option<Attachment>, StoreError> {
         let mut conn = self.reader.begin().await.map_err(classify)?;
-        let row = sqlx::query(SELECT_ATTACHMENT)
+        let row = sqlx::query(sql::SELECT_ATTACHMENT)
             .bind(id.to_string())
             .fetch_optional(&mut *conn)
             .await
@@ -57,17 +51,11 @@ impl AttachmentStore for SqliteStore {
         correspondence: CorrespondenceId,
     ) -> Result<Vec<AttachmentLink>, StoreError> {
         let mut conn = self.reader.begin().await.map_err(classify)?;
-        let rows = sqlx::query(
-            "SELECT a.id, a.resource_id, a.sender, a.file_name, a.display_name, a.is_encrypted,
-                a.checksum, a.senders_reference, a.expiration_in_days, a.data_location_type,
-                a.storage_key, a.size, a.crc32, a.created, l.expiration_time
-             FROM correspondence_attachments l JOIN attachments a ON a.id = l.attachment_id
-             WHERE l.correspondence_id = ? ORDER BY l.position",
-        )
-        .bind(correspondence.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
+        let rows = sqlx::query(sql::SELECT_ATTACHMENTS_OF)
+            .bind(correspondence.to_string())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?;
         let mut links = Vec::with_capacity(rows.len());
         for row in &rows {
             let expiration_time = row
@@ -138,22 +126,17 @@ impl AttachmentStore for SqliteStore {
                 }
                 insert_status(&mut tx, &idt, &entry).await?;
                 if let Some(f) = &file {
-                    sqlx::query(
-                        "UPDATE attachments SET storage_key = ?, size = ?, checksum = ?, crc32 = ?
-                         WHERE id = ?",
-                    )
-                    .bind(&f.storage_key)
-                    .bind(i64::try_from(f.size).map_err(corrupt)?)
-                    .bind(&f.checksum)
-                    .bind(i64::from(f.crc32))
-                    .bind(&idt)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
+                    sqlx::query(sql::UPDATE_ATTACHMENT_FILE)
+                        .bind(&f.storage_key)
+                        .bind(i64::try_from(f.size).map_err(corrupt)?)
+                        .bind(&f.checksum)
+                        .bind(i64::from(f.crc32))
+                        .bind(&idt)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
                 }
-                for job in &jobs {
-                    enqueue(&mut tx, job).await?;
-                }
+                enqueue(&mut tx, &jobs).await?;
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
             })
@@ -168,33 +151,28 @@ pub(crate) async fn insert_attachment_in(
 ) -> Result<(), StoreError> {
     let id = a.id.to_string();
     let file = a.file.as_ref();
-    sqlx::query(
-        "INSERT INTO attachments (id, resource_id, sender, file_name, display_name, is_encrypted,
-            checksum, senders_reference, expiration_in_days, data_location_type, storage_key,
-            size, crc32, created)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(a.resource_id.as_str())
-    .bind(a.sender.as_str())
-    .bind(&a.file_name)
-    .bind(a.display_name.as_deref())
-    .bind(a.is_encrypted)
-    .bind(file.map(|f| f.checksum.as_str()).or(a.checksum.as_deref()))
-    .bind(&a.senders_reference)
-    .bind(a.expiration_in_days)
-    .bind(a.data_location_type as i64)
-    .bind(file.map(|f| f.storage_key.as_str()))
-    .bind(
-        file.map(|f| i64::try_from(f.size))
-            .transpose()
-            .map_err(corrupt)?,
-    )
-    .bind(file.map(|f| i64::from(f.crc32)))
-    .bind(micros(a.created))
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_ATTACHMENT)
+        .bind(&id)
+        .bind(a.resource_id.as_str())
+        .bind(a.sender.as_str())
+        .bind(&a.file_name)
+        .bind(a.display_name.as_deref())
+        .bind(a.is_encrypted)
+        .bind(file.map(|f| f.checksum.as_str()).or(a.checksum.as_deref()))
+        .bind(&a.senders_reference)
+        .bind(a.expiration_in_days)
+        .bind(a.data_location_type as i64)
+        .bind(file.map(|f| f.storage_key.as_str()))
+        .bind(
+            file.map(|f| i64::try_from(f.size))
+                .transpose()
+                .map_err(corrupt)?,
+        )
+        .bind(file.map(|f| i64::from(f.crc32)))
+        .bind(micros(a.created))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     for entry in &a.statuses {
         insert_status(&mut *tx, &id, entry).await?;
     }
@@ -206,18 +184,14 @@ pub(crate) async fn insert_link(
     link: &NewLink,
     position: usize,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO correspondence_attachments
-            (correspondence_id, attachment_id, position, expiration_time)
-         VALUES (?, ?, ?, ?)",
-    )
-    .bind(link.correspondence_id.to_string())
-    .bind(link.attachment_id.to_string())
-    .bind(i64::try_from(position).map_err(corrupt)?)
-    .bind(link.expiration_time.map(micros))
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_LINK)
+        .bind(link.correspondence_id.to_string())
+        .bind(link.attachment_id.to_string())
+        .bind(i64::try_from(position).map_err(corrupt)?)
+        .bind(link.expiration_time.map(micros))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     Ok(())
 }
 
@@ -251,9 +225,7 @@ pub(crate) async fn purge_unshared_in(
         return Ok(false);
     }
     insert_status(&mut *conn, &idt, &purge.entry).await?;
-    for job in &purge.jobs {
-        enqueue(&mut *conn, job).await?;
-    }
+    enqueue(&mut *conn, &purge.jobs).await?;
     Ok(true)
 }
 
@@ -262,53 +234,44 @@ async fn insert_status(
     id: &str,
     entry: &AttachmentStatusEntry,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO attachment_statuses (attachment_id, status, status_text, changed_at)
-         VALUES (?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(entry.status.value())
-    .bind(&entry.text)
-    .bind(micros(entry.at))
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+    sqlx::query(sql::INSERT_ATTACHMENT_STATUS)
+        .bind(id)
+        .bind(entry.status.value())
+        .bind(&entry.text)
+        .bind(micros(entry.at))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     Ok(())
 }
 
 /// The attachment in `row` with its status log and the letters using it.
 async fn load(conn: &mut SqliteConnection, r: &SqliteRow) -> Result<Attachment, StoreError> {
     let id: String = r.try_get("id").map_err(classify)?;
-    let statuses = sqlx::query(
-        "SELECT status, status_text, changed_at FROM attachment_statuses
-         WHERE attachment_id = ? ORDER BY id",
-    )
-    .bind(&id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(classify)?
-    .iter()
-    .map(|s| {
-        let v: i64 = s.try_get("status").map_err(classify)?;
-        Ok(AttachmentStatusEntry {
-            status: AttachmentStatus::from_value(v)
-                .ok_or_else(|| StoreError::Corrupt(format!("attachment status {v}")))?,
-            text: s.try_get("status_text").map_err(classify)?,
-            at: from_micros(s.try_get("changed_at").map_err(classify)?)?,
+    let statuses = sqlx::query(sql::SELECT_ATTACHMENT_STATUSES)
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(|s| {
+            let v: i64 = s.try_get("status").map_err(classify)?;
+            Ok(AttachmentStatusEntry {
+                status: AttachmentStatus::from_value(v)
+                    .ok_or_else(|| StoreError::Corrupt(format!("attachment status {v}")))?,
+                text: s.try_get("status_text").map_err(classify)?,
+                at: from_micros(s.try_get("changed_at").map_err(classify)?)?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let correspondence_ids = sqlx::query_scalar::<_, String>(
-        "SELECT correspondence_id FROM correspondence_attachments WHERE attachment_id = ?
-         ORDER BY correspondence_id",
-    )
-    .bind(&id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(classify)?
-    .iter()
-    .map(|c| c.parse().map_err(corrupt))
-    .collect::<Result<Vec<CorrespondenceId>, StoreError>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let correspondence_ids = sqlx::query_scalar::<_, String>(sql::SELECT_ATTACHMENT_LETTERS)
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(|c| c.parse().map_err(corrupt))
+        .collect::<Result<Vec<CorrespondenceId>, StoreError>>()?;
     let checksum: Option<String> = r.try_get("checksum").map_err(classify)?;
     let storage_key: Option<String> = r.try_get("storage_key").map_err(classify)?;
     let file = match storage_key {

@@ -1,3 +1,20 @@
+//! Letters and their status logs on SQLite.
+//!
+//! Each table is mapped in one place, by column name: [`LetterRow`] for `correspondences`
+//! ([`LetterRow::new`] letter → row, [`LetterRow::into_letter`] row → letter) and [`StatusRow`]
+//! for `correspondence_statuses` ([`StatusRow::new`], [`StatusRow::into_entry`]). The field names
+//! of a row type are its columns: the bulk insert ([`INSERT_LETTERS`]) and the select
+//! ([`SELECT_LETTER`]) are generated from the row type's `COLUMNS`; the select decodes by name,
+//! the insert reads each row's values in the order the row type serialises them, which is that
+//! of `COLUMNS` (`melding_store::table_row!`), so no order is kept by hand.
+//!
+//! A new field of a letter touches, on this backend:
+//! 1. a migration adding the column (`migrations/`);
+//! 2. the field in [`LetterRow`] (which puts it in the insert and the select);
+//! 3. its line in [`LetterRow::new`] and in [`LetterRow::into_letter`] (the mapping).
+
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
@@ -5,30 +22,183 @@ use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
     StatusHistory,
 };
+use melding_store::sql::TableRow;
 use melding_store::{
     AppendGuard, AttachmentPurge, CorrespondenceStore, NewJob, NewLink, SearchPage, SearchQuery,
-    SearchRole, StoreError,
+    SearchRole, StoreError, sql, table_row,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, Connection, FromRow, Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::attachments::{insert_attachment_in, insert_link, purge_unshared_in};
-use crate::codec::{corrupt, from_micros, micros};
-use crate::jobs::enqueue;
+use crate::codec::{
+    column_list, corrupt, from_micros, insert_from_json, json_object_of, json_rows, micros,
+};
+use crate::jobs::{NewJobRow, enqueue, insert_jobs};
 use crate::writer::end_savepoint;
 use crate::{SqliteStore, classify};
 
+table_row! {
+    /// A row of `correspondences` as SQLite stores it: ids and keys as text, times as
+    /// microseconds since the Unix epoch (UTC), booleans as 0/1, JSON-valued columns as JSON
+    /// text (stored exactly as serialised here).
+    #[derive(Debug, FromRow)]
+    struct LetterRow in "correspondences" {
+        id: String,
+        resource_id: String,
+        recipient: String,
+        sender: String,
+        senders_reference: String,
+        message_sender: Option<String>,
+        language: String,
+        title: String,
+        summary: String,
+        body: String,
+        requested_publish_time: i64,
+        due_date_time: Option<i64>,
+        external_references: String,
+        property_list: String,
+        reply_options: String,
+        ignore_reservation: Option<bool>,
+        is_confirmation_needed: bool,
+        is_confidential: bool,
+        allow_forwarding: bool,
+        idempotent_key: Option<String>,
+        created: i64,
+        published: Option<i64>,
+        /// The latest status, Fetched excluded: what the recipient search filters on. Written
+        /// from the letter's log; not read back (the log is).
+        last_status: i32,
+    }
+}
+
+impl LetterRow {
+    /// The row of letter `c`.
+    fn new(c: &Correspondence) -> Result<Self, StoreError> {
+        let s = &c.settings;
+        Ok(Self {
+            id: c.id.to_string(),
+            resource_id: s.resource_id.to_string(),
+            recipient: c.recipient.urn(),
+            sender: s.sender.as_str().to_owned(),
+            senders_reference: s.senders_reference.clone(),
+            message_sender: s.message_sender.clone(),
+            language: s.content.language.clone(),
+            title: s.content.title.clone(),
+            summary: s.content.summary.clone(),
+            body: s.content.body.clone(),
+            requested_publish_time: micros(s.requested_publish_time),
+            due_date_time: s.due_date_time.map(micros),
+            external_references: json_text(&s.external_references)?,
+            property_list: json_text(&s.property_list)?,
+            reply_options: json_text(&s.reply_options)?,
+            ignore_reservation: s.ignore_reservation,
+            is_confirmation_needed: s.is_confirmation_needed,
+            is_confidential: s.is_confidential,
+            allow_forwarding: s.allow_forwarding,
+            idempotent_key: c.idempotent_key.map(|k| k.to_string()),
+            created: micros(c.created),
+            published: c.published.map(micros),
+            last_status: last_status(c),
+        })
+    }
+
+    /// The letter this row holds, with its status log.
+    fn into_letter(self, statuses: StatusHistory) -> Result<Correspondence, StoreError> {
+        Ok(Correspondence {
+            id: self.id.parse().map_err(corrupt)?,
+            recipient: Recipient::from_urn(&self.recipient).map_err(corrupt)?,
+            settings: LetterSettings {
+                resource_id: ResourceId::parse(&self.resource_id).map_err(corrupt)?,
+                sender: OrgNumber::parse(&self.sender).map_err(corrupt)?,
+                senders_reference: self.senders_reference,
+                message_sender: self.message_sender,
+                content: Content {
+                    language: self.language,
+                    title: self.title,
+                    summary: self.summary,
+                    body: self.body,
+                },
+                requested_publish_time: from_micros(self.requested_publish_time)?,
+                due_date_time: self.due_date_time.map(from_micros).transpose()?,
+                external_references: serde_json::from_str(&self.external_references)
+                    .map_err(corrupt)?,
+                property_list: serde_json::from_str(&self.property_list).map_err(corrupt)?,
+                reply_options: serde_json::from_str(&self.reply_options).map_err(corrupt)?,
+                ignore_reservation: self.ignore_reservation,
+                is_confirmation_needed: self.is_confirmation_needed,
+                is_confidential: self.is_confidential,
+                allow_forwarding: self.allow_forwarding,
+            },
+            idempotent_key: self
+                .idempotent_key
+                .map(|k| k.parse().map_err(corrupt))
+                .transpose()?,
+            created: from_micros(self.created)?,
+            published: self.published.map(from_micros).transpose()?,
+            statuses,
+        })
+    }
+}
+
+/// What a new letter's `last_status` column holds: its latest status (Initialized if none).
+fn last_status(c: &Correspondence) -> i32 {
+    c.statuses.latest().map_or(0, |e| e.status.value())
+}
+
+table_row! {
+    /// A row of `correspondence_statuses`: one entry of a letter's log, its time in
+    /// microseconds since the Unix epoch (UTC). Read back by [`SELECT_LETTER`] as JSON objects
+    /// keyed by column name.
+    #[derive(Debug, serde::Deserialize)]
+    struct StatusRow in "correspondence_statuses" {
+        correspondence_id: String,
+        status: i64,
+        status_text: String,
+        changed_at: i64,
+        party: Option<String>,
+    }
+}
+
+impl StatusRow {
+    /// The row of entry `e` of letter `letter`'s log.
+    fn new(letter: CorrespondenceId, e: &StatusEntry) -> Self {
+        Self {
+            correspondence_id: letter.to_string(),
+            status: i64::from(e.status.value()),
+            status_text: e.text.clone(),
+            changed_at: micros(e.at),
+            party: e.party.clone(),
+        }
+    }
+
+    /// The log entry this row holds.
+    fn into_entry(self) -> Result<StatusEntry, StoreError> {
+        Ok(StatusEntry {
+            status: CorrespondenceStatus::from_value(self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {}", self.status)))?,
+            text: self.status_text,
+            at: from_micros(self.changed_at)?,
+            party: self.party,
+        })
+    }
+}
+
 /// A letter and its status log in one statement, so one snapshot (and one call into SQLite)
-/// serves both: the log comes as a JSON array of `[status, text, micros, party]` in log order.
-const SELECT_LETTER: &str = "SELECT id, resource_id, recipient, sender, senders_reference,
-    message_sender, language, title, summary, body, requested_publish_time, due_date_time,
-    external_references, property_list, reply_options, ignore_reservation,
-    is_confirmation_needed, is_confidential, allow_forwarding, idempotent_key, created, published,
-    (SELECT json_group_array(json_array(status, status_text, changed_at, party))
-       FROM (SELECT status, status_text, changed_at, party FROM correspondence_statuses
-             WHERE correspondence_id = c.id ORDER BY id)) AS log
-    FROM correspondences c WHERE id = ?";
+/// serves both: the letter's columns by name, and `log`, a JSON array of its [`StatusRow`]s as
+/// objects keyed by column name, in log order. Binds `$1`, the letter's id.
+static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {letter},
+            (SELECT json_group_array({status})
+             FROM (SELECT {statuses} FROM correspondence_statuses
+                   WHERE correspondence_id = c.id ORDER BY id)) AS log
+         FROM correspondences c WHERE id = $1",
+        letter = column_list("c.", LetterRow::COLUMNS),
+        status = json_object_of(StatusRow::COLUMNS),
+        statuses = column_list("", StatusRow::COLUMNS),
+    )
+});
 
 #[async_trait]
 impl CorrespondenceStore for SqliteStore {
@@ -48,7 +218,7 @@ impl CorrespondenceStore for SqliteStore {
                     Box::pin(async move {
                         // On success the statement has released its savepoint itself.
                         match rows
-                            .bind(sqlx::query(INSERT_LETTERS_IN_SAVEPOINT))
+                            .bind(sqlx::query(INSERT_LETTERS_IN_SAVEPOINT.as_str()))
                             .execute(&mut *conn)
                             .await
                         {
@@ -68,7 +238,7 @@ impl CorrespondenceStore for SqliteStore {
                 for a in &attachments {
                     insert_attachment_in(&mut tx, a).await?;
                 }
-                rows.bind(sqlx::query(INSERT_LETTERS))
+                rows.bind(sqlx::query(INSERT_LETTERS.as_str()))
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
@@ -85,7 +255,7 @@ impl CorrespondenceStore for SqliteStore {
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        let Some(row) = sqlx::query(SELECT_LETTER)
+        let Some(row) = sqlx::query(SELECT_LETTER.as_str())
             .bind(id.to_string())
             .fetch_optional(&self.reader)
             .await
@@ -93,7 +263,16 @@ impl CorrespondenceStore for SqliteStore {
         else {
             return Ok(None);
         };
-        letter_from_row(&row, status_log(&row)?).map(Some)
+        let log: String = row.try_get("log").map_err(classify)?;
+        let entries = serde_json::from_str::<Vec<StatusRow>>(&log)
+            .map_err(corrupt)?
+            .into_iter()
+            .map(StatusRow::into_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        LetterRow::from_row(&row)
+            .map_err(classify)?
+            .into_letter(StatusHistory::new(entries))
+            .map(Some)
     }
 
     async fn append_status(
@@ -134,12 +313,11 @@ impl CorrespondenceStore for SqliteStore {
         &self,
         key: Uuid,
     ) -> Result<Option<CorrespondenceId>, StoreError> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM correspondences WHERE idempotent_key = ?")
-                .bind(key.to_string())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(classify)?;
+        let id: Option<String> = sqlx::query_scalar(sql::SELECT_ID_BY_IDEMPOTENT_KEY)
+            .bind(key.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?;
         id.map(|s| s.parse().map_err(corrupt)).transpose()
     }
 
@@ -211,45 +389,26 @@ impl CorrespondenceStore for SqliteStore {
 }
 
 /// New letters, their status logs and their jobs: three statements, each reading its rows
-/// from one JSON array parameter, so the number of letters does not change the number of calls.
-macro_rules! insert_letters_sql {
-    () => {
-        "
-        INSERT INTO correspondences (id, resource_id, recipient, sender, senders_reference,
-            message_sender, language, title, summary, body, requested_publish_time,
-            due_date_time, external_references, property_list, reply_options,
-            ignore_reservation, is_confirmation_needed, is_confidential, allow_forwarding,
-            idempotent_key, created, published, last_status)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-            value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11,
-            value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
-            value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22
-        FROM json_each(?1) ORDER BY key;
-        INSERT INTO correspondence_statuses
-            (correspondence_id, status, status_text, changed_at, party)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4
-        FROM json_each(?2) ORDER BY key;
-        INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload,
-            created_at)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-            value ->> 3
-        FROM json_each(?3) WHERE true ORDER BY key
-        ON CONFLICT (dedupe_key) DO NOTHING;
-        "
-    };
-}
-
-const INSERT_LETTERS: &str = insert_letters_sql!();
+/// ([`LetterRow`], [`StatusRow`], [`NewJobRow`]) from one JSON array parameter (`$1`, `$2`,
+/// `$3`), so the number of letters does not change the number of calls.
+static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{};\n{};\n{};",
+        insert_from_json(LetterRow::TABLE, LetterRow::COLUMNS, "$1"),
+        insert_from_json(StatusRow::TABLE, StatusRow::COLUMNS, "$2"),
+        insert_jobs("$3"),
+    )
+});
 
 /// [`INSERT_LETTERS`] inside a savepoint of its own, in the same call.
-const INSERT_LETTERS_IN_SAVEPOINT: &str = concat!(
-    "SAVEPOINT melding_letters;",
-    insert_letters_sql!(),
-    "RELEASE melding_letters;"
-);
+static INSERT_LETTERS_IN_SAVEPOINT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SAVEPOINT melding_letters;\n{}\nRELEASE melding_letters;",
+        INSERT_LETTERS.as_str()
+    )
+});
 
-/// The three JSON arrays [`INSERT_LETTERS`] reads. JSON-valued columns travel as strings, so
-/// they are stored exactly as serialised here; booleans as 0/1, times as microseconds.
+/// The three JSON arrays [`INSERT_LETTERS`] reads.
 struct LetterRows {
     letters: String,
     statuses: String,
@@ -258,58 +417,17 @@ struct LetterRows {
 
 impl LetterRows {
     fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Result<Self, StoreError> {
-        use serde_json::{Value, json};
         let mut rows = Vec::with_capacity(letters.len());
         let mut statuses = Vec::new();
         for c in letters {
-            let s = &c.settings;
-            let id = c.id.to_string();
-            rows.push(json!([
-                id,
-                s.resource_id.as_str(),
-                c.recipient.urn(),
-                s.sender.as_str(),
-                s.senders_reference,
-                s.message_sender,
-                s.content.language,
-                s.content.title,
-                s.content.summary,
-                s.content.body,
-                micros(s.requested_publish_time),
-                s.due_date_time.map(micros),
-                json_text(&s.external_references)?,
-                json_text(&s.property_list)?,
-                json_text(&s.reply_options)?,
-                s.ignore_reservation.map(i64::from),
-                i64::from(s.is_confirmation_needed),
-                i64::from(s.is_confidential),
-                i64::from(s.allow_forwarding),
-                c.idempotent_key.map(|k| k.to_string()),
-                micros(c.created),
-                c.published.map(micros),
-                c.statuses.latest().map_or(0, |e| e.status.value()),
-            ]));
-            for e in c.statuses.entries() {
-                statuses.push(json!([id, e.status.value(), e.text, micros(e.at), e.party]));
-            }
+            rows.push(LetterRow::new(c)?);
+            statuses.extend(c.statuses.entries().iter().map(|e| StatusRow::new(c.id, e)));
         }
-        let jobs: Vec<Value> = jobs
-            .iter()
-            .map(|j| {
-                json!([
-                    j.kind,
-                    j.dedupe_key,
-                    j.correspondence_id.map(|c| c.to_string()),
-                    micros(j.run_at),
-                    i64::from(j.max_attempts),
-                    j.payload.to_string(),
-                ])
-            })
-            .collect();
+        let jobs: Vec<NewJobRow> = jobs.iter().map(NewJobRow::new).collect();
         Ok(Self {
-            letters: Value::from(rows).to_string(),
-            statuses: Value::from(statuses).to_string(),
-            jobs: Value::from(jobs).to_string(),
+            letters: json_rows(&rows)?,
+            statuses: json_rows(&statuses)?,
+            jobs: json_rows(&jobs)?,
         })
     }
 
@@ -323,78 +441,6 @@ impl LetterRows {
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(corrupt)
-}
-
-/// The `log` column of [`SELECT_LETTER`] as entries.
-fn status_log(r: &SqliteRow) -> Result<StatusHistory, StoreError> {
-    let log: String = r.try_get("log").map_err(classify)?;
-    let rows: Vec<(i64, String, i64, Option<String>)> =
-        serde_json::from_str(&log).map_err(corrupt)?;
-    let entries = rows
-        .into_iter()
-        .map(|(v, text, at, party)| {
-            Ok(StatusEntry {
-                status: CorrespondenceStatus::from_value(v)
-                    .ok_or_else(|| StoreError::Corrupt(format!("status {v}")))?,
-                text,
-                at: from_micros(at)?,
-                party,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(StatusHistory::new(entries))
-}
-
-fn letter_from_row(r: &SqliteRow, statuses: StatusHistory) -> Result<Correspondence, StoreError> {
-    let get_s = |c: &str| r.try_get::<String, _>(c).map_err(classify);
-    let json = |c: &str| -> Result<serde_json::Value, StoreError> {
-        serde_json::from_str(&r.try_get::<String, _>(c).map_err(classify)?).map_err(corrupt)
-    };
-    let id: String = get_s("id")?;
-    Ok(Correspondence {
-        id: id.parse().map_err(corrupt)?,
-        recipient: Recipient::from_urn(&get_s("recipient")?).map_err(corrupt)?,
-        settings: LetterSettings {
-            resource_id: ResourceId::parse(&get_s("resource_id")?).map_err(corrupt)?,
-            sender: OrgNumber::parse(&get_s("sender")?).map_err(corrupt)?,
-            senders_reference: get_s("senders_reference")?,
-            message_sender: r.try_get("message_sender").map_err(classify)?,
-            content: Content {
-                language: get_s("language")?,
-                title: get_s("title")?,
-                summary: get_s("summary")?,
-                body: get_s("body")?,
-            },
-            requested_publish_time: from_micros(
-                r.try_get("requested_publish_time").map_err(classify)?,
-            )?,
-            due_date_time: r
-                .try_get::<Option<i64>, _>("due_date_time")
-                .map_err(classify)?
-                .map(from_micros)
-                .transpose()?,
-            external_references: serde_json::from_value(json("external_references")?)
-                .map_err(corrupt)?,
-            property_list: serde_json::from_value(json("property_list")?).map_err(corrupt)?,
-            reply_options: serde_json::from_value(json("reply_options")?).map_err(corrupt)?,
-            ignore_reservation: r.try_get("ignore_reservation").map_err(classify)?,
-            is_confirmation_needed: r.try_get("is_confirmation_needed").map_err(classify)?,
-            is_confidential: r.try_get("is_confidential").map_err(classify)?,
-            allow_forwarding: r.try_get("allow_forwarding").map_err(classify)?,
-        },
-        idempotent_key: r
-            .try_get::<Option<String>, _>("idempotent_key")
-            .map_err(classify)?
-            .map(|k| k.parse().map_err(corrupt))
-            .transpose()?,
-        created: from_micros(r.try_get("created").map_err(classify)?)?,
-        published: r
-            .try_get::<Option<i64>, _>("published")
-            .map_err(classify)?
-            .map(from_micros)
-            .transpose()?,
-        statuses,
-    })
 }
 
 /// Appends a status inside the writer's transaction (as a savepoint of its own).
@@ -466,12 +512,13 @@ async fn append_status_in(
         AppendGuard::UnlessSameSince(t) => Some(micros(*t)),
         _ => None,
     };
+    let row = StatusRow::new(id, &entry);
     let written = sqlx::query(AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .bind(entry.status.value())
-        .bind(&entry.text)
-        .bind(micros(entry.at))
-        .bind(entry.party.as_deref())
+        .bind(&row.correspondence_id)
+        .bind(row.status)
+        .bind(&row.status_text)
+        .bind(row.changed_at)
+        .bind(row.party.as_deref())
         .bind(serde_json::Value::from(guard_statuses).to_string())
         .bind(since)
         .fetch_all(&mut *conn)
@@ -479,15 +526,11 @@ async fn append_status_in(
     let outcome = match written {
         Ok(returned) => {
             let appended = !returned.is_empty();
-            let mut queued = Ok(());
-            if appended {
-                for job in &jobs {
-                    queued = enqueue(&mut *conn, job).await;
-                    if queued.is_err() {
-                        break;
-                    }
-                }
-            }
+            let queued = if appended {
+                enqueue(&mut *conn, &jobs).await
+            } else {
+                Ok(())
+            };
             queued.map(|()| appended)
         }
         Err(e) => Err(classify(e)),

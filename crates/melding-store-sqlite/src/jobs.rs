@@ -1,30 +1,138 @@
+//! The job queue on SQLite. A job's row is mapped in one place each way: [`NewJobRow`] (a job
+//! to enqueue → its row) and [`JobRow`] (a stored row → [`Job`]).
+
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use melding_store::{Job, JobCounts, JobStore, NewJob, StoreError};
-use sqlx::sqlite::SqliteRow;
+use melding_store::sql::TableRow;
+use melding_store::{Job, JobCounts, JobStore, NewJob, StoreError, sql, table_row};
 use sqlx::{Connection, Row, SqliteConnection};
 
-use crate::codec::{corrupt, from_micros, micros};
+use crate::codec::{column_list, corrupt, from_micros, insert_from_json, json_rows, micros};
 use crate::{SqliteStore, classify};
 
-/// Enqueues a job inside the caller's transaction; a job with the same dedupe key is kept as is.
-pub(crate) async fn enqueue(tx: &mut SqliteConnection, job: &NewJob) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO jobs (kind, dedupe_key, correspondence_id, run_at, max_attempts, payload, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (dedupe_key) DO NOTHING",
+table_row! {
+    /// A job to enqueue as its row of `jobs`: ids as text, times as microseconds since the Unix
+    /// epoch (UTC), the payload as JSON text. Its creation time is its first run time.
+    #[derive(Debug)]
+    pub(crate) struct NewJobRow in "jobs" {
+        kind: String,
+        dedupe_key: String,
+        correspondence_id: Option<String>,
+        run_at: i64,
+        max_attempts: i64,
+        payload: String,
+        created_at: i64,
+    }
+}
+
+impl NewJobRow {
+    /// The row of `job`.
+    pub(crate) fn new(job: &NewJob) -> Self {
+        Self {
+            kind: job.kind.clone(),
+            dedupe_key: job.dedupe_key.clone(),
+            correspondence_id: job.correspondence_id.map(|c| c.to_string()),
+            run_at: micros(job.run_at),
+            max_attempts: i64::from(job.max_attempts),
+            payload: job.payload.to_string(),
+            created_at: micros(job.run_at),
+        }
+    }
+}
+
+/// Inserts the jobs of the JSON array bound to `param` ([`NewJobRow`]s); a job whose dedupe key
+/// is taken is kept as it is.
+pub(crate) fn insert_jobs(param: &str) -> String {
+    format!(
+        "{} ON CONFLICT (dedupe_key) DO NOTHING",
+        insert_from_json(NewJobRow::TABLE, NewJobRow::COLUMNS, param)
     )
-    .bind(&job.kind)
-    .bind(&job.dedupe_key)
-    .bind(job.correspondence_id.map(|c| c.to_string()))
-    .bind(micros(job.run_at))
-    .bind(i64::from(job.max_attempts))
-    .bind(job.payload.to_string())
-    .bind(micros(job.run_at))
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
+}
+
+/// [`insert_jobs`] of `$1`.
+static INSERT_JOBS: LazyLock<String> = LazyLock::new(|| insert_jobs("$1"));
+
+/// Enqueues `jobs` inside the caller's transaction, in one statement however many; a job with
+/// the same dedupe key as a queued one is kept as is.
+pub(crate) async fn enqueue(tx: &mut SqliteConnection, jobs: &[NewJob]) -> Result<(), StoreError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewJobRow> = jobs.iter().map(NewJobRow::new).collect();
+    sqlx::query(INSERT_JOBS.as_str())
+        .bind(json_rows(&rows)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     Ok(())
+}
+
+table_row! {
+    /// A stored row of `jobs` or `dead_jobs` (which share these columns), read by column name.
+    #[derive(Debug, sqlx::FromRow)]
+    struct JobRow in "jobs" {
+        id: i64,
+        kind: String,
+        dedupe_key: String,
+        correspondence_id: Option<String>,
+        run_at: i64,
+        attempts: i64,
+        max_attempts: i64,
+        payload: String,
+        last_error: Option<String>,
+    }
+}
+
+impl JobRow {
+    /// The job this row holds.
+    fn into_job(self) -> Result<Job, StoreError> {
+        Ok(Job {
+            id: self.id,
+            kind: self.kind,
+            dedupe_key: self.dedupe_key,
+            correspondence_id: self
+                .correspondence_id
+                .map(|s| s.parse().map_err(corrupt))
+                .transpose()?,
+            run_at: from_micros(self.run_at)?,
+            attempts: count(self.attempts)?,
+            max_attempts: count(self.max_attempts)?,
+            payload: serde_json::from_str(&self.payload).map_err(corrupt)?,
+            last_error: self.last_error,
+        })
+    }
+}
+
+/// An attempt count read back from an `INTEGER` column.
+fn count(v: i64) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("count out of range: {v}")))
+}
+
+/// The claim: leases up to `$4` due, free jobs to `$1` until `$2`, `$3` being now.
+static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM jobs
+                      WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
+                      ORDER BY run_at LIMIT $4)
+         RETURNING {}",
+        column_list("", JobRow::COLUMNS)
+    )
+});
+
+/// Up to `$1` jobs of `jobs`, earliest due first.
+static LIST_JOBS: LazyLock<String> = LazyLock::new(|| list_from("jobs"));
+
+/// Up to `$1` jobs of `dead_jobs`, earliest due first.
+static LIST_DEAD_JOBS: LazyLock<String> = LazyLock::new(|| list_from("dead_jobs"));
+
+fn list_from(table: &str) -> String {
+    format!(
+        "SELECT {} FROM {table} ORDER BY run_at, id LIMIT $1",
+        column_list("", JobRow::COLUMNS)
+    )
 }
 
 #[async_trait]
@@ -39,22 +147,15 @@ impl JobStore for SqliteStore {
         let worker = worker.to_owned();
         self.write(move |conn| {
             Box::pin(async move {
-                let rows = sqlx::query(
-                    "UPDATE jobs SET locked_by = ?1, locked_until = ?2, attempts = attempts + 1
-                     WHERE id IN (SELECT id FROM jobs
-                                  WHERE run_at <= ?3 AND (locked_until IS NULL OR locked_until < ?3)
-                                  ORDER BY run_at LIMIT ?4)
-                     RETURNING id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                               payload, last_error",
-                )
-                .bind(worker)
-                .bind(micros(now + lease))
-                .bind(micros(now))
-                .bind(i64::from(limit))
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(classify)?;
-                rows.iter().map(job_from_row).collect()
+                let rows = sqlx::query_as::<_, JobRow>(CLAIM_DUE.as_str())
+                    .bind(worker)
+                    .bind(micros(now + lease))
+                    .bind(micros(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+                rows.into_iter().map(JobRow::into_job).collect()
             })
         })
         .await
@@ -145,19 +246,13 @@ impl JobStore for SqliteStore {
     }
 
     async fn list_jobs(&self, dead: bool, limit: u32) -> Result<Vec<Job>, StoreError> {
-        let sql = if dead {
-            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                    payload, last_error FROM dead_jobs ORDER BY run_at, id LIMIT ?"
-        } else {
-            "SELECT id, kind, dedupe_key, correspondence_id, run_at, attempts, max_attempts,
-                    payload, last_error FROM jobs ORDER BY run_at, id LIMIT ?"
-        };
-        let rows = sqlx::query(sql)
+        let sql = if dead { &LIST_DEAD_JOBS } else { &LIST_JOBS };
+        let rows = sqlx::query_as::<_, JobRow>(sql.as_str())
             .bind(i64::from(limit))
             .fetch_all(&self.reader)
             .await
             .map_err(classify)?;
-        rows.iter().map(job_from_row).collect()
+        rows.into_iter().map(JobRow::into_job).collect()
     }
 
     async fn retry_dead_job(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
@@ -211,16 +306,11 @@ impl JobStore for SqliteStore {
     }
 
     async fn job_counts(&self, now: DateTime<Utc>) -> Result<JobCounts, StoreError> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM jobs) AS queued,
-                    (SELECT COUNT(*) FROM jobs WHERE run_at <= ?1) AS due,
-                    (SELECT COUNT(*) FROM dead_jobs) AS dead,
-                    (SELECT MIN(run_at) FROM jobs WHERE run_at <= ?1) AS oldest",
-        )
-        .bind(micros(now))
-        .fetch_one(&self.reader)
-        .await
-        .map_err(classify)?;
+        let row = sqlx::query(sql::JOB_COUNTS)
+            .bind(micros(now))
+            .fetch_one(&self.reader)
+            .await
+            .map_err(classify)?;
         Ok(JobCounts {
             queued: row.try_get::<i64, _>("queued").map_err(classify)? as u64,
             due: row.try_get::<i64, _>("due").map_err(classify)? as u64,
@@ -232,23 +322,4 @@ impl JobStore for SqliteStore {
                 .transpose()?,
         })
     }
-}
-
-fn job_from_row(r: &SqliteRow) -> Result<Job, StoreError> {
-    Ok(Job {
-        id: r.try_get("id").map_err(classify)?,
-        kind: r.try_get("kind").map_err(classify)?,
-        dedupe_key: r.try_get("dedupe_key").map_err(classify)?,
-        correspondence_id: r
-            .try_get::<Option<String>, _>("correspondence_id")
-            .map_err(classify)?
-            .map(|s| s.parse().map_err(corrupt))
-            .transpose()?,
-        run_at: from_micros(r.try_get("run_at").map_err(classify)?)?,
-        attempts: r.try_get::<i64, _>("attempts").map_err(classify)? as u32,
-        max_attempts: r.try_get::<i64, _>("max_attempts").map_err(classify)? as u32,
-        payload: serde_json::from_str(&r.try_get::<String, _>("payload").map_err(classify)?)
-            .map_err(corrupt)?,
-        last_error: r.try_get("last_error").map_err(classify)?,
-    })
 }

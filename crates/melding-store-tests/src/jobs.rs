@@ -9,7 +9,7 @@ use melding_store::{AppendGuard, Job, JobCounts};
 use tokio::sync::Barrier;
 
 use crate::DynStore;
-use crate::fixtures::{at, enqueue, job, letter, org, person, person_urn, t0};
+use crate::fixtures::{at, enqueue, insert, job, letter, org, person, person_urn, t0};
 
 fn lease() -> Duration {
     Duration::seconds(30)
@@ -94,6 +94,31 @@ pub async fn jobs_from_appends_dedupe_on_key(store: DynStore) {
     let jobs = claim(&store, 100, "w").await;
     assert_eq!(keys(&jobs), ["publish", "notify", "remind"]);
     assert_eq!(jobs[0].run_at, at(0));
+}
+
+/// The jobs of one write are enqueued together; a dedupe key repeated among them keeps its first
+/// job, as it does across writes.
+pub async fn a_key_repeated_in_one_append_keeps_its_first_job(store: DynStore) {
+    let c = letter("r", &org(1), &person_urn(&person(1)), t0());
+    insert(&store, std::slice::from_ref(&c)).await;
+    let mut second = job("notify", at(5));
+    second.payload = serde_json::json!({ "second": true });
+    let entry = StatusEntry::new(S::Published, at(1), None);
+    assert!(
+        store
+            .append_status(
+                c.id,
+                &entry,
+                AppendGuard::Always,
+                &[job("notify", at(1)), second, job("remind", at(2))],
+            )
+            .await
+            .unwrap()
+    );
+    let jobs = claim(&store, 100, "w").await;
+    assert_eq!(keys(&jobs), ["notify", "remind"]);
+    assert_eq!(jobs[0].run_at, at(1));
+    assert_eq!(jobs[0].payload, job("notify", at(1)).payload);
 }
 
 pub async fn claim_takes_only_due_jobs(store: DynStore) {

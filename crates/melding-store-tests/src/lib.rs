@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             // jobs
             jobs_from_letters_dedupe_on_key,
             jobs_from_appends_dedupe_on_key,
+            a_key_repeated_in_one_append_keeps_its_first_job,
             claim_takes_only_due_jobs,
             claim_respects_limit_in_run_order,
             lease_blocks_other_workers_until_it_expires,

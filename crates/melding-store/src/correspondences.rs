@@ -13,6 +13,7 @@ use crate::{AttachmentPurge, NewJob, NewLink, StoreError};
 /// transaction, so two concurrent requests cannot both append a status that may appear once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppendGuard {
+    /// Write unconditionally.
     Always,
     /// Only if the log holds none of these statuses.
     UnlessAny(Vec<CorrespondenceStatus>),
@@ -24,37 +25,50 @@ pub enum AppendGuard {
 /// Who is searching, for what, in which role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchRole {
+    /// Letters addressed to the party, once published (reference §4.6).
     Recipient,
+    /// Letters the party sent, in every state.
     Sender,
+    /// Both of the above.
     RecipientAndSender,
 }
 
+/// A search for letter ids (`GET /correspondence/api/v1/correspondence`, reference §4.6), with
+/// Melding's cursor paging added.
 #[derive(Debug, Clone)]
 pub struct SearchQuery {
+    /// Only letters of this resource.
     pub resource_id: String,
+    /// Whose letters: received, sent or both.
     pub role: SearchRole,
     /// The party searched on behalf of, as URN.
     pub party_urn: String,
     /// The party's org number when it is an organisation (matches letters it sent).
     pub sender_org: Option<String>,
-    /// Exclusive bounds on the requested publish time.
+    /// Exclusive lower bound on the requested publish time (UTC).
     pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on the requested publish time (UTC).
     pub to: Option<DateTime<Utc>>,
     /// "Has ever had this status".
     pub status: Option<CorrespondenceStatus>,
+    /// Only letters with exactly this sender's reference.
     pub senders_reference: Option<String>,
+    /// At most this many ids on the page.
     pub limit: u32,
     /// Continue after this (requested publish time, id), ordered newest first.
     pub after: Option<(DateTime<Utc>, CorrespondenceId)>,
 }
 
+/// One page of a search's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchPage {
+    /// The letters found, newest requested publish time first (ties: higher id first).
     pub ids: Vec<CorrespondenceId>,
     /// Where the next page starts, when this one was full.
     pub next: Option<(DateTime<Utc>, CorrespondenceId)>,
 }
 
+/// Letters (correspondences, one per recipient) and their append-only status logs.
 #[async_trait]
 pub trait CorrespondenceStore: Send + Sync {
     /// Stores the letters of one request and their jobs atomically. An idempotency key that is
@@ -78,13 +92,16 @@ pub trait CorrespondenceStore: Send + Sync {
         jobs: &[NewJob],
     ) -> Result<(), StoreError>;
 
+    /// The letter with its whole status log (in write order), read in one snapshot; `None` when
+    /// there is no such letter.
     async fn correspondence(
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError>;
 
     /// Appends a status if `guard` allows; returns whether it was written. Jobs are enqueued
-    /// only when it was. Appending Published also records the publish time.
+    /// only when it was. Appending Published also records the publish time. An unknown letter
+    /// is [`StoreError::NotFound`].
     async fn append_status(
         &self,
         id: CorrespondenceId,
@@ -108,10 +125,13 @@ pub trait CorrespondenceStore: Send + Sync {
         attachments: &[AttachmentPurge],
     ) -> Result<bool, StoreError>;
 
+    /// The letter created with idempotency key `key`, if any (reference §5.6).
     async fn find_by_idempotent_key(
         &self,
         key: Uuid,
     ) -> Result<Option<CorrespondenceId>, StoreError>;
 
+    /// The ids of the letters `query` finds, one page of at most `query.limit`, read in one
+    /// statement.
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, StoreError>;
 }

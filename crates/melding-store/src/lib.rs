@@ -4,11 +4,17 @@
 //! Every write that causes a side effect takes the jobs it causes, so a backend commits the state
 //! change and its jobs in one transaction.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod attachments;
 mod correspondences;
 mod jobs;
 mod registry;
+pub mod sql;
+
+/// serde, for the code [`table_row!`] generates in the backends.
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub use attachments::{AttachmentGuard, AttachmentPurge, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
@@ -30,12 +36,14 @@ pub enum StoreError {
     /// The database could not be reached or failed; the request may be retried.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
-    /// Stored data could not be read back into the domain (a bug or a corrupted row).
+    /// Stored data could not be read back into the domain (a bug or a corrupted row), or a value
+    /// could not be written (e.g. a size beyond what the column holds).
     #[error("corrupt row: {0}")]
     Corrupt(String),
 }
 
-/// Everything a Melding node needs from its database.
+/// Everything a Melding node needs from its database: implemented by every type that implements
+/// all the storage traits (blanket impl), so a backend never implements it by hand.
 pub trait Store:
     CorrespondenceStore
     + AttachmentStore
@@ -63,5 +71,7 @@ impl<T> Store for T where
 /// Health of the store, for `/health`.
 #[async_trait::async_trait]
 pub trait StoreHealth: Send + Sync {
+    /// Runs a trivial statement on the database. [`StoreError::Unavailable`] when it cannot be
+    /// reached.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -15,7 +15,9 @@ use crate::StoreError;
 pub struct PostalAddress {
     /// Street lines, c/o and the like, in order.
     pub lines: Vec<String>,
+    /// The postal code (postnummer), four digits in Norway.
     pub postal_code: String,
+    /// The postal town (poststed).
     pub city: String,
     /// ISO 3166 alpha-2; absent means Norway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,22 +28,28 @@ pub struct PostalAddress {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KrrContact {
+    /// The e-mail address registered in KRR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// When the e-mail address was last changed (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_updated: Option<DateTime<Utc>>,
+    /// When the person last confirmed the e-mail address (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<DateTime<Utc>>,
     /// E.164, e.g. `+4799999999`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
+    /// When the mobile number was last changed (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_updated: Option<DateTime<Utc>>,
+    /// When the person last confirmed the mobile number (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_verified: Option<DateTime<Utc>>,
     /// The chosen digital mailbox provider (`digipost`, `eboks`) and the address there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mailbox_provider: Option<String>,
+    /// The person's address at the digital mailbox provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mailbox_address: Option<String>,
 }
@@ -50,8 +58,10 @@ pub struct KrrContact {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrgContact {
+    /// An e-mail address to notify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A mobile number to notify by SMS, E.164.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Resource ids this contact is for; empty means every resource.
@@ -62,21 +72,28 @@ pub struct OrgContact {
 /// At most this many user-registered contacts per organisation.
 pub const MAX_ORG_CONTACTS: usize = 20;
 
+/// An organisation in the registry, as Enhetsregisteret describes it plus the contacts it
+/// registered itself (DESIGN decision 6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
+    /// Its organisation number (the key).
     pub org_number: OrgNumber,
+    /// Its registered name.
     pub name: String,
     /// The main unit, when this is a sub-unit (underenhet).
     pub parent: Option<OrgNumber>,
+    /// Its postal address, for print.
     pub address: Option<PostalAddress>,
-    /// The official notification addresses (Enhetsregisteret's varslingsadresser).
+    /// The official notification e-mail addresses (Enhetsregisteret's varslingsadresser).
     pub notification_emails: Vec<String>,
+    /// The official notification mobile numbers (varslingsadresser), E.164.
     pub notification_mobiles: Vec<String>,
     /// Up to [`MAX_ORG_CONTACTS`] contacts registered by the organisation.
     pub contacts: Vec<OrgContact>,
 }
 
 impl Organization {
+    /// An organisation with only a number and a name: no parent, address or contacts.
     pub fn new(org_number: OrgNumber, name: impl Into<String>) -> Self {
         Self {
             org_number,
@@ -90,18 +107,23 @@ impl Organization {
     }
 }
 
+/// A person in the registry (folkeregisteret's name and address, KRR's contact entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// Their national identity number (the key).
     pub national_id: NationalId,
+    /// Their name, shown as the recipient's name.
     pub name: String,
     /// Reserved in KRR against digital post from the public sector.
     pub reserved: bool,
+    /// Their postal address, for print.
     pub address: Option<PostalAddress>,
     /// Contact details and digital mailbox from KRR, when registered.
     pub krr: Option<KrrContact>,
 }
 
 impl Person {
+    /// A person with only an identity number and a name: not reserved, no address, no KRR entry.
     pub fn new(national_id: NationalId, name: impl Into<String>) -> Self {
         Self {
             national_id,
@@ -118,6 +140,7 @@ impl Person {
 /// addressed to that login (reference §5.1, §5.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelfIdentifiedUser {
+    /// Their login (the key).
     pub user: SelfIdentified,
     /// The name the user registered, shown as the recipient's name.
     pub name: String,
@@ -126,10 +149,16 @@ pub struct SelfIdentifiedUser {
 /// A kind of letter a sender may send, owned by one organisation (its service owner).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
+    /// The Resource Registry's id, e.g. `kommunepost` (the key).
     pub id: String,
+    /// The service owner: the only organisation that may send letters of this resource.
     pub owner: OrgNumber,
+    /// The service owner's short code (e.g. `ttd`), as Altinn names service owners.
     pub service_owner_code: String,
+    /// The resource's title, shown with its letters.
     pub title: String,
+    /// Whether it is a confidential resource; only then may its letters be confidential
+    /// (reference §2.3, 1061).
     pub confidential: bool,
     /// The rights that grant `read`; empty means the ordinary-post package.
     pub read_policy: Vec<Right>,
@@ -143,7 +172,9 @@ pub struct Resource {
 /// A role a person holds in an organisation, as Enhetsregisteret registers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleAssignment {
+    /// The organisation the role is held in.
     pub org: OrgNumber,
+    /// The person who holds it.
     pub person: NationalId,
     /// A code of [`melding_domain::authz::KNOWN_ROLES`].
     pub role: String,
@@ -152,35 +183,52 @@ pub struct RoleAssignment {
 /// A grant or revocation of a right, as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelegationChange {
+    /// When it was made (UTC).
     pub at: DateTime<Utc>,
     /// Who made the change: a party URN, or `admin:<subject>`.
     pub actor: String,
+    /// A grant when true, a revocation when false.
     pub granted: bool,
+    /// The organisation whose post the right reads.
     pub org: OrgNumber,
+    /// The person the right is granted to or revoked from.
     pub person: NationalId,
+    /// The right: a role code or an access package.
     pub right: Right,
 }
 
 /// One import, applied all or nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistryBatch {
+    /// Organisations to insert or update.
     pub organizations: Vec<Organization>,
+    /// Persons to insert or update.
     pub persons: Vec<Person>,
+    /// Resources to insert or update.
     pub resources: Vec<Resource>,
     /// Role assignments to add (an import never removes roles).
     pub roles: Vec<RoleAssignment>,
+    /// Self-identified users to insert or rename.
     pub self_identified_users: Vec<SelfIdentifiedUser>,
 }
 
+/// The registries (DESIGN decision 6): parties, resources, roles and delegations. Every method
+/// answers [`StoreError::Unavailable`] when the database fails and [`StoreError::Corrupt`] when a
+/// stored value no longer parses.
 #[async_trait]
 pub trait RegistryStore: Send + Sync {
-    /// Inserts or updates every entry in one transaction.
+    /// Inserts or updates every entry in one transaction. A role naming an organisation or person
+    /// registered neither before nor in the batch is [`StoreError::NotFound`], and nothing of the
+    /// batch is written.
     async fn upsert_registry(&self, batch: &RegistryBatch) -> Result<(), StoreError>;
 
+    /// The resource with this id, if registered.
     async fn resource(&self, id: &str) -> Result<Option<Resource>, StoreError>;
 
+    /// The organisation with this number, if registered.
     async fn organization(&self, org: &OrgNumber) -> Result<Option<Organization>, StoreError>;
 
+    /// The person with this national identity number, if registered.
     async fn person(&self, id: &NationalId) -> Result<Option<Person>, StoreError>;
 
     /// The parties of `parties` that are not registered (as organisations, persons or
@@ -206,10 +254,10 @@ pub trait RegistryStore: Send + Sync {
 
     /// Records `change` (a grant or a revocation) and its log entry in one transaction; returns
     /// whether it changed anything (granting a held right or revoking one not held does not, and
-    /// is not logged).
+    /// is not logged). An organisation or person not registered is [`StoreError::NotFound`].
     async fn change_delegation(&self, change: &DelegationChange) -> Result<bool, StoreError>;
 
-    /// The Enhetsregisteret roles registered in `org`.
+    /// The Enhetsregisteret roles registered in `org`, sorted by person and role code.
     async fn organization_roles(&self, org: &OrgNumber) -> Result<Vec<RoleAssignment>, StoreError>;
 
     /// The delegation log of `org`, oldest first.
