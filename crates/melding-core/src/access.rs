@@ -32,8 +32,9 @@ use crate::principal::scopes;
 use crate::{CoreError, Melding, Principal, Rule};
 
 /// The one "no access" answer (CORR-04001). Every refusal of this module ends here, so the
-/// answer cannot differ between use cases.
-fn no_access() -> CoreError {
+/// answer cannot differ between use cases. Public for the one refusal made at the edge: a
+/// search for a resource id that no resource can have (see `melding-http`'s search query).
+pub fn no_access() -> CoreError {
     Rule::NoAccess.into()
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use melding_api_types::FieldError;
-use melding_core::{MAX_PAGE, Rule, SearchRequest, SearchRole, decode_cursor};
+use melding_core::{MAX_PAGE, SearchRequest, SearchRole, decode_cursor};
 use melding_domain::recipient::RecipientError;
 use melding_domain::resource::ResourceIdError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, Party, ResourceId};
@@ -36,7 +36,7 @@ pub(crate) fn search_request(params: &[(String, String)]) -> Result<SearchReques
     };
     // An id no resource can have (a `:` after the prefix, over 255 characters) names no
     // resource: the caller has no access to it, as for any unknown resource (4001).
-    let resource_id = resource_id.map_err(|_| Rule::NoAccess)?;
+    let resource_id = resource_id.map_err(|_| melding_core::access::no_access())?;
     Ok(SearchRequest {
         resource_id,
         role,
