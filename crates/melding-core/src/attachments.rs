@@ -36,20 +36,29 @@ pub(crate) use links::purges_with_letter;
 /// The metadata of one attachment, as a sender gives it.
 #[derive(Debug, Clone)]
 pub struct AttachmentRequest {
+    /// The file name, checked against the file-name rules (2010–2013, 2021; reference §5.5).
     pub file_name: String,
+    /// A name to show instead of the file name.
     pub display_name: Option<String>,
+    /// The sender says the bytes are encrypted; Melding stores and reports the flag only.
     pub is_encrypted: bool,
     /// Lower-case hex MD5 (the model check has made sure of the shape).
     pub checksum: Option<String>,
+    /// The sender's own reference for the attachment.
     pub senders_reference: String,
+    /// Whole days until the attachment expires; `None` for no expiry. Below the instance's
+    /// minimum is 2017 (reference §4.14).
     pub expiration_in_days: Option<i32>,
+    /// Where the bytes live (reference §3.3).
     pub data_location_type: DataLocationType,
 }
 
 /// A file part of a multipart letter, already written to blob storage under `key`.
 #[derive(Debug, Clone)]
 pub struct UploadedPart {
+    /// The part's file name, matched against the attachment entries' file names (1005).
     pub file_name: Option<String>,
+    /// The blob storage key the bytes were written under.
     pub key: String,
     /// `None` when the part held no bytes (nothing was stored).
     pub stored: Option<StoredBlob>,
@@ -57,8 +66,11 @@ pub struct UploadedPart {
 
 /// Bytes to hand to a downloader.
 pub struct Download {
+    /// The attachment whose bytes these are.
     pub attachment: Attachment,
+    /// The bytes, streamed from blob storage.
     pub reader: BlobReader,
+    /// The length of the bytes, in bytes.
     pub size: u64,
 }
 

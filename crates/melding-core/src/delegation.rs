@@ -70,7 +70,9 @@ impl Melding {
 /// A party the caller may read post for, with the rights that make it so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizedParty {
+    /// The caller's own party, or an organisation it holds a post right for.
     pub party: Party,
+    /// The party's name from the register; `None` when the register does not know it.
     pub name: Option<String>,
     /// Empty for the caller's own party.
     pub rights: Vec<Right>,
@@ -78,6 +80,9 @@ pub struct AuthorizedParty {
 
 impl Melding {
     /// The caller itself, then every organisation (and sub-unit) it holds a post right for.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
     pub async fn authorized_parties(
         &self,
         principal: &Principal,

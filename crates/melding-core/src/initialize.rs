@@ -38,26 +38,48 @@ use crate::{CoreError, Melding, Principal, Rule};
 pub struct InitializeRequest {
     /// The resource, without its optional URN prefix.
     pub resource_id: ResourceId,
+    /// The sender's own reference for the letters (1–4096 characters by the model checks).
     pub senders_reference: String,
+    /// A display name to show instead of the service owner's name; must be plain text (1039).
     pub message_sender: Option<String>,
     /// The content; the model checks made sure there is one.
     pub content: ContentInput,
+    /// When the letters may be published (UTC); `None` is now, a past time publishes at once
+    /// (reference §5.4).
     pub requested_publish_time: Option<DateTime<Utc>>,
+    /// When the recipient should have acted (UTC); not in the past (1008), not before the
+    /// publish time (1009), required with a confirmation (1016; reference §5.4).
     pub due_date_time: Option<DateTime<Utc>>,
+    /// References to other systems, among them the Dialogporten dialog and transmission type
+    /// that make the letter a transmission (1048, 1052, 1053; reference §4.1).
     pub external_references: Vec<ExternalReference>,
+    /// The sender's key–value pairs, stored as given.
     pub property_list: BTreeMap<String, String>,
+    /// Links the recipient may reply through; https URLs of at most 255 characters (1035).
     pub reply_options: Vec<ReplyOption>,
+    /// `Some(true)` sends to persons reserved against digital post in KRR; otherwise a lone
+    /// reserved recipient is refused (1030) and among several gets a Reserved letter
+    /// (reference §5.2).
     pub ignore_reservation: Option<bool>,
+    /// The recipient must confirm the letter; needs a due date (1016).
     pub is_confirmation_needed: bool,
+    /// The letter is confidential; must match the resource (1060, 1061).
     pub is_confidential: bool,
+    /// The recipient may forward the letter; needs authentication level 0 on the resource
+    /// (1068) and at most 10 MB of attachments (1069; reference §4.1).
     pub allow_forwarding: bool,
+    /// One letter is made per recipient, in this order; must be unique (1006).
     pub recipients: Vec<Recipient>,
+    /// Ids of published shared attachments of the same sender to link (1007, 1017, 1018,
+    /// 1055; reference §4.14, §5.5).
     pub existing_attachments: Vec<Uuid>,
     /// New attachment entries in the content.
     pub new_attachments: Vec<AttachmentRequest>,
     /// The file parts of a multipart request, already in blob storage; `None` for JSON, where
     /// new attachments cannot be sent (1005).
     pub files: Option<Vec<UploadedPart>>,
+    /// A key that makes a retry of a one-recipient request safe: only with one recipient
+    /// (1047), and a key already used is 1034 (reference §5.6).
     pub idempotent_key: Option<Uuid>,
 }
 
@@ -65,9 +87,13 @@ pub struct InitializeRequest {
 /// language rules of reference §4.1).
 #[derive(Debug, Clone)]
 pub struct ContentInput {
+    /// `nb`, `nn` or `en` (1023); `None` or blank is `nb`.
     pub language: Option<String>,
+    /// The message title: plain text, 1–255 characters (1020, 1002, 1037).
     pub title: String,
+    /// The summary: at most 255 characters (1042); `None` is stored as empty.
     pub summary: Option<String>,
+    /// The markdown body: 1–30000 characters (1021, 1022).
     pub body: String,
 }
 
@@ -75,8 +101,11 @@ pub struct ContentInput {
 /// Reserved) and its recipient's URN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitializedLetter {
+    /// The new letter's id.
     pub id: CorrespondenceId,
+    /// Initialized (new attachments pending), ReadyForPublish or Reserved (reference §4.1).
     pub status: CorrespondenceStatus,
+    /// The recipient as URN.
     pub recipient: String,
 }
 
@@ -84,7 +113,9 @@ pub struct InitializedLetter {
 /// attachment they link (new ones first, then existing ones).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Initialized {
+    /// One letter per recipient, in the request's order.
     pub letters: Vec<InitializedLetter>,
+    /// The linked attachments' ids: new ones first, then existing ones.
     pub attachment_ids: Vec<Uuid>,
 }
 

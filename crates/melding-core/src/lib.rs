@@ -7,6 +7,7 @@
 //!
 //! This crate is generic over the storage traits and never names a database.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod access;
 pub mod attachments;

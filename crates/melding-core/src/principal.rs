@@ -4,8 +4,11 @@ use melding_domain::Party;
 
 /// The scopes of Altinn's Correspondence API.
 pub mod scopes {
+    /// Sending and managing letters; a token with it calls as a sender (reference §1.2).
     pub const WRITE: &str = "altinn:correspondence.write";
+    /// Reading letters as a recipient (reference §1.2).
     pub const READ: &str = "altinn:correspondence.read";
+    /// Altinn's service-owner scope (reference §1.2).
     pub const SERVICE_OWNER: &str = "altinn:serviceowner";
     /// Melding's own: manage any organisation's delegations.
     pub const ADMIN: &str = "melding:admin";
@@ -14,11 +17,14 @@ pub mod scopes {
 /// A caller whose token has been verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The party the token speaks for.
     pub party: Party,
+    /// The token's scopes, as given (see [`scopes`]).
     pub scopes: Vec<String>,
 }
 
 impl Principal {
+    /// A caller acting as `party` with `scopes`.
     pub fn new(party: Party, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
             party,
@@ -26,6 +32,7 @@ impl Principal {
         }
     }
 
+    /// Whether the token carries exactly `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }

@@ -13,6 +13,7 @@ use crate::{CoreError, Melding, Principal, Rule};
 /// A letter as one caller may see it.
 #[derive(Debug, Clone)]
 pub struct LetterView {
+    /// The letter as stored.
     pub letter: Correspondence,
     /// False for a sender once the letter is published: content belongs to the recipient then.
     pub show_content: bool,
@@ -27,6 +28,8 @@ pub struct LetterView {
 }
 
 impl LetterView {
+    /// The time of the letter's first Read status (UTC), `None` when it has not been read: the
+    /// overview's `read` (reference §4.3).
     pub fn read_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.letter
             .statuses

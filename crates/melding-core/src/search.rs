@@ -13,27 +13,42 @@ use crate::{CoreError, Melding, Principal, Rule};
 /// The most ids one page holds (Altinn's fixed limit).
 pub const MAX_PAGE: u32 = 1000;
 
+/// A search for letter ids (`GET /correspondence/api/v1/correspondence`, reference §4.6), after
+/// the model checks.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
     /// The resource searched, without its optional URN prefix.
     pub resource_id: ResourceId,
+    /// Whose letters: received, sent or both.
     pub role: SearchRole,
+    /// Exclusive lower bound on the requested publish time (UTC).
     pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on the requested publish time (UTC); before `from` is 1027.
     pub to: Option<DateTime<Utc>>,
+    /// Only letters that have ever had this status.
     pub status: Option<CorrespondenceStatus>,
+    /// The party searched for; `None` searches for the caller's own party.
     pub on_behalf_of: Option<Party>,
+    /// Only letters with exactly this sender's reference.
     pub senders_reference: Option<String>,
+    /// Finds the one letter initialized with this idempotency key, if the caller may see it;
+    /// the other filters are then ignored (reference §4.6).
     pub idempotent_key: Option<Uuid>,
     /// The id a letter had in Altinn 2. Melding holds no letters migrated from there, so a
     /// search by it finds nothing (issue 11 item 11).
     pub altinn2_correspondence_id: Option<i64>,
+    /// The most ids on the page; clamped to 1..=[`MAX_PAGE`].
     pub limit: u32,
+    /// Continue after this (requested publish time in UTC, id), from a decoded cursor.
     pub after: Option<(DateTime<Utc>, CorrespondenceId)>,
 }
 
+/// One page of a search's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchResult {
+    /// The letters found, newest requested publish time first (ties: higher id first).
     pub ids: Vec<CorrespondenceId>,
+    /// The cursor ([`encode_cursor`]) where the next page starts, when this one was full.
     pub next_cursor: Option<String>,
 }
 
@@ -53,6 +68,12 @@ pub fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, CorrespondenceId)> 
 }
 
 impl Melding {
+    /// Lists the ids of the letters of a resource the caller may see (reference §4.6), one
+    /// page at a time. A search by `altinn2_correspondence_id` finds nothing.
+    ///
+    /// # Errors
+    /// [`Rule::FromAfterTo`] (1027) when `from` is after `to`; [`Rule::NoAccess`] (4001) for an
+    /// unknown resource or a party the caller may not search for; [`CoreError::Store`].
     #[tracing::instrument(skip_all, fields(resource_id = %req.resource_id))]
     pub async fn search(
         &self,
