@@ -37,14 +37,7 @@ async fn serve(dir: &Path) -> (Server, String) {
             .unwrap(),
     );
     let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    process::wait_until_healthy(port).await;
     (server, base)
 }
 

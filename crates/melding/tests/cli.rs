@@ -14,7 +14,7 @@ mod pgdb;
 #[path = "common/process.rs"]
 mod process;
 use process::Running as Server;
-use process::{BIN, data_dir_with_sender, free_port};
+use process::{BIN, data_dir_with_sender, free_port, wait_until_healthy};
 
 fn melding(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -54,16 +54,8 @@ async fn serve(dir: &Path, port: u16) -> Server {
         .spawn()
         .unwrap();
     let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
-            && r.status() == 200
-        {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_healthy(port).await;
+    server
 }
 
 fn terminate(server: &mut Server) -> std::process::ExitStatus {
@@ -872,14 +864,7 @@ async fn every_request_leaves_a_log_line_without_secrets() {
         .spawn()
         .unwrap();
     let mut server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_healthy(port).await;
     let sender = token(
         &data,
         &["--org", "991825827"],
@@ -1061,14 +1046,7 @@ async fn altinns_example_requests_succeed_against_serve_demo() {
         .unwrap();
     let _server = Server(child);
     let base = format!("http://127.0.0.1:{port}/correspondence/api/v1");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_healthy(port).await;
     let sender = token(
         &data,
         &["--org", "991825827"],

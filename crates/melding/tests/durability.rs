@@ -148,14 +148,7 @@ async fn a_create_is_answered_only_after_the_wal_is_fsynced() {
             .unwrap(),
     );
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !reqwest::get(format!("{base}/healthz"))
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    process::wait_until_healthy(port).await;
 
     // Attach to every thread of the running server (threads started later are followed too).
     let log = dir.path().join("strace.log");

@@ -78,3 +78,19 @@ pub fn data_dir_with_sender(dir: &Path) -> (PathBuf, String) {
     );
     (data, sender)
 }
+
+/// Waits until the server on `port` answers `GET /healthz` with 200, for at most 60 s (then the
+/// test fails with "server did not come up").
+pub async fn wait_until_healthy(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not come up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
