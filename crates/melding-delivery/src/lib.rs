@@ -2,11 +2,13 @@
 //!
 //! Each channel is a trait with three kinds of implementation (STYLE.md practice 10):
 //! - **real**: e-mail over SMTP ([`email::SmtpEmailSender`], lettre), SMS through an HTTP
-//!   gateway ([`sms::HttpSmsGateway`], a generic JSON shape or LINK Mobility's PSWin XML);
+//!   gateway ([`sms::HttpSmsGateway`], a generic JSON shape or LINK Mobility's PSWin XML),
+//!   digital mailboxes ([`mailbox::DigipostMailbox`], [`mailbox::EboksMailbox`]);
 //! - **dev**: each message written as a file under a directory, so a person can look
-//!   ([`email::FileDropEmailSender`], [`sms::FileDropSmsSender`]);
+//!   ([`email::FileDropEmailSender`], [`sms::FileDropSmsSender`],
+//!   [`mailbox::FileDropMailbox`]);
 //! - **test**: messages captured in memory ([`email::CapturingEmailSender`],
-//!   [`sms::CapturingSmsSender`]).
+//!   [`sms::CapturingSmsSender`], [`mailbox::CapturingMailbox`]).
 //!
 //! Every failure is classified once, in [`SendError`], as transient (retry with back-off),
 //! "slow down until" (the provider asked us to wait) or permanent (give up), so the notification
@@ -19,6 +21,7 @@
 pub mod email;
 pub mod error;
 mod files;
+pub mod mailbox;
 pub mod secret;
 pub mod sms;
 pub mod templates;
