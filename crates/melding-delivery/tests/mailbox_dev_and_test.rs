@@ -48,7 +48,11 @@ async fn the_dev_mailbox_writes_a_folder_per_letter() {
     files.sort();
     assert_eq!(
         files,
-        ["attachment-1-Kart___tegning.png", "message.json", "primary.pdf"]
+        [
+            "attachment-1-Kart___tegning.png",
+            "message.json",
+            "primary.pdf"
+        ]
     );
     assert_eq!(
         std::fs::read(folder.join("primary.pdf")).unwrap(),
@@ -94,8 +98,13 @@ async fn the_dev_mailbox_reports_a_disk_it_cannot_write_as_transient() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"file in the way").unwrap();
-    let result = FileDropMailbox::new(&blocker).deliver(&letter("corr-1")).await;
-    assert!(matches!(result, Err(SendError::Transient { .. })), "{result:?}");
+    let result = FileDropMailbox::new(&blocker)
+        .deliver(&letter("corr-1"))
+        .await;
+    assert!(
+        matches!(result, Err(SendError::Transient { .. })),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

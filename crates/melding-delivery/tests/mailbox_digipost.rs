@@ -45,7 +45,14 @@ fn now() -> DateTime<Utc> {
 fn generate_key(dir: &Path) -> String {
     let path = dir.join("digipost-key.pem");
     let out = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
         .arg(&path)
         .output()
         .expect("run openssl (needed for the Digipost tests: apt-get install openssl)");
@@ -205,7 +212,11 @@ fn split_multipart(boundary: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
         ));
     }
     let last = *positions.last().expect("a closing boundary");
-    assert_eq!(&text[last + delimiter.len()..], b"--\r\n", "closing boundary");
+    assert_eq!(
+        &text[last + delimiter.len()..],
+        b"--\r\n",
+        "closing boundary"
+    );
     parts
 }
 
@@ -285,13 +296,9 @@ async fn receive_message(
     } else {
         "COMPLETE"
     };
-    store.messages.insert(
-        message_id.clone(),
-        StoredMessage {
-            xml,
-            documents,
-        },
-    );
+    store
+        .messages
+        .insert(message_id.clone(), StoredMessage { xml, documents });
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/vnd.digipost-v8+xml")],
@@ -422,8 +429,16 @@ async fn digipost_takes_a_signed_letter_and_reports_it_delivered() {
             "{}",
             stored.xml
         );
-        assert!(stored.xml.contains("<sender-id>4242</sender-id>"), "{}", stored.xml);
-        assert!(stored.xml.contains("<subject>Vedtak om barnehageplass</subject>"));
+        assert!(
+            stored.xml.contains("<sender-id>4242</sender-id>"),
+            "{}",
+            stored.xml
+        );
+        assert!(
+            stored
+                .xml
+                .contains("<subject>Vedtak om barnehageplass</subject>")
+        );
         let mut documents: Vec<_> = stored.documents.values().cloned().collect();
         documents.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
@@ -546,7 +561,10 @@ async fn refusals_are_permanent() {
     match refused {
         Err(SendError::Permanent { kind, reason }) => {
             assert_eq!(kind, PermanentKind::Rejected);
-            assert!(reason.contains("422") && reason.contains("VALIDATION_FAILED"), "{reason}");
+            assert!(
+                reason.contains("422") && reason.contains("VALIDATION_FAILED"),
+                "{reason}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -596,5 +614,8 @@ async fn an_absent_digipost_is_transient() {
     let result = mailbox(format!("http://127.0.0.1:{port}"), &key)
         .deliver(&letter("corr-800"))
         .await;
-    assert!(matches!(result, Err(SendError::Transient { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(SendError::Transient { .. })),
+        "{result:?}"
+    );
 }

@@ -39,7 +39,10 @@ async fn start_eboks() -> (String, Letters) {
 }
 
 fn authorised(headers: &HeaderMap) -> bool {
-    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some("Bearer eb-token")
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some("Bearer eb-token")
 }
 
 async fn receive(
@@ -54,13 +57,22 @@ async fn receive(
     let id = body["messageId"].as_str().unwrap().to_owned();
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     if key != Some(id.as_str()) {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "idempotencyKey"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "idempotencyKey"})),
+        )
+            .into_response();
     }
     match scenario.as_str() {
-        "busy" => return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "12")]).into_response(),
+        "busy" => {
+            return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "12")]).into_response();
+        }
         "broken" => return StatusCode::BAD_GATEWAY.into_response(),
         "unknown" => {
-            return (StatusCode::BAD_REQUEST, Json(json!({"error": "unknownRecipient"})))
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "unknownRecipient"})),
+            )
                 .into_response();
         }
         _ => {}
@@ -87,7 +99,8 @@ async fn status(
     }
     match letters.lock().unwrap().get(&id) {
         Some((_, "DELIVERED")) => {
-            Json(json!({"status": "DELIVERED", "deliveredAt": "2026-11-30T12:00:00Z"})).into_response()
+            Json(json!({"status": "DELIVERED", "deliveredAt": "2026-11-30T12:00:00Z"}))
+                .into_response()
         }
         Some((_, "FAILED")) => {
             Json(json!({"status": "FAILED", "reason": "mailbox closed"})).into_response()
@@ -139,9 +152,15 @@ async fn e_boks_takes_a_letter_and_is_polled_until_delivered() {
         let (body, _) = &letters["corr-1"];
         assert_eq!(body["recipient"]["nationalIdentityNumber"], "26832047936");
         assert_eq!(body["recipient"]["mailboxAddress"], "eboks-26832047936");
-        assert_eq!(body["sender"], json!({"organisationNumber": "974760673", "name": "Ås kommune"}));
+        assert_eq!(
+            body["sender"],
+            json!({"organisationNumber": "974760673", "name": "Ås kommune"})
+        );
         assert_eq!(body["documents"][0]["role"], "primary");
-        assert_eq!(body["documents"][0]["mediaType"], "text/html; charset=utf-8");
+        assert_eq!(
+            body["documents"][0]["mediaType"],
+            "text/html; charset=utf-8"
+        );
         let html = BASE64
             .decode(body["documents"][0]["content"].as_str().unwrap())
             .unwrap();
@@ -149,7 +168,10 @@ async fn e_boks_takes_a_letter_and_is_polled_until_delivered() {
     }
 
     let reference = MailboxReference::parse("corr-1").unwrap();
-    assert_eq!(eboks.delivery_status(&reference).await.unwrap(), MailboxStatus::Pending);
+    assert_eq!(
+        eboks.delivery_status(&reference).await.unwrap(),
+        MailboxStatus::Pending
+    );
     letters.lock().unwrap().get_mut("corr-1").unwrap().1 = "DELIVERED";
     assert_eq!(
         eboks.delivery_status(&reference).await.unwrap(),
@@ -179,7 +201,10 @@ async fn a_resubmitted_letter_is_a_success() {
 #[tokio::test]
 async fn failures_are_classified() {
     let (base, _) = start_eboks().await;
-    match mailbox(&base, "busy", "eb-token").deliver(&letter("c")).await {
+    match mailbox(&base, "busy", "eb-token")
+        .deliver(&letter("c"))
+        .await
+    {
         Err(SendError::SlowDown { retry_after, .. }) => {
             assert_eq!(retry_after, RetryAfter::Delay(Duration::from_secs(12)))
         }
@@ -187,9 +212,14 @@ async fn failures_are_classified() {
     }
     for (scenario, token) in [("broken", "eb-token"), ("ok", "wrong-token")] {
         let result = mailbox(&base, scenario, token).deliver(&letter("c")).await;
-        assert!(matches!(result, Err(SendError::Transient { .. })), "{scenario}: {result:?}");
+        assert!(
+            matches!(result, Err(SendError::Transient { .. })),
+            "{scenario}: {result:?}"
+        );
     }
-    let unknown = mailbox(&base, "unknown", "eb-token").deliver(&letter("c")).await;
+    let unknown = mailbox(&base, "unknown", "eb-token")
+        .deliver(&letter("c"))
+        .await;
     assert!(
         matches!(
             unknown,

@@ -114,9 +114,10 @@ impl DigipostMailbox {
     /// client's TLS backend does not start.
     pub fn new(config: DigipostConfig, clock: Arc<dyn Clock>) -> Result<Self, MailboxSetupError> {
         let base_url = config.base_url.trim_end_matches('/').to_owned();
-        Url::parse(&base_url).map_err(|e| MailboxSetupError::BaseUrl(format!("{base_url}: {e}")))?;
-        let signer =
-            RequestSigner::from_pem(config.signing_key_pem.expose()).map_err(MailboxSetupError::Key)?;
+        Url::parse(&base_url)
+            .map_err(|e| MailboxSetupError::BaseUrl(format!("{base_url}: {e}")))?;
+        let signer = RequestSigner::from_pem(config.signing_key_pem.expose())
+            .map_err(MailboxSetupError::Key)?;
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
@@ -203,7 +204,10 @@ struct RecipientXml<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     personal_identification_number: Option<&'a str>,
-    #[serde(rename = "organisation-number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "organisation-number",
+        skip_serializing_if = "Option::is_none"
+    )]
     organisation_number: Option<&'a str>,
 }
 
@@ -255,7 +259,11 @@ fn message_xml(message: &MailboxMessage, sender_id: u64) -> Result<String, SendE
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                DocumentXml::new(document_uuid(&message.reference, i + 1), &a.name, a.file_type())
+                DocumentXml::new(
+                    document_uuid(&message.reference, i + 1),
+                    &a.name,
+                    a.file_type(),
+                )
             })
             .collect(),
     };
@@ -363,7 +371,10 @@ impl DigitalMailbox for DigipostMailbox {
         let mut request = self
             .client
             .post(url.clone())
-            .header(CONTENT_TYPE, format!("{MULTIPART_TYPE}; boundary={boundary}"))
+            .header(
+                CONTENT_TYPE,
+                format!("{MULTIPART_TYPE}; boundary={boundary}"),
+            )
             .header(ACCEPT, MEDIA_TYPE)
             .header("MIME-Version", "1.0");
         for (name, value) in self.signed_headers("POST", &url, Some(&hash)) {
@@ -467,9 +478,7 @@ mod tests {
     use melding_domain::NationalId;
 
     use super::*;
-    use crate::mailbox::{
-        MailboxAttachment, MailboxRecipient, MailboxSender, PrimaryDocument,
-    };
+    use crate::mailbox::{MailboxAttachment, MailboxRecipient, MailboxSender, PrimaryDocument};
 
     fn message() -> MailboxMessage {
         MailboxMessage {
@@ -508,13 +517,20 @@ mod tests {
         let xml = message_xml(&message(), 77).unwrap();
         let primary = document_uuid(&message().reference, 0);
         let attachment = document_uuid(&message().reference, 1);
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\""), "{xml}");
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\""),
+            "{xml}"
+        );
         for expected in [
             "<message xmlns=\"http://api.digipost.no/schema/v8\">",
             "<message-id>corr-1</message-id><sender-id>77</sender-id>",
             "<recipient><personal-identification-number>21866699620</personal-identification-number></recipient>",
-            &format!("<primary-document><uuid>{primary}</uuid><subject>Vedtak &amp; svar &lt;1&gt;</subject><file-type>pdf</file-type>"),
-            &format!("<attachment><uuid>{attachment}</uuid><subject>vedlegg.txt</subject><file-type>txt</file-type>"),
+            &format!(
+                "<primary-document><uuid>{primary}</uuid><subject>Vedtak &amp; svar &lt;1&gt;</subject><file-type>pdf</file-type>"
+            ),
+            &format!(
+                "<attachment><uuid>{attachment}</uuid><subject>vedlegg.txt</subject><file-type>txt</file-type>"
+            ),
         ] {
             assert!(xml.contains(expected), "{expected}\nnot in\n{xml}");
         }
@@ -535,7 +551,10 @@ mod tests {
             delivery_status_of(Some("DELIVERED_TO_PRINT"), None),
             MailboxStatus::Delivered { at: None }
         );
-        assert_eq!(delivery_status_of(Some("COMPLETE"), None), MailboxStatus::Pending);
+        assert_eq!(
+            delivery_status_of(Some("COMPLETE"), None),
+            MailboxStatus::Pending
+        );
         assert_eq!(delivery_status_of(None, None), MailboxStatus::Pending);
     }
 

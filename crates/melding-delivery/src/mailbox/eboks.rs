@@ -193,7 +193,11 @@ impl DigitalMailbox for EboksMailbox {
             MailboxRecipientId::Person(id) => (Some(id.as_str()), None),
             MailboxRecipientId::Organisation(org) => (None, Some(org.as_str())),
         };
-        let primary_name = format!("{}.{}", message.reference, message.primary_document.file_type());
+        let primary_name = format!(
+            "{}.{}",
+            message.reference,
+            message.primary_document.file_type()
+        );
         let mut documents = vec![DocumentBody {
             role: "primary",
             file_name: &primary_name,
@@ -259,7 +263,8 @@ impl DigitalMailbox for EboksMailbox {
         let accepted = serde_json::from_slice::<Accepted>(&answer).ok();
         let (provider_reference, state) = match accepted {
             Some(a) => (
-                a.message_id.unwrap_or_else(|| message.reference.to_string()),
+                a.message_id
+                    .unwrap_or_else(|| message.reference.to_string()),
                 a.status
                     .and_then(|s| status_of(&s, a.delivered_at, a.reason))
                     .unwrap_or(MailboxStatus::Pending),
@@ -354,17 +359,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             CALLBACK_SIGNATURE_HEADER,
-            BASE64
-                .encode(mac.finalize().into_bytes())
-                .parse()
-                .unwrap(),
+            BASE64.encode(mac.finalize().into_bytes()).parse().unwrap(),
         );
         headers
     }
 
     #[test]
     fn a_signed_callback_is_read() {
-        let body = br#"{"messageId":"corr-1","status":"DELIVERED","deliveredAt":"2026-11-30T09:00:00Z"}"#;
+        let body =
+            br#"{"messageId":"corr-1","status":"DELIVERED","deliveredAt":"2026-11-30T09:00:00Z"}"#;
         let receipts = mailbox(Some("s3cret"))
             .parse_callback(&signed("s3cret", body), body)
             .unwrap();

@@ -38,7 +38,9 @@ use crate::error::SendError;
 
 pub use capture::{CapturedMailboxMessage, CapturingMailbox};
 pub use digipost::{DigipostConfig, DigipostMailbox};
-pub use eboks::{CALLBACK_SIGNATURE_HEADER as EBOKS_CALLBACK_SIGNATURE_HEADER, EboksConfig, EboksMailbox};
+pub use eboks::{
+    CALLBACK_SIGNATURE_HEADER as EBOKS_CALLBACK_SIGNATURE_HEADER, EboksConfig, EboksMailbox,
+};
 pub use file_drop::FileDropMailbox;
 
 /// Our reference for one delivery to a mailbox: unique per letter and recipient (e.g. the
@@ -416,8 +418,14 @@ mod tests {
             media_type: media_type.into(),
             bytes: vec![],
         };
-        assert_eq!(file("Vedtak.PDF", "application/octet-stream").file_type(), "pdf");
-        assert_eq!(file("vedlegg", "text/plain; charset=utf-8").file_type(), "txt");
+        assert_eq!(
+            file("Vedtak.PDF", "application/octet-stream").file_type(),
+            "pdf"
+        );
+        assert_eq!(
+            file("vedlegg", "text/plain; charset=utf-8").file_type(),
+            "txt"
+        );
         assert_eq!(file("bilde.", "image/jpeg").file_type(), "jpg");
         assert_eq!(file("data", "application/x-unknown").file_type(), "bin");
     }

@@ -44,11 +44,10 @@ impl RequestSigner {
     ///
     /// Errors: a description of why neither form could be read.
     pub(super) fn from_pem(pem: &str) -> Result<Self, String> {
-        let key = RsaPrivateKey::from_pkcs8_pem(pem)
-            .or_else(|pkcs8| {
-                RsaPrivateKey::from_pkcs1_pem(pem)
-                    .map_err(|pkcs1| format!("not PKCS#8 ({pkcs8}) nor PKCS#1 ({pkcs1})"))
-            })?;
+        let key = RsaPrivateKey::from_pkcs8_pem(pem).or_else(|pkcs8| {
+            RsaPrivateKey::from_pkcs1_pem(pem)
+                .map_err(|pkcs1| format!("not PKCS#8 ({pkcs8}) nor PKCS#1 ({pkcs1})"))
+        })?;
         Ok(RequestSigner {
             key: SigningKey::<Sha256>::new(key),
         })
