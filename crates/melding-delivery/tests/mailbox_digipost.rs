@@ -5,9 +5,7 @@
 //! against the body, takes the multipart body apart, stores the message and answers statuses.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
@@ -26,8 +24,10 @@ use melding_delivery::mailbox::{
 };
 use melding_delivery::{PermanentKind, RetryAfter, SendError};
 use melding_domain::{NationalId, OrgNumber, SimulatedClock};
+use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePrivateKey;
+use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use rsa::rand_core::OsRng;
 use rsa::signature::Verifier;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
@@ -40,28 +40,24 @@ fn now() -> DateTime<Utc> {
     "2026-11-30T09:15:00Z".parse().unwrap()
 }
 
-/// A fresh 2048-bit RSA key in PKCS#8 PEM, made by the openssl command (as the DKIM tests do;
-/// `scripts/test.sh` installs it).
-fn generate_key(dir: &Path) -> String {
-    let path = dir.join("digipost-key.pem");
-    let out = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&path)
-        .output()
-        .expect("run openssl (needed for the Digipost tests: apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(path).unwrap()
+/// The organisation certificate's key the adapter signs with, made once per test run (2048-bit
+/// RSA, PKCS#8 PEM), and its public half for the server.
+fn signing_key() -> &'static (String, RsaPublicKey) {
+    static KEY: OnceLock<(String, RsaPublicKey)> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let key = RsaPrivateKey::new(&mut OsRng, 2048).expect("generate an RSA key");
+        let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+        (pem, RsaPublicKey::from(&key))
+    })
+}
+
+/// Another key, which Digipost does not know, in PKCS#1 PEM (the adapter reads both forms).
+fn unknown_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let key = RsaPrivateKey::new(&mut OsRng, 2048).expect("generate an RSA key");
+        key.to_pkcs1_pem(LineEnding::LF).unwrap().to_string()
+    })
 }
 
 /// What the fake Digipost holds: the messages it took (message-id → documents by uuid) and the
@@ -352,20 +348,13 @@ async fn document_status(
 
 struct Fixture {
     server: Server,
-    key_pem: String,
-    dir: tempfile::TempDir,
+    key_pem: &'static str,
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let key_pem = generate_key(dir.path());
-    let key = RsaPrivateKey::from_pkcs8_pem(&key_pem).unwrap();
-    let server = start_digipost(RsaPublicKey::from(&key)).await;
-    Fixture {
-        server,
-        key_pem,
-        dir,
-    }
+    let (key_pem, public_key) = signing_key();
+    let server = start_digipost(public_key.clone()).await;
+    Fixture { server, key_pem }
 }
 
 fn mailbox(base_url: String, key_pem: &str) -> DigipostMailbox {
@@ -407,7 +396,7 @@ fn letter(reference: &str) -> MailboxMessage {
 #[tokio::test]
 async fn digipost_takes_a_signed_letter_and_reports_it_delivered() {
     let f = fixture().await;
-    let mailbox = mailbox(format!("{}/ok", f.server.base), &f.key_pem);
+    let mailbox = mailbox(format!("{}/ok", f.server.base), f.key_pem);
     let submission = mailbox.deliver(&letter("corr-100")).await.unwrap();
     assert_eq!(submission.provider, MailboxProvider::Digipost);
     assert_eq!(submission.provider_reference, "corr-100");
@@ -474,7 +463,7 @@ async fn digipost_takes_a_signed_letter_and_reports_it_delivered() {
 #[tokio::test]
 async fn a_resubmitted_letter_is_a_success_and_stays_one_letter() {
     let f = fixture().await;
-    let mailbox = mailbox(format!("{}/ok", f.server.base), &f.key_pem);
+    let mailbox = mailbox(format!("{}/ok", f.server.base), f.key_pem);
     let first = mailbox.deliver(&letter("corr-200")).await.unwrap();
     assert!(!first.already_submitted);
     // The answer to the first attempt was "lost"; the job sends again with the same reference.
@@ -488,7 +477,7 @@ async fn a_resubmitted_letter_is_a_success_and_stays_one_letter() {
 #[tokio::test]
 async fn a_pending_letter_is_polled_until_digipost_delivers_it() {
     let f = fixture().await;
-    let mailbox = mailbox(format!("{}/slow", f.server.base), &f.key_pem);
+    let mailbox = mailbox(format!("{}/slow", f.server.base), f.key_pem);
     let reference = MailboxReference::parse("corr-300").unwrap();
     let submission = mailbox.deliver(&letter("corr-300")).await.unwrap();
     assert_eq!(submission.status, MailboxStatus::Pending);
@@ -516,7 +505,7 @@ async fn a_pending_letter_is_polled_until_digipost_delivers_it() {
 #[tokio::test]
 async fn the_status_of_a_letter_digipost_never_got_is_a_permanent_error() {
     let f = fixture().await;
-    let mailbox = mailbox(format!("{}/ok", f.server.base), &f.key_pem);
+    let mailbox = mailbox(format!("{}/ok", f.server.base), f.key_pem);
     let result = mailbox
         .delivery_status(&MailboxReference::parse("never-sent").unwrap())
         .await;
@@ -532,7 +521,7 @@ async fn the_status_of_a_letter_digipost_never_got_is_a_permanent_error() {
 #[tokio::test]
 async fn a_429_says_when_to_send_again() {
     let f = fixture().await;
-    let mailbox = mailbox(format!("{}/busy", f.server.base), &f.key_pem);
+    let mailbox = mailbox(format!("{}/busy", f.server.base), f.key_pem);
     match mailbox.deliver(&letter("corr-400")).await {
         Err(SendError::SlowDown { retry_after, .. }) => {
             assert_eq!(retry_after, RetryAfter::Delay(Duration::from_secs(7)))
@@ -544,7 +533,7 @@ async fn a_429_says_when_to_send_again() {
 #[tokio::test]
 async fn server_errors_are_transient() {
     let f = fixture().await;
-    let mailbox = mailbox(format!("{}/broken", f.server.base), &f.key_pem);
+    let mailbox = mailbox(format!("{}/broken", f.server.base), f.key_pem);
     let result = mailbox.deliver(&letter("corr-500")).await;
     assert!(
         matches!(&result, Err(SendError::Transient { reason }) if reason.contains("503")),
@@ -555,7 +544,7 @@ async fn server_errors_are_transient() {
 #[tokio::test]
 async fn refusals_are_permanent() {
     let f = fixture().await;
-    let refused = mailbox(format!("{}/refuse", f.server.base), &f.key_pem)
+    let refused = mailbox(format!("{}/refuse", f.server.base), f.key_pem)
         .deliver(&letter("corr-600"))
         .await;
     match refused {
@@ -568,7 +557,7 @@ async fn refusals_are_permanent() {
         }
         other => panic!("{other:?}"),
     }
-    let unknown = mailbox(format!("{}/unknown-recipient", f.server.base), &f.key_pem)
+    let unknown = mailbox(format!("{}/unknown-recipient", f.server.base), f.key_pem)
         .deliver(&letter("corr-601"))
         .await;
     assert!(
@@ -586,8 +575,7 @@ async fn refusals_are_permanent() {
 #[tokio::test]
 async fn a_request_signed_with_another_key_is_refused_by_digipost() {
     let f = fixture().await;
-    let other_key = generate_key(f.dir.path());
-    let result = mailbox(format!("{}/ok", f.server.base), &other_key)
+    let result = mailbox(format!("{}/ok", f.server.base), unknown_key())
         .deliver(&letter("corr-700"))
         .await;
     // Digipost answers 403 INVALID_SIGNATURE; a credentials problem is for an operator to fix,
@@ -603,15 +591,14 @@ async fn a_request_signed_with_another_key_is_refused_by_digipost() {
 
 #[tokio::test]
 async fn an_absent_digipost_is_transient() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = generate_key(dir.path());
+    let (key, _) = signing_key();
     // A port nobody listens on: bind one, note it, close it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let result = mailbox(format!("http://127.0.0.1:{port}"), &key)
+    let result = mailbox(format!("http://127.0.0.1:{port}"), key)
         .deliver(&letter("corr-800"))
         .await;
     assert!(
