@@ -2,11 +2,12 @@
 //!
 //! Each channel is a trait with three kinds of implementation (STYLE.md practice 10):
 //! - **real**: e-mail over SMTP ([`email::SmtpEmailSender`], lettre), SMS through an HTTP
-//!   gateway ([`sms::HttpSmsGateway`], a generic JSON shape or LINK Mobility's PSWin XML);
+//!   gateway ([`sms::HttpSmsGateway`], a generic JSON shape or LINK Mobility's PSWin XML),
+//!   printed letters to a print house's SFTP server ([`print::SftpPrintProvider`]);
 //! - **dev**: each message written as a file under a directory, so a person can look
-//!   ([`email::FileDropEmailSender`], [`sms::FileDropSmsSender`]);
+//!   ([`email::FileDropEmailSender`], [`sms::FileDropSmsSender`], [`print::SpoolPrintProvider`]);
 //! - **test**: messages captured in memory ([`email::CapturingEmailSender`],
-//!   [`sms::CapturingSmsSender`]).
+//!   [`sms::CapturingSmsSender`], [`print::CapturingPrintProvider`]).
 //!
 //! Every failure is classified once, in [`SendError`], as transient (retry with back-off),
 //! "slow down until" (the provider asked us to wait) or permanent (give up), so the notification
@@ -19,6 +20,7 @@
 pub mod email;
 pub mod error;
 mod files;
+pub mod print;
 pub mod secret;
 pub mod sms;
 pub mod templates;
