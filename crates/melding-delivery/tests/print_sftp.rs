@@ -17,7 +17,7 @@ use melding_delivery::print::{
     HostKeyFingerprint, PrintManifest, PrintOutcome, PrintProvider, SftpAuth, SftpPrintConfig,
     SftpPrintProvider,
 };
-use melding_delivery::{SendError, Secret};
+use melding_delivery::{Secret, SendError};
 use print_order::{order, pdf, sha256_hex};
 use sshd::Sshd;
 
@@ -98,11 +98,17 @@ async fn an_upload_appears_whole_and_its_manifest_after_it() {
     };
     let submission = provider.submit(&order("brev-1"), &letter).await;
     done.store(true, Ordering::SeqCst);
-    let looks = watcher.join().expect("the watcher saw a half-published letter");
+    let looks = watcher
+        .join()
+        .expect("the watcher saw a half-published letter");
     let submission = submission.unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
     assert!(looks > 0);
     assert!(!submission.already_submitted);
-    assert!(submission.location.ends_with("/outbox/brev-1.json"), "{}", submission.location);
+    assert!(
+        submission.location.ends_with("/outbox/brev-1.json"),
+        "{}",
+        submission.location
+    );
 
     assert_eq!(names(&outbox), ["brev-1.json", "brev-1.pdf"]);
     assert_eq!(std::fs::read(outbox.join("brev-1.pdf")).unwrap(), letter);
@@ -113,7 +119,10 @@ async fn an_upload_appears_whole_and_its_manifest_after_it() {
     assert_eq!(manifest.pdf_bytes, letter.len() as u64);
     assert_eq!(manifest.pdf_sha256, sha256_hex(&letter));
     assert_eq!(manifest.recipient.postal_code, "3110");
-    assert_eq!(manifest.recipient.address_lines, ["Storgata 1", "Leilighet H0201"]);
+    assert_eq!(
+        manifest.recipient.address_lines,
+        ["Storgata 1", "Leilighet H0201"]
+    );
 }
 
 #[tokio::test]
@@ -126,7 +135,13 @@ async fn resubmitting_a_reference_overwrites_nothing() {
     let outbox = sshd.data_dir().join("outbox");
     let first = pdf("first", 2000);
 
-    assert!(!provider.submit(&order("r-7"), &first).await.unwrap().already_submitted);
+    assert!(
+        !provider
+            .submit(&order("r-7"), &first)
+            .await
+            .unwrap()
+            .already_submitted
+    );
     let manifest_before = std::fs::read(outbox.join("r-7.json")).unwrap();
     let again = provider
         .submit(&order("r-7"), &pdf("second", 3000))
@@ -134,14 +149,23 @@ async fn resubmitting_a_reference_overwrites_nothing() {
         .unwrap();
     assert!(again.already_submitted);
     assert_eq!(std::fs::read(outbox.join("r-7.pdf")).unwrap(), first);
-    assert_eq!(std::fs::read(outbox.join("r-7.json")).unwrap(), manifest_before);
+    assert_eq!(
+        std::fs::read(outbox.join("r-7.json")).unwrap(),
+        manifest_before
+    );
     assert_eq!(names(&outbox), ["r-7.json", "r-7.pdf"]);
 
     // A PDF left without its manifest by an attempt that stopped half-way is replaced.
     std::fs::write(outbox.join("r-8.pdf"), b"%PDF-1.7 stale").unwrap();
     std::fs::write(outbox.join("r-8.pdf.partial"), b"%PDF-1.7 half").unwrap();
     let letter = pdf("r-8", 5000);
-    assert!(!provider.submit(&order("r-8"), &letter).await.unwrap().already_submitted);
+    assert!(
+        !provider
+            .submit(&order("r-8"), &letter)
+            .await
+            .unwrap()
+            .already_submitted
+    );
     assert_eq!(std::fs::read(outbox.join("r-8.pdf")).unwrap(), letter);
     assert_eq!(
         names(&outbox),
@@ -279,7 +303,10 @@ async fn a_server_that_is_down_is_transient_and_works_when_it_comes_up() {
         .unwrap_err();
     assert!(error.is_retryable());
     assert_transient(&error, "SFTP connect to 127.0.0.1");
-    assert_transient(&provider.fetch_receipts().await.unwrap_err(), "SFTP connect");
+    assert_transient(
+        &provider.fetch_receipts().await.unwrap_err(),
+        "SFTP connect",
+    );
 
     sshd.resume();
     let submission = provider

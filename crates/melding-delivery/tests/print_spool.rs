@@ -35,7 +35,10 @@ async fn the_spool_writes_the_letter_and_its_manifest_into_the_outbox() {
     let submission = spool.submit(&order("brev-1"), &letter).await.unwrap();
     assert!(!submission.already_submitted);
     let outbox = spool.outbox_dir();
-    assert_eq!(submission.location, outbox.join("brev-1.json").display().to_string());
+    assert_eq!(
+        submission.location,
+        outbox.join("brev-1.json").display().to_string()
+    );
     assert_eq!(names(&outbox), ["brev-1.json", "brev-1.pdf"]);
     assert_eq!(std::fs::read(outbox.join("brev-1.pdf")).unwrap(), letter);
 
@@ -80,8 +83,14 @@ async fn resubmitting_to_the_spool_overwrites_nothing() {
     changed.colour = true;
     let again = spool.submit(&changed, &pdf("second", 900)).await.unwrap();
     assert!(again.already_submitted);
-    assert_eq!(std::fs::read(spool.outbox_dir().join("r-1.pdf")).unwrap(), first);
-    assert_eq!(std::fs::read(spool.outbox_dir().join("r-1.json")).unwrap(), manifest);
+    assert_eq!(
+        std::fs::read(spool.outbox_dir().join("r-1.pdf")).unwrap(),
+        first
+    );
+    assert_eq!(
+        std::fs::read(spool.outbox_dir().join("r-1.json")).unwrap(),
+        manifest
+    );
     assert_eq!(names(&spool.outbox_dir()), ["r-1.json", "r-1.pdf"]);
 }
 
@@ -149,22 +158,43 @@ async fn spool_receipts_are_fetched_until_acknowledged() {
     spool.acknowledge(&all).await.unwrap();
     assert!(spool.fetch_receipts().await.unwrap().is_empty());
     assert_eq!(names(&spool.processed_dir()), ["a.json", "b.json"]);
-    assert_eq!(names(&receipts), ["d.json.partial", "processed", "unreadable"]);
+    assert_eq!(
+        names(&receipts),
+        ["d.json.partial", "processed", "unreadable"]
+    );
 }
 
 #[tokio::test]
 async fn the_capturing_provider_keeps_each_reference_once_and_receipts_until_acknowledged() {
     let capture = CapturingPrintProvider::new();
     let letter = pdf("brev", 100);
-    assert!(!capture.submit(&order("r-1"), &letter).await.unwrap().already_submitted);
-    assert!(capture.submit(&order("r-1"), &letter).await.unwrap().already_submitted);
+    assert!(
+        !capture
+            .submit(&order("r-1"), &letter)
+            .await
+            .unwrap()
+            .already_submitted
+    );
+    assert!(
+        capture
+            .submit(&order("r-1"), &letter)
+            .await
+            .unwrap()
+            .already_submitted
+    );
     let submitted = capture.submitted();
     assert_eq!(submitted.len(), 1);
     assert_eq!(submitted[0].pdf, letter);
     assert_eq!(submitted[0].manifest.pdf_sha256, sha256_hex(&letter));
 
     capture.fail_next(SendError::transient("print house down"));
-    assert!(capture.submit(&order("r-2"), &letter).await.unwrap_err().is_retryable());
+    assert!(
+        capture
+            .submit(&order("r-2"), &letter)
+            .await
+            .unwrap_err()
+            .is_retryable()
+    );
     assert!(capture.submit(&order("r-2"), b"GIF89a").await.is_err());
     assert_eq!(capture.submitted().len(), 1);
 

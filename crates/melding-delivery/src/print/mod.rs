@@ -214,7 +214,8 @@ impl PostalAddress {
             return Err(InvalidPostalAddress::Country);
         }
         let postal_code = postal_code.trim().to_owned();
-        let norwegian_ok = postal_code.len() == 4 && postal_code.bytes().all(|b| b.is_ascii_digit());
+        let norwegian_ok =
+            postal_code.len() == 4 && postal_code.bytes().all(|b| b.is_ascii_digit());
         if postal_code.is_empty() || (country == "NO" && !norwegian_ok) {
             return Err(InvalidPostalAddress::PostalCode);
         }
@@ -282,10 +283,7 @@ impl ReceiptId {
     /// Whether the id is usable as a plain file name (no separators, not `.` or `..`); ids
     /// that are not are ignored by the file providers' acknowledge, as no fetch returned them.
     pub(crate) fn is_plain_file_name(&self) -> bool {
-        !self.0.is_empty()
-            && self.0 != "."
-            && self.0 != ".."
-            && !self.0.contains(['/', '\\', '\0'])
+        !self.0.is_empty() && self.0 != "." && self.0 != ".." && !self.0.contains(['/', '\\', '\0'])
     }
 }
 
@@ -353,7 +351,10 @@ pub fn check_printable(order: &PrintOrder, pdf: &[u8]) -> Result<(), SendError> 
     if order.page_count == 0 {
         return Err(SendError::permanent(
             PermanentKind::Rejected,
-            format!("print order {}: a letter has at least one page", order.reference),
+            format!(
+                "print order {}: a letter has at least one page",
+                order.reference
+            ),
         ));
     }
     Ok(())
@@ -368,7 +369,11 @@ mod tests {
         assert!(PrintReference::parse("0190f5c4-7e2a-7c3b-9d3e-1a2b3c4d5e6f").is_ok());
         assert!(PrintReference::parse("brev_2026.11.30").is_ok());
         for bad in ["", ".hidden", "../etc", "a/b", "a b", "æ", &"x".repeat(101)] {
-            assert_eq!(PrintReference::parse(bad), Err(InvalidPrintReference), "{bad:?}");
+            assert_eq!(
+                PrintReference::parse(bad),
+                Err(InvalidPrintReference),
+                "{bad:?}"
+            );
         }
         let json = serde_json::to_string(&PrintReference::parse("r-1").unwrap()).unwrap();
         assert_eq!(json, "\"r-1\"");
@@ -384,13 +389,20 @@ mod tests {
             PostalAddress::new(vec!["Storgata 1".into()], "311", "TØNSBERG", "NO"),
             Err(InvalidPostalAddress::PostalCode)
         );
-        assert!(PostalAddress::new(vec!["Kungsgatan 1".into()], "111 43", "Stockholm", "SE").is_ok());
+        assert!(
+            PostalAddress::new(vec!["Kungsgatan 1".into()], "111 43", "Stockholm", "SE").is_ok()
+        );
         assert_eq!(
             PostalAddress::new(vec![], "3110", "TØNSBERG", "NO"),
             Err(InvalidPostalAddress::Lines)
         );
         assert_eq!(
-            PostalAddress::new(vec!["a".into(), "b".into(), "c".into(), "d".into()], "3110", "X", "NO"),
+            PostalAddress::new(
+                vec!["a".into(), "b".into(), "c".into(), "d".into()],
+                "3110",
+                "X",
+                "NO"
+            ),
             Err(InvalidPostalAddress::Lines)
         );
         assert_eq!(
@@ -415,7 +427,10 @@ mod tests {
         ] {
             assert_eq!(serde_json::from_str::<PostageClass>(json).unwrap(), class);
         }
-        assert_eq!(serde_json::to_string(&PostageClass::BEconomy).unwrap(), "\"B\"");
+        assert_eq!(
+            serde_json::to_string(&PostageClass::BEconomy).unwrap(),
+            "\"B\""
+        );
     }
 
     #[test]
@@ -435,6 +450,10 @@ mod tests {
         let not_pdf = check_printable(&order, b"<html>").unwrap_err();
         assert!(!not_pdf.is_retryable());
         order.page_count = 0;
-        assert!(!check_printable(&order, b"%PDF-1.7").unwrap_err().is_retryable());
+        assert!(
+            !check_printable(&order, b"%PDF-1.7")
+                .unwrap_err()
+                .is_retryable()
+        );
     }
 }

@@ -86,10 +86,11 @@ impl ReceiptFile {
     ///
     /// Errors: [`ReceiptFileError`] when the JSON is not of the documented shape.
     pub fn parse(name: &str, bytes: &[u8]) -> Result<PrintReceipt, ReceiptFileError> {
-        let file: ReceiptFile = serde_json::from_slice(bytes).map_err(|source| ReceiptFileError {
-            file: name.to_owned(),
-            source,
-        })?;
+        let file: ReceiptFile =
+            serde_json::from_slice(bytes).map_err(|source| ReceiptFileError {
+                file: name.to_owned(),
+                source,
+            })?;
         Ok(file.into_receipt(ReceiptId::new(name.strip_suffix(".json").unwrap_or(name))))
     }
 
@@ -182,12 +183,13 @@ mod tests {
 
     #[test]
     fn a_file_of_another_shape_is_an_error() {
-        for bad in [
-            &br#"{"status":"printed"}"#[..],
+        let bad_files: [&[u8]; 4] = [
+            br#"{"status":"printed"}"#,
             br#"{"reference":"r-1","status":"lost"}"#,
             br#"{"reference":"../x","status":"printed"}"#,
             b"not json",
-        ] {
+        ];
+        for bad in bad_files {
             let error = ReceiptFile::parse("bad.json", bad).unwrap_err();
             assert_eq!(error.file, "bad.json");
         }

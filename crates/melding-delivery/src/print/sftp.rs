@@ -192,22 +192,29 @@ impl SftpPrintProvider {
         };
         let target = format!("{}:{}", config.host, config.port);
         let login = async {
-            let mut handle =
-                client::connect(self.ssh.clone(), (config.host.as_str(), config.port), handler)
-                    .await
-                    .map_err(|e| {
-                        match seen.lock().expect("host key lock").take() {
-                            // The key exchange got as far as our check, which refused the key.
-                            Some(Refused(fingerprint)) => SendError::transient(format!(
-                                "SFTP {target}: the server's host key {fingerprint} is not one \
+            let mut handle = client::connect(
+                self.ssh.clone(),
+                (config.host.as_str(), config.port),
+                handler,
+            )
+            .await
+            .map_err(|e| {
+                match seen.lock().expect("host key lock").take() {
+                    // The key exchange got as far as our check, which refused the key.
+                    Some(Refused(fingerprint)) => SendError::transient(format!(
+                        "SFTP {target}: the server's host key {fingerprint} is not one \
                                  of the pinned keys; refusing to connect"
-                            )),
-                            None => SendError::transient(format!("SFTP connect to {target}: {e}")),
-                        }
-                    })?;
+                    )),
+                    None => SendError::transient(format!("SFTP connect to {target}: {e}")),
+                }
+            })?;
             let ssh = |e: russh::Error| SendError::transient(format!("SFTP {target}: {e}"));
             let hash = if self.key.algorithm().is_rsa() {
-                handle.best_supported_rsa_hash().await.map_err(ssh)?.flatten()
+                handle
+                    .best_supported_rsa_hash()
+                    .await
+                    .map_err(ssh)?
+                    .flatten()
             } else {
                 None
             };
@@ -231,16 +238,17 @@ impl SftpPrintProvider {
                 )));
             }
             let channel = handle.channel_open_session().await.map_err(ssh)?;
-            channel
-                .request_subsystem(true, "sftp")
-                .await
-                .map_err(ssh)?;
+            channel.request_subsystem(true, "sftp").await.map_err(ssh)?;
             let sftp = SftpSession::new(channel.into_stream())
                 .await
                 .map_err(|e| SendError::transient(format!("SFTP {target}: start SFTP: {e}")))?;
-            Ok(Connection { handle, sftp })
+            Ok(Connection {
+                handle,
+                sftp,
+                target: target.clone(),
+            })
         };
-        let mut connection = tokio::time::timeout(config.timeout, login)
+        let connection = tokio::time::timeout(config.timeout, login)
             .await
             .map_err(|_| {
                 SendError::transient(format!(
@@ -248,10 +256,7 @@ impl SftpPrintProvider {
                     config.timeout.as_secs()
                 ))
             })??;
-        connection
-            .sftp
-            .set_timeout(config.timeout.as_secs().max(1));
-        connection.target = target;
+        connection.sftp.set_timeout(config.timeout.as_secs().max(1));
         Ok(connection)
     }
 }
@@ -395,7 +400,11 @@ impl PrintProvider for SftpPrintProvider {
             let manifest_path = Self::remote(outbox, &manifest_file_name(&order.reference));
             let submission = |already_submitted| PrintSubmission {
                 reference: order.reference.clone(),
-                location: format!("sftp://{}/{manifest_path}", conn.target),
+                location: format!(
+                    "sftp://{}/{}",
+                    conn.target,
+                    manifest_path.trim_start_matches('/')
+                ),
                 already_submitted,
             };
             if conn.exists(&manifest_path).await? {

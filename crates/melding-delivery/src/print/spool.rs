@@ -171,7 +171,10 @@ impl PrintProvider for SpoolPrintProvider {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    return Err(io_error(format!("move {name} to {}", processed.display()), e));
+                    return Err(io_error(
+                        format!("move {name} to {}", processed.display()),
+                        e,
+                    ));
                 }
             }
         }

@@ -78,8 +78,11 @@ impl Sshd {
         let path = dir.path();
         keygen(&path.join("host_ed25519"));
         keygen(&path.join("client_ed25519"));
-        std::fs::copy(path.join("client_ed25519.pub"), path.join("authorized_keys"))
-            .expect("authorized_keys");
+        std::fs::copy(
+            path.join("client_ed25519.pub"),
+            path.join("authorized_keys"),
+        )
+        .expect("authorized_keys");
         std::fs::create_dir(path.join("data")).expect("data dir");
         let user = run(Command::new("id").arg("-un")).trim().to_owned();
         let config = format!(
