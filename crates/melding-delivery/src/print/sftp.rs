@@ -329,13 +329,14 @@ impl Connection {
                 path.push('/');
             }
             path.push_str(part);
-            if !self.exists(&path).await? {
-                if let Err(e) = self.sftp.create_dir(path.clone()).await {
-                    // Made by someone else meanwhile is fine.
-                    if !self.exists(&path).await? {
-                        return Err(self.error(&format!("create {path}"), e));
-                    }
-                }
+            if self.exists(&path).await? {
+                continue;
+            }
+            // Made by someone else meanwhile is fine.
+            if let Err(e) = self.sftp.create_dir(path.clone()).await
+                && !self.exists(&path).await?
+            {
+                return Err(self.error(&format!("create {path}"), e));
             }
         }
         Ok(())
