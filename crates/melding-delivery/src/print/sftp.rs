@@ -202,8 +202,8 @@ impl SftpPrintProvider {
                 match seen.lock().expect("host key lock").take() {
                     // The key exchange got as far as our check, which refused the key.
                     Some(Refused(fingerprint)) => SendError::transient(format!(
-                        "SFTP {target}: the server's host key {fingerprint} is not one \
-                                 of the pinned keys; refusing to connect"
+                        "SFTP {target}: the server's host key {fingerprint} is not one of \
+                         the pinned keys; refusing to connect"
                     )),
                     None => SendError::transient(format!("SFTP connect to {target}: {e}")),
                 }

@@ -25,10 +25,11 @@ use crate::error::SendError;
 /// ```
 ///
 /// Both outbox files are written under a temporary name ending `.partial` and renamed
-/// ([`crate::write_file_atomically`]), so a reader never sees half a file; whoever reads the
+/// (`write_file_atomically`), so a reader never sees half a file; whoever reads the
 /// outbox acts on a `.json` manifest only. A reference whose manifest is already in the outbox
-/// counts as submitted and nothing is written again. Directories are created when first
-/// needed.
+/// counts as submitted and nothing is written again. (Two submits of one reference racing each
+/// other may both write, the later rename winning; a caller submits one reference from one
+/// job at a time.) Directories are created when first needed.
 #[derive(Debug, Clone)]
 pub struct SpoolPrintProvider {
     root: PathBuf,
