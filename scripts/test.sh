@@ -5,8 +5,8 @@
 #
 # Nothing is skipped silently. A part whose system package is missing is skipped only when we
 # are not root (so cannot install it), with a loud line saying what to install; the skips can
-# also be asked for with MELDING_SKIP_CLAMD=1, MELDING_SKIP_OBJECT_STORE=1 or
-# MELDING_SKIP_SMTP=1. Every skip is
+# also be asked for with MELDING_SKIP_CLAMD=1, MELDING_SKIP_OBJECT_STORE=1,
+# MELDING_SKIP_SMTP=1 or MELDING_SKIP_SFTP=1. Every skip is
 # listed in the final summary, and with CI=true any skip is an error.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ skip() {
 
 # A skip asked for through the environment is refused in CI before anything is built or run.
 if [ "${CI:-}" = true ]; then
-    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP; do
+    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP; do
         if [ "${!var:-}" = 1 ]; then
             skip "the tests that $var turns off" "$var=1"
         fi
@@ -169,6 +169,26 @@ elif smtp_missing; then
     python3 -c 'import aiosmtpd' || { echo "aiosmtpd is still missing after pip install" >&2; exit 1; }
 fi
 # ---- end of melding-delivery's section ----
+
+# ---- melding-delivery: a real OpenSSH sshd for the SFTP print tests ----
+# The print tests start /usr/sbin/sshd themselves (tests/common/sshd.rs) and make its keys with
+# ssh-keygen; both come with Debian's openssh-server.
+section "OpenSSH sshd for the SFTP print tests (melding-delivery)"
+sftp_missing() {
+    [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null 2>&1
+}
+if [ "${MELDING_SKIP_SFTP:-}" = 1 ]; then
+    skip "the print tests against a real SFTP server" "MELDING_SKIP_SFTP=1"
+elif sftp_missing && ! is_root; then
+    skip "the print tests against a real SFTP server" \
+        "/usr/sbin/sshd or ssh-keygen is missing and we are not root; install them (sudo apt-get install openssh-server)"
+    export MELDING_SKIP_SFTP=1
+elif sftp_missing; then
+    echo "installing openssh-server (Debian package)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
+# ---- end of the SFTP section ----
 
 section "clamd with a local EICAR signature for the malware-scanning tests"
 clamd_missing() {

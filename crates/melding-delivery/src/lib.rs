@@ -3,12 +3,14 @@
 //! Each channel is a trait with three kinds of implementation (STYLE.md practice 10):
 //! - **real**: e-mail over SMTP ([`email::SmtpEmailSender`], lettre), SMS through an HTTP
 //!   gateway ([`sms::HttpSmsGateway`], a generic JSON shape or LINK Mobility's PSWin XML),
-//!   digital mailboxes ([`mailbox::DigipostMailbox`], [`mailbox::EboksMailbox`]);
+//!   digital mailboxes ([`mailbox::DigipostMailbox`], [`mailbox::EboksMailbox`]), printed
+//!   letters to a print house's SFTP server ([`print::SftpPrintProvider`]);
 //! - **dev**: each message written as a file under a directory, so a person can look
 //!   ([`email::FileDropEmailSender`], [`sms::FileDropSmsSender`],
-//!   [`mailbox::FileDropMailbox`]);
+//!   [`mailbox::FileDropMailbox`], [`print::SpoolPrintProvider`]);
 //! - **test**: messages captured in memory ([`email::CapturingEmailSender`],
-//!   [`sms::CapturingSmsSender`], [`mailbox::CapturingMailbox`]).
+//!   [`sms::CapturingSmsSender`], [`mailbox::CapturingMailbox`],
+//!   [`print::CapturingPrintProvider`]).
 //!
 //! Every failure is classified once, in [`SendError`], as transient (retry with back-off),
 //! "slow down until" (the provider asked us to wait) or permanent (give up), so the notification
@@ -22,6 +24,7 @@ pub mod email;
 pub mod error;
 mod files;
 pub mod mailbox;
+pub mod print;
 pub mod secret;
 pub mod sms;
 pub mod templates;
