@@ -32,8 +32,18 @@ fn main() {
     let prefix = dir.join("page");
     common::run(
         "pdftoppm",
-        &["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
-          pdf.to_str().expect("UTF-8 path"), prefix.to_str().expect("UTF-8 path")],
+        &[
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            pdf.to_str().expect("UTF-8 path"),
+            prefix.to_str().expect("UTF-8 path"),
+        ],
     );
     std::fs::copy(dir.join("page.png"), docs.join("print-sample.png")).expect("copy the PNG");
     std::fs::remove_dir_all(&dir).expect("remove the temporary directory");

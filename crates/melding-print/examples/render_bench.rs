@@ -20,7 +20,9 @@ fn main() {
         .map(|n| n.parse().expect("the number of letters to render"))
         .unwrap_or(100);
     let mut letter = common::sample_letter();
-    letter.attachments.push(common::attachment_pdf("Kart over sonen.pdf", "K", 1));
+    letter
+        .attachments
+        .push(common::attachment_pdf("Kart over sonen.pdf", "K", 1));
 
     // The first render builds the font book and the standard library; time it apart.
     let started = Instant::now();

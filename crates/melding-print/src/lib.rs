@@ -7,7 +7,7 @@
 //! attachments appended page by page, and the other attachments listed as not printable.
 //!
 //! Typst is used as a library, with its fonts compiled in (typst-assets) and a world of our own
-//! ([`world`]), so rendering reads no files and needs no system fonts. It lives in its own crate
+//! (`world.rs`), so rendering reads no files and needs no system fonts. It lives in its own crate
 //! because typst is heavy to compile.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,7 +17,7 @@ mod markdown;
 mod render;
 pub mod template;
 mod texts;
-pub mod world;
+mod world;
 
 pub use letter::{Language, PostalAddress, PrintAttachment, PrintLetter, PrintRecipient, Sender};
 pub use render::{

@@ -154,7 +154,11 @@ fn open_close(tag: &Tag<'_>) -> (String, String) {
         Tag::Emphasis => pair("#emph[", "]"),
         Tag::Strong => pair("#strong[", "]"),
         Tag::Strikethrough => pair("#strike[", "]"),
-        Tag::Link { link_type, dest_url, .. } => {
+        Tag::Link {
+            link_type,
+            dest_url,
+            ..
+        } => {
             let target = match link_type {
                 LinkType::Email => format!("mailto:{dest_url}"),
                 _ => dest_url.to_string(),

@@ -1,6 +1,8 @@
 //! Rendering one letter: sort the attachments into printable PDFs and the rest, write the typst
 //! source, compile it in the letter's own world and export the PDF.
 
+use std::sync::Arc;
+
 use chrono::Datelike;
 use hayro_syntax::{LoadPdfError, Pdf};
 use typst::diag::SourceDiagnostic;
@@ -35,7 +37,11 @@ impl PrintedLetter {
     /// (the last sheet may have a blank back). SvarUt lets the sender choose duplex
     /// (`delivery-chain.md` §3.5).
     pub fn sheets(&self, duplex: bool) -> usize {
-        if duplex { self.pages.div_ceil(2) } else { self.pages }
+        if duplex {
+            self.pages.div_ceil(2)
+        } else {
+            self.pages
+        }
     }
 }
 
@@ -102,22 +108,32 @@ pub fn render(letter: &PrintLetter) -> Result<PrintedLetter, PrintError> {
     let mut not_printable = Vec::new();
     for attachment in &letter.attachments {
         match printable_pages(attachment) {
-            Ok(pages) => {
-                appended.push(PrintedAttachment { name: attachment.name.clone(), pages });
-                appended_bytes.push(Bytes::new(attachment.bytes.clone()));
+            Ok((pages, bytes)) => {
+                appended.push(PrintedAttachment {
+                    name: attachment.name.clone(),
+                    pages,
+                });
+                appended_bytes.push(bytes);
             }
-            Err(reason) => {
-                not_printable.push(NotPrintable { name: attachment.name.clone(), reason })
-            }
+            Err(reason) => not_printable.push(NotPrintable {
+                name: attachment.name.clone(),
+                reason,
+            }),
         }
     }
     let appended_view: Vec<AppendedPdf<'_>> = appended
         .iter()
-        .map(|a| AppendedPdf { name: &a.name, pages: a.pages })
+        .map(|a| AppendedPdf {
+            name: &a.name,
+            pages: a.pages,
+        })
         .collect();
     let left_out: Vec<LeftOut<'_>> = not_printable
         .iter()
-        .map(|n| LeftOut { name: &n.name, reason: texts.reason(&n.reason) })
+        .map(|n| LeftOut {
+            name: &n.name,
+            reason: texts.reason(&n.reason),
+        })
         .collect();
     let source = letter_source(letter, &appended_view, &left_out);
 
@@ -128,8 +144,9 @@ pub fn render(letter: &PrintLetter) -> Result<PrintedLetter, PrintError> {
         .and_then(|(month, day)| Datetime::from_ymd(date.year(), month, day))
         .ok_or(PrintError::DateOutOfRange(date))?;
     let world = LetterWorld::new(source, appended_bytes, today);
-    let document: PagedDocument =
-        typst::compile(&world).output.map_err(|errors| PrintError::Compile(describe(&errors)))?;
+    let document: PagedDocument = typst::compile(&world)
+        .output
+        .map_err(|errors| PrintError::Compile(describe(&errors)))?;
     let options = PdfOptions {
         ident: Smart::Custom("melding-print".to_owned()),
         creator: Smart::Custom(Some("Melding".to_owned())),
@@ -152,19 +169,22 @@ pub fn render(letter: &PrintLetter) -> Result<PrintedLetter, PrintError> {
     })
 }
 
-/// The page count of a printable attachment, or why it is not printable.
+/// The page count and bytes of a printable attachment, or why it is not printable.
 ///
 /// The PDF is opened with a password no one uses, so that every encrypted PDF fails here,
 /// including those whose user password is empty and which viewers open without asking: the
 /// print house takes no encrypted files (rule 30).
-fn printable_pages(attachment: &PrintAttachment) -> Result<usize, NotPrintableReason> {
+fn printable_pages(attachment: &PrintAttachment) -> Result<(usize, Bytes), NotPrintableReason> {
     let media_type = attachment.media_type.split(';').next().unwrap_or("").trim();
     if !media_type.eq_ignore_ascii_case("application/pdf") {
-        return Err(NotPrintableReason::NotPdf { media_type: attachment.media_type.clone() });
+        return Err(NotPrintableReason::NotPdf {
+            media_type: attachment.media_type.clone(),
+        });
     }
     const NOT_A_PASSWORD: &str = "\u{1}melding-print refuses encrypted PDFs\u{1}";
-    match Pdf::new_with_password(attachment.bytes.clone(), NOT_A_PASSWORD) {
-        Ok(pdf) if !pdf.pages().is_empty() => Ok(pdf.pages().len()),
+    let bytes = Bytes::new(attachment.bytes.clone());
+    match Pdf::new_with_password(Arc::new(bytes.clone()), NOT_A_PASSWORD) {
+        Ok(pdf) if !pdf.pages().is_empty() => Ok((pdf.pages().len(), bytes)),
         Ok(_) | Err(LoadPdfError::Invalid) => Err(NotPrintableReason::Unreadable),
         Err(LoadPdfError::Decryption(_)) => Err(NotPrintableReason::Encrypted),
     }

@@ -109,7 +109,7 @@ pub(crate) fn letter_source(
         s,
         "#set page(paper: \"a4\", margin: (left: {LEFT_MARGIN_MM}mm, right: 20mm, \
          top: {TOP_MARGIN_MM}mm, bottom: 22mm), footer: context [\
-         #set text(size: 8pt)\
+         #set text(size: 8pt)\n\
          #h(1fr){page}#\" \"#here().page()#\" \"{of}#\" \"\
          #counter(page).at({LETTER_END}).first()])",
         page = text_markup(texts.page),
@@ -124,7 +124,12 @@ pub(crate) fn letter_source(
             top_mm - TOP_MARGIN_MM
         )
     };
-    let _ = writeln!(s, "{}[{}]", at(LEFT_MARGIN_MM, TOP_MARGIN_MM), letter_head(&letter.sender, texts));
+    let _ = writeln!(
+        s,
+        "{}[{}]",
+        at(LEFT_MARGIN_MM, TOP_MARGIN_MM),
+        letter_head(&letter.sender, texts)
+    );
     let _ = writeln!(
         s,
         "{}[#block(width: 80mm)[#set text(size: 7pt)\n#underline[{}]]]",
@@ -147,7 +152,11 @@ pub(crate) fn letter_source(
     let _ = writeln!(s, "#v({:.2}mm)", TITLE_TOP_MM - TOP_MARGIN_MM);
 
     // Title, summary, body.
-    let _ = writeln!(s, "#block(below: 1.2em)[#set text(size: 15pt, weight: \"bold\")\n{}]", text_markup(&letter.title));
+    let _ = writeln!(
+        s,
+        "#block(below: 1.2em)[#set text(size: 15pt, weight: \"bold\")\n{}]",
+        text_markup(&letter.title)
+    );
     if let Some(summary) = letter.summary.as_deref().filter(|t| !t.trim().is_empty()) {
         let _ = writeln!(
             s,
@@ -160,20 +169,40 @@ pub(crate) fn letter_source(
 
     // The attachment lists.
     if !appended.is_empty() {
-        let _ = writeln!(s, "\n#heading(level: 2, outlined: false)[{}]", text_markup(texts.attachments));
+        let _ = writeln!(
+            s,
+            "\n#heading(level: 2, outlined: false)[{}]",
+            text_markup(texts.attachments)
+        );
         s.push_str("#enum(");
         for pdf in appended {
-            let unit = if pdf.pages == 1 { texts.page_one } else { texts.page_many };
-            let _ = write!(s, "[{}],", text_markup(&format!("{} ({} {unit})", pdf.name, pdf.pages)));
+            let unit = if pdf.pages == 1 {
+                texts.page_one
+            } else {
+                texts.page_many
+            };
+            let _ = write!(
+                s,
+                "[{}],",
+                text_markup(&format!("{} ({} {unit})", pdf.name, pdf.pages))
+            );
         }
         s.push_str(")\n");
     }
     if !left_out.is_empty() {
-        let _ = writeln!(s, "\n#heading(level: 2, outlined: false)[{}]", text_markup(texts.not_printable));
+        let _ = writeln!(
+            s,
+            "\n#heading(level: 2, outlined: false)[{}]",
+            text_markup(texts.not_printable)
+        );
         let _ = writeln!(s, "{}\n", text_markup(texts.not_printable_note));
         s.push_str("#list(");
         for item in left_out {
-            let _ = write!(s, "[{}],", text_markup(&format!("{} – {}", item.name, item.reason)));
+            let _ = write!(
+                s,
+                "[{}],",
+                text_markup(&format!("{} – {}", item.name, item.reason))
+            );
         }
         s.push_str(")\n");
     }
@@ -199,7 +228,11 @@ fn letter_head(sender: &Sender, texts: &Texts) -> String {
     let mut head = format!(
         "#block(width: 95mm)[#set par(spacing: 0pt, leading: 0.45em)\n#text(size: 13pt, weight: \"bold\")[{}]#linebreak()#text(size: 9pt)[{}]",
         text_markup(&sender.name),
-        text_markup(&format!("{} {}", texts.org_number, grouped_org_number(sender))),
+        text_markup(&format!(
+            "{} {}",
+            texts.org_number,
+            grouped_org_number(sender)
+        )),
     );
     for line in &sender.address_lines {
         let _ = write!(head, "#linebreak()#text(size: 9pt)[{}]", text_markup(line));
@@ -232,13 +265,27 @@ fn return_line(sender: &Sender) -> String {
 fn address_markup(letter: &PrintLetter) -> String {
     let address = &letter.recipient.address;
     let mut lines: Vec<String> = vec![letter.recipient.name.clone()];
-    lines.extend(address.lines.iter().filter(|l| !l.trim().is_empty()).cloned());
+    lines.extend(
+        address
+            .lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned(),
+    );
     match &address.country {
         None => lines.push(format!("{} {}", address.postal_code, address.city)),
         Some(country) => {
-            lines.push(format!("{} {}", address.postal_code, address.city.to_uppercase()));
+            lines.push(format!(
+                "{} {}",
+                address.postal_code,
+                address.city.to_uppercase()
+            ));
             lines.push(country.to_uppercase());
         }
     }
-    lines.iter().map(|l| text_markup(l)).collect::<Vec<_>>().join("#linebreak()")
+    lines
+        .iter()
+        .map(|l| text_markup(l))
+        .collect::<Vec<_>>()
+        .join("#linebreak()")
 }

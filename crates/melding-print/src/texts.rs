@@ -30,8 +30,18 @@ pub(crate) struct Texts {
 }
 
 const NB_NN_MONTHS: [&str; 12] = [
-    "januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-    "november", "desember",
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
 ];
 
 const BOKMAL: Texts = Texts {
@@ -76,8 +86,18 @@ const ENGLISH: Texts = Texts {
     not_printable_note: "These attachments are not included in the paper letter. You will find \
                          them in your digital inbox.",
     month_names: [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ],
     language: Language::English,
 };
@@ -133,10 +153,22 @@ mod tests {
     #[test]
     fn long_dates_are_written_the_norwegian_way() {
         let date = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        assert_eq!(Texts::of(Language::Bokmal).long_date(date), "30. november 2026");
-        assert_eq!(Texts::of(Language::Nynorsk).long_date(date), "30. november 2026");
-        assert_eq!(Texts::of(Language::English).long_date(date), "30 November 2026");
+        assert_eq!(
+            Texts::of(Language::Bokmal).long_date(date),
+            "30. november 2026"
+        );
+        assert_eq!(
+            Texts::of(Language::Nynorsk).long_date(date),
+            "30. november 2026"
+        );
+        assert_eq!(
+            Texts::of(Language::English).long_date(date),
+            "30 November 2026"
+        );
         let first = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
-        assert_eq!(Texts::of(Language::Bokmal).long_date(first), "1. januar 2027");
+        assert_eq!(
+            Texts::of(Language::Bokmal).long_date(first),
+            "1. januar 2027"
+        );
     }
 }

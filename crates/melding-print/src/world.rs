@@ -67,7 +67,11 @@ impl LetterWorld {
             .enumerate()
             .map(|(i, bytes)| (file_id(&attachment_path(i)), bytes))
             .collect();
-        Self { main: Source::new(file_id(MAIN_PATH), source), attachments, today }
+        Self {
+            main: Source::new(file_id(MAIN_PATH), source),
+            attachments,
+            today,
+        }
     }
 }
 
@@ -89,7 +93,11 @@ impl World for LetterWorld {
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        if id == self.main.id() { Ok(self.main.clone()) } else { Err(not_found(id)) }
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else {
+            Err(not_found(id))
+        }
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {

@@ -40,8 +40,14 @@ fn a_letter_is_a4_with_address_title_norwegian_letters_and_the_markdown_as_text(
     assert_eq!(printed.pages, printed.letter_pages);
     assert_eq!(info_field(&info, "Encrypted"), "no");
     let version: f64 = info_field(&info, "PDF version").parse().unwrap();
-    assert!((1.0..=1.7).contains(&version), "PDF {version} is outside 1.0–1.7 (§3.5)");
-    assert_eq!(info_field(&info, "Title"), "Vedtak om parkeringstillatelse for beboere");
+    assert!(
+        (1.0..=1.7).contains(&version),
+        "PDF {version} is outside 1.0–1.7 (§3.5)"
+    );
+    assert_eq!(
+        info_field(&info, "Title"),
+        "Vedtak om parkeringstillatelse for beboere"
+    );
 
     let text = squeezed(&pdf_text(&pdf, None));
     for expected in [
@@ -68,7 +74,10 @@ fn a_letter_is_a4_with_address_title_norwegian_letters_and_the_markdown_as_text(
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     for syntax in ["**", "##", "](", "```", "`PT"] {
-        assert!(!text.contains(syntax), "markdown syntax {syntax:?} printed:\n{text}");
+        assert!(
+            !text.contains(syntax),
+            "markdown syntax {syntax:?} printed:\n{text}"
+        );
     }
 }
 
@@ -79,7 +88,9 @@ fn every_font_is_embedded() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut letter = sample_letter();
-    letter.attachments.push(attachment_pdf("vedlegg.pdf", "A", 1));
+    letter
+        .attachments
+        .push(attachment_pdf("vedlegg.pdf", "A", 1));
     let pdf = write_pdf(dir.path(), "letter.pdf", &render(&letter).unwrap().pdf);
     let fonts = run("pdffonts", &[pdf.to_str().unwrap()]);
     // name, type, encoding, emb, sub, uni, object ID: after the two header lines, one per font.
@@ -99,24 +110,38 @@ fn nothing_is_printed_in_the_barcode_strip_and_the_address_sits_in_the_window() 
     }
     let dir = tempfile::tempdir().unwrap();
     let mut letter = sample_letter();
-    letter.attachments.push(attachment_pdf("vedlegg.pdf", "B", 1));
+    letter
+        .attachments
+        .push(attachment_pdf("vedlegg.pdf", "B", 1));
     let printed = render(&letter).unwrap();
     let words = pdf_words(&write_pdf(dir.path(), "letter.pdf", &printed.pdf));
-    assert!(words.iter().any(|w| w.page == printed.pages), "the attachment page has no text");
+    assert!(
+        words.iter().any(|w| w.page == printed.pages),
+        "the attachment page has no text"
+    );
 
     let strip = mm(BARCODE_STRIP_MM);
     let in_strip: Vec<_> = words.iter().filter(|w| w.x_min < strip).collect();
-    assert!(in_strip.is_empty(), "text left of {strip} pt (18 mm): {in_strip:?}");
+    assert!(
+        in_strip.is_empty(),
+        "text left of {strip} pt (18 mm): {in_strip:?}"
+    );
 
     // The window of a DIN 680 / C5 envelope: 20–110 mm from the left, 45–90 mm from the top.
     let (left, right, top, bottom) = (mm(20.0), mm(110.0), mm(45.0), mm(90.0));
     for word in ["Åse", "Kjølberggata", "0653"] {
-        let w = words.iter().find(|w| w.page == 1 && w.text == word).expect(word);
+        let w = words
+            .iter()
+            .find(|w| w.page == 1 && w.text == word)
+            .expect(word);
         assert!(
             w.x_min >= left && w.x_max <= right && w.y_min >= top && w.y_max <= bottom,
             "{word} is outside the window: {w:?}"
         );
-        assert!(w.y_min >= mm(ADDRESS_TOP_MM) - 1.0, "{word} is above the address zone: {w:?}");
+        assert!(
+            w.y_min >= mm(ADDRESS_TOP_MM) - 1.0,
+            "{word} is above the address zone: {w:?}"
+        );
     }
 }
 
@@ -128,7 +153,10 @@ fn pdf_attachments_are_appended_with_all_their_pages() {
     let dir = tempfile::tempdir().unwrap();
     let long = attachment_pdf("Kart over sonen.pdf", "LANG", 14);
     let long_pages = render_pages(&long);
-    assert!(long_pages >= 2, "the long attachment should run over pages, has {long_pages}");
+    assert!(
+        long_pages >= 2,
+        "the long attachment should run over pages, has {long_pages}"
+    );
     let mut letter = sample_letter();
     letter.attachments = vec![long, attachment_pdf("Gebyrer.pdf", "KORT", 1)];
     let printed = render(&letter).unwrap();
@@ -140,18 +168,33 @@ fn pdf_attachments_are_appended_with_all_their_pages() {
     assert!(printed.not_printable.is_empty());
 
     let pdf = write_pdf(dir.path(), "letter.pdf", &printed.pdf);
-    assert_eq!(info_field(&pdf_info(&pdf), "Pages"), printed.pages.to_string());
+    assert_eq!(
+        info_field(&pdf_info(&pdf), "Pages"),
+        printed.pages.to_string()
+    );
     a4_page_size(&pdf_info(&pdf));
     let letter_text = squeezed(&pdf_text(&pdf, Some((1, printed.letter_pages))));
     assert!(letter_text.contains("Vedlegg"), "{letter_text}");
-    assert!(letter_text.contains(&format!("1. Kart over sonen.pdf ({long_pages} sider)")), "{letter_text}");
-    assert!(letter_text.contains("2. Gebyrer.pdf (1 side)"), "{letter_text}");
-    assert!(!letter_text.contains("LANG"), "attachment text on the letter's pages");
+    assert!(
+        letter_text.contains(&format!("1. Kart over sonen.pdf ({long_pages} sider)")),
+        "{letter_text}"
+    );
+    assert!(
+        letter_text.contains("2. Gebyrer.pdf (1 side)"),
+        "{letter_text}"
+    );
+    assert!(
+        !letter_text.contains("LANG"),
+        "attachment text on the letter's pages"
+    );
 
     let first = printed.letter_pages + 1;
     let attached = squeezed(&pdf_text(&pdf, Some((first, first + long_pages - 1))));
     assert!(attached.contains("Vedlegg LANG"), "{attached}");
-    assert!(attached.contains("Avsnitt 13 i vedlegget LANG"), "last paragraph missing: {attached}");
+    assert!(
+        attached.contains("Avsnitt 13 i vedlegget LANG"),
+        "last paragraph missing: {attached}"
+    );
     let last = squeezed(&pdf_text(&pdf, Some((printed.pages, printed.pages))));
     assert!(last.contains("Avsnitt 0 i vedlegget KORT"), "{last}");
 }
@@ -170,9 +213,10 @@ fn attachments_that_cannot_be_printed_are_listed_and_returned() {
     }
     let dir = tempfile::tempdir().unwrap();
     let good = attachment_pdf("Vedtak.pdf", "OK", 1);
-    let mut broken = good.bytes.clone();
-    broken.truncate(broken.len() / 3);
-    broken.splice(0..5, *b"%PDX-");
+    // A PDF header and a catalog, but no page tree: what a cut-off upload can look like.
+    let broken =
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+            .to_vec();
     let mut letter = sample_letter();
     letter.attachments = vec![
         PrintAttachment {
@@ -182,11 +226,23 @@ fn attachments_that_cannot_be_printed_are_listed_and_returned() {
             bytes: b"PK\x03\x04 not really a docx".to_vec(),
         },
         good,
-        PrintAttachment { name: "Ødelagt.pdf".into(), media_type: "application/pdf".into(), bytes: broken },
-        PrintAttachment { name: "Bilde.png".into(), media_type: "image/png".into(), bytes: vec![0x89, b'P'] },
+        PrintAttachment {
+            name: "Ødelagt.pdf".into(),
+            media_type: "application/pdf".into(),
+            bytes: broken,
+        },
+        PrintAttachment {
+            name: "Bilde.png".into(),
+            media_type: "image/png".into(),
+            bytes: vec![0x89, b'P'],
+        },
     ];
     let printed = render(&letter).unwrap();
-    let names: Vec<_> = printed.not_printable.iter().map(|n| (n.name.as_str(), &n.reason)).collect();
+    let names: Vec<_> = printed
+        .not_printable
+        .iter()
+        .map(|n| (n.name.as_str(), &n.reason))
+        .collect();
     assert_eq!(
         names,
         vec![
@@ -199,7 +255,12 @@ fn attachments_that_cannot_be_printed_are_listed_and_returned() {
                 }
             ),
             ("Ødelagt.pdf", &NotPrintableReason::Unreadable),
-            ("Bilde.png", &NotPrintableReason::NotPdf { media_type: "image/png".into() }),
+            (
+                "Bilde.png",
+                &NotPrintableReason::NotPdf {
+                    media_type: "image/png".into()
+                }
+            ),
         ]
     );
     assert_eq!(printed.printed_attachments.len(), 1);
@@ -209,7 +270,10 @@ fn attachments_that_cannot_be_printed_are_listed_and_returned() {
     let text = squeezed(&pdf_text(&pdf, Some((1, printed.letter_pages))));
     assert!(text.contains("Vedlegg som ikke kan skrives ut"), "{text}");
     assert!(text.contains("Søknad.docx – ikke PDF"), "{text}");
-    assert!(text.contains("Ødelagt.pdf – PDF-filen kan ikke leses"), "{text}");
+    assert!(
+        text.contains("Ødelagt.pdf – PDF-filen kan ikke leses"),
+        "{text}"
+    );
     assert!(text.contains("Bilde.png – ikke PDF (image/png)"), "{text}");
 }
 
@@ -226,14 +290,26 @@ fn an_encrypted_pdf_is_not_printed_even_without_a_password_to_open_it() {
         panic!("this test encrypts a PDF with qpdf: apt-get install qpdf, or MELDING_SKIP_PRINT=1");
     }
     let dir = tempfile::tempdir().unwrap();
-    let plain = write_pdf(dir.path(), "plain.pdf", &attachment_pdf("x", "HEMMELIG", 1).bytes);
+    let plain = write_pdf(
+        dir.path(),
+        "plain.pdf",
+        &attachment_pdf("x", "HEMMELIG", 1).bytes,
+    );
     let mut attachments = Vec::new();
     // An empty user password (opens without asking, as viewers do) and a real one.
     for (user, name) in [("", "Tom.pdf"), ("hemmelig", "Passord.pdf")] {
         let out = dir.path().join(name);
         run(
             "qpdf",
-            &["--encrypt", user, "eier", "256", "--", plain.to_str().unwrap(), out.to_str().unwrap()],
+            &[
+                "--encrypt",
+                user,
+                "eier",
+                "256",
+                "--",
+                plain.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ],
         );
         attachments.push(PrintAttachment {
             name: name.into(),
@@ -246,9 +322,21 @@ fn an_encrypted_pdf_is_not_printed_even_without_a_password_to_open_it() {
     let printed = render(&letter).unwrap();
     assert!(printed.printed_attachments.is_empty());
     let reasons: Vec<_> = printed.not_printable.iter().map(|n| &n.reason).collect();
-    assert_eq!(reasons, [&NotPrintableReason::Encrypted, &NotPrintableReason::Encrypted]);
-    let text = squeezed(&pdf_text(&write_pdf(dir.path(), "l.pdf", &printed.pdf), None));
-    assert!(text.contains("Tom.pdf – kryptert eller passordbeskyttet"), "{text}");
+    assert_eq!(
+        reasons,
+        [
+            &NotPrintableReason::Encrypted,
+            &NotPrintableReason::Encrypted
+        ]
+    );
+    let text = squeezed(&pdf_text(
+        &write_pdf(dir.path(), "l.pdf", &printed.pdf),
+        None,
+    ));
+    assert!(
+        text.contains("Tom.pdf – kryptert eller passordbeskyttet"),
+        "{text}"
+    );
     assert!(!text.contains("HEMMELIG"), "{text}");
 }
 
@@ -296,13 +384,18 @@ fn letter_text_never_runs_as_typst_code() {
 #[test]
 fn rendering_is_deterministic() {
     let mut letter = sample_letter();
-    letter.attachments.push(attachment_pdf("vedlegg.pdf", "D", 1));
+    letter
+        .attachments
+        .push(attachment_pdf("vedlegg.pdf", "D", 1));
     let first = render(&letter).unwrap();
     let second = render(&letter).unwrap();
     assert!(first.pdf == second.pdf, "two renders of one letter differ");
     let mut later = letter.clone();
     later.date = later.date.succ_opt().unwrap();
-    assert!(render(&later).unwrap().pdf != first.pdf, "the date is not in the PDF");
+    assert!(
+        render(&later).unwrap().pdf != first.pdf,
+        "the date is not in the PDF"
+    );
 }
 
 #[test]
@@ -312,8 +405,22 @@ fn nynorsk_and_english_letters_use_their_own_words() {
     }
     let dir = tempfile::tempdir().unwrap();
     for (language, expected) in [
-        (Language::Nynorsk, ["Vedlegg som ikkje kan skrivast ut", "Dato: 30. november 2026", "Side 1 av 1"]),
-        (Language::English, ["Attachments that cannot be printed", "Date: 30 November 2026", "Page 1 of 1"]),
+        (
+            Language::Nynorsk,
+            [
+                "Vedlegg som ikkje kan skrivast ut",
+                "Dato: 30. november 2026",
+                "Side 1 av 1",
+            ],
+        ),
+        (
+            Language::English,
+            [
+                "Attachments that cannot be printed",
+                "Date: 30 November 2026",
+                "Page 1 of 1",
+            ],
+        ),
     ] {
         let mut letter = sample_letter();
         letter.language = language;
@@ -343,7 +450,10 @@ fn a_foreign_address_ends_with_the_country_in_capitals() {
     let pdf = write_pdf(dir.path(), "l.pdf", &render(&letter).unwrap().pdf);
     let text = pdf_text(&pdf, Some((1, 1)));
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    let city = lines.iter().position(|l| l.starts_with("SE-111 22 STOCKHOLM")).expect(&text);
+    let city = lines
+        .iter()
+        .position(|l| l.starts_with("SE-111 22 STOCKHOLM"))
+        .expect(&text);
     assert!(lines[city + 1].starts_with("SVERIGE"), "{text}");
 }
 

@@ -6,7 +6,9 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use melding_domain::OrgNumber;
-use melding_print::{Language, PostalAddress, PrintAttachment, PrintLetter, PrintRecipient, Sender};
+use melding_print::{
+    Language, PostalAddress, PrintAttachment, PrintLetter, PrintRecipient, Sender,
+};
 
 /// The markdown body of the sample letter: headings, emphasis, lists, a link, code, æøå.
 pub const SAMPLE_BODY: &str = "\
@@ -68,7 +70,12 @@ pub fn attachment_pdf(name: &str, marker: &str, paragraphs: usize) -> PrintAttac
     letter.title = format!("Vedlegg {marker}");
     letter.summary = None;
     letter.body_markdown = (0..paragraphs)
-        .map(|i| format!("Avsnitt {i} i vedlegget {marker}. {}", "Lorem ipsum dolor sit amet. ".repeat(12)))
+        .map(|i| {
+            format!(
+                "Avsnitt {i} i vedlegget {marker}. {}",
+                "Lorem ipsum dolor sit amet. ".repeat(12)
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n\n");
     let printed = melding_print::render(&letter).expect("the attachment letter renders");
@@ -108,7 +115,10 @@ pub fn write_pdf(dir: &Path, name: &str, pdf: &[u8]) -> PathBuf {
 
 /// Runs a command and returns its standard output; panics with its standard error if it fails.
 pub fn run(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
     assert!(
         output.status.success(),
         "{program} {args:?} failed: {}",
@@ -121,10 +131,18 @@ pub fn run(program: &str, args: &[&str]) -> String {
 pub fn pdf_text(pdf: &Path, pages: Option<(usize, usize)>) -> String {
     let mut args: Vec<String> = vec!["-layout".into(), "-enc".into(), "UTF-8".into()];
     if let Some((first, last)) = pages {
-        args.extend(["-f".into(), first.to_string(), "-l".into(), last.to_string()]);
+        args.extend([
+            "-f".into(),
+            first.to_string(),
+            "-l".into(),
+            last.to_string(),
+        ]);
     }
     args.extend([pdf.to_str().expect("UTF-8 path").to_owned(), "-".into()]);
-    run("pdftotext", &args.iter().map(String::as_str).collect::<Vec<_>>())
+    run(
+        "pdftotext",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
 }
 
 /// pdfinfo's fields as (key, value) pairs.
@@ -158,7 +176,16 @@ pub struct Word {
 /// Every word of `pdf` with its bounding box, from `pdftotext -bbox` (an XHTML file with one
 /// `<page>` per page and one `<word xMin=… yMin=… xMax=… yMax=…>` per word).
 pub fn pdf_words(pdf: &Path) -> Vec<Word> {
-    let xhtml = run("pdftotext", &["-bbox", "-enc", "UTF-8", pdf.to_str().expect("UTF-8 path"), "-"]);
+    let xhtml = run(
+        "pdftotext",
+        &[
+            "-bbox",
+            "-enc",
+            "UTF-8",
+            pdf.to_str().expect("UTF-8 path"),
+            "-",
+        ],
+    );
     let mut words = Vec::new();
     let mut page = 0;
     for line in xhtml.lines() {
