@@ -76,7 +76,7 @@ impl LetterWorld {
 }
 
 fn not_found(id: FileId) -> FileError {
-    FileError::NotFound(id.vpath().as_rooted_path().to_path_buf())
+    FileError::NotFound(id.vpath().get_with_slash().into())
 }
 
 impl World for LetterWorld {

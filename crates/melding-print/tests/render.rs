@@ -30,7 +30,7 @@ fn a_letter_is_a4_with_address_title_norwegian_letters_and_the_markdown_as_text(
     if !poppler_available("a_letter_is_a4…") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let printed = render(&sample_letter()).expect("renders");
     let pdf = write_pdf(dir.path(), "letter.pdf", &printed.pdf);
 
@@ -86,7 +86,7 @@ fn every_font_is_embedded() {
     if !poppler_available("every_font_is_embedded") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let mut letter = sample_letter();
     letter
         .attachments
@@ -108,7 +108,7 @@ fn nothing_is_printed_in_the_barcode_strip_and_the_address_sits_in_the_window() 
     if !poppler_available("nothing_is_printed_in_the_barcode_strip…") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let mut letter = sample_letter();
     letter
         .attachments
@@ -138,8 +138,10 @@ fn nothing_is_printed_in_the_barcode_strip_and_the_address_sits_in_the_window() 
             w.x_min >= left && w.x_max <= right && w.y_min >= top && w.y_max <= bottom,
             "{word} is outside the window: {w:?}"
         );
+        // pdftotext's box starts at the font's ascender, which rises above the line's top (by
+        // 0.8 mm for "Å" in Libertinus Serif at 10 pt); allow 1 mm.
         assert!(
-            w.y_min >= mm(ADDRESS_TOP_MM) - 1.0,
+            w.y_min >= mm(ADDRESS_TOP_MM - 1.0),
             "{word} is above the address zone: {w:?}"
         );
     }
@@ -150,7 +152,7 @@ fn pdf_attachments_are_appended_with_all_their_pages() {
     if !poppler_available("pdf_attachments_are_appended_with_all_their_pages") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let long = attachment_pdf("Kart over sonen.pdf", "LANG", 14);
     let long_pages = render_pages(&long);
     assert!(
@@ -201,7 +203,7 @@ fn pdf_attachments_are_appended_with_all_their_pages() {
 
 /// The page count of a PDF attachment as pdfinfo reads it.
 fn render_pages(attachment: &PrintAttachment) -> usize {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let pdf = write_pdf(dir.path(), "a.pdf", &attachment.bytes);
     info_field(&pdf_info(&pdf), "Pages").parse().unwrap()
 }
@@ -211,7 +213,7 @@ fn attachments_that_cannot_be_printed_are_listed_and_returned() {
     if !poppler_available("attachments_that_cannot_be_printed_are_listed_and_returned") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let good = attachment_pdf("Vedtak.pdf", "OK", 1);
     // A PDF header and a catalog, but no page tree: what a cut-off upload can look like.
     let broken =
@@ -289,7 +291,7 @@ fn an_encrypted_pdf_is_not_printed_even_without_a_password_to_open_it() {
         }
         panic!("this test encrypts a PDF with qpdf: apt-get install qpdf, or MELDING_SKIP_PRINT=1");
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let plain = write_pdf(
         dir.path(),
         "plain.pdf",
@@ -345,7 +347,7 @@ fn letter_text_never_runs_as_typst_code() {
     if !poppler_available("letter_text_never_runs_as_typst_code") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let mut letter = sample_letter();
     letter.title = "Tittel #set page(width: 5cm) ] \\ \"".into();
     letter.sender.name = "Avsender ]#set text(size: 40pt)[".into();
@@ -403,7 +405,7 @@ fn nynorsk_and_english_letters_use_their_own_words() {
     if !poppler_available("nynorsk_and_english_letters_use_their_own_words") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     for (language, expected) in [
         (
             Language::Nynorsk,
@@ -442,7 +444,7 @@ fn a_foreign_address_ends_with_the_country_in_capitals() {
     if !poppler_available("a_foreign_address_ends_with_the_country_in_capitals") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir().unwrap();
     let mut letter = sample_letter();
     letter.recipient.address.postal_code = "SE-111 22".into();
     letter.recipient.address.city = "Stockholm".into();

@@ -106,6 +106,36 @@ pub fn poppler_available(test: &str) -> bool {
     );
 }
 
+/// A fresh directory under the system's temporary directory, removed when dropped.
+///
+/// Written here instead of taking the `tempfile` crate: that crate's dependencies (rustix) turn
+/// on other features of crates typst also uses, which made cargo build all of typst a second
+/// time for the tests.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Makes a [`TempDir`] named after the process and a counter.
+pub fn tempdir() -> std::io::Result<TempDir> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("melding-print-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&path)?;
+    Ok(TempDir(path))
+}
+
 /// Writes `pdf` into `dir` as `name` and returns its path.
 pub fn write_pdf(dir: &Path, name: &str, pdf: &[u8]) -> PathBuf {
     let path = dir.join(name);
