@@ -6,7 +6,7 @@
 # Nothing is skipped silently. A part whose system package is missing is skipped only when we
 # are not root (so cannot install it), with a loud line saying what to install; the skips can
 # also be asked for with MELDING_SKIP_CLAMD=1, MELDING_SKIP_OBJECT_STORE=1,
-# MELDING_SKIP_SMTP=1 or MELDING_SKIP_SFTP=1. Every skip is
+# MELDING_SKIP_SMTP=1, MELDING_SKIP_SFTP=1 or MELDING_SKIP_PRINT=1. Every skip is
 # listed in the final summary, and with CI=true any skip is an error.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ skip() {
 
 # A skip asked for through the environment is refused in CI before anything is built or run.
 if [ "${CI:-}" = true ]; then
-    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP; do
+    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP MELDING_SKIP_PRINT; do
         if [ "${!var:-}" = 1 ]; then
             skip "the tests that $var turns off" "$var=1"
         fi
@@ -189,6 +189,28 @@ elif sftp_missing; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
 fi
 # ---- end of the SFTP section ----
+
+# ---- melding-print: poppler-utils reads the rendered PDFs, qpdf encrypts one for a test ----
+section "poppler-utils and qpdf for the print tests (melding-print)"
+print_tools_missing() {
+    local tool
+    for tool in pdftotext pdfinfo pdffonts pdftoppm qpdf; do
+        command -v "$tool" >/dev/null 2>&1 || return 0
+    done
+    return 1
+}
+if [ "${MELDING_SKIP_PRINT:-}" = 1 ]; then
+    skip "the PDF checks of the print tests" "MELDING_SKIP_PRINT=1"
+elif print_tools_missing && ! is_root; then
+    skip "the PDF checks of the print tests" \
+        "poppler-utils or qpdf is missing and we are not root; install them (sudo apt-get install poppler-utils qpdf)"
+    export MELDING_SKIP_PRINT=1
+elif print_tools_missing; then
+    echo "installing poppler-utils and qpdf (Debian packages)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils qpdf >/dev/null
+fi
+# ---- end of melding-print's section ----
 
 section "clamd with a local EICAR signature for the malware-scanning tests"
 clamd_missing() {
