@@ -15,6 +15,10 @@ use crate::attachment::{
     CorrespondenceAttachmentExt, InitializeCorrespondenceAttachmentExt, ValidAttachment,
 };
 use crate::check::{self, Problems};
+use crate::notification::{
+    InitializeCorrespondenceNotificationExt, InitializedCorrespondencesNotificationsExt,
+    ValidNotification,
+};
 use crate::problem::FieldError;
 
 // ---------------------------------------------------------------------------------------------
@@ -59,9 +63,8 @@ pub struct BaseCorrespondenceExt {
     pub external_references: Option<Vec<ExternalReferenceExt>>,
     pub property_list: Option<BTreeMap<String, String>>,
     pub reply_options: Option<Vec<CorrespondenceReplyOptionExt>>,
-    /// Accepted for compatibility; notification orders are not sent yet by this version.
-    #[schema(value_type = Option<Object>)]
-    pub notification: Option<serde_json::Value>,
+    /// The notification order (reference §8.1).
+    pub notification: Option<InitializeCorrespondenceNotificationExt>,
     pub ignore_reservation: Option<bool>,
     pub is_confirmation_needed: Option<bool>,
     pub is_confidential: Option<bool>,
@@ -146,8 +149,9 @@ pub struct ValidCorrespondence {
     pub property_list: BTreeMap<String, String>,
     /// The links to answer by; the business rules check the URLs (1035).
     pub reply_options: Vec<ReplyOption>,
-    /// The notification order as sent (not read by this version).
-    pub notification: Option<serde_json::Value>,
+    /// The notification order after its model checks; the business rules (3001–3025) are the
+    /// use case's.
+    pub notification: Option<ValidNotification>,
     /// `Some(true)` sends to persons reserved against digital post.
     pub ignore_reservation: Option<bool>,
     /// False when not given.
@@ -211,7 +215,8 @@ impl InitializeCorrespondencesExt {
 
 impl BaseCorrespondenceExt {
     /// The checks of the correspondence object, recorded in `p`: ResourceId, SendersReference,
-    /// MessageSender, Content, ExternalReferences, PropertyList, then the new attachments'.
+    /// MessageSender, Content, ExternalReferences, PropertyList, Notification, then the new
+    /// attachments'.
     fn validate(self, p: &mut Problems) -> Option<ValidCorrespondence> {
         const AT: &str = "Correspondence/";
         let resource_id = p.take(check::resource_id(AT, self.resource_id.as_deref()));
@@ -233,6 +238,10 @@ impl BaseCorrespondenceExt {
         };
         let external_references = p.take(external_references(self.external_references));
         let property_list = p.take(property_list(self.property_list));
+        let notification = match self.notification {
+            None => Some(None),
+            Some(n) => n.validate(p).map(Some),
+        };
         p.append(attachment_problems);
         Some(ValidCorrespondence {
             resource_id: resource_id?,
@@ -252,7 +261,7 @@ impl BaseCorrespondenceExt {
                     text: o.link_text,
                 })
                 .collect(),
-            notification: self.notification,
+            notification: notification?,
             ignore_reservation: self.ignore_reservation,
             is_confirmation_needed: self.is_confirmation_needed.unwrap_or(false),
             is_confidential: self.is_confidential.unwrap_or(false),
@@ -482,8 +491,8 @@ pub struct InitializedCorrespondencesExt {
     #[schema(example = "ReadyForPublish")]
     pub status: String,
     pub recipient: String,
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub notifications: Option<Vec<serde_json::Value>>,
+    /// The notification orders written with the letter; `null` when it has none.
+    pub notifications: Option<Vec<InitializedCorrespondencesNotificationsExt>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -15,6 +15,8 @@ const BOOLS: &[&str] = &[
     "isconfidential",
     "allowforwarding",
     "sendreminder",
+    "overrideregisteredcontactinformation",
+    "isreserved",
 ];
 /// Properties whose form values are whole numbers.
 const INTS: &[&str] = &["expirationindays"];
@@ -249,6 +251,40 @@ mod tests {
                 "content": {"messagetitle": "Vedtak", "MessageBody": "Tekst"},
                 "propertylist": {"CaseNumber": "1", "casenumber": "2"}
             }})
+        );
+    }
+
+    #[test]
+    fn notification_fields_build_the_notification_object() {
+        let v = form_to_json(f(&[
+            ("Correspondence.Notification.NotificationTemplate", "1"),
+            (
+                "Correspondence.Notification.NotificationChannel",
+                "EmailAndSms",
+            ),
+            ("Correspondence.Notification.SendReminder", "true"),
+            (
+                "Correspondence.Notification.OverrideRegisteredContactInformation",
+                "True",
+            ),
+            (
+                "Correspondence.Notification.CustomRecipients[0].EmailAddress",
+                "kari@example.no",
+            ),
+            (
+                "Correspondence.Notification.CustomRecipients[0].IsReserved",
+                "false",
+            ),
+        ]));
+        assert_eq!(
+            v,
+            json!({"Correspondence": {"Notification": {
+                "NotificationTemplate": "1",
+                "NotificationChannel": "EmailAndSms",
+                "SendReminder": true,
+                "OverrideRegisteredContactInformation": true,
+                "CustomRecipients": [{"EmailAddress": "kari@example.no", "IsReserved": false}]
+            }}})
         );
     }
 }

@@ -10,6 +10,7 @@ mod check;
 pub mod correspondence;
 pub mod form;
 pub mod input;
+pub mod notification;
 pub mod problem;
 pub mod time;
 

@@ -161,6 +161,12 @@ fn every_model_validation_text_is_the_references() {
         serde_json::json!({"correspondence": {"content": {}, "propertyList": {"k": long},
             "externalReferences": vec![serde_json::json!({"referenceValue": "x", "referenceType": 0}); 11]},
             "recipients": ["0192:991825827"]}),
+        serde_json::json!({"correspondence": {"content": {}, "notification": {
+                "notificationChannel": 9, "reminderNotificationChannel": 9, "emailContentType": 9,
+                "emailSubject": "x".repeat(513), "reminderSmsBody": "x".repeat(2145),
+                "customRecipients": [{"organizationNumber": "991825828"},
+                    {"nationalIdentityNumber": "08089403199"}]}},
+            "recipients": ["0192:991825827"]}),
     ];
     let mut seen = 0;
     for body in bodies {
@@ -177,5 +183,5 @@ fn every_model_validation_text_is_the_references() {
             );
         }
     }
-    assert!(seen >= 20, "only {seen} messages were tried");
+    assert!(seen >= 27, "only {seen} messages were tried");
 }

@@ -508,7 +508,7 @@ impl Pdp {
     }
 
     /// The decision for a person reading an organisation's post of one resource.
-    async fn person_may_read(
+    pub(crate) async fn person_may_read(
         &mut self,
         person: &NationalId,
         org: &OrgNumber,
@@ -665,6 +665,7 @@ mod tests {
                     new_attachments: vec![],
                     files: None,
                     idempotent_key: None,
+                    notification: None,
                 },
             )
             .await

@@ -210,6 +210,67 @@ pub enum Rule {
     /// CORR-01055: an existing attachment expires within six hours (reference §5.5).
     #[error("existing attachment expires soon")]
     ExistingAttachmentExpiresSoon,
+    // Notification orders (reference §4.1, §8.1, the 3xxx codes).
+    /// CORR-03001 (404): GenericAltinnMessage has no texts in the letter's language
+    /// (reference §8.1–8.2).
+    #[error("no notification template in the letter's language")]
+    NotificationTemplateNotFound,
+    /// CORR-03002 (main) / 03003 (reminder): a CustomMessage on the Email channel without e-mail
+    /// subject and body (reference §8.1).
+    #[error("e-mail subject and body required (reminder: {reminder})")]
+    MissingEmailTexts {
+        /// The reminder's texts (3003) rather than the main ones (3002).
+        reminder: bool,
+    },
+    /// CORR-03004 (main) / 03005 (reminder): a CustomMessage on the Sms channel without an SMS
+    /// body (reference §8.1).
+    #[error("SMS body required (reminder: {reminder})")]
+    MissingSmsText {
+        /// The reminder's text (3005) rather than the main one (3004).
+        reminder: bool,
+    },
+    /// CORR-03006 (main) / 03007 (reminder): a CustomMessage on EmailPreferred or SmsPreferred
+    /// without e-mail subject, body and SMS body (reference §8.1).
+    #[error("e-mail and SMS texts required for a preferred channel (reminder: {reminder})")]
+    MissingPreferredTexts {
+        /// The reminder's texts (3007) rather than the main ones (3006).
+        reminder: bool,
+    },
+    /// CORR-03024 (main) / 03025 (reminder): a CustomMessage on EmailAndSms without e-mail
+    /// subject, body and SMS body (reference §8.1).
+    #[error("e-mail and SMS texts required for EmailAndSms (reminder: {reminder})")]
+    MissingEmailAndSmsTexts {
+        /// The reminder's texts (3025) rather than the main ones (3024).
+        reminder: bool,
+    },
+    /// CORR-03011: a custom recipient's e-mail address is not a strict one (reference §8.1).
+    #[error("invalid custom recipient e-mail address")]
+    InvalidCustomEmail,
+    /// CORR-03012: a custom recipient's mobile number does not start with `+` or `00` or is not
+    /// a valid number (reference §8.1).
+    #[error("invalid custom recipient mobile number")]
+    InvalidCustomMobile,
+    /// CORR-03015: `$recipientName$` in a text while a custom recipient is a bare e-mail
+    /// address or mobile number (reference §8.1).
+    #[error("$recipientName$ with a custom e-mail or mobile recipient")]
+    RecipientNameWithCustomAddress,
+    /// CORR-03017: custom recipients on a request to more than one recipient (reference §8.1).
+    #[error("custom recipients with several recipients")]
+    CustomRecipientsWithSeveralRecipients,
+    /// CORR-03018: a custom recipient naming more than one identifier (reference §8.1).
+    #[error("custom recipient with several identifiers")]
+    CustomRecipientWithSeveralIdentifiers,
+    /// CORR-03019: a custom recipient naming no identifier (reference §8.1).
+    #[error("custom recipient without identifier")]
+    CustomRecipientWithoutIdentifier,
+    /// CORR-03022: `overrideRegisteredContactInformation` without custom recipients
+    /// (reference §8.1).
+    #[error("override without custom recipients")]
+    OverrideWithoutCustomRecipients,
+    /// 3023: a notification template integer the reference does not define; answered with the
+    /// bare JSON string "Invalid notification template" (reference §2.2 quirk, §8.1).
+    #[error("invalid notification template")]
+    InvalidNotificationTemplate,
     /// CORR-01069: `allowForwarding` with attachments over 10 MB in total (reference §4.12).
     #[error(
         "allowForwarding with more than {} of attachments",

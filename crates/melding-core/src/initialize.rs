@@ -15,6 +15,7 @@ use melding_domain::content::{self, char_len};
 use melding_domain::correspondence::{
     Content, Correspondence, ExternalReference, LetterSettings, ReferenceType, ReplyOption,
 };
+use melding_domain::notification::{NotificationOrder, OrderKind};
 use melding_domain::resource::allows_forwarding;
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, NationalId, OrgNumber, Party, Recipient, ResourceId,
@@ -30,6 +31,7 @@ use crate::attachments::{
 };
 use crate::dialog;
 use crate::jobs::ExpireAttachment;
+use crate::notify::{self, CheckedNotification, NotificationRequest, NotificationSettings};
 use crate::publish::Publish;
 use crate::{CoreError, Melding, Principal, Rule};
 
@@ -81,6 +83,9 @@ pub struct InitializeRequest {
     /// A key that makes a retry of a one-recipient request safe: only with one recipient
     /// (1047), and a key already used is 1034 (reference §5.6).
     pub idempotent_key: Option<Uuid>,
+    /// The notification order, checked after the content, attachments and reply options
+    /// (3001–3025, reference §4.1) and written as order rows with each letter (§8.3).
+    pub notification: Option<NotificationRequest>,
 }
 
 /// The content object of a request, before its checks (1019 and the title, summary, body and
@@ -107,6 +112,18 @@ pub struct InitializedLetter {
     pub status: CorrespondenceStatus,
     /// The recipient as URN.
     pub recipient: String,
+    /// The notification orders written with the letter, main orders first; empty without a
+    /// notification request and for a Reserved letter.
+    pub orders: Vec<InitializedOrder>,
+}
+
+/// One notification order an initialize wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitializedOrder {
+    /// The order's id ([`melding_domain::notification::NotificationOrder::id_for`]).
+    pub id: Uuid,
+    /// The main notice or the reminder.
+    pub kind: OrderKind,
 }
 
 /// The answer to an initialize: the letters, in the recipients' order, and the ids of every
@@ -140,6 +157,8 @@ struct CheckedRequest<'a> {
     uploads: Vec<(String, StoredBlob)>,
     /// Recipient URN → registered name, when the content names `{{recipientName}}`.
     names: HashMap<String, String>,
+    /// The notification order, when the request has one.
+    notification: Option<CheckedNotification>,
 }
 
 /// The outcome of step 2, [`build_letters`]: every row one initialize writes, in one transaction,
@@ -149,6 +168,7 @@ struct LetterBatch {
     letters: Vec<Correspondence>,
     new_attachments: Vec<Attachment>,
     links: Vec<NewLink>,
+    orders: Vec<NotificationOrder>,
     jobs: Vec<NewJob>,
     idempotent_key: Option<Uuid>,
     answer: Initialized,
@@ -172,7 +192,7 @@ impl Melding {
     ) -> Result<Initialized, CoreError> {
         let now = self.clock.now();
         let checked = self.check_request(principal, req, now).await?;
-        let batch = build_letters(checked, now, self.scanner.is_some());
+        let batch = build_letters(checked, now, self.scanner.is_some(), &self.notifications);
         self.persist(batch).await
     }
 
@@ -230,17 +250,23 @@ impl Melding {
         {
             return Err(Rule::InvalidReplyOptions.into());
         }
+        let mut names = HashMap::new();
+        if uses_recipient_name(&content) {
+            for recipient in &req.recipients {
+                names.insert(recipient.urn(), self.display_name(recipient).await?);
+            }
+        }
+        let notification = req
+            .notification
+            .as_ref()
+            .map(|n| notify::check_notification(n, &content.language, req.recipients.len()))
+            .transpose()?;
+        // The reference reports the uploads' errors after the notification's.
         for (a, (_, stored)) in req.new_attachments.iter().zip(&uploads) {
             if let Some(expected) = &a.checksum
                 && !expected.eq_ignore_ascii_case(&stored.md5)
             {
                 return Err(Rule::ChecksumMismatch.into());
-            }
-        }
-        let mut names = HashMap::new();
-        if uses_recipient_name(&content) {
-            for recipient in &req.recipients {
-                names.insert(recipient.urn(), self.display_name(recipient).await?);
             }
         }
         Ok(CheckedRequest {
@@ -253,6 +279,7 @@ impl Melding {
             existing,
             uploads,
             names,
+            notification,
         })
     }
 
@@ -375,15 +402,16 @@ impl Melding {
         name.ok_or_else(|| Rule::UnknownRecipients(vec![recipient.urn()]).into())
     }
 
-    /// Step 3: writes the letters, their new attachments, links and jobs in one transaction and
-    /// wakes the job runner.
+    /// Step 3: writes the letters, their new attachments, links, notification orders and jobs
+    /// in one transaction and wakes the job runner.
     async fn persist(&self, batch: LetterBatch) -> Result<Initialized, CoreError> {
         match self
             .store
-            .insert_letters(
+            .insert_letters_with_orders(
                 &batch.letters,
                 &batch.new_attachments,
                 &batch.links,
+                &batch.orders,
                 &batch.jobs,
             )
             .await
@@ -455,12 +483,14 @@ fn check_dates(req: &InitializeRequest, now: DateTime<Utc>) -> Result<DateTime<U
 
 /// Step 2: the rows a checked request becomes, with nothing looked up: one letter per recipient
 /// (personalised where the content names `{{recipientName}}`), the new attachments in
-/// UploadProcessing with their scan jobs, the links with their expiry jobs, and a publish job
-/// for each letter that is ready (or Reserved, which the publish job fails).
+/// UploadProcessing with their scan jobs, the links with their expiry jobs, a publish job
+/// for each letter that is ready (or Reserved, which the publish job fails), and each letter's
+/// notification orders ([`notify::build_orders`] with `notifications`).
 fn build_letters(
     checked: CheckedRequest<'_>,
     now: DateTime<Utc>,
     scanner_configured: bool,
+    notifications: &NotificationSettings,
 ) -> LetterBatch {
     let CheckedRequest {
         sender,
@@ -472,6 +502,7 @@ fn build_letters(
         existing,
         uploads,
         names,
+        notification,
     } = checked;
     // New attachments arrive uploaded, waiting in UploadProcessing for their scan job.
     let mut new_attachments = Vec::with_capacity(uploads.len());
@@ -559,6 +590,13 @@ fn build_letters(
             jobs.push(ExpireAttachment::new(a.id).due_at(at));
         }
     }
+    let orders: Vec<NotificationOrder> = match &notification {
+        Some(n) => letters
+            .iter()
+            .flat_map(|l| notify::build_orders(n, l, now, notifications))
+            .collect(),
+        None => Vec::new(),
+    };
     let answer = Initialized {
         letters: letters
             .iter()
@@ -572,6 +610,14 @@ fn build_letters(
                     CorrespondenceStatus::Initialized
                 },
                 recipient: l.recipient.urn(),
+                orders: orders
+                    .iter()
+                    .filter(|o| o.correspondence_id == l.id)
+                    .map(|o| InitializedOrder {
+                        id: o.id,
+                        kind: o.kind,
+                    })
+                    .collect(),
             })
             .collect(),
         attachment_ids: linked.iter().map(|a| a.id.as_uuid()).collect(),
@@ -580,6 +626,7 @@ fn build_letters(
         letters,
         new_attachments,
         links,
+        orders,
         jobs,
         idempotent_key: req.idempotent_key,
         answer,
@@ -780,6 +827,7 @@ mod tests {
             new_attachments: vec![],
             files: None,
             idempotent_key: None,
+            notification: None,
         }
     }
 
@@ -932,12 +980,13 @@ mod tests {
             reserved: HashSet::from([person_urn.clone()]),
             existing: vec![existing.clone()],
             uploads: vec![],
+            notification: None,
             names: HashMap::from([
                 (org_urn.clone(), "Bedrift AS".to_owned()),
                 (person_urn.clone(), "Kari Nordmann".to_owned()),
             ]),
         };
-        let batch = build_letters(checked, t0(), false);
+        let batch = build_letters(checked, t0(), false, &NotificationSettings::default());
         assert_eq!(batch.letters.len(), 2);
         let [to_org, to_person] = &batch.letters[..] else {
             unreachable!()
@@ -992,8 +1041,9 @@ mod tests {
             existing: vec![],
             uploads: vec![("k1".into(), stored(7))],
             names: HashMap::new(),
+            notification: None,
         };
-        let batch = build_letters(checked, t0(), true);
+        let batch = build_letters(checked, t0(), true, &NotificationSettings::default());
         let [a] = &batch.new_attachments[..] else {
             unreachable!()
         };
@@ -1067,7 +1117,12 @@ mod tests {
         let first = melding.check_request(&owner, keyed(), t0()).await.unwrap();
         let second = melding.check_request(&owner, keyed(), t0()).await.unwrap();
         let done = melding
-            .persist(build_letters(first, t0(), false))
+            .persist(build_letters(
+                first,
+                t0(),
+                false,
+                &NotificationSettings::default(),
+            ))
             .await
             .unwrap();
         let [letter] = &done.letters[..] else {
@@ -1086,7 +1141,12 @@ mod tests {
             Some(CorrespondenceStatus::ReadyForPublish)
         );
         let err = melding
-            .persist(build_letters(second, t0(), false))
+            .persist(build_letters(
+                second,
+                t0(),
+                false,
+                &NotificationSettings::default(),
+            ))
             .await
             .unwrap_err();
         assert!(

@@ -17,6 +17,7 @@ mod error;
 pub mod initialize;
 mod jobs;
 mod lifecycle;
+pub mod notify;
 mod principal;
 mod publish;
 mod read;
@@ -37,9 +38,13 @@ pub use access::{
     AttachmentAccess, DelegationAccess, LetterAccess, RecipientAccess, SenderAccess, Side,
 };
 pub use error::{CoreError, Rule};
-pub use initialize::{InitializeRequest, Initialized, InitializedLetter};
+pub use initialize::{InitializeRequest, Initialized, InitializedLetter, InitializedOrder};
 pub use jobs::{
     AttachmentSettled, DeleteBlob, ExpireAttachment, PurgeLetterAttachments, ScanAttachment,
+};
+pub use notify::{
+    CancelNotifications, CustomRecipient, NotificationChannels, NotificationRequest,
+    NotificationSettings, ProcessNotificationOrder, SendNotification,
 };
 pub use principal::{Principal, scopes};
 pub use publish::Publish;
@@ -55,6 +60,8 @@ pub struct Melding {
     clock: Arc<dyn Clock>,
     waker: Waker,
     min_expiration_days: i32,
+    notification_channels: Option<NotificationChannels>,
+    notifications: NotificationSettings,
 }
 
 impl std::fmt::Debug for Melding {
@@ -80,6 +87,8 @@ impl Melding {
             clock,
             waker,
             min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
+            notification_channels: None,
+            notifications: NotificationSettings::default(),
         }
     }
 
@@ -96,11 +105,26 @@ impl Melding {
         self
     }
 
+    /// Sends notifications through `channels` (e-mail and SMS). Without them notifications wait
+    /// in the queue, retried, until a node that has them sends them.
+    pub fn with_notification_channels(mut self, channels: NotificationChannels) -> Self {
+        self.notification_channels = Some(channels);
+        self
+    }
+
+    /// Writes notification orders with `settings` (reminder delay, senders that may use stale
+    /// KRR addresses) instead of [`NotificationSettings::default`].
+    pub fn with_notification_settings(mut self, settings: NotificationSettings) -> Self {
+        self.notifications = settings;
+        self
+    }
+
     /// The handlers of every job kind this crate defines, for the runner
     /// ([`melding_jobs::Runner::register`]).
     pub fn job_handlers(&self) -> Vec<melding_jobs::JobHandler> {
         let mut handlers = vec![melding_jobs::JobHandler::new::<Publish>(self.clone())];
         handlers.extend(jobs::attachment_handlers(self));
+        handlers.extend(notify::notification_handlers(self));
         handlers
     }
 }

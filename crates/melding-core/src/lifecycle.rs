@@ -5,10 +5,12 @@
 use melding_domain::correspondence::ReferenceType;
 use melding_domain::status::LifecycleError;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry, StatusHistory};
+use melding_jobs::JobKind;
 use melding_store::AppendGuard;
 
 use crate::access::{LetterAccess, RecipientAccess, Side};
 use crate::attachments::purges_with_letter;
+use crate::notify::CancelNotifications;
 use crate::{CoreError, Melding, Rule};
 
 impl Melding {
@@ -135,7 +137,13 @@ impl Melding {
         let attachments = purges_with_letter(&self.store.attachments_of(id).await?, entry.at);
         if !self
             .store
-            .purge_correspondence(id, &entry, guard, &[], &attachments)
+            .purge_correspondence(
+                id,
+                &entry,
+                guard,
+                &[CancelNotifications::new(id).due_at(entry.at)],
+                &attachments,
+            )
             .await?
         {
             // Something committed in between: a purge, or (for the sender) a publish.

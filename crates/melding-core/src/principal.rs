@@ -10,6 +10,9 @@ pub mod scopes {
     pub const READ: &str = "altinn:correspondence.read";
     /// Altinn's service-owner scope (reference §1.2).
     pub const SERVICE_OWNER: &str = "altinn:serviceowner";
+    /// Altinn Notifications asking whether a notice should still be sent (reference §1.2,
+    /// policy *NotificationCheck*).
+    pub const NOTIFICATION_CHECK: &str = "altinn:system/notifications.condition.check";
     /// Melding's own: manage any organisation's delegations.
     pub const ADMIN: &str = "melding:admin";
 }

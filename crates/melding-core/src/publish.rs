@@ -10,6 +10,8 @@ use melding_store::AppendGuard;
 use serde::{Deserialize, Serialize};
 
 use crate::Melding;
+use crate::notify::{CancelNotifications, ProcessNotificationOrder};
+use melding_domain::notification::OrderStatus;
 
 /// Publish one letter at its requested publish time (`publish`; the letter in the row's
 /// `correspondence_id` column, payload `null`, as Melding has always stored it). Enqueued with
@@ -70,12 +72,28 @@ impl Handle<Publish> for Melding {
             PublishDecision::NotYet(at) => Ok(Outcome::RunAgainAt(at)),
             PublishDecision::Publish => {
                 let entry = StatusEntry::new(CorrespondenceStatus::Published, now, None);
+                // The letter's notification orders are sent from now on, each at the later of
+                // its send time and now (reference §8.3: orders go out once published).
+                let orders = self.store.notification_orders(id).await?;
+                let jobs: Vec<_> = orders
+                    .iter()
+                    .filter(|r| r.order.status == OrderStatus::Registered)
+                    .map(|r| {
+                        ProcessNotificationOrder {
+                            order_id: r.order.id,
+                        }
+                        .due_at(r.order.requested_send_time.max(now))
+                    })
+                    .collect();
                 let written = self
                     .store
-                    .append_status(id, &entry, AppendGuard::UnlessAny(terminal()), &[])
+                    .append_status(id, &entry, AppendGuard::UnlessAny(terminal()), &jobs)
                     .await?;
                 if written {
-                    tracing::info!(correspondence_id = %id, "published");
+                    if !jobs.is_empty() {
+                        self.waker.wake();
+                    }
+                    tracing::info!(correspondence_id = %id, orders = jobs.len(), "published");
                 }
                 Ok(Outcome::Done)
             }
@@ -83,7 +101,12 @@ impl Handle<Publish> for Melding {
                 let entry =
                     StatusEntry::new(CorrespondenceStatus::Failed, now, None).with_text(reason);
                 self.store
-                    .append_status(id, &entry, AppendGuard::UnlessAny(terminal()), &[])
+                    .append_status(
+                        id,
+                        &entry,
+                        AppendGuard::UnlessAny(terminal()),
+                        &[CancelNotifications::new(id).due_at(now)],
+                    )
                     .await?;
                 Ok(Outcome::Done)
             }

@@ -25,6 +25,9 @@ pub struct LetterView {
     pub sender_name: Option<String>,
     /// The letter's attachments, when the content is shown.
     pub attachments: Vec<AttachmentLink>,
+    /// The letter's notification orders with their notifications, main notices first
+    /// (reference §4.3/4.4 `notifications`).
+    pub notifications: Vec<crate::notify::OrderView>,
 }
 
 impl LetterView {
@@ -156,9 +159,11 @@ impl Melding {
                     .map(|o| o.map(|o| o.name)),
             }
         };
-        let (logged, attachments, sender_name) =
-            tokio::join!(log_opening, attachments, sender_name);
-        let (logged, attachments, sender_name) = (logged?, attachments?, sender_name?);
+        let notifications = self.letter_notifications(id);
+        let (logged, attachments, sender_name, notifications) =
+            tokio::join!(log_opening, attachments, sender_name, notifications);
+        let (logged, attachments, sender_name, notifications) =
+            (logged?, attachments?, sender_name?, notifications?);
         for entry in logged {
             letter.statuses.push(entry);
         }
@@ -181,6 +186,7 @@ impl Melding {
             history,
             sender_name,
             attachments,
+            notifications,
         })
     }
 }

@@ -103,6 +103,7 @@ async fn main() {
         },
         language: Language::Nb,
         envelope_from: None,
+        reference: None,
     });
 
     let next = Arc::new(AtomicUsize::new(0));

@@ -25,6 +25,7 @@ fn email() -> EmailMessage {
         },
         language: Language::Nn,
         envelope_from: None,
+        reference: None,
     }
 }
 

@@ -31,6 +31,7 @@ fn message(html: bool) -> EmailMessage {
         },
         language: Language::Nb,
         envelope_from: Some(EmailAddress::parse("bounce+n-42@melding.example.no").unwrap()),
+        reference: None,
     }
 }
 

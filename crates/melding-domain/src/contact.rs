@@ -305,3 +305,31 @@ mod tests {
         assert_eq!(a.to_string(), "Kari@Example.no");
     }
 }
+
+/// Stored and sent as the address text.
+impl serde::Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Read through [`EmailAddress::parse`].
+impl<'de> serde::Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        EmailAddress::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Stored and sent in E.164 form.
+impl serde::Serialize for MobileNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Read through [`MobileNumber::parse`].
+impl<'de> serde::Deserialize<'de> for MobileNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        MobileNumber::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}

@@ -13,6 +13,7 @@ pub mod correspondence;
 pub mod holidays;
 pub mod identifiers;
 pub mod ids;
+pub mod notification;
 pub mod print_deadline;
 pub mod recipient;
 pub mod resource;

@@ -337,3 +337,20 @@ mod tests {
         assert_eq!(Recipient::parse(" "), Err(RecipientError::Empty));
     }
 }
+
+/// A party is stored and sent as its URN ([`Party::urn`]).
+impl serde::Serialize for Party {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.urn())
+    }
+}
+
+/// A party is read from any URN [`Recipient::from_urn`] accepts.
+impl<'de> serde::Deserialize<'de> for Party {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let urn = String::deserialize(d)?;
+        Recipient::from_urn(&urn)
+            .map(|r| r.party().clone())
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -234,6 +234,10 @@ pub enum Policy {
     Sender,
     Recipient,
     SenderOrRecipient,
+    /// Altinn's *NotificationCheck*: the system scope `altinn:system/notifications.condition.check`
+    /// that Altinn Notifications' Maskinporten token carries (reference §1.3). Melding has one
+    /// token scheme, so any trusted token with that scope passes; it needs no party.
+    NotificationCheck,
 }
 
 impl Policy {
@@ -244,6 +248,7 @@ impl Policy {
             Policy::Sender => scopes::WRITE,
             Policy::Recipient => scopes::READ,
             Policy::SenderOrRecipient => "altinn:correspondence.write altinn:correspondence.read",
+            Policy::NotificationCheck => scopes::NOTIFICATION_CHECK,
         }
     }
 }
@@ -255,6 +260,7 @@ impl Caller {
             Policy::Sender => has(scopes::WRITE),
             Policy::Recipient => has(scopes::READ),
             Policy::SenderOrRecipient => has(scopes::WRITE) || has(scopes::READ),
+            Policy::NotificationCheck => has(scopes::NOTIFICATION_CHECK),
         };
         if ok {
             Ok(self)

@@ -11,10 +11,19 @@ use melding_api_types::correspondence::{
     ExternalReferenceExt, InitializeCorrespondencesExt, InitializeCorrespondencesResponseExt,
     InitializedCorrespondencesExt, ValidInitializeCorrespondences,
 };
+use melding_api_types::notification::{
+    Choice, InitializedCorrespondencesNotificationsExt, ValidNotification,
+};
 use melding_api_types::{ProblemDetails, ValidationProblem};
 use melding_core::initialize::ContentInput;
-use melding_core::{InitializeRequest, LetterView, Principal};
-use melding_domain::CorrespondenceId;
+use melding_core::notify::OrderView;
+use melding_core::{
+    CustomRecipient, InitializeRequest, LetterView, NotificationRequest, Principal, Rule,
+};
+use melding_domain::notification::{
+    DeliveryChannel, Notification, NotificationStatus, OrderKind, OrderRecipient,
+};
+use melding_domain::{CorrespondenceId, Party};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -86,12 +95,7 @@ async fn initialize(
     check_accept(&headers, JSON)?;
     let dto: InitializeCorrespondencesExt = json_body(&state.stats, &headers, &body)?;
     let valid = dto.validate().map_err(ApiError::Validation)?;
-    if valid.correspondence.notification.is_some() {
-        tracing::warn!(
-            "notification order accepted but not sent: this version sends no notifications yet"
-        );
-    }
-    let req = to_initialize_request(valid);
+    let req = to_initialize_request(valid)?;
     let done = state.melding.initialize(&principal, req).await?;
     Ok(Json(initialized_dto(done)))
 }
@@ -107,7 +111,17 @@ pub(crate) fn initialized_dto(
                 correspondence_id: l.id.as_uuid(),
                 status: l.status.name().to_owned(),
                 recipient: l.recipient,
-                notifications: None,
+                // Altinn's `null` when there are none (reference §4.1).
+                notifications: (!l.orders.is_empty()).then(|| {
+                    l.orders
+                        .iter()
+                        .map(|o| InitializedCorrespondencesNotificationsExt {
+                            order_id: Some(o.id),
+                            is_reminder: Some(o.kind == OrderKind::Reminder),
+                            status: "Success".to_owned(),
+                        })
+                        .collect()
+                }),
             })
             .collect(),
         attachment_ids: done.attachment_ids,
@@ -115,9 +129,16 @@ pub(crate) fn initialized_dto(
 }
 
 /// Builds the use case's request from a body that passed the model checks.
-pub(crate) fn to_initialize_request(valid: ValidInitializeCorrespondences) -> InitializeRequest {
+///
+/// Errors: [`Rule::InvalidNotificationTemplate`] for a notification template integer the
+/// reference does not define, which the reference refuses here, after the model checks and
+/// before any business rule (§2.2).
+pub(crate) fn to_initialize_request(
+    valid: ValidInitializeCorrespondences,
+) -> Result<InitializeRequest, ApiError> {
     let c = valid.correspondence;
-    InitializeRequest {
+    let notification = c.notification.map(notification_request).transpose()?;
+    Ok(InitializeRequest {
         resource_id: c.resource_id,
         senders_reference: c.senders_reference,
         message_sender: c.message_sender,
@@ -146,7 +167,41 @@ pub(crate) fn to_initialize_request(valid: ValidInitializeCorrespondences) -> In
             .collect(),
         files: None,
         idempotent_key: valid.idempotent_key,
-    }
+        notification,
+    })
+}
+
+/// The use case's notification request from the checked DTO.
+fn notification_request(n: ValidNotification) -> Result<NotificationRequest, Rule> {
+    let template = match n.template {
+        Choice::Defined(t) => t,
+        Choice::Undefined(_) => return Err(Rule::InvalidNotificationTemplate),
+    };
+    Ok(NotificationRequest {
+        template,
+        channel: n.channel,
+        email_subject: n.email_subject,
+        email_body: n.email_body,
+        email_content_type: n.email_content_type,
+        sms_body: n.sms_body,
+        send_reminder: n.send_reminder,
+        reminder_channel: n.reminder_channel,
+        reminder_email_subject: n.reminder_email_subject,
+        reminder_email_body: n.reminder_email_body,
+        reminder_email_content_type: n.reminder_email_content_type,
+        reminder_sms_body: n.reminder_sms_body,
+        custom_recipients: n
+            .custom_recipients
+            .into_iter()
+            .map(|r| CustomRecipient {
+                email_address: r.email_address,
+                mobile_number: r.mobile_number,
+                organization_number: r.organization_number,
+                national_identity_number: r.national_identity_number,
+            })
+            .collect(),
+        override_registered_contact_information: n.override_registered_contact_information,
+    })
 }
 
 /// The overview of one letter. A recipient opening it logs Fetched.
@@ -192,8 +247,14 @@ async fn details(
     let (principal, id) = letter_call(&caller, Policy::SenderOrRecipient, &id, &headers, JSON)?;
     let access = state.melding.letter_access(&principal, id).await?;
     let view = state.melding.details(access).await?;
+    let mut overview = overview_dto(&view, false);
+    overview.notifications = view
+        .notifications
+        .iter()
+        .map(|o| notification_details(&view, o))
+        .collect();
     Ok(Json(CorrespondenceDetailsExt {
-        overview: overview_dto(&view, false),
+        overview,
         status_history: view
             .history
             .iter()
@@ -425,9 +486,85 @@ fn overview_dto(view: &LetterView, reply_appendix: bool) -> CorrespondenceOvervi
         status: view.current.status.name().to_owned(),
         status_text: view.current.text.clone(),
         status_changed: view.current.at,
-        notifications: vec![],
+        notifications: view
+            .notifications
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "notificationOrderId": o.record.order.id,
+                    "isReminder": o.record.order.kind == OrderKind::Reminder,
+                })
+            })
+            .collect(),
         altinn2_correspondence_id: None,
         published: l.published,
         read: view.read_at(),
     }
+}
+
+/// One order as the details answer lists it (reference §4.4): Altinn's shipment shape, with the
+/// order's id standing in for the shipment id (Melding sends its own notifications, so order
+/// and shipment are one). Orders not yet processed are listed too, as `Order_Registered` with no
+/// recipients yet. Addresses are shown whole, as the reference shows them.
+fn notification_details(view: &LetterView, o: &OrderView) -> serde_json::Value {
+    let order = &o.record.order;
+    let letter = &view.letter;
+    let (org, nin) = match &order.recipient {
+        OrderRecipient::Party(Party::Organization(n)) => (Some(n.to_string()), None),
+        OrderRecipient::Party(Party::Person(n)) => (None, Some(n.to_string())),
+        _ => (None, None),
+    };
+    let detail = |n: &Notification| {
+        let (email, mobile) = match n.channel {
+            DeliveryChannel::Email => (n.address.clone(), None),
+            DeliveryChannel::Sms => (None, n.address.clone()),
+        };
+        serde_json::json!({
+            "id": n.id,
+            "succeeded": n.status.is_sent(),
+            "recipient": {
+                "emailAddress": email,
+                "mobileNumber": mobile,
+                "organizationNumber": org,
+                "nationalIdentityNumber": nin,
+                "isReserved": n.status == NotificationStatus::FailedRecipientReserved,
+            },
+            "sendStatus": {
+                "status": n.status.wire(n.channel),
+                "description": n.detail,
+                "lastUpdate": n.delivered.or(n.sent).unwrap_or(n.created),
+            },
+            "notificationSent": n.sent,
+        })
+    };
+    let on = |c: DeliveryChannel| -> Vec<serde_json::Value> {
+        o.notifications
+            .iter()
+            .filter(|n| n.channel == c)
+            .map(detail)
+            .collect()
+    };
+    let (emails, smses) = (on(DeliveryChannel::Email), on(DeliveryChannel::Sms));
+    serde_json::json!({
+        "id": order.id,
+        "notificationOrderId": order.id,
+        "sendersReference": format!("corr-{}", letter.settings.senders_reference),
+        "created": order.created,
+        "isReminder": order.kind == OrderKind::Reminder,
+        "notificationChannel": order.channel.name(),
+        "ignoreReservation": order.ignore_reservation,
+        "resourceId": letter.settings.resource_id.to_string(),
+        "requestedSendTime": order.requested_send_time,
+        "processingStatus": {
+            "status": order.status.wire(),
+            "description": null,
+            "lastUpdate": o.record.processed.unwrap_or(order.created),
+        },
+        "notificationStatusDetails": {
+            "email": emails.last(),
+            "sms": smses.last(),
+            "emails": emails,
+            "smses": smses,
+        },
+    })
 }

@@ -164,6 +164,40 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
             Some(C::EXISTING_ATTACHMENT_EXPIRES_SOON.filled("6")),
         ),
         Rule::ForwardingTooLarge => plain(C::ALLOW_FORWARDING_TOO_LARGE),
+        Rule::NotificationTemplateNotFound => plain(C::NOTIFICATION_TEMPLATE_NOT_FOUND),
+        Rule::MissingEmailTexts { reminder } => plain(if *reminder {
+            C::MISSING_EMAIL_REMINDER_CONTENT
+        } else {
+            C::MISSING_EMAIL_CONTENT
+        }),
+        Rule::MissingSmsText { reminder } => plain(if *reminder {
+            C::MISSING_SMS_REMINDER_CONTENT
+        } else {
+            C::MISSING_SMS_CONTENT
+        }),
+        Rule::MissingPreferredTexts { reminder } => plain(if *reminder {
+            C::MISSING_PREFERRED_REMINDER_CONTENT
+        } else {
+            C::MISSING_PREFERRED_CONTENT
+        }),
+        Rule::MissingEmailAndSmsTexts { reminder } => plain(if *reminder {
+            C::MISSING_EMAIL_AND_SMS_REMINDER_CONTENT
+        } else {
+            C::MISSING_EMAIL_AND_SMS_CONTENT
+        }),
+        Rule::InvalidCustomEmail => plain(C::INVALID_EMAIL_PROVIDED),
+        Rule::InvalidCustomMobile => plain(C::INVALID_MOBILE_NUMBER_PROVIDED),
+        Rule::RecipientNameWithCustomAddress => plain(C::RECIPIENT_OVERRIDE_WITH_NAME_LOOKUP),
+        Rule::CustomRecipientsWithSeveralRecipients => {
+            plain(C::CUSTOM_RECIPIENT_WITH_MULTIPLE_RECIPIENTS)
+        }
+        Rule::CustomRecipientWithSeveralIdentifiers => {
+            plain(C::CUSTOM_RECIPIENT_WITH_MULTIPLE_IDENTIFIERS)
+        }
+        Rule::CustomRecipientWithoutIdentifier => plain(C::CUSTOM_RECIPIENT_WITHOUT_IDENTIFIER),
+        Rule::OverrideWithoutCustomRecipients => plain(C::OVERRIDE_WITHOUT_CUSTOM_RECIPIENTS),
+        // Answered as a bare string before this table is read (see `into_response`).
+        Rule::InvalidNotificationTemplate => plain(C::INVALID_NOTIFICATION_TEMPLATE),
     }
 }
 
@@ -214,6 +248,12 @@ impl IntoResponse for ApiError {
                     .insert(RefusalReason(format!("insufficient_scope: {scope}")));
                 res
             }
+            // The reference's mapper answers an undefined template with a bare JSON string, not a
+            // ProblemDetails (reference §2.2 quirk, §8.1).
+            ApiError::Rule(Rule::InvalidNotificationTemplate) => problem(
+                StatusCode::BAD_REQUEST,
+                &ErrorCode::INVALID_NOTIFICATION_TEMPLATE.message,
+            ),
             ApiError::Rule(rule) => {
                 let (code, detail) = code_for(&rule);
                 let status =

@@ -16,6 +16,7 @@ mod extract;
 mod health;
 mod metrics;
 mod middleware;
+mod notification;
 mod openapi;
 mod search_query;
 mod server;
@@ -32,6 +33,7 @@ pub use auth::{Authenticator, TrustedIssuer};
 pub use cors::{CorsOriginError, CorsOrigins};
 pub use error::ApiError;
 pub use metrics::HttpStats;
+pub use notification::{SMS_DELIVERY_REPORTS, SmsReportWebhook};
 pub use server::Server;
 
 /// Largest JSON body accepted by the correspondence endpoints (500 recipients × long bodies fit).
@@ -52,6 +54,9 @@ pub struct AppState {
     pub stats: Arc<HttpStats>,
     /// Browser origins allowed to read a letter's content (CORS); none by default.
     pub cors_origins: CorsOrigins,
+    /// The SMS gateway's delivery-report webhook ([`SMS_DELIVERY_REPORTS`]); `None` answers
+    /// every call 401.
+    pub sms_reports: Option<SmsReportWebhook>,
 }
 
 /// The default for [`AppState::max_in_flight`].
@@ -90,6 +95,9 @@ pub struct Route {
     /// The operation lists a `bearer` security requirement: without a trusted token it answers
     /// 401 (reference §1.3).
     pub bearer: bool,
+    /// The operation lists a `basic` security requirement (the SMS gateway's webhook): without
+    /// the configured credentials it answers 401 with `WWW-Authenticate: Basic`.
+    pub basic: bool,
 }
 
 /// Every route [`router`] serves, for tests that must cover them all (the 401 matrix). The API
@@ -112,10 +120,21 @@ pub fn route_list() -> Vec<Route> {
         ];
         for (method, operation) in operations {
             if let Some(op) = operation {
+                let needs = |scheme: &str| {
+                    op.security.as_ref().is_some_and(|reqs| {
+                        reqs.iter().any(|r| {
+                            serde_json::to_value(r)
+                                .ok()
+                                .and_then(|v| v.as_object().map(|o| o.contains_key(scheme)))
+                                .unwrap_or(false)
+                        })
+                    })
+                };
                 out.push(Route {
                     method,
                     path: path.clone(),
-                    bearer: op.security.as_ref().is_some_and(|s| !s.is_empty()),
+                    bearer: needs("bearer"),
+                    basic: needs("basic"),
                 });
             }
         }
@@ -124,6 +143,7 @@ pub fn route_list() -> Vec<Route> {
         method: Method::GET,
         path: (*p).to_owned(),
         bearer: false,
+        basic: false,
     }));
     out
 }
@@ -182,6 +202,7 @@ fn documented_api(
         .merge(upload::routes())
         .merge(attachment::routes())
         .merge(delegation::routes())
+        .merge(notification::routes())
         .split_for_parts();
     openapi::document_unauthorized(&mut spec);
     (api, spec)

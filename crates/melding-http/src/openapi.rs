@@ -7,7 +7,10 @@ use utoipa::OpenApi;
         description = "Wire-compatible with Altinn 3 Correspondence API v1. Errors are RFC 7807 ProblemDetails with CORR- codes."
     ),
     modifiers(&BearerAuth),
-    tags((name = "Correspondence", description = "Send, read, confirm and purge letters"))
+    tags(
+        (name = "Correspondence", description = "Send, read, confirm and purge letters"),
+        (name = "Notifications", description = "Send conditions and SMS delivery reports")
+    )
 )]
 struct ApiDoc;
 
@@ -25,6 +28,11 @@ impl utoipa::Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // The SMS gateway's delivery-report webhook (`crate::notification`).
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
     }
 }
@@ -80,10 +88,32 @@ pub(crate) fn document_unauthorized(doc: &mut utoipa::openapi::OpenApi) {
             &mut item.trace,
         ];
         for op in operations.into_iter().flatten() {
-            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            let bearer = op.security.as_ref().is_some_and(|reqs| {
+                reqs.iter().any(|r| {
+                    serde_json::to_value(r)
+                        .ok()
+                        .is_some_and(|v| v.get("bearer").is_some())
+                })
+            });
+            if bearer {
                 op.responses
                     .responses
                     .insert("401".into(), unauthorized.clone().into());
+            } else if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                op.responses.responses.insert(
+                    "401".into(),
+                    ResponseBuilder::new()
+                        .description("Missing or wrong HTTP Basic credentials: empty body")
+                        .header(
+                            "WWW-Authenticate",
+                            HeaderBuilder::new()
+                                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                                .description(Some("`Basic realm=…`"))
+                                .build(),
+                        )
+                        .build()
+                        .into(),
+                );
             }
         }
     }

@@ -106,7 +106,7 @@ async fn receive(
     let body = serde_json::to_vec(&json).map_err(|e| form_error(&e.to_string()))?;
     let dto: InitializeCorrespondencesExt = parse_json(&body).map_err(ApiError::from)?;
     let valid = dto.validate().map_err(ApiError::Validation)?;
-    Ok(to_initialize_request(valid))
+    to_initialize_request(valid)
 }
 
 /// One text field of the form, at most [`MAX_TEXT_FIELD`] bytes of UTF-8.

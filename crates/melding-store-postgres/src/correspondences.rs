@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::notification::NotificationOrder;
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
     StatusHistory,
@@ -35,6 +36,7 @@ use uuid::Uuid;
 use crate::attachments::{insert_attachment_in, insert_link, purge_unshared_in};
 use crate::codec::{column_list, insert_unnest, json_object_of, table_columns};
 use crate::jobs::{NewJobColumns, enqueue, insert_jobs};
+use crate::notifications::{OrderColumns, OrderRow};
 use crate::{PostgresStore, classify, corrupt};
 
 table_columns! {
@@ -192,14 +194,29 @@ static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
 
 /// New letters, their status logs and their jobs, written by one statement whatever their
 /// number: a data-modifying `WITH` clause per table, each `UNNEST`ing its rows' column arrays
-/// ([`LetterColumns`] from `$1`, then [`StatusColumns`], then [`NewJobColumns`]). A letter to
-/// 500 recipients costs one round trip, not 2,000. Status rows are inserted in log order, so
-/// their identity column keeps that order.
-static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| {
+/// ([`LetterColumns`] from `$1`, then [`StatusColumns`], then [`NewJobColumns`], then, with
+/// `orders`, the notification orders' [`OrderColumns`]). A letter to 500 recipients costs one
+/// round trip, not 2,000. Status rows are inserted in log order, so their identity column keeps
+/// that order. (Foreign keys are checked at the end of the statement, so the orders may point
+/// at letters written by the same statement.)
+fn insert_letters_sql(orders: bool) -> String {
     let statuses = 1 + LetterColumns::SQL_TYPES.len();
     let jobs = statuses + StatusColumns::SQL_TYPES.len();
+    let orders = if orders {
+        format!(
+            ", orders AS ({})",
+            insert_unnest(
+                OrderRow::TABLE,
+                OrderRow::COLUMNS,
+                OrderColumns::SQL_TYPES,
+                jobs + NewJobColumns::SQL_TYPES.len()
+            )
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "WITH letters AS ({}), log AS ({}), queued AS ({}) SELECT 1",
+        "WITH letters AS ({}), log AS ({}), queued AS ({}){orders} SELECT 1",
         insert_unnest(
             LetterRow::TABLE,
             LetterRow::COLUMNS,
@@ -214,7 +231,13 @@ static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| {
         ),
         insert_jobs(jobs),
     )
-});
+}
+
+/// [`insert_letters_sql`] without orders.
+static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| insert_letters_sql(false));
+
+/// [`insert_letters_sql`] with orders.
+static INSERT_LETTERS_WITH_ORDERS: LazyLock<String> = LazyLock::new(|| insert_letters_sql(true));
 
 /// Statuses a letter holds before it is visible to its recipient: Initialized, ReadyForPublish
 /// and Failed. The recipient search never shows a letter whose latest status is one of these.
@@ -222,14 +245,15 @@ const PRE_PUBLISH: &str = "(0, 1, 11)";
 
 #[async_trait]
 impl CorrespondenceStore for PostgresStore {
-    async fn insert_letters(
+    async fn insert_letters_with_orders(
         &self,
         letters: &[Correspondence],
         attachments: &[Attachment],
         links: &[NewLink],
+        orders: &[NotificationOrder],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let rows = LetterRows::new(letters, jobs)?;
+        let rows = LetterRows::new(letters, orders, jobs)?;
         if attachments.is_empty() && links.is_empty() {
             // The common case is one statement, so one round trip and one implicit transaction.
             rows.insert().execute(&self.pool).await.map_err(classify)?;
@@ -428,15 +452,20 @@ impl CorrespondenceStore for PostgresStore {
     }
 }
 
-/// The column arrays [`INSERT_LETTERS`] reads.
+/// The column arrays [`insert_letters_sql`] reads; `orders` only when there are any.
 struct LetterRows {
     letters: LetterColumns,
     statuses: StatusColumns,
     jobs: NewJobColumns,
+    orders: Option<OrderColumns>,
 }
 
 impl LetterRows {
-    fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Result<Self, StoreError> {
+    fn new(
+        letters: &[Correspondence],
+        orders: &[NotificationOrder],
+        jobs: &[NewJob],
+    ) -> Result<Self, StoreError> {
         let mut rows = LetterColumns::default();
         let mut statuses = StatusColumns::default();
         for c in letters {
@@ -449,12 +478,26 @@ impl LetterRows {
             letters: rows,
             statuses,
             jobs: NewJobColumns::of(jobs),
+            orders: if orders.is_empty() {
+                None
+            } else {
+                Some(OrderColumns::of(orders)?)
+            },
         })
     }
 
     fn insert(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
-        let query = sqlx::query(INSERT_LETTERS.as_str());
-        self.jobs.bind(self.statuses.bind(self.letters.bind(query)))
+        let sql = match self.orders {
+            Some(_) => INSERT_LETTERS_WITH_ORDERS.as_str(),
+            None => INSERT_LETTERS.as_str(),
+        };
+        let query = self
+            .jobs
+            .bind(self.statuses.bind(self.letters.bind(sqlx::query(sql))));
+        match &self.orders {
+            Some(orders) => orders.bind(query),
+            None => query,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ mod attachments;
 mod codec;
 mod correspondences;
 mod jobs;
+mod notifications;
 mod notify;
 mod registry;
 

@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::notification::NotificationOrder;
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus, OrgNumber, Recipient, ResourceId, StatusEntry,
     StatusHistory,
@@ -35,6 +36,7 @@ use crate::codec::{
     column_list, corrupt, from_micros, insert_from_json, json_object_of, json_rows, micros,
 };
 use crate::jobs::{NewJobRow, enqueue, insert_jobs};
+use crate::notifications::OrderRow;
 use crate::writer::end_savepoint;
 use crate::{SqliteStore, classify};
 
@@ -202,14 +204,15 @@ static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
 
 #[async_trait]
 impl CorrespondenceStore for SqliteStore {
-    async fn insert_letters(
+    async fn insert_letters_with_orders(
         &self,
         letters: &[Correspondence],
         attachments: &[Attachment],
         links: &[NewLink],
+        orders: &[NotificationOrder],
         jobs: &[NewJob],
     ) -> Result<(), StoreError> {
-        let rows = LetterRows::new(letters, jobs)?;
+        let rows = LetterRows::new(letters, orders, jobs)?;
         if attachments.is_empty() && links.is_empty() {
             // The common case goes to SQLite as one call: every statement crosses to sqlx's
             // worker thread and back, and those crossings were the largest cost of a create.
@@ -217,11 +220,7 @@ impl CorrespondenceStore for SqliteStore {
                 .write(move |conn| {
                     Box::pin(async move {
                         // On success the statement has released its savepoint itself.
-                        match rows
-                            .bind(sqlx::query(INSERT_LETTERS_IN_SAVEPOINT.as_str()))
-                            .execute(&mut *conn)
-                            .await
-                        {
+                        match rows.query(true).execute(&mut *conn).await {
                             Ok(_) => Ok(()),
                             Err(e) => {
                                 end_savepoint(conn, "melding_letters", Err(classify(e))).await
@@ -238,7 +237,7 @@ impl CorrespondenceStore for SqliteStore {
                 for a in &attachments {
                     insert_attachment_in(&mut tx, a).await?;
                 }
-                rows.bind(sqlx::query(INSERT_LETTERS.as_str()))
+                rows.query(false)
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
@@ -390,33 +389,58 @@ impl CorrespondenceStore for SqliteStore {
 
 /// New letters, their status logs and their jobs: three statements, each reading its rows
 /// ([`LetterRow`], [`StatusRow`], [`NewJobRow`]) from one JSON array parameter (`$1`, `$2`,
-/// `$3`), so the number of letters does not change the number of calls.
-static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| {
+/// `$3`), so the number of letters does not change the number of calls. With `orders`, a fourth
+/// statement before the jobs' writes the letters' notification orders ([`OrderRow`]) from `$4`.
+fn insert_letters_sql(orders: bool) -> String {
+    let orders = if orders {
+        format!(
+            "{};\n",
+            insert_from_json(OrderRow::TABLE, OrderRow::COLUMNS, "$4")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{};\n{};\n{};",
+        "{};\n{};\n{orders}{};",
         insert_from_json(LetterRow::TABLE, LetterRow::COLUMNS, "$1"),
         insert_from_json(StatusRow::TABLE, StatusRow::COLUMNS, "$2"),
         insert_jobs("$3"),
     )
-});
+}
+
+/// [`insert_letters_sql`] without orders.
+static INSERT_LETTERS: LazyLock<String> = LazyLock::new(|| insert_letters_sql(false));
+
+/// [`insert_letters_sql`] with orders.
+static INSERT_LETTERS_WITH_ORDERS: LazyLock<String> = LazyLock::new(|| insert_letters_sql(true));
+
+/// `statements` inside a savepoint of its own, in the same call.
+fn in_savepoint(statements: &str) -> String {
+    format!("SAVEPOINT melding_letters;\n{statements}\nRELEASE melding_letters;")
+}
 
 /// [`INSERT_LETTERS`] inside a savepoint of its own, in the same call.
-static INSERT_LETTERS_IN_SAVEPOINT: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SAVEPOINT melding_letters;\n{}\nRELEASE melding_letters;",
-        INSERT_LETTERS.as_str()
-    )
-});
+static INSERT_LETTERS_IN_SAVEPOINT: LazyLock<String> =
+    LazyLock::new(|| in_savepoint(INSERT_LETTERS.as_str()));
 
-/// The three JSON arrays [`INSERT_LETTERS`] reads.
+/// [`INSERT_LETTERS_WITH_ORDERS`] inside a savepoint of its own, in the same call.
+static INSERT_LETTERS_WITH_ORDERS_IN_SAVEPOINT: LazyLock<String> =
+    LazyLock::new(|| in_savepoint(INSERT_LETTERS_WITH_ORDERS.as_str()));
+
+/// The JSON arrays [`insert_letters_sql`] reads; `orders` only when there are any.
 struct LetterRows {
     letters: String,
     statuses: String,
     jobs: String,
+    orders: Option<String>,
 }
 
 impl LetterRows {
-    fn new(letters: &[Correspondence], jobs: &[NewJob]) -> Result<Self, StoreError> {
+    fn new(
+        letters: &[Correspondence],
+        orders: &[NotificationOrder],
+        jobs: &[NewJob],
+    ) -> Result<Self, StoreError> {
         let mut rows = Vec::with_capacity(letters.len());
         let mut statuses = Vec::new();
         for c in letters {
@@ -428,14 +452,42 @@ impl LetterRows {
             letters: json_rows(&rows)?,
             statuses: json_rows(&statuses)?,
             jobs: json_rows(&jobs)?,
+            orders: if orders.is_empty() {
+                None
+            } else {
+                let rows = orders
+                    .iter()
+                    .map(OrderRow::new)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(json_rows(&rows)?)
+            },
         })
     }
 
-    fn bind<'q>(
-        &'q self,
-        q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-        q.bind(&self.letters).bind(&self.statuses).bind(&self.jobs)
+    /// The statement that writes these rows: with the orders' insert when there are orders,
+    /// `in_savepoint` wrapping it in a savepoint of its own.
+    fn sql(&self, in_savepoint: bool) -> &'static str {
+        match (self.orders.is_some(), in_savepoint) {
+            (false, false) => INSERT_LETTERS.as_str(),
+            (false, true) => INSERT_LETTERS_IN_SAVEPOINT.as_str(),
+            (true, false) => INSERT_LETTERS_WITH_ORDERS.as_str(),
+            (true, true) => INSERT_LETTERS_WITH_ORDERS_IN_SAVEPOINT.as_str(),
+        }
+    }
+
+    /// [`Self::sql`] with the arrays bound.
+    fn query(
+        &self,
+        in_savepoint: bool,
+    ) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        let q = sqlx::query(self.sql(in_savepoint))
+            .bind(&self.letters)
+            .bind(&self.statuses)
+            .bind(&self.jobs);
+        match &self.orders {
+            Some(orders) => q.bind(orders),
+            None => q,
+        }
     }
 }
 

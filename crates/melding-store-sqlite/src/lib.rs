@@ -7,6 +7,7 @@ mod attachments;
 mod codec;
 mod correspondences;
 mod jobs;
+mod notifications;
 mod registry;
 mod writer;
 

@@ -32,6 +32,7 @@ pub async fn registry_round_trips_addresses_and_contacts(store: DynStore) {
     };
     let contacts: Vec<OrgContact> = (0..MAX_ORG_CONTACTS)
         .map(|i| OrgContact {
+            person: None,
             email: (i % 2 == 0).then(|| format!("post{i}@alfa.no")),
             mobile: (i % 3 == 0).then(|| format!("+479000000{i:02}")),
             resources: if i % 4 == 0 {

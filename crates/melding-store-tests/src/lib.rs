@@ -25,6 +25,7 @@ mod attachments;
 mod contacts;
 mod correspondences;
 mod jobs;
+mod notifications;
 mod registry;
 mod rights;
 mod search;
@@ -35,6 +36,7 @@ pub use attachments::*;
 pub use contacts::*;
 pub use correspondences::*;
 pub use jobs::*;
+pub use notifications::*;
 pub use registry::*;
 pub use rights::*;
 pub use search::*;
@@ -116,6 +118,17 @@ macro_rules! conformance_tests {
             bury_moves_job_to_dead_letters,
             next_due_and_job_counts,
             concurrent_claims_never_share_a_job,
+            // notifications
+            notification_order_round_trips_with_every_field,
+            orders_are_written_atomically_with_their_letter,
+            processing_an_order_writes_once,
+            only_a_processed_order_completes,
+            updates_apply_only_from_the_named_statuses,
+            notifications_are_found_by_provider_reference,
+            unmatched_reports_are_listed_newest_first,
+            cancel_touches_only_unsent_orders_and_notifications,
+            orders_for_a_party_are_newest_first,
+            org_contacts_with_and_without_a_person_read_back,
         );
     };
     (@each $run:path; $($name:ident),* $(,)?) => {

@@ -146,7 +146,8 @@ async fn nodes_starting_together_migrate_once() {
                 (3, true),
                 (4, true),
                 (5, true),
-                (6, true)
+                (6, true),
+                (7, true)
             ]
         );
         // Nobody is left holding the migration lock.

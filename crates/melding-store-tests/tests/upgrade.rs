@@ -1,7 +1,8 @@
 //! Schema upgrades: a database that holds data written under the first migration's schema
 //! (registry entries, a published letter with its history, a queued and a dead job) is opened by
 //! today's store, which migrates it to the newest schema, and everything reads back whole; the
-//! upgraded database then takes new writes. Run on SQLite and on PostgreSQL.
+//! upgraded database then takes new writes, notification orders (migration 0007) among them.
+//! Run on SQLite and on PostgreSQL.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -239,6 +240,36 @@ async fn everything_reads_back(store: DynStore) {
             .parent,
         Some(recipient_org)
     );
+
+    // Notification orders (migration 0007): the old letter has none; a new letter is written
+    // with its order and both read back.
+    assert!(store.notification_orders(id).await.unwrap().is_empty());
+    let new_letter = melding_store_tests::fixtures::letter(
+        RESOURCE,
+        &sender,
+        &format!("urn:altinn:person:identifier-no:{PERSON}"),
+        t(200),
+    );
+    let party = melding_domain::Party::Person(person_id.clone());
+    let order = melding_store_tests::order(
+        &new_letter,
+        melding_domain::notification::OrderRecipient::Party(party),
+        melding_domain::notification::OrderKind::Main,
+        t(200),
+    );
+    store
+        .insert_letters_with_orders(
+            std::slice::from_ref(&new_letter),
+            &[],
+            &[],
+            std::slice::from_ref(&order),
+            &[],
+        )
+        .await
+        .unwrap();
+    let orders = store.notification_orders(new_letter.id).await.unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].order, order);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use melding_domain::Attachment;
 use melding_domain::correspondence::Correspondence;
+use melding_domain::notification::NotificationOrder;
 use melding_domain::{CorrespondenceId, CorrespondenceStatus, StatusEntry};
 use uuid::Uuid;
 
@@ -89,6 +90,21 @@ pub trait CorrespondenceStore: Send + Sync {
         letters: &[Correspondence],
         attachments: &[Attachment],
         links: &[NewLink],
+        jobs: &[NewJob],
+    ) -> Result<(), StoreError> {
+        self.insert_letters_with_orders(letters, attachments, links, &[], jobs)
+            .await
+    }
+
+    /// As [`Self::insert_letters`], and the letters' notification orders in the same
+    /// transaction (reference §8.3: orders are persisted at initialize, sent only once the
+    /// letter is published). An order id already taken is [`StoreError::Conflict`].
+    async fn insert_letters_with_orders(
+        &self,
+        letters: &[Correspondence],
+        attachments: &[Attachment],
+        links: &[NewLink],
+        orders: &[NotificationOrder],
         jobs: &[NewJob],
     ) -> Result<(), StoreError>;
 

@@ -9,6 +9,7 @@
 mod attachments;
 mod correspondences;
 mod jobs;
+mod notifications;
 mod registry;
 pub mod sql;
 
@@ -19,6 +20,9 @@ pub use serde as __serde;
 pub use attachments::{AttachmentGuard, AttachmentPurge, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
+pub use notifications::{
+    NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder, UnmatchedReport,
+};
 pub use registry::{
     DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
     PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment, SelfIdentifiedUser,
@@ -49,6 +53,7 @@ pub trait Store:
     + AttachmentStore
     + RegistryStore
     + JobStore
+    + NotificationStore
     + StoreHealth
     + Send
     + Sync
@@ -61,6 +66,7 @@ impl<T> Store for T where
         + AttachmentStore
         + RegistryStore
         + JobStore
+        + NotificationStore
         + StoreHealth
         + Send
         + Sync

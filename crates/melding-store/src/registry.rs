@@ -54,10 +54,17 @@ pub struct KrrContact {
     pub mailbox_address: Option<String>,
 }
 
-/// A contact an organisation registered itself, optionally only for some resources.
+/// A contact registered for an organisation, optionally only for some resources.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrgContact {
+    /// The person who registered the contact for the organisation ("Din kontaktinformasjon for
+    /// virksomheten", seed 003). A notice goes to it only while that person may read the
+    /// letter's resource for the organisation, checked just before sending
+    /// (`delivery-chain.md` §1.6, rule 43). `None`: a contact the organisation registered
+    /// without naming a person, used like an official address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<NationalId>,
     /// An e-mail address to notify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,

@@ -286,3 +286,44 @@ pub const UPDATE_ATTACHMENT_FILE: &str = "UPDATE attachments
 pub const INSERT_LINK: &str = "INSERT INTO correspondence_attachments
         (correspondence_id, attachment_id, position, expiration_time)
      VALUES ($1, $2, $3, $4)";
+
+/// Records the outcome of processing order `$1` if its status is still `$5` (Registered): its
+/// new status `$2` (a name as `OrderStatus::name` writes it), the processing time `$3` and the
+/// lookup record `$4` (a JSON array). Returns `1` when it did, no row otherwise.
+pub const PROCESS_ORDER: &str = "UPDATE notification_orders
+     SET status = $2, processed = $3, lookup = $4
+     WHERE id = $1 AND status = $5
+     RETURNING 1";
+
+/// Whether notification order `$1` exists (one boolean).
+pub const ORDER_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM notification_orders WHERE id = $1)";
+
+/// Whether notification `$1` exists (one boolean).
+pub const NOTIFICATION_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM notifications WHERE id = $1)";
+
+/// Sets the status of order `$1` to `$2` if it is `$3` (status names); affects one row or none.
+pub const CHANGE_ORDER_STATUS: &str =
+    "UPDATE notification_orders SET status = $2 WHERE id = $1 AND status = $3";
+
+/// Sets the status of letter `$1`'s orders that are `$3` to `$2` (status names).
+pub const CHANGE_ORDER_STATUSES_OF: &str =
+    "UPDATE notification_orders SET status = $2 WHERE correspondence_id = $1 AND status = $3";
+
+/// Sets the status of letter `$1`'s notifications that are `$3` to `$2` (status names), with
+/// detail `$4`.
+pub const CHANGE_NOTIFICATION_STATUSES_OF: &str =
+    "UPDATE notifications SET status = $2, detail = $4
+     WHERE correspondence_id = $1 AND status = $3";
+
+/// Keeps a delivery report that matched no notification. Binds `$1` time received, `$2` channel
+/// name (`Email`, `Sms`), `$3` the report's text.
+pub const INSERT_UNMATCHED_REPORT: &str =
+    "INSERT INTO unmatched_delivery_reports (received, channel, body) VALUES ($1, $2, $3)";
+
+/// The newest `$1` unmatched delivery reports, newest first (ties: the later written first):
+/// `id`, `received`, `channel`, `body`.
+pub const SELECT_UNMATCHED_REPORTS: &str = "SELECT id, received, channel, body
+     FROM unmatched_delivery_reports ORDER BY received DESC, id DESC LIMIT $1";
+
+/// The order clause of a letter's orders: main notices first, then by creation (ties by id).
+pub const ORDERS_IN_ORDER: &str = "ORDER BY CASE kind WHEN 'Main' THEN 0 ELSE 1 END, created, id";

@@ -11,6 +11,12 @@ use std::str::FromStr;
 use anyhow::{Context, bail};
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
+use std::num::NonZeroU32;
+
+use melding_delivery::Secret;
+use melding_delivery::email::{DkimAlgorithm, DkimSettings, SmtpConfig, SmtpCredentials, SmtpTls};
+use melding_delivery::sms::{GatewayProtocol, HttpSmsGatewayConfig, ReportFormat, SmsSenderId};
+use melding_domain::EmailAddress;
 use melding_http::{CorsOrigins, TrustedIssuer};
 use melding_jobs::RunnerConfig;
 use melding_scan::ClamdAddress;
@@ -46,6 +52,356 @@ pub struct FileConfig {
     pub attachments: AttachmentsConfig,
     /// Malware scanning of attachments; off when unset.
     pub scanner: Option<ScannerConfig>,
+    #[serde(default)]
+    pub notifications: NotificationsConfig,
+}
+
+/// How notifications leave the node (`[notifications]`): e-mail as files or over SMTP, SMS as
+/// files or through an HTTP gateway (`reference/delivery-chain.md` §7). Files by default, under
+/// `<data dir>/outbox/{email,sms}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// `files` (default) or `smtp` (then `[notifications.smtp]`).
+    #[serde(default)]
+    pub email: EmailChannelKind,
+    /// `files` (default) or `gateway` (then `[notifications.gateway]`).
+    #[serde(default)]
+    pub sms: SmsChannelKind,
+    /// The address notification e-mail is sent from; [`DEFAULT_NOTIFICATION_FROM`] when unset.
+    pub from: Option<String>,
+    /// The name shown with it, e.g. `Altinn`.
+    pub from_name: Option<String>,
+    /// The SMS sender id: up to 11 letters and digits, or 3–15 digits; [`DEFAULT_SMS_SENDER`]
+    /// when unset.
+    pub sms_sender: Option<String>,
+    /// The most e-mails this node sends a second; unlimited when unset.
+    pub email_per_second: Option<u32>,
+    /// The most SMS this node sends a second; unlimited when unset.
+    pub sms_per_second: Option<u32>,
+    /// The SMTP server, for `email = "smtp"`.
+    pub smtp: Option<SmtpTable>,
+    /// The SMS gateway, for `sms = "gateway"`.
+    pub gateway: Option<GatewayTable>,
+    /// Credentials the SMS gateway posts delivery reports with (HTTP Basic); reports are
+    /// refused (401) when unset.
+    pub delivery_reports: Option<DeliveryReportsTable>,
+}
+
+/// `[notifications] email`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailChannelKind {
+    /// One `.eml` file per message under `<data dir>/outbox/email`.
+    #[default]
+    Files,
+    /// An SMTP server, `[notifications.smtp]`.
+    Smtp,
+}
+
+/// `[notifications] sms`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsChannelKind {
+    /// One file per message under `<data dir>/outbox/sms`.
+    #[default]
+    Files,
+    /// An HTTP SMS gateway, `[notifications.gateway]`.
+    Gateway,
+}
+
+/// `[notifications.smtp]`: the file form of `melding_delivery::email::SmtpConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpTable {
+    /// The server's host name.
+    pub host: String,
+    /// 587 for STARTTLS (the default), 465 for implicit TLS, 25 for a local relay.
+    #[serde(default = "smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `implicit` or `none`.
+    #[serde(default = "starttls")]
+    pub tls: String,
+    /// SMTP AUTH user name (give both or neither).
+    pub username: Option<String>,
+    /// SMTP AUTH password.
+    pub password: Option<String>,
+    /// A PEM file with one more CA to trust.
+    pub extra_root_certificate: Option<PathBuf>,
+    /// The domain of generated `Message-ID`s; the host when unset.
+    pub message_id_domain: Option<String>,
+    /// Seconds one SMTP command may take (default 30).
+    pub timeout_seconds: Option<u64>,
+    /// DKIM signing, when set.
+    pub dkim: Option<DkimTable>,
+}
+
+fn smtp_port() -> u16 {
+    587
+}
+
+fn starttls() -> String {
+    "starttls".into()
+}
+
+/// `[notifications.smtp.dkim]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimTable {
+    /// The selector (`s=`).
+    pub selector: String,
+    /// The signing domain (`d=`).
+    pub domain: String,
+    /// The private key file (see `melding_delivery::email::DkimSettings::key_file`).
+    pub key_file: PathBuf,
+    /// `rsa` (default) or `ed25519`.
+    #[serde(default = "rsa")]
+    pub algorithm: String,
+}
+
+fn rsa() -> String {
+    "rsa".into()
+}
+
+/// `[notifications.gateway]`: the file form of `melding_delivery::sms::HttpSmsGatewayConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayTable {
+    /// Where messages are POSTed.
+    pub url: String,
+    /// `generic` (default, Melding's JSON) or `pswin` (LINK Mobility's XML).
+    #[serde(default = "generic")]
+    pub protocol: String,
+    /// `generic`: sent as a bearer token when set.
+    pub bearer_token: Option<String>,
+    /// `pswin`: the account name.
+    pub client: Option<String>,
+    /// `pswin`: the account password.
+    pub password: Option<String>,
+    /// Seconds one request may take (default 30).
+    pub timeout_seconds: Option<u64>,
+}
+
+fn generic() -> String {
+    "generic".into()
+}
+
+/// `[notifications.delivery_reports]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryReportsTable {
+    /// The Basic-auth user name.
+    pub username: String,
+    /// The Basic-auth password.
+    pub password: String,
+}
+
+/// The sender address of notification e-mail when `notifications.from` is unset.
+pub const DEFAULT_NOTIFICATION_FROM: &str = "ikke-svar@melding.local";
+/// The SMS sender id when `notifications.sms_sender` is unset.
+pub const DEFAULT_SMS_SENDER: &str = "Melding";
+
+/// Where e-mail goes, checked.
+#[derive(Debug, Clone)]
+pub enum EmailChannel {
+    /// Files under `<data dir>/outbox/email`.
+    Files,
+    /// SMTP.
+    Smtp(SmtpConfig),
+}
+
+/// Where SMS go, checked.
+#[derive(Debug, Clone)]
+pub enum SmsChannel {
+    /// Files under `<data dir>/outbox/sms`.
+    Files,
+    /// An HTTP gateway.
+    Gateway(HttpSmsGatewayConfig),
+}
+
+/// The `[notifications]` table, checked.
+#[derive(Debug, Clone)]
+pub struct Notifications {
+    /// Where e-mail goes: files (default) or SMTP.
+    pub email: EmailChannel,
+    /// Where SMS go: files (default) or an HTTP gateway.
+    pub sms: SmsChannel,
+    /// The From address of notification e-mail.
+    pub from: EmailAddress,
+    /// The name shown with it.
+    pub from_name: Option<String>,
+    /// The sender id on the handset.
+    pub sms_sender: SmsSenderId,
+    /// At most this many e-mails a second from this node; unlimited when `None`.
+    pub email_per_second: Option<NonZeroU32>,
+    /// At most this many SMS a second from this node; unlimited when `None`.
+    pub sms_per_second: Option<NonZeroU32>,
+    /// The delivery-report webhook's Basic-auth user and password.
+    pub delivery_reports: Option<(String, Secret)>,
+}
+
+impl Notifications {
+    /// The format the SMS gateway posts delivery reports in: PSWin XML for `pswin`, else
+    /// generic JSON.
+    pub fn report_format(&self) -> ReportFormat {
+        match &self.sms {
+            SmsChannel::Gateway(g) => g.protocol.report_format(),
+            SmsChannel::Files => ReportFormat::GenericJson,
+        }
+    }
+}
+
+/// Checks the `[notifications]` table; each problem names its key.
+fn check_notifications(cfg: &NotificationsConfig) -> Result<Notifications, SettingError> {
+    let bad =
+        |key: &str, problem: String| SettingError::new(format!("notifications.{key}"), "", problem);
+    let from = EmailAddress::parse(cfg.from.as_deref().unwrap_or(DEFAULT_NOTIFICATION_FROM))
+        .map_err(|e| bad("from", e.to_string()))?;
+    let sms_sender = SmsSenderId::parse(cfg.sms_sender.as_deref().unwrap_or(DEFAULT_SMS_SENDER))
+        .map_err(|_| {
+            bad(
+                "sms_sender",
+                "up to 11 letters, digits and spaces, or 3 to 15 digits".into(),
+            )
+        })?;
+    let rate = |key: &str, v: Option<u32>| -> Result<Option<NonZeroU32>, SettingError> {
+        v.map(|n| NonZeroU32::new(n).ok_or_else(|| bad(key, "must be at least 1, not 0".into())))
+            .transpose()
+    };
+    let email = match cfg.email {
+        EmailChannelKind::Files => EmailChannel::Files,
+        EmailChannelKind::Smtp => {
+            let t = cfg.smtp.as_ref().ok_or_else(|| {
+                bad(
+                    "email",
+                    "email = \"smtp\" needs a [notifications.smtp] table".into(),
+                )
+            })?;
+            let tls = match t.tls.to_ascii_lowercase().as_str() {
+                "starttls" => SmtpTls::StartTls,
+                "implicit" => SmtpTls::Implicit,
+                "none" => SmtpTls::None,
+                other => {
+                    return Err(bad(
+                        "smtp.tls",
+                        format!("expected starttls, implicit or none, not {other:?}"),
+                    ));
+                }
+            };
+            let mut smtp = SmtpConfig::new(t.host.clone(), t.port, tls);
+            smtp.extra_root_certificate = t.extra_root_certificate.clone();
+            if let Some(d) = &t.message_id_domain {
+                smtp.message_id_domain = d.clone();
+            }
+            if let Some(secs) = t.timeout_seconds {
+                at_least_one("notifications.smtp.timeout_seconds", "", secs)?;
+                smtp.timeout = std::time::Duration::from_secs(secs);
+            }
+            smtp.credentials = match (&t.username, &t.password) {
+                (Some(u), Some(p)) => Some(SmtpCredentials {
+                    username: u.clone(),
+                    password: Secret::new(p.clone()),
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(bad(
+                        "smtp.username",
+                        "give both username and password, or neither".into(),
+                    ));
+                }
+            };
+            smtp.dkim = t
+                .dkim
+                .as_ref()
+                .map(|d| {
+                    let algorithm = match d.algorithm.to_ascii_lowercase().as_str() {
+                        "rsa" => DkimAlgorithm::Rsa,
+                        "ed25519" => DkimAlgorithm::Ed25519,
+                        other => {
+                            return Err(bad(
+                                "smtp.dkim.algorithm",
+                                format!("expected rsa or ed25519, not {other:?}"),
+                            ));
+                        }
+                    };
+                    Ok(DkimSettings {
+                        selector: d.selector.clone(),
+                        domain: d.domain.clone(),
+                        key_file: d.key_file.clone(),
+                        algorithm,
+                    })
+                })
+                .transpose()?;
+            EmailChannel::Smtp(smtp)
+        }
+    };
+    let sms = match cfg.sms {
+        SmsChannelKind::Files => SmsChannel::Files,
+        SmsChannelKind::Gateway => {
+            let t = cfg.gateway.as_ref().ok_or_else(|| {
+                bad(
+                    "sms",
+                    "sms = \"gateway\" needs a [notifications.gateway] table".into(),
+                )
+            })?;
+            if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+                return Err(bad(
+                    "gateway.url",
+                    format!("expected an http(s) URL, not {:?}", t.url),
+                ));
+            }
+            let protocol = match t.protocol.to_ascii_lowercase().as_str() {
+                "generic" => GatewayProtocol::GenericJson {
+                    bearer_token: t.bearer_token.clone().map(Secret::new),
+                },
+                "pswin" => match (&t.client, &t.password) {
+                    (Some(c), Some(p)) => GatewayProtocol::LinkPswinXml {
+                        client: c.clone(),
+                        password: Secret::new(p.clone()),
+                    },
+                    _ => {
+                        return Err(bad(
+                            "gateway.client",
+                            "protocol = \"pswin\" needs client and password".into(),
+                        ));
+                    }
+                },
+                other => {
+                    return Err(bad(
+                        "gateway.protocol",
+                        format!("expected generic or pswin, not {other:?}"),
+                    ));
+                }
+            };
+            let timeout = t.timeout_seconds.unwrap_or(30);
+            at_least_one("notifications.gateway.timeout_seconds", "", timeout)?;
+            SmsChannel::Gateway(HttpSmsGatewayConfig {
+                url: t.url.clone(),
+                protocol,
+                timeout: std::time::Duration::from_secs(timeout),
+            })
+        }
+    };
+    let delivery_reports = match &cfg.delivery_reports {
+        Some(d) if d.username.is_empty() || d.password.is_empty() => {
+            return Err(bad(
+                "delivery_reports.password",
+                "give a non-empty username and password".into(),
+            ));
+        }
+        Some(d) => Some((d.username.clone(), Secret::new(d.password.clone()))),
+        None => None,
+    };
+    Ok(Notifications {
+        email,
+        sms,
+        from,
+        from_name: cfg.from_name.clone(),
+        sms_sender,
+        email_per_second: rate("email_per_second", cfg.email_per_second)?,
+        sms_per_second: rate("sms_per_second", cfg.sms_per_second)?,
+        delivery_reports,
+    })
 }
 
 /// How the API answers browsers.
@@ -322,6 +678,8 @@ pub struct ServeSettings {
     /// The configured issuers, their algorithms and key sources checked; their keys are loaded
     /// at start with [`IssuerConfig::load`].
     pub issuers: Vec<IssuerConfig>,
+    /// How notifications are sent (`[notifications]`); file drops by default.
+    pub notifications: Notifications,
 }
 
 /// The `[scanner]` table, checked.
@@ -424,6 +782,7 @@ impl Settings {
             at_least_one("attachments.min_expiration_days", "", days)?;
         }
         let scanner = file.scanner.as_ref().map(check_scanner).transpose()?;
+        let notifications = check_notifications(&file.notifications)?;
         Ok(ServeSettings {
             listen,
             metrics_listen: given.metrics_listen.or(file.metrics_listen),
@@ -436,6 +795,7 @@ impl Settings {
             scanner,
             dev_issuer: file.auth.dev_issuer,
             issuers: file.auth.issuers.clone(),
+            notifications,
         })
     }
 }
@@ -769,5 +1129,114 @@ mod tests {
             assert!(err.contains(key), "{key}: {err}");
             assert!(err.contains("melding.toml"), "{err}");
         }
+    }
+
+    #[test]
+    fn notifications_default_to_file_drops_and_parse_smtp_and_a_gateway() {
+        let defaults = serve_settings("", Given::default()).unwrap().notifications;
+        assert!(matches!(defaults.email, EmailChannel::Files));
+        assert!(matches!(defaults.sms, SmsChannel::Files));
+        assert_eq!(defaults.from.as_str(), DEFAULT_NOTIFICATION_FROM);
+        assert_eq!(defaults.sms_sender.as_str(), DEFAULT_SMS_SENDER);
+        assert!(defaults.delivery_reports.is_none());
+        let file = r#"
+            [notifications]
+            email = "smtp"
+            sms = "gateway"
+            from = "ikke-svar@kommune.no"
+            from_name = "Kommunen"
+            sms_sender = "Kommunen"
+            email_per_second = 20
+            sms_per_second = 5
+            [notifications.smtp]
+            host = "smtp.kommune.no"
+            port = 465
+            tls = "implicit"
+            username = "melding"
+            password = "hemmelig"
+            [notifications.smtp.dkim]
+            selector = "melding"
+            domain = "kommune.no"
+            key_file = "/etc/melding/dkim.pem"
+            [notifications.gateway]
+            url = "https://pswin.example/xml"
+            protocol = "pswin"
+            client = "kommunen"
+            password = "hemmelig"
+            [notifications.delivery_reports]
+            username = "link"
+            password = "rapport"
+        "#;
+        let n = serve_settings(file, Given::default())
+            .unwrap()
+            .notifications;
+        let EmailChannel::Smtp(smtp) = &n.email else {
+            panic!("{:?}", n.email)
+        };
+        assert_eq!((smtp.host.as_str(), smtp.port), ("smtp.kommune.no", 465));
+        assert_eq!(smtp.tls, SmtpTls::Implicit);
+        assert_eq!(smtp.credentials.as_ref().unwrap().username, "melding");
+        assert_eq!(smtp.dkim.as_ref().unwrap().algorithm, DkimAlgorithm::Rsa);
+        let SmsChannel::Gateway(g) = &n.sms else {
+            panic!("{:?}", n.sms)
+        };
+        assert!(matches!(g.protocol, GatewayProtocol::LinkPswinXml { .. }));
+        assert_eq!(n.report_format(), ReportFormat::LinkPswinXml);
+        assert_eq!(n.email_per_second.map(NonZeroU32::get), Some(20));
+        assert_eq!(n.sms_per_second.map(NonZeroU32::get), Some(5));
+        assert_eq!(n.delivery_reports.as_ref().unwrap().0, "link");
+    }
+
+    #[test]
+    fn a_bad_notification_setting_names_its_key() {
+        let cases = [
+            (
+                "[notifications]\nfrom = \"not an address\"",
+                "notifications.from",
+            ),
+            (
+                "[notifications]\nsms_sender = \"Altfor-langt-navn\"",
+                "notifications.sms_sender",
+            ),
+            (
+                "[notifications]\nemail_per_second = 0",
+                "notifications.email_per_second",
+            ),
+            (
+                "[notifications]\nsms_per_second = 0",
+                "notifications.sms_per_second",
+            ),
+            ("[notifications]\nemail = \"smtp\"", "notifications.email"),
+            ("[notifications]\nsms = \"gateway\"", "notifications.sms"),
+            (
+                "[notifications]\nemail = \"smtp\"\n[notifications.smtp]\nhost = \"h\"\ntls = \"ssl3\"",
+                "notifications.smtp.tls",
+            ),
+            (
+                "[notifications]\nemail = \"smtp\"\n[notifications.smtp]\nhost = \"h\"\nusername = \"u\"",
+                "notifications.smtp.username",
+            ),
+            (
+                "[notifications]\nsms = \"gateway\"\n[notifications.gateway]\nurl = \"ftp://x\"",
+                "notifications.gateway.url",
+            ),
+            (
+                "[notifications]\nsms = \"gateway\"\n[notifications.gateway]\nurl = \"https://x\"\nprotocol = \"smpp\"",
+                "notifications.gateway.protocol",
+            ),
+            (
+                "[notifications]\nsms = \"gateway\"\n[notifications.gateway]\nurl = \"https://x\"\nprotocol = \"pswin\"",
+                "notifications.gateway.client",
+            ),
+            (
+                "[notifications.delivery_reports]\nusername = \"u\"\npassword = \"\"",
+                "notifications.delivery_reports.password",
+            ),
+        ];
+        for (text, setting) in cases {
+            assert_eq!(refused(text, Given::default()).setting, setting, "{text}");
+        }
+        // A channel name outside the list is refused by the file's shape.
+        assert!(toml::from_str::<FileConfig>("[notifications]\nemail = \"pigeon\"").is_err());
     }
 }

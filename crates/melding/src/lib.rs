@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod dev_issuer;
+pub mod notifications_show;
 pub mod registry_import;
 
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use melding_blob::{BlobStore, LocalBlobStore, ObjectBlobStore};
 use melding_core::Melding;
+use melding_core::notify::NotificationChannels;
 use melding_domain::Clock;
 use melding_http::{AppState, Authenticator, CorsOrigins, Server, TrustedIssuer};
 use melding_jobs::{Runner, RunnerConfig, Waker};
@@ -102,6 +104,65 @@ pub async fn open_blobs(
     })
 }
 
+/// Where file-dropped notifications go in a data directory: `outbox/email` and `outbox/sms`
+/// under it (the default channels of `[notifications]`).
+pub fn outbox_dirs(data_dir: &Path) -> (PathBuf, PathBuf) {
+    let outbox = data_dir.join("outbox");
+    (outbox.join("email"), outbox.join("sms"))
+}
+
+/// The notification channels `[notifications]` names: file drops under [`outbox_dirs`], SMTP or
+/// an HTTP SMS gateway, with the from-address, sender id and per-channel rates.
+///
+/// Errors: an SMTP setup that fails (an unreadable CA or DKIM key file, named) or an SMS gateway
+/// client that cannot start.
+pub fn notification_channels(
+    data_dir: &Path,
+    cfg: &config::Notifications,
+) -> anyhow::Result<NotificationChannels> {
+    use melding_delivery::email::{EmailSender, FileDropEmailSender, SmtpEmailSender};
+    use melding_delivery::sms::{FileDropSmsSender, HttpSmsGateway, SmsSender};
+    use melding_domain::notification::DeliveryChannel;
+    let (email_dir, sms_dir) = outbox_dirs(data_dir);
+    let email: Arc<dyn EmailSender> = match &cfg.email {
+        config::EmailChannel::Files => Arc::new(FileDropEmailSender::new(
+            email_dir,
+            cfg.from
+                .as_str()
+                .rsplit('@')
+                .next()
+                .unwrap_or("melding.local"),
+        )),
+        config::EmailChannel::Smtp(smtp) => {
+            Arc::new(SmtpEmailSender::new(smtp).context("setting up SMTP for notifications")?)
+        }
+    };
+    let sms: Arc<dyn SmsSender> = match &cfg.sms {
+        config::SmsChannel::Files => Arc::new(FileDropSmsSender::new(sms_dir)),
+        config::SmsChannel::Gateway(g) => Arc::new(HttpSmsGateway::new(g.clone())?),
+    };
+    Ok(NotificationChannels::new(
+        email,
+        sms,
+        cfg.from.clone(),
+        cfg.from_name.clone(),
+        cfg.sms_sender.clone(),
+    )
+    .with_rate(DeliveryChannel::Email, cfg.email_per_second)
+    .with_rate(DeliveryChannel::Sms, cfg.sms_per_second))
+}
+
+/// The SMS delivery-report webhook `[notifications.delivery_reports]` configures, if any.
+pub fn sms_report_webhook(cfg: &config::Notifications) -> Option<melding_http::SmsReportWebhook> {
+    cfg.delivery_reports
+        .as_ref()
+        .map(|(username, password)| melding_http::SmsReportWebhook {
+            username: username.clone(),
+            password: password.expose().to_owned(),
+            format: cfg.report_format(),
+        })
+}
+
 /// Everything a running node is made of.
 pub struct App {
     pub melding: Melding,
@@ -129,6 +190,13 @@ pub struct Node {
     pub request_timeout: std::time::Duration,
     /// Browser origins allowed to read a letter's content (CORS); none by default.
     pub cors_origins: CorsOrigins,
+    /// The e-mail and SMS channels notifications go out through. `None` (the default of
+    /// [`Node::new`]) leaves notifications waiting as `New` in the queue, retried, until a node
+    /// with channels runs them (`melding_core::notify`).
+    pub notification_channels: Option<NotificationChannels>,
+    /// The SMS gateway's delivery-report webhook credentials and format; `None` (the default)
+    /// refuses every report with 401.
+    pub sms_reports: Option<melding_http::SmsReportWebhook>,
 }
 
 impl Node {
@@ -150,6 +218,8 @@ impl Node {
             max_in_flight: melding_http::DEFAULT_MAX_IN_FLIGHT,
             request_timeout: melding_http::DEFAULT_REQUEST_TIMEOUT,
             cors_origins: CorsOrigins::default(),
+            notification_channels: None,
+            sms_reports: None,
         }
     }
 }
@@ -177,12 +247,17 @@ impl App {
             max_in_flight,
             request_timeout,
             cors_origins,
+            notification_channels,
+            sms_reports,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
             .with_min_expiration_days(min_expiration_days);
         if let Some(scanner) = scanner {
             melding = melding.with_scanner(scanner);
+        }
+        if let Some(channels) = notification_channels {
+            melding = melding.with_notification_channels(channels);
         }
         let clock_for_metrics = clock.clone();
         let mut runner = Runner::new(store.clone(), clock, jobs, waker);
@@ -204,6 +279,7 @@ impl App {
             request_timeout,
             stats,
             cors_origins,
+            sms_reports,
         });
         Self {
             melding,

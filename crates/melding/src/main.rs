@@ -65,6 +65,31 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Look at notifications: who was (or was not) notified about a letter, and why.
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotificationsCommand {
+    /// Print a letter's notification orders (or a party's, newest first, with --party): the
+    /// addresses the lookup considered and the rule it applied, and each notification's
+    /// status, times and provider reference.
+    #[command(
+        after_help = "Example:\n  melding notifications show 0194c2a0-5c00-7000-8000-000000000002\n  melding notifications show --party urn:altinn:person:identifier-no:08089403198"
+    )]
+    Show {
+        /// The letter's id (a correspondence id).
+        #[arg(required_unless_present = "party", conflicts_with = "party")]
+        letter: Option<String>,
+        /// A recipient URN, e.g. urn:altinn:organization:identifier-no:310394955.
+        #[arg(long)]
+        party: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -335,6 +360,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("backed up {} to {}", r.data_dir.display(), dest.display());
             Ok(())
         }
+        Command::Notifications {
+            command:
+                NotificationsCommand::Show {
+                    letter,
+                    party,
+                    data,
+                },
+        } => {
+            let store = open_store(&resolve(&data)?).await?;
+            let report = match (letter, party) {
+                (Some(id), _) => {
+                    let id: melding_domain::CorrespondenceId = id
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("{id:?} is not a correspondence id"))?;
+                    melding::notifications_show::for_letter(store.as_ref(), id).await?
+                }
+                (None, Some(urn)) => {
+                    melding::notifications_show::for_party(store.as_ref(), &urn).await?
+                }
+                (None, None) => anyhow::bail!("give a letter id or --party URN"),
+            };
+            print!("{report}");
+            Ok(())
+        }
         Command::Registry {
             command: RegistryCommand::Import { file, kind, data },
         } => {
@@ -468,12 +517,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         node.scanner = Some(Arc::new(clamd));
     }
+    node.notification_channels = Some(melding::notification_channels(
+        &settings.data_dir,
+        &serve.notifications,
+    )?);
+    node.sms_reports = melding::sms_report_webhook(&serve.notifications);
+    let outbox = notification_outbox(&settings.data_dir, &serve.notifications);
     let app = App::new(node);
     let listener = melding::bind(serve.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), "Melding is listening");
     if args.demo {
         print_demo(&dev, addr);
+        println!("{outbox}");
     }
     let metrics = match serve.metrics_listen {
         Some(addr) => {
@@ -544,6 +600,21 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// Where notifications go, one line each, for the demo's printout.
+fn notification_outbox(data_dir: &std::path::Path, cfg: &melding::config::Notifications) -> String {
+    use melding::config::{EmailChannel, SmsChannel};
+    let (email_dir, sms_dir) = melding::outbox_dirs(data_dir);
+    let email = match &cfg.email {
+        EmailChannel::Files => format!("files in {}", email_dir.display()),
+        EmailChannel::Smtp(s) => format!("SMTP {}:{}", s.host, s.port),
+    };
+    let sms = match &cfg.sms {
+        SmsChannel::Files => format!("files in {}", sms_dir.display()),
+        SmsChannel::Gateway(g) => format!("gateway {}", g.url),
+    };
+    format!("# Notification e-mail goes to {email}\n# Notification SMS go to {sms}\n")
 }
 
 fn print_demo(dev: &melding_http::dev_issuer::DevIssuer, addr: SocketAddr) {

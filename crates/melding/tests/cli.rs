@@ -248,6 +248,7 @@ fn every_command_explains_itself() {
         vec!["jobs", "list", "--help"],
         vec!["backup", "--help"],
         vec!["jobs", "retry", "--help"],
+        vec!["notifications", "show", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -1160,4 +1161,162 @@ async fn altinns_example_requests_succeed_against_serve_demo() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["correspondences"].as_array().unwrap().len(), 2, "{v}");
     assert_eq!(v["attachmentIds"].as_array().unwrap().len(), 2, "{v}");
+}
+
+/// `melding notifications show`: a letter's orders with the lookup record (addresses considered
+/// and the rule applied) and each notification's status, times and provider reference; the
+/// same by party; an unknown letter says so.
+#[tokio::test]
+async fn notifications_show_explains_who_was_notified_and_why() {
+    use chrono::TimeZone;
+    use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+    use melding_domain::notification::*;
+    use melding_domain::*;
+    use melding_store::{CorrespondenceStore, NotificationStore, ProcessedOrder};
+
+    let dir = tempfile::tempdir().unwrap();
+    let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let person = "08089403198";
+    let urn = format!("urn:altinn:person:identifier-no:{person}");
+    let letter = Correspondence {
+        id: CorrespondenceId::new_v7(at),
+        recipient: Recipient::from_urn(&urn).unwrap(),
+        settings: LetterSettings {
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
+            sender: OrgNumber::parse("991825827").unwrap(),
+            senders_reference: "sak-1".into(),
+            message_sender: None,
+            content: Content {
+                language: "nb".into(),
+                title: "Vedtak".into(),
+                summary: String::new(),
+                body: "Tekst".into(),
+            },
+            requested_publish_time: at,
+            due_date_time: None,
+            external_references: vec![],
+            property_list: Default::default(),
+            reply_options: vec![],
+            ignore_reservation: None,
+            is_confirmation_needed: false,
+            is_confidential: false,
+            allow_forwarding: false,
+        },
+        idempotent_key: None,
+        created: at,
+        published: None,
+        statuses: StatusHistory::new(vec![StatusEntry::new(
+            CorrespondenceStatus::Initialized,
+            at,
+            None,
+        )]),
+    };
+    let recipient = OrderRecipient::Party(Party::Person(NationalId::parse(person).unwrap()));
+    let order = NotificationOrder {
+        id: NotificationOrder::id_for(letter.id, &recipient.dedupe_key(), OrderKind::Main),
+        correspondence_id: letter.id,
+        kind: OrderKind::Main,
+        recipient,
+        channel: NotificationChannel::EmailAndSms,
+        template: NotificationTemplate::CustomMessage,
+        texts: NotificationTexts::default(),
+        ignore_reservation: false,
+        use_stale_contacts: false,
+        requested_send_time: at,
+        status: OrderStatus::Registered,
+        created: at,
+    };
+    let sent = Notification {
+        id: uuid::Uuid::new_v4(),
+        order_id: order.id,
+        correspondence_id: letter.id,
+        channel: DeliveryChannel::Email,
+        address: Some("ola@example.no".into()),
+        source: Some(ContactSource::Krr),
+        status: NotificationStatus::Succeeded,
+        not_before: at,
+        expires: at + chrono::Duration::hours(48),
+        sent: Some(at),
+        delivered: None,
+        provider_reference: Some("queue-4711".into()),
+        detail: Some("250 OK".into()),
+        created: at,
+    };
+    {
+        let store = melding::open_store(dir.path()).await.unwrap();
+        store
+            .insert_letters_with_orders(
+                std::slice::from_ref(&letter),
+                &[],
+                &[],
+                &[order.clone()],
+                &[],
+            )
+            .await
+            .unwrap();
+        let processed = ProcessedOrder {
+            order_id: order.id,
+            status: OrderStatus::Processed,
+            at,
+            lookup: vec![
+                ContactDecision {
+                    address: Some("ola@example.no".into()),
+                    channel: Some(DeliveryChannel::Email),
+                    source: Some(ContactSource::Krr),
+                    rule: LookupRule::Used,
+                },
+                ContactDecision {
+                    address: Some("+4791234567".into()),
+                    channel: Some(DeliveryChannel::Sms),
+                    source: Some(ContactSource::Krr),
+                    rule: LookupRule::Stale,
+                },
+            ],
+            notifications: vec![sent.clone()],
+            jobs: vec![],
+        };
+        assert!(store.process_notification_order(&processed).await.unwrap());
+    }
+    let id = letter.id.to_string();
+    let out = melding(dir.path(), &["notifications", "show", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        format!("letter {id}: 1 notification order(s)"),
+        format!("order {}", order.id),
+        "Order_Processed".to_owned(),
+        "ola@example.no".to_owned(),
+        "used".to_owned(),
+        "+4791234567".to_owned(),
+        "not used: stale".to_owned(),
+        format!("notification {}", sent.id),
+        "Email_Succeeded".to_owned(),
+        "provider reference queue-4711".to_owned(),
+        format!("sent {}", at.to_rfc3339()),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} not in:\n{text}");
+    }
+    let out = melding(dir.path(), &["notifications", "show", "--party", &urn]);
+    let by_party = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        by_party.contains(&format!("order {}", order.id)),
+        "{by_party}"
+    );
+    assert!(by_party.contains("not used: stale"), "{by_party}");
+
+    let unknown = "0194c2a0-5c00-7000-8000-000000000099";
+    let out = melding(dir.path(), &["notifications", "show", unknown]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("has no notification orders"));
+    let out = melding(dir.path(), &["notifications", "show", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a correspondence id"));
 }

@@ -15,6 +15,7 @@ use melding_store::{AppendGuard, AttachmentGuard, NewJob};
 
 use super::{BYPASSED_SCAN, MALWARE_FOUND, NOT_SCANNED, PURGED};
 use crate::jobs::{AttachmentSettled, DeleteBlob};
+use crate::notify::CancelNotifications;
 use crate::publish::Publish;
 use crate::{CoreError, Melding};
 
@@ -145,7 +146,12 @@ impl Melding {
                     let entry =
                         StatusEntry::new(CorrespondenceStatus::Failed, now, None).with_text(text);
                     self.store
-                        .append_status(*cid, &entry, AppendGuard::UnlessAny(stop), &[])
+                        .append_status(
+                            *cid,
+                            &entry,
+                            AppendGuard::UnlessAny(stop),
+                            &[CancelNotifications::new(*cid).due_at(now)],
+                        )
                         .await?;
                     tracing::warn!(correspondence_id = %cid, "letter failed with its attachment");
                 }

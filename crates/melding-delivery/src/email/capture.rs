@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{EmailMessage, EmailReceipt, EmailSender, build_message, new_message_id};
+use super::{EmailMessage, EmailReceipt, EmailSender, build_message, message_id_for};
 use crate::error::SendError;
 
 /// One message the [`CapturingEmailSender`] took.
@@ -51,7 +51,7 @@ impl EmailSender for CapturingEmailSender {
         if let Some(error) = self.failures.lock().expect("capture lock").pop_front() {
             return Err(error);
         }
-        let message_id = new_message_id("melding.test");
+        let message_id = message_id_for(message, "melding.test");
         let raw =
             String::from_utf8_lossy(&build_message(message, &message_id)?.formatted()).into_owned();
         let mut sent = self.sent.lock().expect("capture lock");

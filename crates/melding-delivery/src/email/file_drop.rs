@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::{EmailMessage, EmailReceipt, EmailSender, build_message, new_message_id};
+use super::{EmailMessage, EmailReceipt, EmailSender, build_message, message_id_for};
 use crate::error::SendError;
 
 /// Writes each message, exactly as SMTP would carry it, to `<dir>/<uuid>.eml` (RFC 5322 text
@@ -37,7 +37,7 @@ impl EmailSender for FileDropEmailSender {
     /// Errors: [`SendError::Transient`] when the file cannot be written (a full or read-only
     /// disk is an operator's to fix); as [`build_message`] for a message that cannot be built.
     async fn send(&self, message: &EmailMessage) -> Result<EmailReceipt, SendError> {
-        let message_id = new_message_id(&self.message_id_domain);
+        let message_id = message_id_for(message, &self.message_id_domain);
         let mime = build_message(message, &message_id)?;
         let name = uuid::Uuid::now_v7();
         let path = self.dir.join(format!("{name}.eml"));

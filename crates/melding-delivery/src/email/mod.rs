@@ -47,6 +47,11 @@ pub struct EmailMessage {
     /// bounce address `bounce+<notification id>@…` so that a bounce finds its notification
     /// (VERP, `reference/delivery-chain.md` §7.1 "Bounces").
     pub envelope_from: Option<EmailAddress>,
+    /// Our reference for this message, unique per notification (the notification id). When
+    /// given, the `Message-ID` is built from it (`<reference@domain>`), so a repeated send of
+    /// the same notification carries the same `Message-ID` and the receiving side can tell it
+    /// is one message; when absent a fresh one is made.
+    pub reference: Option<String>,
 }
 
 /// The body of an [`EmailMessage`].
@@ -134,4 +139,20 @@ pub fn build_message(message: &EmailMessage, message_id: &str) -> Result<Message
 /// (`reference/delivery-chain.md` §7.1).
 pub fn new_message_id(domain: &str) -> String {
     format!("<{}@{domain}>", uuid::Uuid::new_v4())
+}
+
+/// The `Message-ID` of `message` from `domain`: `<reference@domain>` when the message carries
+/// our reference (kept only if it is made of letters, digits, `-` and `.`, so it is a valid
+/// `id-left`, RFC 5322 §3.6.4), else [`new_message_id`].
+pub fn message_id_for(message: &EmailMessage, domain: &str) -> String {
+    match &message.reference {
+        Some(r)
+            if !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') =>
+        {
+            format!("<{r}@{domain}>")
+        }
+        _ => new_message_id(domain),
+    }
 }

@@ -14,7 +14,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use super::{EmailMessage, EmailReceipt, EmailSender, build_message, new_message_id};
+use super::{EmailMessage, EmailReceipt, EmailSender, build_message, message_id_for};
 use crate::error::{PermanentKind, SendError};
 use crate::secret::Secret;
 
@@ -220,7 +220,7 @@ fn load_dkim(settings: &DkimSettings) -> Result<DkimConfig, SmtpConfigError> {
 impl EmailSender for SmtpEmailSender {
     #[tracing::instrument(skip_all, fields(message_id))]
     async fn send(&self, message: &EmailMessage) -> Result<EmailReceipt, SendError> {
-        let message_id = new_message_id(&self.message_id_domain);
+        let message_id = message_id_for(message, &self.message_id_domain);
         tracing::Span::current().record("message_id", message_id.as_str());
         let mut mime = build_message(message, &message_id)?;
         if let Some(dkim) = &self.dkim {

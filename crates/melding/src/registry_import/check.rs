@@ -237,6 +237,7 @@ pub(super) fn contacts(contacts: Vec<OrgContact>) -> Result<Vec<OrgContact>, Inv
                 resources.push(resource_id(r).map_err(at(format!("[{i}].resources[{j}]")))?);
             }
             Ok(OrgContact {
+                person: c.person,
                 email: c
                     .email
                     .as_deref()

@@ -29,7 +29,12 @@ fn secured_operations(doc: &Value) -> Vec<(Method, String, Value)> {
             let Ok(method) = method.to_ascii_uppercase().parse::<Method>() else {
                 continue;
             };
-            if op["security"].as_array().is_none_or(Vec::is_empty) {
+            // Bearer-token operations only (the SMS gateway's webhook uses HTTP Basic and is
+            // covered in notifications.rs).
+            let bearer = op["security"]
+                .as_array()
+                .is_some_and(|reqs| reqs.iter().any(|r| r.get("bearer").is_some()));
+            if !bearer {
                 continue;
             }
             let filled = path

@@ -2,12 +2,27 @@
 //! clock and a development issuer, so tests read like the product.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use melding::App;
-use melding_domain::{Clock, NationalId, OrgNumber, Party, ResourceType, SimulatedClock};
+use melding_core::Publish;
+use melding_core::notify::NotificationChannels;
+use melding_delivery::email::{CapturedEmail, CapturingEmailSender};
+use melding_delivery::sms::{CapturedSms, CapturingSmsSender, SmsSenderId};
+use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::notification::{
+    EmailContentType, NotificationChannel, NotificationOrder, NotificationTemplate,
+    NotificationTexts, OrderKind, OrderRecipient, OrderStatus,
+};
+use melding_domain::{
+    Clock, CorrespondenceId, CorrespondenceStatus, EmailAddress, MobileNumber, NationalId,
+    OrgNumber, Party, Recipient, ResourceId, ResourceType, SimulatedClock, StatusEntry,
+    StatusHistory,
+};
 use melding_http::auth::DevIssuer;
+use melding_jobs::JobKind;
 use melding_jobs::Runner;
 use melding_store::{Organization, Person, RegistryBatch, RegistryStore, Resource};
 use reqwest::{Method, StatusCode};
@@ -26,6 +41,17 @@ pub const RESOURCE: &str = "kommunepost";
 pub const OTHER_RESOURCE: &str = "skattepost";
 pub const CONFIDENTIAL_RESOURCE: &str = "fortrolig";
 
+/// The address notification e-mail is sent from in tests.
+pub const NOTIFICATION_FROM: &str = "ikke-svar@melding.test";
+/// The SMS sender id in tests.
+pub const SMS_SENDER: &str = "Melding";
+/// The Basic-auth user the SMS gateway posts delivery reports as, in tests.
+pub const SMS_REPORTS_USER: &str = "gateway";
+/// Its password.
+pub const SMS_REPORTS_PASSWORD: &str = "hemmelig-rapport";
+/// The scope Altinn Notifications calls the condition endpoints with.
+pub const CONDITION_CHECK: &str = "altinn:system/notifications.condition.check";
+
 pub const WRITE: &str = "altinn:correspondence.write altinn:serviceowner";
 pub const READ: &str = "altinn:correspondence.read";
 
@@ -38,6 +64,10 @@ pub struct TestApp {
     pub runner: Arc<Runner>,
     pub issuer: DevIssuer,
     pub client: reqwest::Client,
+    /// Every notification e-mail the node handed over, in memory.
+    pub email_outbox: Arc<CapturingEmailSender>,
+    /// Every notification SMS the node handed over, in memory.
+    pub sms_outbox: Arc<CapturingSmsSender>,
     _dir: tempfile::TempDir,
     _database: Option<TestDatabase>,
 }
@@ -133,6 +163,20 @@ impl TestApp {
             vec![issuer.trusted_issuer()],
         );
         node.min_expiration_days = 1;
+        let email_outbox = Arc::new(CapturingEmailSender::new());
+        let sms_outbox = Arc::new(CapturingSmsSender::new());
+        node.notification_channels = Some(NotificationChannels::new(
+            email_outbox.clone(),
+            sms_outbox.clone(),
+            EmailAddress::parse(NOTIFICATION_FROM).unwrap(),
+            Some("Melding".into()),
+            SmsSenderId::parse(SMS_SENDER).unwrap(),
+        ));
+        node.sms_reports = Some(melding_http::SmsReportWebhook {
+            username: SMS_REPORTS_USER.into(),
+            password: SMS_REPORTS_PASSWORD.into(),
+            format: melding_core::notify::SmsReportFormat::GenericJson,
+        });
         tune(&mut node);
         let app = App::new(node);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -156,6 +200,8 @@ impl TestApp {
             runner: app.runner.clone(),
             issuer,
             client: reqwest::Client::new(),
+            email_outbox,
+            sms_outbox,
             _dir: dir,
             _database: database,
         }
@@ -303,6 +349,16 @@ impl TestApp {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// The notification e-mails sent so far, oldest first.
+    pub fn emails(&self) -> Vec<CapturedEmail> {
+        self.email_outbox.sent()
+    }
+
+    /// The notification SMS sent so far, oldest first.
+    pub fn sms(&self) -> Vec<CapturedSms> {
+        self.sms_outbox.sent()
+    }
 }
 
 /// How many entries of `status` a details answer's history holds.
@@ -387,4 +443,127 @@ async fn seed(store: &dyn RegistryStore) {
         })
         .await
         .unwrap();
+}
+
+/// One notification order for [`TestApp::letter_with_orders`]: its phase, whom it notifies
+/// and on which channel.
+pub struct OrderSpec {
+    pub kind: OrderKind,
+    pub recipient: OrderRecipient,
+    pub channel: NotificationChannel,
+}
+
+impl OrderSpec {
+    /// The main notice to a bare e-mail address.
+    pub fn email(address: &str) -> Self {
+        Self {
+            kind: OrderKind::Main,
+            recipient: OrderRecipient::Email(EmailAddress::parse(address).unwrap()),
+            channel: NotificationChannel::Email,
+        }
+    }
+
+    /// The main notice to a bare mobile number (E.164).
+    pub fn sms(number: &str) -> Self {
+        Self {
+            kind: OrderKind::Main,
+            recipient: OrderRecipient::Mobile(MobileNumber::parse(number).unwrap()),
+            channel: NotificationChannel::Sms,
+        }
+    }
+
+    /// The main notice to a party (looked up in the registry when processed) on `channel`.
+    pub fn party(party: Party, channel: NotificationChannel) -> Self {
+        Self {
+            kind: OrderKind::Main,
+            recipient: OrderRecipient::Party(party),
+            channel,
+        }
+    }
+
+    /// The same order as the reminder phase.
+    pub fn reminder(mut self) -> Self {
+        self.kind = OrderKind::Reminder;
+        self
+    }
+}
+
+impl TestApp {
+    /// A letter from [`SENDER`] to [`PERSON`] on [`RESOURCE`] with notification orders, written
+    /// straight into the store with its publish job due now (initialize does not write orders
+    /// yet). Main notices are due now, reminders in 7 days. Nothing runs; returns the letter's
+    /// id.
+    pub async fn letter_with_orders(&self, orders: &[OrderSpec]) -> String {
+        let now = self.now();
+        let letter = Correspondence {
+            id: CorrespondenceId::new_v7(now),
+            recipient: Recipient::from_urn(&format!("urn:altinn:person:identifier-no:{PERSON}"))
+                .unwrap(),
+            settings: LetterSettings {
+                resource_id: ResourceId::parse(RESOURCE).unwrap(),
+                sender: OrgNumber::parse(SENDER).unwrap(),
+                senders_reference: "sak-2026-1".to_owned(),
+                message_sender: None,
+                content: Content {
+                    language: "nb".to_owned(),
+                    title: "Vedtak om byggesøknad".to_owned(),
+                    summary: "Søknaden er behandlet".to_owned(),
+                    body: "# Vedtak".to_owned(),
+                },
+                requested_publish_time: now,
+                due_date_time: None,
+                external_references: Vec::new(),
+                property_list: BTreeMap::new(),
+                reply_options: Vec::new(),
+                ignore_reservation: None,
+                is_confirmation_needed: false,
+                is_confidential: false,
+                allow_forwarding: false,
+            },
+            idempotent_key: None,
+            created: now,
+            published: None,
+            statuses: StatusHistory::new(vec![StatusEntry::new(
+                CorrespondenceStatus::Initialized,
+                now,
+                None,
+            )]),
+        };
+        let orders: Vec<NotificationOrder> = orders
+            .iter()
+            .map(|o| NotificationOrder {
+                id: NotificationOrder::id_for(letter.id, &o.recipient.dedupe_key(), o.kind),
+                correspondence_id: letter.id,
+                kind: o.kind,
+                recipient: o.recipient.clone(),
+                channel: o.channel,
+                template: NotificationTemplate::CustomMessage,
+                texts: NotificationTexts {
+                    email_subject: Some("Ny melding".to_owned()),
+                    email_body: Some("Du har fått en melding.".to_owned()),
+                    email_content_type: EmailContentType::Plain,
+                    sms_body: Some("Du har fått en melding.".to_owned()),
+                },
+                ignore_reservation: false,
+                use_stale_contacts: false,
+                requested_send_time: match o.kind {
+                    OrderKind::Main => now,
+                    OrderKind::Reminder => now + Duration::days(7),
+                },
+                status: OrderStatus::Registered,
+                created: now,
+            })
+            .collect();
+        self.store
+            .insert_letters_with_orders(
+                std::slice::from_ref(&letter),
+                &[],
+                &[],
+                &orders,
+                &[Publish::new(letter.id).due_at(now)],
+            )
+            .await
+            .unwrap();
+        letter.id.to_string()
+    }
 }
