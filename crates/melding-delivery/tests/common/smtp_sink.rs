@@ -1,5 +1,6 @@
 //! The SMTP server the e-mail tests talk to: `tests/smtp_sink.py` (aiosmtpd) started on a free
-//! port, its messages written into a scratch directory, killed when dropped.
+//! port, its messages written into a scratch directory, killed when dropped. The API suite of
+//! `crates/melding` includes this file too, for notices sent through the whole chain.
 
 #![allow(dead_code)] // each test binary uses its own part of this helper
 
@@ -63,7 +64,10 @@ impl SmtpSink {
         let out = dir.path().join("messages");
         std::fs::create_dir(&out).expect("messages dir");
         let log = std::fs::File::create(dir.path().join("sink.log")).expect("log file");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
+        // From the package's own directory, so the API tests of `crates/melding` can start the
+        // same sink through `#[path]`.
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../melding-delivery/tests/smtp_sink.py");
         let mode = match mode {
             Mode::Accept => "accept",
             Mode::TempFail => "tempfail",

@@ -8,6 +8,7 @@ mod edges;
 mod errors;
 mod lifecycle;
 mod notification_delivery;
+mod notification_smtp;
 mod notification_timing;
 mod notifications;
 mod openapi;
@@ -18,6 +19,8 @@ mod resources;
 mod scanner;
 mod search;
 mod self_identified;
+#[path = "../../../melding-delivery/tests/common/smtp_sink.rs"]
+mod smtp_sink;
 mod support;
 mod wire;
 mod wire_attachments;
