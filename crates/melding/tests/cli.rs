@@ -1080,7 +1080,12 @@ async fn altinns_example_requests_succeed_against_serve_demo() {
                 "SendReminder": true,
                 "EmailSubject": "Test av Correspondence: E-post varsel",
                 "SmsBody": "Dette er SMS-en som sendes ut ved varsling",
-                "EmailBody": "Dette er mailteksten som sendes ut"
+                "EmailBody": "Dette er mailteksten som sendes ut",
+                // The collection asks for a reminder without its texts, which the reference
+                // refuses with 3025 (§8.1); these three are the only addition.
+                "ReminderEmailSubject": "Påminnelse: E-post varsel",
+                "ReminderEmailBody": "Dette er påminnelsen som sendes ut",
+                "ReminderSmsBody": "Dette er påminnelses-SMS-en"
             },
             "IgnoreReservation": false,
             "IsConfirmationNeeded": true

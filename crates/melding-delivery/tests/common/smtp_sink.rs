@@ -66,8 +66,8 @@ impl SmtpSink {
         let log = std::fs::File::create(dir.path().join("sink.log")).expect("log file");
         // From the package's own directory, so the API tests of `crates/melding` can start the
         // same sink through `#[path]`.
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../melding-delivery/tests/smtp_sink.py");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../melding-delivery/tests/smtp_sink.py");
         let mode = match mode {
             Mode::Accept => "accept",
             Mode::TempFail => "tempfail",

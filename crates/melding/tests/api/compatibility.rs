@@ -878,6 +878,20 @@ async fn altinns_example_multipart_initialize_succeeds() {
             "correspondence.notification.emailbody",
             "Dette er mailteksten som sendes ut",
         ),
+        // The collection's request asks for a reminder without its texts, which the reference
+        // refuses with 3025 (§8.1); the reminder texts are the only addition.
+        (
+            "correspondence.notification.reminderemailsubject",
+            "Påminnelse: E-post varsel",
+        ),
+        (
+            "correspondence.notification.reminderemailbody",
+            "Dette er påminnelsen som sendes ut",
+        ),
+        (
+            "correspondence.notification.remindersmsbody",
+            "Dette er påminnelses-SMS-en",
+        ),
         ("correspondence.ignorereservation", "false"),
         ("correspondence.isconfirmationneeded", "true"),
         ("recipients[0]", &org),

@@ -163,7 +163,9 @@ async fn a_server_down_for_ten_minutes_gets_every_notice_once_it_is_up() {
     }
     let port = sink::free_port();
     let app = app_sending_to(port).await;
-    let addresses: Vec<String> = (1..=20).map(|n| format!("innbygger{n}@example.no")).collect();
+    let addresses: Vec<String> = (1..=20)
+        .map(|n| format!("innbygger{n}@example.no"))
+        .collect();
     let mut letters = Vec::new();
     for address in &addresses {
         letters.push(app.letter_with_orders(&[OrderSpec::email(address)]).await);

@@ -72,6 +72,8 @@ async fn krr(app: &TestApp, age: Duration) {
 
 async fn read(app: &TestApp, id: &str) {
     let token = app.person();
+    // Opening the letter logs Fetched, which marking it read requires (1024).
+    app.get(&path(id), &token).await.assert_status(200);
     app.post(&format!("{}/markasread", path(id)), &token)
         .await
         .assert_status(200);

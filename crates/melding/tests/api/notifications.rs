@@ -202,7 +202,7 @@ async fn every_notification_rule_answers_with_the_references_code_and_text() {
     // None of the refused requests left a letter behind.
     let search = app
         .get(
-            &format!("/correspondence/api/v1/correspondence?resourceId={RESOURCE}"),
+            &format!("/correspondence/api/v1/correspondence?resourceId={RESOURCE}&role=Sender"),
             &app.sender(),
         )
         .await;
