@@ -179,6 +179,7 @@ pub enum ContactError {
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::*;
 

@@ -223,6 +223,7 @@ fn is_simple_email(s: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::*;
 

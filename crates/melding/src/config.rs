@@ -203,6 +203,7 @@ pub const DEFAULT_SMS_SENDER: &str = "Melding";
 
 /// Where e-mail goes, checked.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // read once at start-up; boxing buys nothing
 pub enum EmailChannel {
     /// Files under `<data dir>/outbox/email`.
     Files,

@@ -1,3 +1,4 @@
+#![allow(clippy::cloned_ref_to_slice_refs)] // the tests build one-letter slices from clones
 //! The `melding` binary as an operator uses it: import a registry, mint tokens, serve on a data
 //! directory, send and read a letter with those tokens, stop on SIGTERM, start again and find the
 //! letter still there.

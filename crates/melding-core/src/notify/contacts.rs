@@ -425,6 +425,7 @@ pub fn contact_persons(org: &Organization) -> Vec<Option<NationalId>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // the channel table as literal rows
 mod tests {
     use chrono::TimeZone;
     use melding_domain::{OrgNumber, Party};
