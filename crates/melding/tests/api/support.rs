@@ -490,9 +490,9 @@ impl OrderSpec {
 
 impl TestApp {
     /// A letter from [`SENDER`] to [`PERSON`] on [`RESOURCE`] with notification orders, written
-    /// straight into the store with its publish job due now (initialize does not write orders
-    /// yet). Main notices are due now, reminders in 7 days. Nothing runs; returns the letter's
-    /// id.
+    /// straight into the store with its publish job due now, so a test can name the order's
+    /// recipient and channel directly instead of going through initialize's validation. Main
+    /// notices are due now, reminders in 7 days. Nothing runs; returns the letter's id.
     pub async fn letter_with_orders(&self, orders: &[OrderSpec]) -> String {
         let now = self.now();
         let letter = Correspondence {
