@@ -81,6 +81,7 @@ codes! {
     EXISTING_ATTACHMENT_EXPIRES_SOON = 1055, 400, "Existing attachment is expiring within {hours} hour(s) and cannot be attached to a new correspondence";
     IS_CONFIDENTIAL_REQUIRED = 1060, 400, "Confidential correspondences (resources with the access package post-til-virksomheten-med-taushetsbelagt-innhold) cannot be initialized without setting the 'IsConfidential' flag to true";
     IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "Correspondences cannot be initialized with 'IsConfidential' flag set to true if the resource is not confidential";
+    NO_UNREAD_CONFIDENTIAL_CORRESPONDENCES = 1062, 404, "No unread confidential correspondences found";
     ALLOW_FORWARDING_AUTHENTICATION_LEVEL = 1068, 400, "Correspondence cannot allow forwarding if the resource for the correspondence has a required authorization level above 0";
     ALLOW_FORWARDING_TOO_LARGE = 1069, 400, "Correspondence cannot allow forwarding if the total size of attachments exceeds 10 MB";
     ATTACHMENT_NOT_FOUND = 2001, 404, "The requested attachment was not found";

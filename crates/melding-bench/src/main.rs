@@ -16,10 +16,12 @@
 mod bulk;
 mod ids;
 mod load;
+mod notify;
 mod perf;
 mod raw;
 mod report;
 mod server;
+mod smtp_sink;
 mod suite;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +73,11 @@ pub struct Args {
     /// The Markdown report to (re)write; "-" to skip.
     #[arg(long, default_value = "BENCHMARKS.md")]
     pub markdown: PathBuf,
+    /// Run the notification benchmark instead (issue 15): e-mails per second into a local SMTP
+    /// server, and the create → SMTP `250` p99 at rising creation rates. Its numbers go to
+    /// `bench-results/notifications-<date>.json` and their own section of the Markdown report.
+    #[arg(long)]
+    pub notifications: bool,
 }
 
 fn workspace_root() -> PathBuf {
@@ -168,6 +175,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let work = std::env::temp_dir().join(format!("melding-bench-{pid}"));
     std::fs::create_dir_all(&work)?;
     eprintln!("work directory {}", work.display());
+    if args.notifications {
+        return notifications(&args, &bin, &work, began).await;
+    }
 
     let mut results = report::Results::new(&bin, &mode);
 
@@ -229,10 +239,60 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let json_path = results.write_json(&args.results_dir)?;
     eprintln!("wrote {}", json_path.display());
     if args.markdown.as_os_str() != "-" {
-        std::fs::write(&args.markdown, results.markdown(&json_path))?;
+        let old = std::fs::read_to_string(&args.markdown).unwrap_or_default();
+        let text = report::keep_notify_section(&old, &results.markdown(&json_path));
+        std::fs::write(&args.markdown, text)?;
         eprintln!("wrote {}", args.markdown.display());
     }
     print!("{}", results.summary());
+    Ok(())
+}
+
+/// The notification benchmark on SQLite, then PostgreSQL (`--notifications`).
+async fn notifications(args: &Args, bin: &Path, work: &Path, began: Instant) -> anyhow::Result<()> {
+    let mode = if args.quick {
+        notify::NotifyMode::quick()
+    } else {
+        notify::NotifyMode::full()
+    };
+    let mut results = report::NotifyResults::new(bin, &mode);
+    if !args.no_sqlite {
+        eprintln!("notifications on SQLite …");
+        let r = notify::run_backend(bin, &work.join("notify-sqlite"), None, &mode).await;
+        results.backends.push(r.context("notifications on SQLite")?);
+    }
+    if !args.no_postgres {
+        let db = format!("melding_bench_notify_{}", std::process::id());
+        admin(&args.postgres_url, format!("CREATE DATABASE {db}")).await?;
+        eprintln!("notifications on PostgreSQL …");
+        let url = with_database(&args.postgres_url, &db);
+        let r = notify::run_backend(bin, &work.join("notify-postgres"), Some(&url), &mode).await;
+        let dropped = admin(
+            &args.postgres_url,
+            format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        )
+        .await;
+        results
+            .backends
+            .push(r.context("notifications on PostgreSQL")?);
+        dropped?;
+    }
+    let _ = std::fs::remove_dir_all(work);
+    results.total_seconds = began.elapsed().as_secs_f64();
+    let json_path = results.write_json(&args.results_dir)?;
+    eprintln!("wrote {}", json_path.display());
+    if args.markdown.as_os_str() != "-" {
+        let old = std::fs::read_to_string(&args.markdown).unwrap_or_default();
+        let text = report::splice_notify_section(&old, &results.markdown(&json_path));
+        std::fs::write(&args.markdown, text)?;
+        eprintln!("wrote {}", args.markdown.display());
+    }
+    for b in &results.backends {
+        println!(
+            "{}: {:.0} e-mails/s; notice p99 < 5 s up to {:.0} letters/s",
+            b.backend, b.throughput.emails_per_s, b.max_e2e_rate
+        );
+    }
     Ok(())
 }
 

@@ -483,3 +483,229 @@ fn row(r: &RunResult) -> String {
             .map_or_else(|| "–".to_owned(), |d| format!("{d:.1}"))
     )
 }
+
+/// Where the notification benchmark's section of `BENCHMARKS.md` begins; the main suite keeps
+/// the section when it rewrites the file, and the notification benchmark replaces only it.
+pub const NOTIFY_BEGIN: &str = "<!-- melding-bench --notifications: begin -->";
+/// Where that section ends.
+pub const NOTIFY_END: &str = "<!-- melding-bench --notifications: end -->";
+
+/// The notification section of `text`, markers included, if it has one.
+fn notify_section(text: &str) -> Option<&str> {
+    let begin = text.find(NOTIFY_BEGIN)?;
+    let end = text[begin..].find(NOTIFY_END)? + begin + NOTIFY_END.len();
+    Some(&text[begin..end])
+}
+
+/// `main` (the main suite's report) followed by the notification section of `old`, if any.
+pub fn keep_notify_section(old: &str, main: &str) -> String {
+    match notify_section(old) {
+        Some(section) => format!("{}\n\n{section}\n", main.trim_end()),
+        None => main.to_owned(),
+    }
+}
+
+/// `old` with its notification section replaced by `section`, or with `section` appended.
+pub fn splice_notify_section(old: &str, section: &str) -> String {
+    match notify_section(old) {
+        Some(existing) => old.replacen(existing, section.trim_end(), 1),
+        None => format!("{}\n\n{}\n", old.trim_end(), section.trim_end()),
+    }
+}
+
+/// Everything the notification benchmark measured: `bench-results/notifications-<date>.json`
+/// and a section of `BENCHMARKS.md`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NotifyResults {
+    pub date: String,
+    pub command: String,
+    pub mode: crate::notify::NotifyMode,
+    pub commit: String,
+    pub dirty: bool,
+    pub melding_bin: String,
+    pub machine: Machine,
+    /// `serve --job-concurrency` in the run.
+    pub job_concurrency: usize,
+    pub backends: Vec<crate::notify::NotifyBackend>,
+    pub total_seconds: f64,
+}
+
+impl NotifyResults {
+    pub fn new(bin: &Path, mode: &crate::notify::NotifyMode) -> Self {
+        let base = Results::new(bin, &Mode::quick());
+        Self {
+            date: base.date,
+            command: base.command,
+            mode: mode.clone(),
+            commit: base.commit,
+            dirty: base.dirty,
+            melding_bin: base.melding_bin,
+            machine: base.machine,
+            job_concurrency: crate::notify::JOB_CONCURRENCY,
+            backends: Vec::new(),
+            total_seconds: 0.0,
+        }
+    }
+
+    pub fn write_json(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let day = &self.date[..10];
+        let suffix = if self.mode.name == "quick" {
+            "-quick"
+        } else {
+            ""
+        };
+        let path = dir.join(format!("notifications-{day}{suffix}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(self)? + "\n")?;
+        Ok(path)
+    }
+
+    /// The `BENCHMARKS.md` section, between [`NOTIFY_BEGIN`] and [`NOTIFY_END`].
+    pub fn markdown(&self, json: &Path) -> String {
+        use crate::notify::{E2E_P99_BOUND_MS, EMAILS_PER_S_TARGET};
+        let mut s = String::new();
+        let _ = writeln!(s, "{NOTIFY_BEGIN}");
+        let _ = writeln!(s, "## Notifications (issue 15)\n");
+        let _ = writeln!(
+            s,
+            "Produced by `{}` ({} mode) at `{}`{} on {} × {}, {:.0} s in all; the numbers are in `{}`.\n",
+            self.command,
+            self.mode.name,
+            self.commit,
+            if self.dirty {
+                " (with uncommitted changes)"
+            } else {
+                ""
+            },
+            self.machine.cores,
+            self.machine.cpu_model,
+            self.total_seconds,
+            json.display()
+        );
+        let _ = writeln!(
+            s,
+            "The release `melding serve` sends its notification e-mail over SMTP (no TLS, lettre's pool of 10 connections) \
+             to a sink in the benchmark process on loopback, which answers `250` at once and stamps it; the server runs \
+             {} background jobs at once (`--job-concurrency`). Every person has a fresh KRR e-mail address, so each letter \
+             with an e-mail notice becomes one e-mail. **Throughput**: {} letters are created in batches of {}, all with \
+             one `requestedPublishTime` after the last is created, and the rate is e-mails over the time from the first \
+             `250` to the last (publishing, processing the orders with the contact lookup, and sending). **End to end**: \
+             letters are created one per request, open-loop at a fixed rate for {} s per step, and each is timed from \
+             its due time to the `250` for its e-mail; stepping stops at the first rate that misses the bound. The \
+             generator and the sink share the machine's cores with the server and its database.\n",
+            self.job_concurrency,
+            self.mode.throughput_letters,
+            self.mode.batch,
+            self.mode.step_seconds
+        );
+        let _ = writeln!(s, "| Target | {} |", self.column_names().join(" | "));
+        let _ = writeln!(s, "|---|{}", "---|".repeat(self.backends.len()));
+        let throughput: Vec<String> = self
+            .backends
+            .iter()
+            .map(|b| {
+                let t = &b.throughput;
+                format!(
+                    "{} {:.0} e-mails/s ({} of {} in {:.1} s, server {:.2} cores)",
+                    mark(t.emails_per_s >= EMAILS_PER_S_TARGET && t.emails == t.letters),
+                    t.emails_per_s,
+                    t.emails,
+                    t.letters,
+                    t.seconds,
+                    t.server_cpu_cores
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| ≥ {EMAILS_PER_S_TARGET:.0} e-mails/s into a local SMTP server | {} |",
+            throughput.join(" | ")
+        );
+        let e2e: Vec<String> = self
+            .backends
+            .iter()
+            .map(|b| {
+                let best = b.steps.iter().rev().find(|x| x.passed);
+                match best {
+                    Some(x) => format!(
+                        "{} {:.0} letters/s (p99 {:.0} ms)",
+                        mark(true),
+                        x.rate,
+                        x.p99_ms
+                    ),
+                    None => format!("{} no rate held the bound", mark(false)),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| highest creation rate with notice p99 (create → `250`) < {:.0} s | {} |\n",
+            E2E_P99_BOUND_MS / 1000.0,
+            e2e.join(" | ")
+        );
+        for b in &self.backends {
+            let _ = writeln!(s, "End to end on {}:\n", b.backend);
+            let _ = writeln!(
+                s,
+                "| Letters/s | Letters | p50 | p99 | max | Missing | Create errors | Within bound |"
+            );
+            let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+            for x in &b.steps {
+                let _ = writeln!(
+                    s,
+                    "| {:.0} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {} | {} | {} |",
+                    x.rate,
+                    x.letters,
+                    x.p50_ms,
+                    x.p99_ms,
+                    x.max_ms,
+                    x.missing,
+                    x.create_errors,
+                    mark(x.passed)
+                );
+            }
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(s, "{NOTIFY_END}");
+        s
+    }
+
+    fn column_names(&self) -> Vec<String> {
+        self.backends
+            .iter()
+            .map(|b| match b.backend.as_str() {
+                "sqlite" => "SQLite".to_owned(),
+                "postgres" => "PostgreSQL".to_owned(),
+                other => other.to_owned(),
+            })
+            .collect()
+    }
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✅" } else { "❌" }
+}
+
+#[cfg(test)]
+mod notify_section_tests {
+    use super::*;
+
+    #[test]
+    fn the_notification_section_survives_a_rewrite_and_is_replaced_in_place() {
+        let section = format!("{NOTIFY_BEGIN}\nold numbers\n{NOTIFY_END}");
+        let file = format!("# Benchmarks\n\nmain\n\n{section}\n");
+        let rewritten = keep_notify_section(&file, "# Benchmarks\n\nnew main\n");
+        assert_eq!(
+            rewritten,
+            format!("# Benchmarks\n\nnew main\n\n{section}\n")
+        );
+        let new = format!("{NOTIFY_BEGIN}\nnew numbers\n{NOTIFY_END}\n");
+        let spliced = splice_notify_section(&rewritten, &new);
+        assert!(spliced.contains("new numbers") && !spliced.contains("old numbers"));
+        assert!(spliced.contains("new main"));
+        assert_eq!(
+            splice_notify_section("# Benchmarks\n", &new),
+            format!("# Benchmarks\n\n{}\n", new.trim_end())
+        );
+    }
+}

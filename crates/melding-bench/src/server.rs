@@ -18,6 +18,9 @@ use crate::{RESOURCE, SENDER_ORG};
 pub struct Registry {
     pub persons: Vec<String>,
     pub orgs: Vec<String>,
+    /// Give every person a KRR e-mail address (`<national id>@bench.test`, updated now), so a
+    /// letter with an e-mail notice to them becomes one e-mail.
+    pub krr_emails: bool,
 }
 
 impl Registry {
@@ -29,11 +32,19 @@ impl Registry {
                 .enumerate()
                 .map(|(i, o)| json!({"orgNumber": o, "name": format!("Bench Org {i}")})),
         );
+        let updated = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let persons: Vec<_> = self
             .persons
             .iter()
             .enumerate()
-            .map(|(i, p)| json!({"nationalId": p, "name": format!("Bench Person {i}")}))
+            .map(|(i, p)| {
+                let mut person = json!({"nationalId": p, "name": format!("Bench Person {i}")});
+                if self.krr_emails {
+                    person["krr"] = json!({"email": format!("{p}@bench.test"),
+                                           "emailUpdated": updated});
+                }
+                person
+            })
             .collect();
         json!({
             "organizations": organizations,
@@ -90,6 +101,18 @@ impl Melding {
         database_url: Option<&str>,
         registry: &Registry,
     ) -> anyhow::Result<Self> {
+        Self::start_with(bin, data_dir, database_url, registry, &[]).await
+    }
+
+    /// [`Self::start`] with more arguments for `melding serve` (a config file, a job
+    /// concurrency).
+    pub async fn start_with(
+        bin: &Path,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        registry: &Registry,
+        serve_args: &[String],
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let reg_file = data_dir.join("bench-registry.json");
         std::fs::write(&reg_file, serde_json::to_vec(&registry.to_json())?)?;
@@ -107,7 +130,8 @@ impl Melding {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--metrics-listen")
-            .arg(format!("127.0.0.1:{metrics_port}"));
+            .arg(format!("127.0.0.1:{metrics_port}"))
+            .args(serve_args);
         db_args(&mut serve, data_dir, database_url);
         let child = serve
             .env("MELDING_LOG", "warn")

@@ -206,6 +206,7 @@ pub async fn run_backend(
     let registry = Registry {
         persons: ids::national_ids(mode.persons),
         orgs: ids::org_numbers(50),
+        krr_emails: false,
     };
     let backend = if database_url.is_some() {
         "postgres"

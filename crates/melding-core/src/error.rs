@@ -50,6 +50,10 @@ pub enum Rule {
     /// CORR-01061: `isConfidential` is true but the resource is not confidential (reference §4.1).
     #[error("the resource is not confidential")]
     ConfidentialNotAllowed,
+    /// CORR-01062 (404): the organisation has no confidential letter that has stayed unopened
+    /// for the reminder delay (reference §4.15).
+    #[error("no unread confidential correspondences")]
+    NoUnopenedConfidential,
     /// CORR-01006: the same recipient is named twice (reference §5.2).
     #[error("recipients must be unique")]
     DuplicateRecipients,

@@ -590,13 +590,19 @@ fn build_letters(
             jobs.push(ExpireAttachment::new(a.id).due_at(at));
         }
     }
-    let orders: Vec<NotificationOrder> = match &notification {
+    let mut orders: Vec<NotificationOrder> = match &notification {
         Some(n) => letters
             .iter()
             .flat_map(|l| notify::build_orders(n, l, now, notifications))
             .collect(),
         None => Vec::new(),
     };
+    // Melding's own order for each confidential letter to an organisation (reference §8.5).
+    orders.extend(
+        letters
+            .iter()
+            .filter_map(|l| notify::confidential_reminder_order(l, now, notifications)),
+    );
     let answer = Initialized {
         letters: letters
             .iter()
@@ -610,9 +616,11 @@ fn build_letters(
                     CorrespondenceStatus::Initialized
                 },
                 recipient: l.recipient.urn(),
+                // The sender's answer lists the orders the sender asked for.
                 orders: orders
                     .iter()
                     .filter(|o| o.correspondence_id == l.id)
+                    .filter(|o| o.kind != OrderKind::ConfidentialReminder)
                     .map(|o| InitializedOrder {
                         id: o.id,
                         kind: o.kind,

@@ -44,7 +44,7 @@ pub use jobs::{
 };
 pub use notify::{
     CancelNotifications, CustomRecipient, NotificationChannels, NotificationRequest,
-    NotificationSettings, ProcessNotificationOrder, SendNotification,
+    NotificationSettings, ProcessNotificationOrder, ReminderLanguage, SendNotification,
 };
 pub use principal::{Principal, scopes};
 pub use publish::Publish;

@@ -13,9 +13,13 @@
 //! 5. purging or failing the letter enqueues [`CancelNotifications`], which cancels what has
 //!    not been sent.
 //!
+//! Every confidential letter to an organisation also gets a confidential reminder order of
+//! Melding's own (reference §8.5, [`confidential`]).
+//!
 //! [`request`] checks the notification order of an initialize request (3001–3025) and turns it
 //! into the order rows written with the letters.
 
+mod confidential;
 pub mod contacts;
 mod inspect;
 mod jobs;
@@ -36,6 +40,11 @@ pub use melding_delivery::sms::ReportFormat as SmsReportFormat;
 use melding_domain::EmailAddress;
 use melding_domain::notification::DeliveryChannel;
 
+pub(crate) use confidential::confidential_reminder_order;
+pub use confidential::{
+    CONFIDENTIAL_REMINDER_BODY, CONFIDENTIAL_REMINDER_RESOURCE, CONFIDENTIAL_REMINDER_SUBJECT,
+    DEFAULT_CONFIDENTIAL_REMINDER_DELAY_DAYS, ReminderLanguage,
+};
 pub use inspect::{DeliveryReportError, OrderView, ReportsRecorded};
 pub(crate) use jobs::notification_handlers;
 pub use jobs::{CancelNotifications, ProcessNotificationOrder, SendNotification};

@@ -4,6 +4,7 @@
 use chrono::Duration;
 use melding_domain::attachment::AttachmentLink;
 use melding_domain::correspondence::Correspondence;
+use melding_domain::notification::OrderKind;
 use melding_domain::{CorrespondenceStatus, StatusEntry};
 use melding_store::AppendGuard;
 
@@ -159,7 +160,16 @@ impl Melding {
                     .map(|o| o.map(|o| o.name)),
             }
         };
-        let notifications = self.letter_notifications(id);
+        // The orders the sender asked for: Melding's own confidential reminder (§8.5) is not
+        // one of them, and `melding notifications show` lists it instead.
+        let notifications = async {
+            self.letter_notifications(id).await.map(|orders| {
+                orders
+                    .into_iter()
+                    .filter(|o| o.record.order.kind != OrderKind::ConfidentialReminder)
+                    .collect::<Vec<_>>()
+            })
+        };
         let (logged, attachments, sender_name, notifications) =
             tokio::join!(log_opening, attachments, sender_name, notifications);
         let (logged, attachments, sender_name, notifications) =

@@ -152,14 +152,21 @@ pub enum OrderKind {
     /// The reminder, sent [`NotificationOrder::requested_send_time`] later and only if the
     /// letter is still unread.
     Reminder,
+    /// The e-mail telling an organisation that a confidential letter to it is still unopened,
+    /// 7 days after its requested publish time (reference §8.5). Not ordered by the sender: every
+    /// confidential letter to an organisation gets one. It goes only if the letter has never been
+    /// opened (no Fetched, no Read); opening it as recipient removes it (reference §4.3).
+    ConfidentialReminder,
 }
 
 impl OrderKind {
-    /// `Notification` or `Reminder`, as Altinn names shipment types.
+    /// `Notification` or `Reminder`, as Altinn names shipment types; `ConfidentialReminder`
+    /// for the unopened-confidential e-mail, which Altinn sends as an order of its own.
     pub fn name(self) -> &'static str {
         match self {
             OrderKind::Main => "Notification",
             OrderKind::Reminder => "Reminder",
+            OrderKind::ConfidentialReminder => "ConfidentialReminder",
         }
     }
 }
@@ -551,12 +558,20 @@ pub struct Notification {
 
 /// The send condition of reference §4.13: the letter exists, has been published, has not failed
 /// and has not been purged, and, for a reminder, has not been read. Since 2026-08 a letter that
-/// is read still gets its main notice.
+/// is read still gets its main notice. The confidential reminder (§8.5) also needs the letter
+/// never to have been opened (Fetched), since opening it removes that reminder (§4.3).
 pub fn send_condition(history: &StatusHistory, kind: OrderKind) -> bool {
     history.has_been(CorrespondenceStatus::Published)
         && !history.has_been(CorrespondenceStatus::Failed)
         && !history.is_purged()
-        && (kind == OrderKind::Main || !history.has_been(CorrespondenceStatus::Read))
+        && match kind {
+            OrderKind::Main => true,
+            OrderKind::Reminder => !history.has_been(CorrespondenceStatus::Read),
+            OrderKind::ConfidentialReminder => {
+                !history.has_been(CorrespondenceStatus::Read)
+                    && !history.has_been(CorrespondenceStatus::Fetched)
+            }
+        }
 }
 
 /// The hour (Europe/Oslo) after which daytime SMS may go out (`delivery-chain.md` §1.11).

@@ -14,11 +14,12 @@ use melding_api_types::correspondence::{
 use melding_api_types::notification::{
     Choice, InitializedCorrespondencesNotificationsExt, ValidNotification,
 };
-use melding_api_types::{ProblemDetails, ValidationProblem};
+use melding_api_types::{FieldError, ProblemDetails, ValidationProblem};
 use melding_core::initialize::ContentInput;
 use melding_core::notify::OrderView;
 use melding_core::{
-    CustomRecipient, InitializeRequest, LetterView, NotificationRequest, Principal, Rule,
+    CustomRecipient, InitializeRequest, LetterView, NotificationRequest, Principal,
+    ReminderLanguage, Rule,
 };
 use melding_domain::notification::{
     DeliveryChannel, Notification, NotificationStatus, OrderKind, OrderRecipient,
@@ -47,9 +48,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
 }
 
-/// The recipient's content endpoint, on its own so that CORS applies to it alone.
+/// The recipient-facing text endpoints (content, confidential reminders), on their own so that
+/// CORS applies to them alone (reference §1, CORS).
 pub(crate) fn content_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(content))
+    OpenApiRouter::new()
+        .routes(routes!(content))
+        .routes(routes!(confidential_reminders))
 }
 
 /// The gates every single-letter endpoint passes in Altinn's order: token and route policy
@@ -290,6 +294,51 @@ async fn content(
     let view = state.melding.content(access).await?;
     let body = body_with_reply_options(&view);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
+}
+
+/// The caller organisation's confidential letters that are still unopened the reminder delay
+/// (7 days by default) after publication, as markdown text in nb, nn or en (reference §4.15):
+/// an intro, one numbered line per letter (sender, publish date, the service it needs access
+/// to), a closing line. 401/4006 when the token speaks for no organisation; 404/1062 when there
+/// is nothing to list; 400 for a `languageCode` other than nb, nn or en. Errors are
+/// ProblemDetails (the reference's 406 with an empty body here is a quirk it says not to copy,
+/// §2.1).
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/confidential-reminders", tag = "Correspondence",
+    params(("languageCode" = Option<String>, Query, description = "nb (the default), nn or en")),
+    responses(
+        (status = 200, content_type = "text/plain", body = String),
+        (status = 400, body = ValidationProblem),
+        (status = 403, description = "The token lacks altinn:correspondence.read: empty body"),
+        (status = 404, body = ProblemDetails),
+    ),
+    security(("bearer" = []))
+)]
+async fn confidential_reminders(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let principal = caller.authorize(Policy::Recipient)?;
+    let language = match params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("languageCode"))
+    {
+        None => ReminderLanguage::default(),
+        Some((_, v)) => ReminderLanguage::from_code(v).ok_or_else(|| {
+            ApiError::from(FieldError::new(
+                "languageCode",
+                format!("The value '{v}' is not valid for languageCode."),
+            ))
+        })?,
+    };
+    check_accept(&headers, TEXT)?;
+    let text = state
+        .melding
+        .confidential_reminders(&principal, language)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 /// Mark as read; the letter must have been fetched.

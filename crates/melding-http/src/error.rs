@@ -88,6 +88,7 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
         Rule::ForwardingAboveLevelZero => plain(C::ALLOW_FORWARDING_AUTHENTICATION_LEVEL),
         Rule::ConfidentialRequired => plain(C::IS_CONFIDENTIAL_REQUIRED),
         Rule::ConfidentialNotAllowed => plain(C::IS_CONFIDENTIAL_NOT_ALLOWED),
+        Rule::NoUnopenedConfidential => plain(C::NO_UNREAD_CONFIDENTIAL_CORRESPONDENCES),
         Rule::DuplicateRecipients => plain(C::DUPLICATE_RECIPIENTS),
         // The lists are joined with ", " as the reference joins them.
         Rule::UnknownRecipients(list) => (

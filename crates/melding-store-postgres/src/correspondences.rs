@@ -450,6 +450,42 @@ impl CorrespondenceStore for PostgresStore {
             next,
         })
     }
+
+    async fn unopened_confidential(
+        &self,
+        recipient_urn: &str,
+        published_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CorrespondenceId>, StoreError> {
+        use CorrespondenceStatus as S;
+        let sql = format!(
+            "SELECT id FROM correspondences c
+             WHERE recipient = $1 AND is_confidential
+               AND published IS NOT NULL AND published <= $2
+               AND NOT EXISTS (SELECT 1 FROM correspondence_statuses s
+                   WHERE s.correspondence_id = c.id AND s.status IN ({}, {}, {}, {}, {}))
+             ORDER BY published, id
+             LIMIT $3",
+            S::Fetched.value(),
+            S::Read.value(),
+            S::Failed.value(),
+            S::PurgedByRecipient.value(),
+            S::PurgedByAltinn.value(),
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(recipient_urn)
+            .bind(published_before)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                let id: Uuid = r.try_get("id").map_err(classify)?;
+                Ok(CorrespondenceId::from_uuid(id))
+            })
+            .collect()
+    }
 }
 
 /// The column arrays [`insert_letters_sql`] reads; `orders` only when there are any.

@@ -189,11 +189,12 @@ impl NotificationRow {
     }
 }
 
-/// How an order's kind is stored: `Main` or `Reminder`.
+/// How an order's kind is stored: `Main`, `Reminder` or `ConfidentialReminder`.
 fn kind_name(kind: OrderKind) -> &'static str {
     match kind {
         OrderKind::Main => "Main",
         OrderKind::Reminder => "Reminder",
+        OrderKind::ConfidentialReminder => "ConfidentialReminder",
     }
 }
 
@@ -201,6 +202,7 @@ fn parse_kind(s: &str) -> Result<OrderKind, StoreError> {
     match s {
         "Main" => Ok(OrderKind::Main),
         "Reminder" => Ok(OrderKind::Reminder),
+        "ConfidentialReminder" => Ok(OrderKind::ConfidentialReminder),
         _ => Err(bad("order kind", s)),
     }
 }

@@ -16,6 +16,7 @@
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use melding_domain::Attachment;
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::notification::NotificationOrder;
@@ -384,6 +385,42 @@ impl CorrespondenceStore for SqliteStore {
             ids: page.into_iter().map(|(id, _)| id).collect(),
             next,
         })
+    }
+
+    async fn unopened_confidential(
+        &self,
+        recipient_urn: &str,
+        published_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CorrespondenceId>, StoreError> {
+        use CorrespondenceStatus as S;
+        let sql = format!(
+            "SELECT id FROM correspondences c
+             WHERE recipient = ?1 AND is_confidential = 1
+               AND published IS NOT NULL AND published <= ?2
+               AND NOT EXISTS (SELECT 1 FROM correspondence_statuses s
+                   WHERE s.correspondence_id = c.id AND s.status IN ({}, {}, {}, {}, {}))
+             ORDER BY published, id
+             LIMIT ?3",
+            S::Fetched.value(),
+            S::Read.value(),
+            S::Failed.value(),
+            S::PurgedByRecipient.value(),
+            S::PurgedByAltinn.value(),
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(recipient_urn)
+            .bind(micros(published_before))
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(classify)?;
+                id.parse().map_err(corrupt)
+            })
+            .collect()
     }
 }
 

@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             search_orders_newest_first,
             search_pages_through_ties_with_the_cursor,
             search_exactly_full_last_page_has_no_next,
+            unopened_confidential_lists_only_never_opened_confidential_letters,
             // registry
             registry_upsert_is_idempotent_and_updates,
             registry_lookups_of_unknown_entries_are_none,

@@ -357,3 +357,100 @@ pub async fn search_exactly_full_last_page_has_no_next(store: DynStore) {
     assert!(empty.ids.is_empty());
     assert_eq!(empty.next, None);
 }
+
+/// The unopened confidential letters of one recipient (reference §4.15): confidential,
+/// published at or before the bound, never Fetched or Read, neither failed nor purged; oldest
+/// publish time first, at most `limit`.
+pub async fn unopened_confidential_lists_only_never_opened_confidential_letters(store: DynStore) {
+    let sender = org(1);
+    let me = org_urn(&org(2));
+    let l = |minute: i64, statuses: &[S]| {
+        let mut c = letter_in("res", &sender, &me, at(minute * 60), statuses);
+        c.settings.is_confidential = true;
+        c
+    };
+    let oldest = l(1, PUBLISHED);
+    let newer = l(3, PUBLISHED);
+    let fetched = l(
+        2,
+        &[S::Initialized, S::ReadyForPublish, S::Published, S::Fetched],
+    );
+    let read = l(
+        2,
+        &[
+            S::Initialized,
+            S::ReadyForPublish,
+            S::Published,
+            S::Fetched,
+            S::Read,
+        ],
+    );
+    let purged = l(
+        2,
+        &[
+            S::Initialized,
+            S::ReadyForPublish,
+            S::Published,
+            S::PurgedByAltinn,
+        ],
+    );
+    let not_published = l(2, &[S::Initialized, S::ReadyForPublish]);
+    let too_new = l(30, PUBLISHED);
+    let mut ordinary = letter_in("res", &sender, &me, at(120), PUBLISHED);
+    ordinary.settings.is_confidential = false;
+    let mut someone_else = letter_in("res", &sender, &org_urn(&org(3)), at(120), PUBLISHED);
+    someone_else.settings.is_confidential = true;
+    let opened_later = l(2, PUBLISHED);
+    insert(
+        &store,
+        &[
+            oldest.clone(),
+            newer.clone(),
+            fetched,
+            read,
+            purged,
+            not_published,
+            too_new,
+            ordinary,
+            someone_else,
+            opened_later.clone(),
+        ],
+    )
+    .await;
+    // Fetched appended after the letter was written counts the same.
+    store
+        .append_status(
+            opened_later.id,
+            &StatusEntry::new(S::Fetched, at(1000), Some(me.clone())),
+            AppendGuard::Always,
+            &[],
+        )
+        .await
+        .unwrap();
+    // Published one second after each letter's publish time (the fixture's spacing).
+    let bound = at(10 * 60);
+    assert_eq!(
+        store.unopened_confidential(&me, bound, 100).await.unwrap(),
+        vec![oldest.id, newer.id]
+    );
+    assert_eq!(
+        store.unopened_confidential(&me, bound, 1).await.unwrap(),
+        vec![oldest.id]
+    );
+    // The bound is inclusive.
+    let exactly = oldest.published.unwrap();
+    assert_eq!(
+        store
+            .unopened_confidential(&me, exactly, 100)
+            .await
+            .unwrap(),
+        vec![oldest.id]
+    );
+    assert_eq!(
+        store
+            .unopened_confidential(&me, exactly - chrono::Duration::microseconds(1), 100)
+            .await
+            .unwrap(),
+        NONE
+    );
+}

@@ -150,4 +150,15 @@ pub trait CorrespondenceStore: Send + Sync {
     /// The ids of the letters `query` finds, one page of at most `query.limit`, read in one
     /// statement.
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, StoreError>;
+
+    /// The confidential letters to `recipient_urn` that were published at or before
+    /// `published_before` (UTC) and never opened: no Fetched or Read in their log, and neither
+    /// failed nor purged. Oldest publish time first (ties by id), at most `limit`. What the
+    /// confidential-reminder listing shows (reference §4.15, §8.5).
+    async fn unopened_confidential(
+        &self,
+        recipient_urn: &str,
+        published_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CorrespondenceId>, StoreError>;
 }

@@ -13,10 +13,11 @@ use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 use std::num::NonZeroU32;
 
+use melding_core::NotificationSettings;
 use melding_delivery::Secret;
 use melding_delivery::email::{DkimAlgorithm, DkimSettings, SmtpConfig, SmtpCredentials, SmtpTls};
 use melding_delivery::sms::{GatewayProtocol, HttpSmsGatewayConfig, ReportFormat, SmsSenderId};
-use melding_domain::EmailAddress;
+use melding_domain::{EmailAddress, OrgNumber};
 use melding_http::{CorsOrigins, TrustedIssuer};
 use melding_jobs::RunnerConfig;
 use melding_scan::ClamdAddress;
@@ -86,6 +87,20 @@ pub struct NotificationsConfig {
     /// Credentials the SMS gateway posts delivery reports with (HTTP Basic); reports are
     /// refused (401) when unset.
     pub delivery_reports: Option<DeliveryReportsTable>,
+    /// How long after the main notice an unread letter's reminder goes out, as a duration like
+    /// `"7d"`, `"24h"` or `"1day 12h"` (the humantime format); 7 days when unset (reference §8.3;
+    /// Altinn's test environments use 1 day).
+    pub reminder_delay: Option<String>,
+    /// How long after its publish time an unopened confidential letter to an organisation gets
+    /// its reminder e-mail and is listed by `GET /correspondence/api/v1/confidential-reminders`,
+    /// in the same format; 7 days when unset (reference §8.5; Altinn's test environments use
+    /// 1 minute).
+    pub confidential_reminder_delay: Option<String>,
+    /// Senders (organisation numbers) whose notices may use KRR addresses that were not
+    /// confirmed for more than 18 months, like the tax authority (`delivery-chain.md` §1.4);
+    /// none by default.
+    #[serde(default)]
+    pub use_stale_contacts_for: Vec<String>,
 }
 
 /// `[notifications] email`.
@@ -239,6 +254,8 @@ pub struct Notifications {
     pub sms_per_second: Option<NonZeroU32>,
     /// The delivery-report webhook's Basic-auth user and password.
     pub delivery_reports: Option<(String, Secret)>,
+    /// The reminder delays and the senders that may use stale KRR addresses.
+    pub settings: NotificationSettings,
 }
 
 impl Notifications {
@@ -393,6 +410,38 @@ fn check_notifications(cfg: &NotificationsConfig) -> Result<Notifications, Setti
         Some(d) => Some((d.username.clone(), Secret::new(d.password.clone()))),
         None => None,
     };
+    let delay = |key: &str, v: Option<&str>, default: chrono::Duration| match v {
+        None => Ok(default),
+        Some(text) => humantime::parse_duration(text)
+            .map_err(|e| e.to_string())
+            .and_then(|d| chrono::Duration::from_std(d).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                bad(
+                    key,
+                    format!("{e}; write a duration such as \"7d\" or \"1m\""),
+                )
+            }),
+    };
+    let defaults = NotificationSettings::default();
+    let settings = NotificationSettings {
+        reminder_delay: delay(
+            "reminder_delay",
+            cfg.reminder_delay.as_deref(),
+            defaults.reminder_delay,
+        )?,
+        confidential_reminder_delay: delay(
+            "confidential_reminder_delay",
+            cfg.confidential_reminder_delay.as_deref(),
+            defaults.confidential_reminder_delay,
+        )?,
+        use_stale_contacts_for: cfg
+            .use_stale_contacts_for
+            .iter()
+            .map(|n| {
+                OrgNumber::parse(n).map_err(|e| bad("use_stale_contacts_for", format!("{n}: {e}")))
+            })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(Notifications {
         email,
         sms,
@@ -402,6 +451,7 @@ fn check_notifications(cfg: &NotificationsConfig) -> Result<Notifications, Setti
         email_per_second: rate("email_per_second", cfg.email_per_second)?,
         sms_per_second: rate("sms_per_second", cfg.sms_per_second)?,
         delivery_reports,
+        settings,
     })
 }
 
@@ -1140,6 +1190,12 @@ mod tests {
         assert_eq!(defaults.from.as_str(), DEFAULT_NOTIFICATION_FROM);
         assert_eq!(defaults.sms_sender.as_str(), DEFAULT_SMS_SENDER);
         assert!(defaults.delivery_reports.is_none());
+        assert_eq!(defaults.settings.reminder_delay, chrono::Duration::days(7));
+        assert_eq!(
+            defaults.settings.confidential_reminder_delay,
+            chrono::Duration::days(7)
+        );
+        assert!(defaults.settings.use_stale_contacts_for.is_empty());
         let file = r#"
             [notifications]
             email = "smtp"
@@ -1149,6 +1205,9 @@ mod tests {
             sms_sender = "Kommunen"
             email_per_second = 20
             sms_per_second = 5
+            reminder_delay = "1d"
+            confidential_reminder_delay = "1m"
+            use_stale_contacts_for = ["974761076"]
             [notifications.smtp]
             host = "smtp.kommune.no"
             port = 465
@@ -1186,6 +1245,15 @@ mod tests {
         assert_eq!(n.email_per_second.map(NonZeroU32::get), Some(20));
         assert_eq!(n.sms_per_second.map(NonZeroU32::get), Some(5));
         assert_eq!(n.delivery_reports.as_ref().unwrap().0, "link");
+        assert_eq!(n.settings.reminder_delay, chrono::Duration::days(1));
+        assert_eq!(
+            n.settings.confidential_reminder_delay,
+            chrono::Duration::minutes(1)
+        );
+        assert_eq!(
+            n.settings.use_stale_contacts_for,
+            vec![OrgNumber::parse("974761076").unwrap()]
+        );
     }
 
     #[test]
@@ -1206,6 +1274,18 @@ mod tests {
             (
                 "[notifications]\nsms_per_second = 0",
                 "notifications.sms_per_second",
+            ),
+            (
+                "[notifications]\nreminder_delay = \"seven days\"",
+                "notifications.reminder_delay",
+            ),
+            (
+                "[notifications]\nconfidential_reminder_delay = \"7\"",
+                "notifications.confidential_reminder_delay",
+            ),
+            (
+                "[notifications]\nuse_stale_contacts_for = [\"123\"]",
+                "notifications.use_stale_contacts_for",
             ),
             ("[notifications]\nemail = \"smtp\"", "notifications.email"),
             ("[notifications]\nsms = \"gateway\"", "notifications.sms"),

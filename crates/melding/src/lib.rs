@@ -197,6 +197,9 @@ pub struct Node {
     /// The SMS gateway's delivery-report webhook credentials and format; `None` (the default)
     /// refuses every report with 401.
     pub sms_reports: Option<melding_http::SmsReportWebhook>,
+    /// The reminder delays and the senders that may use stale KRR addresses; Altinn
+    /// production's by default (`melding_core::NotificationSettings::default`).
+    pub notification_settings: melding_core::NotificationSettings,
 }
 
 impl Node {
@@ -220,6 +223,7 @@ impl Node {
             cors_origins: CorsOrigins::default(),
             notification_channels: None,
             sms_reports: None,
+            notification_settings: melding_core::NotificationSettings::default(),
         }
     }
 }
@@ -249,10 +253,12 @@ impl App {
             cors_origins,
             notification_channels,
             sms_reports,
+            notification_settings,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
-            .with_min_expiration_days(min_expiration_days);
+            .with_min_expiration_days(min_expiration_days)
+            .with_notification_settings(notification_settings);
         if let Some(scanner) = scanner {
             melding = melding.with_scanner(scanner);
         }

@@ -102,6 +102,12 @@ pub struct NotificationSettings {
     /// How long after the main notice's send time the reminder is due. Default
     /// [`DEFAULT_REMINDER_DELAY_DAYS`] days; Altinn's test environments use 1 day.
     pub reminder_delay: Duration,
+    /// How long after its requested publish time an unopened confidential letter to an
+    /// organisation gets its reminder e-mail, and is listed by the confidential-reminders
+    /// endpoint (reference §8.5, §4.15). Default
+    /// [`super::confidential::DEFAULT_CONFIDENTIAL_REMINDER_DELAY_DAYS`] days; Altinn's test
+    /// environments use one minute.
+    pub confidential_reminder_delay: Duration,
     /// Senders whose orders may use KRR addresses not confirmed for more than 18 months (like the
     /// tax authority, `delivery-chain.md` §1.4 "Known quirk").
     pub use_stale_contacts_for: Vec<OrgNumber>,
@@ -111,6 +117,9 @@ impl Default for NotificationSettings {
     fn default() -> Self {
         Self {
             reminder_delay: Duration::days(DEFAULT_REMINDER_DELAY_DAYS),
+            confidential_reminder_delay: Duration::days(
+                super::confidential::DEFAULT_CONFIDENTIAL_REMINDER_DELAY_DAYS,
+            ),
             use_stale_contacts_for: Vec::new(),
         }
     }
@@ -337,36 +346,36 @@ pub(crate) fn build_orders(
         .use_stale_contacts_for
         .contains(&letter.settings.sender);
     let ignore_reservation = letter.settings.ignore_reservation == Some(true);
-    let order = |recipient: &OrderRecipient, kind: OrderKind| {
-        let (channel, texts, at) = match kind {
-            OrderKind::Main => (r.channel, main_texts.clone(), main_at),
-            OrderKind::Reminder => (
-                r.reminder_channel.unwrap_or(r.channel),
-                reminder_texts.clone(),
-                main_at + settings.reminder_delay,
-            ),
-        };
-        NotificationOrder {
-            id: NotificationOrder::id_for(letter.id, &recipient.dedupe_key(), kind),
-            correspondence_id: letter.id,
-            kind,
-            recipient: recipient.clone(),
-            channel,
-            template: r.template,
-            texts,
-            ignore_reservation,
-            use_stale_contacts,
-            requested_send_time: at,
-            status: OrderStatus::Registered,
-            created: now,
-        }
+    let order = |recipient: &OrderRecipient,
+                 kind: OrderKind,
+                 channel: NotificationChannel,
+                 texts: &NotificationTexts,
+                 at: DateTime<Utc>| NotificationOrder {
+        id: NotificationOrder::id_for(letter.id, &recipient.dedupe_key(), kind),
+        correspondence_id: letter.id,
+        kind,
+        recipient: recipient.clone(),
+        channel,
+        template: r.template,
+        texts: texts.clone(),
+        ignore_reservation,
+        use_stale_contacts,
+        requested_send_time: at,
+        status: OrderStatus::Registered,
+        created: now,
     };
     let mut orders: Vec<NotificationOrder> = recipients
         .iter()
-        .map(|rec| order(rec, OrderKind::Main))
+        .map(|rec| order(rec, OrderKind::Main, r.channel, &main_texts, main_at))
         .collect();
     if r.send_reminder {
-        orders.extend(recipients.iter().map(|rec| order(rec, OrderKind::Reminder)));
+        let channel = r.reminder_channel.unwrap_or(r.channel);
+        let at = main_at + settings.reminder_delay;
+        orders.extend(
+            recipients
+                .iter()
+                .map(|rec| order(rec, OrderKind::Reminder, channel, &reminder_texts, at)),
+        );
     }
     orders
 }
@@ -729,6 +738,7 @@ mod tests {
         let settings = NotificationSettings {
             reminder_delay: Duration::days(3),
             use_stale_contacts_for: vec![org(SENDER)],
+            ..NotificationSettings::default()
         };
         let orders = build_orders(&checked, &l, t0(), &settings);
         let summary: Vec<(OrderKind, String)> = orders
@@ -762,6 +772,9 @@ mod tests {
                     assert_eq!(o.channel, NotificationChannel::Email);
                     assert_eq!(o.texts.email_subject.as_deref(), Some("Ny melding"));
                     assert_eq!(o.texts.email_content_type, EmailContentType::Html);
+                }
+                OrderKind::ConfidentialReminder => {
+                    panic!("build_orders makes no confidential reminder")
                 }
                 OrderKind::Reminder => {
                     assert_eq!(o.requested_send_time, publish + Duration::days(3));

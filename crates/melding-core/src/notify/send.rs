@@ -60,6 +60,9 @@ impl Melding {
                 OrderKind::Reminder => {
                     "send condition not met at hand-over: the letter was read, purged or failed"
                 }
+                OrderKind::ConfidentialReminder => {
+                    "send condition not met at hand-over: the letter was opened, purged or failed"
+                }
             };
             return self.finish(&n, NotificationStatus::Cancelled, reason).await;
         };
@@ -249,7 +252,9 @@ impl Melding {
         let language =
             Language::from_code(&letter.settings.content.language).unwrap_or(Language::Nb);
         let phase = match order.kind {
-            OrderKind::Main => Phase::Main,
+            // The confidential reminder carries its own texts (a CustomMessage), so the phase
+            // picks no generic text for it.
+            OrderKind::Main | OrderKind::ConfidentialReminder => Phase::Main,
             OrderKind::Reminder => Phase::Reminder,
         };
         let texts = SenderTexts {

@@ -3,6 +3,7 @@
 mod attachments;
 mod authorization;
 mod compatibility;
+mod confidential_reminders;
 mod cors;
 mod edges;
 mod errors;

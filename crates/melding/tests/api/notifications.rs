@@ -407,7 +407,8 @@ async fn orders_are_written_with_the_letters_and_listed_in_the_answer() {
         assert_eq!(o.order.correspondence_id, id);
         let due = match o.order.kind {
             melding_domain::notification::OrderKind::Main => publish,
-            melding_domain::notification::OrderKind::Reminder => {
+            melding_domain::notification::OrderKind::Reminder
+            | melding_domain::notification::OrderKind::ConfidentialReminder => {
                 publish + chrono::Duration::days(7)
             }
         };

@@ -548,7 +548,9 @@ impl TestApp {
                 use_stale_contacts: false,
                 requested_send_time: match o.kind {
                     OrderKind::Main => now,
-                    OrderKind::Reminder => now + Duration::days(7),
+                    OrderKind::Reminder | OrderKind::ConfidentialReminder => {
+                        now + Duration::days(7)
+                    }
                 },
                 status: OrderStatus::Registered,
                 created: now,
