@@ -13,6 +13,7 @@ mod delegation;
 pub mod dev_issuer;
 mod error;
 mod extract;
+mod forwarding;
 mod health;
 mod metrics;
 mod middleware;
@@ -203,6 +204,7 @@ fn documented_api(
         .merge(attachment::routes())
         .merge(delegation::routes())
         .merge(notification::routes())
+        .merge(forwarding::routes())
         .split_for_parts();
     openapi::document_unauthorized(&mut spec);
     (api, spec)

@@ -79,6 +79,9 @@ pub struct NotificationsConfig {
     pub email_per_second: Option<u32>,
     /// The most SMS this node sends a second; unlimited when unset.
     pub sms_per_second: Option<u32>,
+    /// The most bytes of attachments a forwarded letter's e-mail carries as files (reference
+    /// §4.12); the rest are listed by name. 10 000 000 (10 MB) when unset.
+    pub forward_attachments_max_bytes: Option<u64>,
     /// The SMTP server, for `email = "smtp"`.
     pub smtp: Option<SmtpTable>,
     /// The SMS gateway, for `sms = "gateway"`.
@@ -239,6 +242,8 @@ pub struct Notifications {
     pub sms_per_second: Option<NonZeroU32>,
     /// The delivery-report webhook's Basic-auth user and password.
     pub delivery_reports: Option<(String, Secret)>,
+    /// How forwarded letters' e-mails are composed (`forward_attachments_max_bytes`).
+    pub forwarding: melding_core::ForwardingSettings,
 }
 
 impl Notifications {
@@ -402,6 +407,12 @@ fn check_notifications(cfg: &NotificationsConfig) -> Result<Notifications, Setti
         email_per_second: rate("email_per_second", cfg.email_per_second)?,
         sms_per_second: rate("sms_per_second", cfg.sms_per_second)?,
         delivery_reports,
+        forwarding: match cfg.forward_attachments_max_bytes {
+            Some(n) => melding_core::ForwardingSettings {
+                attach_max: melding_domain::ByteSize::bytes(n),
+            },
+            None => melding_core::ForwardingSettings::default(),
+        },
     })
 }
 

@@ -197,6 +197,9 @@ pub struct Node {
     /// The SMS gateway's delivery-report webhook credentials and format; `None` (the default)
     /// refuses every report with 401.
     pub sms_reports: Option<melding_http::SmsReportWebhook>,
+    /// How forwarded letters' e-mails are composed; [`melding_core::ForwardingSettings`]'s
+    /// default (attachments up to 10 MB as files) unless set.
+    pub forwarding: melding_core::ForwardingSettings,
 }
 
 impl Node {
@@ -220,6 +223,7 @@ impl Node {
             cors_origins: CorsOrigins::default(),
             notification_channels: None,
             sms_reports: None,
+            forwarding: melding_core::ForwardingSettings::default(),
         }
     }
 }
@@ -249,10 +253,12 @@ impl App {
             cors_origins,
             notification_channels,
             sms_reports,
+            forwarding,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
-            .with_min_expiration_days(min_expiration_days);
+            .with_min_expiration_days(min_expiration_days)
+            .with_forwarding_settings(forwarding);
         if let Some(scanner) = scanner {
             melding = melding.with_scanner(scanner);
         }

@@ -6,6 +6,7 @@ mod compatibility;
 mod cors;
 mod edges;
 mod errors;
+mod forwarding;
 mod lifecycle;
 mod notification_delivery;
 mod notification_smtp;
