@@ -159,3 +159,32 @@ impl Melding {
         Ok(letter.settings.allow_forwarding)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use melding_store::NewJob;
+
+    use super::*;
+
+    /// The job's row, exactly as stored: rows outlive versions, so this never changes.
+    #[test]
+    fn the_forward_job_keeps_its_stored_shape() {
+        let at = Utc.with_ymd_and_hms(2026, 2, 2, 8, 0, 0).unwrap();
+        let id: ForwardingEventId = "0194c2a0-5c00-7000-8000-000000000003".parse().unwrap();
+        let job = ForwardCorrespondence {
+            forwarding_event_id: id,
+        };
+        assert_eq!(
+            job.due_at(at),
+            NewJob {
+                kind: "forward-correspondence".into(),
+                dedupe_key: format!("forward-correspondence:{id}"),
+                correspondence_id: None,
+                run_at: at,
+                max_attempts: 40,
+                payload: serde_json::json!({"forwardingEventId": id.to_string()}),
+            }
+        );
+    }
+}
