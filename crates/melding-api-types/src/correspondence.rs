@@ -560,6 +560,8 @@ pub struct CorrespondenceDetailsExt {
     #[serde(flatten)]
     pub overview: CorrespondenceOverviewExt,
     pub status_history: Vec<CorrespondenceStatusEventExt>,
+    /// The letter's forwardings, oldest first (reference §3.2, §4.12).
+    pub forwarding_events: Vec<crate::forwarding::CorrespondenceForwardingEventExt>,
     pub system_label: String,
 }
 

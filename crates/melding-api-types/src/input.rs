@@ -66,6 +66,9 @@ const KNOWN_KEYS: &[&str] = &[
     "organizationNumber",
     "nationalIdentityNumber",
     "isReserved",
+    // Forwarding (reference §4.12).
+    "forwardTo",
+    "forwardingText",
 ];
 
 /// Objects whose keys are the sender's own data and must be kept as written.

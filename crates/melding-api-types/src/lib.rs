@@ -9,6 +9,7 @@ pub mod attachment;
 mod check;
 pub mod correspondence;
 pub mod form;
+pub mod forwarding;
 pub mod input;
 pub mod notification;
 pub mod problem;

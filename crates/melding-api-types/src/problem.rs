@@ -82,6 +82,11 @@ codes! {
     IS_CONFIDENTIAL_REQUIRED = 1060, 400, "Confidential correspondences (resources with the access package post-til-virksomheten-med-taushetsbelagt-innhold) cannot be initialized without setting the 'IsConfidential' flag to true";
     IS_CONFIDENTIAL_NOT_ALLOWED = 1061, 400, "Correspondences cannot be initialized with 'IsConfidential' flag set to true if the resource is not confidential";
     NO_UNREAD_CONFIDENTIAL_CORRESPONDENCES = 1062, 404, "No unread confidential correspondences found";
+    FORWARDING_NOT_ALLOWED = 1063, 400, "Correspondence does not allow forwarding";
+    ALREADY_FORWARDED = 1064, 400, "Correspondence has already been forwarded to the specified recipient";
+    FORWARD_BEFORE_READ = 1065, 400, "Correspondence must be read before it can be forwarded";
+    FORWARDING_TEXT_TOO_LONG = 1066, 400, "Forwarding text cannot exceed 200 characters";
+    FORWARDING_TEXT_NOT_PLAIN_TEXT = 1067, 400, "Forwarding text must be plain text";
     ALLOW_FORWARDING_AUTHENTICATION_LEVEL = 1068, 400, "Correspondence cannot allow forwarding if the resource for the correspondence has a required authorization level above 0";
     ALLOW_FORWARDING_TOO_LARGE = 1069, 400, "Correspondence cannot allow forwarding if the total size of attachments exceeds 10 MB";
     ATTACHMENT_NOT_FOUND = 2001, 404, "The requested attachment was not found";
@@ -121,6 +126,7 @@ codes! {
     INVALID_NOTIFICATION_TEMPLATE = 3023, 400, "Invalid notification template";
     MISSING_EMAIL_AND_SMS_CONTENT = 3024, 400, "Email body, subject and SMS body must be provided when sending email and SMS notifications";
     MISSING_EMAIL_AND_SMS_REMINDER_CONTENT = 3025, 400, "Reminder email body, subject and SMS body must be provided when sending reminder email and SMS notifications";
+    FORWARD_TO_TOO_LONG = 3027, 400, "Email address provided for forwarding correspondence exceeds 1000 characters";
     NO_ACCESS_TO_RESOURCE = 4001, 401, "You must use an Altinn token, DialogToken or log in to IDPorten as someone with access to the resource and organization in Altinn Authorization";
     COULD_NOT_FIND_PARTY_UUID = 4002, 400, "Could not retrieve party uuid from lookup in Altinn Register";
     COULD_NOT_DETERMINE_CALLER = 4006, 401, "Could not determine caller";

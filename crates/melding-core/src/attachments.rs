@@ -196,7 +196,10 @@ pub(crate) fn after_upload(
 /// # Errors
 /// [`Rule::NoDataLocation`] when nothing is stored under `key`, [`Rule::UploadFailed`] when blob
 /// storage fails (logged).
-async fn open_blob(blobs: &dyn BlobStore, key: &str) -> Result<(BlobReader, u64), CoreError> {
+pub(crate) async fn open_blob(
+    blobs: &dyn BlobStore,
+    key: &str,
+) -> Result<(BlobReader, u64), CoreError> {
     match blobs.get(key).await {
         Ok(found) => Ok(found),
         Err(BlobError::NotFound) => Err(Rule::NoDataLocation.into()),

@@ -275,6 +275,29 @@ pub enum Rule {
     /// bare JSON string "Invalid notification template" (reference §2.2 quirk, §8.1).
     #[error("invalid notification template")]
     InvalidNotificationTemplate,
+    // Forwarding (reference §4.12).
+    /// CORR-03011: the `forwardTo` address is not a strict e-mail address (reference §4.12).
+    #[error("invalid forward-to e-mail address")]
+    InvalidForwardTo,
+    /// CORR-03027: the `forwardTo` address exceeds 1000 characters (reference §4.12).
+    #[error("forward-to e-mail address too long")]
+    ForwardToTooLong,
+    /// CORR-01063: the letter does not allow forwarding (reference §4.12).
+    #[error("the correspondence does not allow forwarding")]
+    ForwardingNotAllowed,
+    /// CORR-01066: `forwardingText` exceeds 200 characters (reference §4.12).
+    #[error("forwarding text too long")]
+    ForwardingTextTooLong,
+    /// CORR-01067: `forwardingText` is not plain text (reference §4.12, §5.3).
+    #[error("forwarding text is not plain text")]
+    ForwardingTextNotPlainText,
+    /// CORR-01065: the letter has not been read, so it cannot be forwarded (reference §4.12).
+    #[error("the correspondence must be read before it is forwarded")]
+    ForwardBeforeRead,
+    /// CORR-01064: the letter was forwarded to the same address (trimmed, lower-cased) before
+    /// (reference §4.12).
+    #[error("already forwarded to that address")]
+    AlreadyForwarded,
     /// CORR-01069: `allowForwarding` with attachments over 10 MB in total (reference §4.12).
     #[error(
         "allowForwarding with more than {} of attachments",

@@ -14,6 +14,7 @@ pub mod attachments;
 pub mod delegation;
 mod dialog;
 mod error;
+pub mod forward;
 pub mod initialize;
 mod jobs;
 mod lifecycle;
@@ -38,6 +39,7 @@ pub use access::{
     AttachmentAccess, DelegationAccess, LetterAccess, RecipientAccess, SenderAccess, Side,
 };
 pub use error::{CoreError, Rule};
+pub use forward::{ForwardCorrespondence, ForwardRequest, ForwardingSettings};
 pub use initialize::{InitializeRequest, Initialized, InitializedLetter, InitializedOrder};
 pub use jobs::{
     AttachmentSettled, DeleteBlob, ExpireAttachment, PurgeLetterAttachments, ScanAttachment,
@@ -62,6 +64,7 @@ pub struct Melding {
     min_expiration_days: i32,
     notification_channels: Option<NotificationChannels>,
     notifications: NotificationSettings,
+    forwarding: ForwardingSettings,
 }
 
 impl std::fmt::Debug for Melding {
@@ -89,6 +92,7 @@ impl Melding {
             min_expiration_days: melding_domain::attachment::MIN_EXPIRATION_DAYS,
             notification_channels: None,
             notifications: NotificationSettings::default(),
+            forwarding: ForwardingSettings::default(),
         }
     }
 
@@ -119,12 +123,22 @@ impl Melding {
         self
     }
 
+    /// Composes forwarded letters' e-mails with `settings` (how many bytes of attachments go
+    /// along as files) instead of [`ForwardingSettings::default`].
+    pub fn with_forwarding_settings(mut self, settings: ForwardingSettings) -> Self {
+        self.forwarding = settings;
+        self
+    }
+
     /// The handlers of every job kind this crate defines, for the runner
     /// ([`melding_jobs::Runner::register`]).
     pub fn job_handlers(&self) -> Vec<melding_jobs::JobHandler> {
         let mut handlers = vec![melding_jobs::JobHandler::new::<Publish>(self.clone())];
         handlers.extend(jobs::attachment_handlers(self));
         handlers.extend(notify::notification_handlers(self));
+        handlers.push(melding_jobs::JobHandler::new::<ForwardCorrespondence>(
+            self.clone(),
+        ));
         handlers
     }
 }

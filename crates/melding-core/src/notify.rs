@@ -59,10 +59,10 @@ type Limiter = governor::DefaultDirectRateLimiter;
 /// as `New` and are retried, so nothing is lost while a node is misconfigured.
 #[derive(Clone)]
 pub struct NotificationChannels {
-    email: Arc<dyn EmailSender>,
+    pub(crate) email: Arc<dyn EmailSender>,
     sms: Arc<dyn SmsSender>,
-    from: EmailAddress,
-    from_name: Option<String>,
+    pub(crate) from: EmailAddress,
+    pub(crate) from_name: Option<String>,
     sms_sender: SmsSenderId,
     email_rate: Option<Arc<Limiter>>,
     sms_rate: Option<Arc<Limiter>>,
@@ -123,7 +123,11 @@ impl NotificationChannels {
         self
     }
 
-    fn paused_until(&self, channel: DeliveryChannel, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn paused_until(
+        &self,
+        channel: DeliveryChannel,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         let p = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         let until = match channel {
             DeliveryChannel::Email => p.email,
@@ -132,7 +136,7 @@ impl NotificationChannels {
         until.filter(|u| *u > now)
     }
 
-    fn pause(&self, channel: DeliveryChannel, until: DateTime<Utc>) {
+    pub(crate) fn pause(&self, channel: DeliveryChannel, until: DateTime<Utc>) {
         let mut p = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         let slot = match channel {
             DeliveryChannel::Email => &mut p.email,
@@ -141,7 +145,7 @@ impl NotificationChannels {
         *slot = Some(slot.map_or(until, |u| u.max(until)));
     }
 
-    async fn wait_for_rate(&self, channel: DeliveryChannel) {
+    pub(crate) async fn wait_for_rate(&self, channel: DeliveryChannel) {
         let limiter = match channel {
             DeliveryChannel::Email => &self.email_rate,
             DeliveryChannel::Sms => &self.sms_rate,

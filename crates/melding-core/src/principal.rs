@@ -13,6 +13,9 @@ pub mod scopes {
     /// Altinn Notifications asking whether a notice should still be sent (reference §1.2,
     /// policy *NotificationCheck*).
     pub const NOTIFICATION_CHECK: &str = "altinn:system/notifications.condition.check";
+    /// Asking whether a letter allows forwarding (reference §1.2, policy
+    /// *CheckAllowForwardingPolicy*, §4.12).
+    pub const FORWARD_CHECK: &str = "altinn:correspondence.forward.check";
     /// Melding's own: manage any organisation's delegations.
     pub const ADMIN: &str = "melding:admin";
 }

@@ -29,6 +29,9 @@ pub struct LetterView {
     /// The letter's notification orders with their notifications, main notices first
     /// (reference §4.3/4.4 `notifications`).
     pub notifications: Vec<crate::notify::OrderView>,
+    /// The letter's forwardings, oldest first (the details' `forwardingEvents`, reference
+    /// §3.2, §4.12).
+    pub forwarding_events: Vec<melding_domain::forwarding::ForwardingEvent>,
 }
 
 impl LetterView {
@@ -170,10 +173,27 @@ impl Melding {
                     .collect::<Vec<_>>()
             })
         };
-        let (logged, attachments, sender_name, notifications) =
-            tokio::join!(log_opening, attachments, sender_name, notifications);
-        let (logged, attachments, sender_name, notifications) =
-            (logged?, attachments?, sender_name?, notifications?);
+        let forwarding_events = async {
+            if matches!(how, Opening::Details) {
+                self.store.forwarding_events(id).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (logged, attachments, sender_name, notifications, forwarding_events) = tokio::join!(
+            log_opening,
+            attachments,
+            sender_name,
+            notifications,
+            forwarding_events
+        );
+        let (logged, attachments, sender_name, notifications, forwarding_events) = (
+            logged?,
+            attachments?,
+            sender_name?,
+            notifications?,
+            forwarding_events?,
+        );
         for entry in logged {
             letter.statuses.push(entry);
         }
@@ -197,6 +217,7 @@ impl Melding {
             sender_name,
             attachments,
             notifications,
+            forwarding_events,
         })
     }
 }

@@ -104,6 +104,7 @@ async fn main() {
         language: Language::Nb,
         envelope_from: None,
         reference: None,
+        attachments: Vec::new(),
     });
 
     let next = Arc::new(AtomicUsize::new(0));

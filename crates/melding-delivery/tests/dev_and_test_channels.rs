@@ -26,6 +26,7 @@ fn email() -> EmailMessage {
         language: Language::Nn,
         envelope_from: None,
         reference: None,
+        attachments: Vec::new(),
     }
 }
 

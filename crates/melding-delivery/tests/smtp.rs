@@ -32,6 +32,7 @@ fn message(html: bool) -> EmailMessage {
         language: Language::Nb,
         envelope_from: Some(EmailAddress::parse("bounce+n-42@melding.example.no").unwrap()),
         reference: None,
+        attachments: Vec::new(),
     }
 }
 

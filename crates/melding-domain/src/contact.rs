@@ -29,8 +29,7 @@ impl EmailAddress {
         if s.chars().count() > 254 {
             return Err(ContactError::Email);
         }
-        let (local, domain) = s.split_once('@').ok_or(ContactError::Email)?;
-        if valid_local_part(local) && valid_domain(domain) {
+        if has_address_shape(s) {
             Ok(EmailAddress(s.to_owned()))
         } else {
             Err(ContactError::Email)
@@ -58,6 +57,14 @@ impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Whether `s` (already trimmed) has the shape of [`EmailAddress`]'s rule, its 254-character
+/// limit aside: one `@`, a valid local part and a valid domain. Forwarding checks the shape
+/// before the length (3011 before 3027, reference §4.12).
+pub(crate) fn has_address_shape(s: &str) -> bool {
+    s.split_once('@')
+        .is_some_and(|(local, domain)| valid_local_part(local) && valid_domain(domain))
 }
 
 fn valid_local_part(local: &str) -> bool {

@@ -58,6 +58,10 @@ typed_id!(
     /// One file, possibly shared by the letters of one request.
     AttachmentId
 );
+typed_id!(
+    /// One forwarding of a letter by its recipient to an e-mail address (reference §4.12).
+    ForwardingEventId
+);
 
 #[cfg(test)]
 mod tests {

@@ -238,6 +238,9 @@ pub enum Policy {
     /// that Altinn Notifications' Maskinporten token carries (reference §1.3). Melding has one
     /// token scheme, so any trusted token with that scope passes; it needs no party.
     NotificationCheck,
+    /// Altinn's *CheckAllowForwardingPolicy*: the scope `altinn:correspondence.forward.check`
+    /// (reference §1.3, §4.12); like [`Policy::NotificationCheck`] it needs no party.
+    CheckAllowForwarding,
 }
 
 impl Policy {
@@ -249,6 +252,7 @@ impl Policy {
             Policy::Recipient => scopes::READ,
             Policy::SenderOrRecipient => "altinn:correspondence.write altinn:correspondence.read",
             Policy::NotificationCheck => scopes::NOTIFICATION_CHECK,
+            Policy::CheckAllowForwarding => scopes::FORWARD_CHECK,
         }
     }
 }
@@ -261,6 +265,7 @@ impl Caller {
             Policy::Recipient => has(scopes::READ),
             Policy::SenderOrRecipient => has(scopes::WRITE) || has(scopes::READ),
             Policy::NotificationCheck => has(scopes::NOTIFICATION_CHECK),
+            Policy::CheckAllowForwarding => has(scopes::FORWARD_CHECK),
         };
         if ok {
             Ok(self)

@@ -11,6 +11,7 @@ use melding_api_types::correspondence::{
     ExternalReferenceExt, InitializeCorrespondencesExt, InitializeCorrespondencesResponseExt,
     InitializedCorrespondencesExt, ValidInitializeCorrespondences,
 };
+use melding_api_types::forwarding::CorrespondenceForwardingEventExt;
 use melding_api_types::notification::{
     Choice, InitializedCorrespondencesNotificationsExt, ValidNotification,
 };
@@ -266,6 +267,19 @@ async fn details(
                 status: e.status.name().to_owned(),
                 status_text: e.text.clone(),
                 status_changed: e.at,
+            })
+            .collect(),
+        forwarding_events: view
+            .forwarding_events
+            .iter()
+            .map(|e| CorrespondenceForwardingEventExt {
+                forwarding_event_id: e.id.as_uuid(),
+                forwarded_on_date: e.forwarded_on,
+                forwarded_by_party: e.forwarded_by.clone(),
+                forwarding_text: e.forwarding_text.clone(),
+                forwarded_to_email_address: e.to_email.as_str().to_owned(),
+                mailbox_supplier: None,
+                email_sent: e.sent,
             })
             .collect(),
         system_label: "Default".into(),

@@ -165,6 +165,13 @@ fn code_for(rule: &Rule) -> (ErrorCode, Option<String>) {
             Some(C::EXISTING_ATTACHMENT_EXPIRES_SOON.filled("6")),
         ),
         Rule::ForwardingTooLarge => plain(C::ALLOW_FORWARDING_TOO_LARGE),
+        Rule::InvalidForwardTo => plain(C::INVALID_EMAIL_PROVIDED),
+        Rule::ForwardToTooLong => plain(C::FORWARD_TO_TOO_LONG),
+        Rule::ForwardingNotAllowed => plain(C::FORWARDING_NOT_ALLOWED),
+        Rule::ForwardingTextTooLong => plain(C::FORWARDING_TEXT_TOO_LONG),
+        Rule::ForwardingTextNotPlainText => plain(C::FORWARDING_TEXT_NOT_PLAIN_TEXT),
+        Rule::ForwardBeforeRead => plain(C::FORWARD_BEFORE_READ),
+        Rule::AlreadyForwarded => plain(C::ALREADY_FORWARDED),
         Rule::NotificationTemplateNotFound => plain(C::NOTIFICATION_TEMPLATE_NOT_FOUND),
         Rule::MissingEmailTexts { reminder } => plain(if *reminder {
             C::MISSING_EMAIL_REMINDER_CONTENT

@@ -13,6 +13,7 @@ mod delegation;
 pub mod dev_issuer;
 mod error;
 mod extract;
+mod forwarding;
 mod health;
 mod metrics;
 mod middleware;
@@ -183,15 +184,22 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 }
 
 /// The documented API: its routes and, from the same handlers, its OpenAPI document with each
-/// 401 described as it is sent. [`router`] serves it with the content endpoint behind its CORS
-/// layer (`content_cors`); [`openapi_document`] and [`route_list`] read the same assembly, so
-/// the document and the routes cannot drift apart.
+/// 401 described as it is sent. [`router`] serves it with the content and forward endpoints
+/// behind their CORS layer (`content_cors`); [`openapi_document`] and [`route_list`] read the
+/// same assembly, so the document and the routes cannot drift apart.
 fn documented_api(
     content_cors: Option<Arc<cors::ContentCors>>,
 ) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let mut content = correspondence::content_routes();
+    // The forward endpoints are recipient-facing too, and the reference declares the same
+    // CORS policy on them (reference §0, "CORS").
+    let mut forwarding = forwarding::routes();
     if let Some(origins) = content_cors {
         content = content.layer(axum::middleware::from_fn_with_state(
+            origins.clone(),
+            cors::content_cors,
+        ));
+        forwarding = forwarding.layer(axum::middleware::from_fn_with_state(
             origins,
             cors::content_cors,
         ));
@@ -203,6 +211,7 @@ fn documented_api(
         .merge(attachment::routes())
         .merge(delegation::routes())
         .merge(notification::routes())
+        .merge(forwarding)
         .split_for_parts();
     openapi::document_unauthorized(&mut spec);
     (api, spec)

@@ -543,7 +543,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
 
 /// `melding_append_status` (migration 0005): locks the letter, checks the guard and writes, in
 /// one round trip. NULL when there is no such letter.
-fn append_query<'q>(
+pub(crate) fn append_query<'q>(
     id: CorrespondenceId,
     entry: &'q StatusEntry,
     guard: &AppendGuard,

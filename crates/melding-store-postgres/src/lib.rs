@@ -32,6 +32,7 @@
 mod attachments;
 mod codec;
 mod correspondences;
+mod forwarding;
 mod jobs;
 mod notifications;
 mod notify;

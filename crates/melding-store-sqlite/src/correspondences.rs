@@ -555,7 +555,7 @@ async fn purge_in(
     Ok(true)
 }
 
-async fn append_status_in(
+pub(crate) async fn append_status_in(
     conn: &mut SqliteConnection,
     id: CorrespondenceId,
     entry: StatusEntry,

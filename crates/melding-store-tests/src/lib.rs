@@ -24,6 +24,7 @@ pub mod fixtures;
 mod attachments;
 mod contacts;
 mod correspondences;
+mod forwarding;
 mod jobs;
 mod notifications;
 mod registry;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 pub use attachments::*;
 pub use contacts::*;
 pub use correspondences::*;
+pub use forwarding::*;
 pub use jobs::*;
 pub use notifications::*;
 pub use registry::*;
@@ -130,6 +132,10 @@ macro_rules! conformance_tests {
             cancel_touches_only_unsent_orders_and_notifications,
             orders_for_a_party_are_newest_first,
             org_contacts_with_and_without_a_person_read_back,
+            // forwarding
+            forwarding_events_round_trip_with_their_job,
+            one_forwarding_per_letter_and_address,
+            marking_a_forwarding_sent_appends_forwarded_once,
         );
     };
     (@each $run:path; $($name:ident),* $(,)?) => {

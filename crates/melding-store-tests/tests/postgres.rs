@@ -147,7 +147,8 @@ async fn nodes_starting_together_migrate_once() {
                 (4, true),
                 (5, true),
                 (6, true),
-                (7, true)
+                (7, true),
+                (8, true)
             ]
         );
         // Nobody is left holding the migration lock.

@@ -8,6 +8,7 @@
 
 mod attachments;
 mod correspondences;
+mod forwarding;
 mod jobs;
 mod notifications;
 mod registry;
@@ -19,6 +20,7 @@ pub use serde as __serde;
 
 pub use attachments::{AttachmentGuard, AttachmentPurge, AttachmentStore, NewLink};
 pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
+pub use forwarding::ForwardingStore;
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use notifications::{
     NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder, UnmatchedReport,
@@ -54,6 +56,7 @@ pub trait Store:
     + RegistryStore
     + JobStore
     + NotificationStore
+    + ForwardingStore
     + StoreHealth
     + Send
     + Sync
@@ -67,6 +70,7 @@ impl<T> Store for T where
         + RegistryStore
         + JobStore
         + NotificationStore
+        + ForwardingStore
         + StoreHealth
         + Send
         + Sync

@@ -80,6 +80,9 @@ pub struct NotificationsConfig {
     pub email_per_second: Option<u32>,
     /// The most SMS this node sends a second; unlimited when unset.
     pub sms_per_second: Option<u32>,
+    /// The most bytes of attachments a forwarded letter's e-mail carries as files (reference
+    /// §4.12); the rest are listed by name. 10 000 000 (10 MB) when unset.
+    pub forward_attachments_max_bytes: Option<u64>,
     /// The SMTP server, for `email = "smtp"`.
     pub smtp: Option<SmtpTable>,
     /// The SMS gateway, for `sms = "gateway"`.
@@ -256,6 +259,8 @@ pub struct Notifications {
     pub delivery_reports: Option<(String, Secret)>,
     /// The reminder delays and the senders that may use stale KRR addresses.
     pub settings: NotificationSettings,
+    /// How forwarded letters' e-mails are composed (`forward_attachments_max_bytes`).
+    pub forwarding: melding_core::ForwardingSettings,
 }
 
 impl Notifications {
@@ -452,6 +457,12 @@ fn check_notifications(cfg: &NotificationsConfig) -> Result<Notifications, Setti
         sms_per_second: rate("sms_per_second", cfg.sms_per_second)?,
         delivery_reports,
         settings,
+        forwarding: match cfg.forward_attachments_max_bytes {
+            Some(n) => melding_core::ForwardingSettings {
+                attach_max: melding_domain::ByteSize::bytes(n),
+            },
+            None => melding_core::ForwardingSettings::default(),
+        },
     })
 }
 

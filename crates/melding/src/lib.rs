@@ -200,6 +200,9 @@ pub struct Node {
     /// The reminder delays and the senders that may use stale KRR addresses; Altinn
     /// production's by default (`melding_core::NotificationSettings::default`).
     pub notification_settings: melding_core::NotificationSettings,
+    /// How forwarded letters' e-mails are composed; [`melding_core::ForwardingSettings`]'s
+    /// default (attachments up to 10 MB as files) unless set.
+    pub forwarding: melding_core::ForwardingSettings,
 }
 
 impl Node {
@@ -224,6 +227,7 @@ impl Node {
             notification_channels: None,
             sms_reports: None,
             notification_settings: melding_core::NotificationSettings::default(),
+            forwarding: melding_core::ForwardingSettings::default(),
         }
     }
 }
@@ -254,11 +258,13 @@ impl App {
             notification_channels,
             sms_reports,
             notification_settings,
+            forwarding,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
             .with_min_expiration_days(min_expiration_days)
-            .with_notification_settings(notification_settings);
+            .with_notification_settings(notification_settings)
+            .with_forwarding_settings(forwarding);
         if let Some(scanner) = scanner {
             melding = melding.with_scanner(scanner);
         }

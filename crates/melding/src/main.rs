@@ -523,6 +523,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )?);
     node.sms_reports = melding::sms_report_webhook(&serve.notifications);
     node.notification_settings = serve.notifications.settings.clone();
+    node.forwarding = serve.notifications.forwarding;
     let outbox = notification_outbox(&settings.data_dir, &serve.notifications);
     let app = App::new(node);
     let listener = melding::bind(serve.listen).await?;

@@ -336,6 +336,7 @@ async fn hand_over(
                 language,
                 envelope_from: None,
                 reference: Some(n.id.to_string()),
+                attachments: Vec::new(),
             };
             let receipt = channels.email.send(&message).await?;
             Ok((

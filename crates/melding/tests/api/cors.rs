@@ -111,3 +111,35 @@ async fn no_origin_is_allowed_unless_configured() {
     a.assert_status(200);
     assert_eq!(cors_headers(&a), Vec::<String>::new());
 }
+
+/// The forward endpoint carries the same policy (reference §0 lists it among the
+/// recipient-facing endpoints): a preflight from the inbox is allowed, another origin is not.
+#[tokio::test]
+async fn the_inbox_origin_may_forward_a_letter() {
+    let app = app_with_inbox().await;
+    let id = app.published_letter().await;
+    let url = format!("{}{}/forward", app.base, path(&id));
+    let preflight = |origin: &'static str| {
+        let (app, url) = (&app, url.clone());
+        async move {
+            let res = app
+                .client
+                .request(Method::OPTIONS, url)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization")
+                .send()
+                .await
+                .unwrap();
+            Answer::read(res).await
+        }
+    };
+    let p = preflight(INBOX).await;
+    p.assert_status(204);
+    assert_eq!(
+        p.headers["access-control-allow-origin"].to_str().unwrap(),
+        INBOX
+    );
+    let other = preflight("https://evil.example").await;
+    assert!(cors_headers(&other).is_empty(), "{:?}", other.headers);
+}

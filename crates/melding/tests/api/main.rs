@@ -7,6 +7,7 @@ mod confidential_reminders;
 mod cors;
 mod edges;
 mod errors;
+mod forwarding;
 mod lifecycle;
 mod notification_delivery;
 mod notification_smtp;

@@ -81,6 +81,14 @@ async fn the_openapi_document_lists_every_endpoint() {
             "/correspondence/api/v1/correspondence/{correspondenceId}/purge",
             "delete",
         ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/forward",
+            "post",
+        ),
+        (
+            "/correspondence/api/v1/correspondence/{correspondenceId}/forward/check",
+            "get",
+        ),
     ] {
         assert!(
             paths.get(p).and_then(|x| x.get(m)).is_some(),
