@@ -163,12 +163,16 @@ impl Melding {
         self.store
             .append_attachment_status(id, &entry, AttachmentGuard::Always, Some(&file), &jobs)
             .await?;
+        // The answer is the attachment as this request left it (UploadProcessing), built here
+        // rather than read back: once the runner is woken, its scan job may already have
+        // published the file, and the answer would then depend on timing.
+        let mut a = a;
+        a.statuses.push(processing);
+        a.statuses.push(entry);
+        a.file = Some(file);
         self.waker.wake();
         tracing::info!(size = stored.size, "attachment uploaded");
-        Ok(self
-            .attachment_access(principal, id)
-            .await?
-            .into_attachment())
+        Ok(a)
     }
 
     /// `GET /attachment/{id}/download`: the sender's copy, until a letter using it is published.
