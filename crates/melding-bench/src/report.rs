@@ -66,6 +66,22 @@ pub struct Results {
     pub total_seconds: f64,
 }
 
+/// Writes `results` as pretty JSON to `<dir>/<prefix><day of date>[-quick].json`.
+fn write_results(
+    dir: &Path,
+    prefix: &str,
+    date: &str,
+    mode: &str,
+    results: &impl Serialize,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let day = &date[..10];
+    let suffix = if mode == "quick" { "-quick" } else { "" };
+    let path = dir.join(format!("{prefix}{day}{suffix}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(results)? + "\n")?;
+    Ok(path)
+}
+
 fn git(args: &[&str]) -> String {
     Command::new("git")
         .args(args)
@@ -96,16 +112,7 @@ impl Results {
     }
 
     pub fn write_json(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(dir)?;
-        let day = &self.date[..10];
-        let suffix = if self.mode.name == "quick" {
-            "-quick"
-        } else {
-            ""
-        };
-        let path = dir.join(format!("{day}{suffix}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(self)? + "\n")?;
-        Ok(path)
+        write_results(dir, "", &self.date, &self.mode.name, self)
     }
 
     /// The best raw single-row insert rate for a backend (PostgreSQL: the most clients).
@@ -548,16 +555,7 @@ impl NotifyResults {
     }
 
     pub fn write_json(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(dir)?;
-        let day = &self.date[..10];
-        let suffix = if self.mode.name == "quick" {
-            "-quick"
-        } else {
-            ""
-        };
-        let path = dir.join(format!("notifications-{day}{suffix}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(self)? + "\n")?;
-        Ok(path)
+        write_results(dir, "notifications-", &self.date, &self.mode.name, self)
     }
 
     /// The `BENCHMARKS.md` section, between [`NOTIFY_BEGIN`] and [`NOTIFY_END`].
