@@ -457,20 +457,15 @@ impl CorrespondenceStore for PostgresStore {
         published_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CorrespondenceId>, StoreError> {
-        use CorrespondenceStatus as S;
+        let excluded = melding_store::opened_or_gone_sql();
         let sql = format!(
             "SELECT id FROM correspondences c
              WHERE recipient = $1 AND is_confidential
                AND published IS NOT NULL AND published <= $2
                AND NOT EXISTS (SELECT 1 FROM correspondence_statuses s
-                   WHERE s.correspondence_id = c.id AND s.status IN ({}, {}, {}, {}, {}))
+                   WHERE s.correspondence_id = c.id AND s.status IN ({excluded}))
              ORDER BY published, id
              LIMIT $3",
-            S::Fetched.value(),
-            S::Read.value(),
-            S::Failed.value(),
-            S::PurgedByRecipient.value(),
-            S::PurgedByAltinn.value(),
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(recipient_urn)

@@ -23,6 +23,25 @@ pub enum AppendGuard {
     UnlessSameSince(DateTime<Utc>),
 }
 
+/// The statuses that keep a letter off the unopened-confidential list
+/// ([`CorrespondenceStore::unopened_confidential`]): opened (Fetched, Read), failed or purged.
+pub const OPENED_OR_GONE: [CorrespondenceStatus; 5] = [
+    CorrespondenceStatus::Fetched,
+    CorrespondenceStatus::Read,
+    CorrespondenceStatus::Failed,
+    CorrespondenceStatus::PurgedByRecipient,
+    CorrespondenceStatus::PurgedByAltinn,
+];
+
+/// [`OPENED_OR_GONE`] as the stored status numbers for an SQL `IN (…)` list: `3, 4, 11, 7, 8`.
+pub fn opened_or_gone_sql() -> String {
+    OPENED_OR_GONE
+        .iter()
+        .map(|s| s.value().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Who is searching, for what, in which role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchRole {

@@ -19,7 +19,10 @@ pub mod sql;
 pub use serde as __serde;
 
 pub use attachments::{AttachmentGuard, AttachmentPurge, AttachmentStore, NewLink};
-pub use correspondences::{AppendGuard, CorrespondenceStore, SearchPage, SearchQuery, SearchRole};
+pub use correspondences::{
+    AppendGuard, CorrespondenceStore, OPENED_OR_GONE, SearchPage, SearchQuery, SearchRole,
+    opened_or_gone_sql,
+};
 pub use forwarding::ForwardingStore;
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use notifications::{

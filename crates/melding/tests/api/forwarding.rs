@@ -3,14 +3,8 @@
 //! `forwardingEvents`, and the composed e-mail, both captured in memory and through a real SMTP
 //! server (aiosmtpd) that first answers 451.
 
-use std::sync::Arc;
-
 use base64::Engine;
 use chrono::Duration;
-use melding_core::notify::NotificationChannels;
-use melding_delivery::email::{SmtpConfig, SmtpEmailSender, SmtpTls};
-use melding_delivery::sms::{CapturingSmsSender, SmsSenderId};
-use melding_domain::EmailAddress;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -367,20 +361,7 @@ async fn a_forward_reaches_a_real_smtp_server_once_with_its_attachments_after_a_
         return;
     }
     let port = sink::free_port();
-    let app = TestApp::spawn_with(move |node| {
-        let mut config = SmtpConfig::new("localhost", port, SmtpTls::None);
-        config.message_id_domain = "melding.example.no".into();
-        config.timeout = std::time::Duration::from_secs(10);
-        let email = Arc::new(SmtpEmailSender::new(&config).expect("SMTP config"));
-        node.notification_channels = Some(NotificationChannels::new(
-            email,
-            Arc::new(CapturingSmsSender::new()),
-            EmailAddress::parse(NOTIFICATION_FROM).unwrap(),
-            Some("Melding".into()),
-            SmsSenderId::parse(SMS_SENDER).unwrap(),
-        ));
-    })
-    .await;
+    let app = crate::notification_smtp::app_sending_to(port).await;
     let pdf = bytes(3000, 7);
     let map = bytes(1500, 42);
     let a = app

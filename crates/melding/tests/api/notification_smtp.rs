@@ -20,7 +20,7 @@ use crate::smtp_sink::{self as sink, Mode, SinkTls, SmtpSink};
 use crate::support::*;
 
 /// A test app whose notification e-mail goes over SMTP to `localhost:port`.
-async fn app_sending_to(port: u16) -> TestApp {
+pub(crate) async fn app_sending_to(port: u16) -> TestApp {
     TestApp::spawn_with(move |node| {
         let mut config = SmtpConfig::new("localhost", port, SmtpTls::None);
         config.message_id_domain = "melding.example.no".into();
