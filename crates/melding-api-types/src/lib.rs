@@ -13,6 +13,7 @@ pub mod forwarding;
 pub mod input;
 pub mod notification;
 pub mod problem;
+pub mod receipts;
 pub mod time;
 
 pub use problem::{ErrorCode, FieldError, ProblemDetails, ValidationProblem};

@@ -315,12 +315,18 @@ impl Melding {
     /// KRR: a person reserved against digital post gets no letter unless the sender ignores
     /// the reservation; alone, the request is refused; among others, their letter is Reserved.
     /// Returns the reserved recipients' URNs.
+    ///
+    /// A resource in the delivery chain that may print takes reserved persons' letters: they
+    /// go on paper (`delivery-chain.md` §2.3 and rule 24: reserved persons must get paper;
+    /// [`crate::delivery::route`]).
     async fn reserved_recipients(
         &self,
         req: &InitializeRequest,
     ) -> Result<HashSet<String>, CoreError> {
         let mut reserved = HashSet::new();
-        if req.ignore_reservation != Some(true) {
+        let policy = self.delivery.policy(req.resource_id.as_str());
+        let paper_for_reserved = policy.enabled && !policy.digital_only;
+        if req.ignore_reservation != Some(true) && !paper_for_reserved {
             let persons: Vec<NationalId> = req
                 .recipients
                 .iter()

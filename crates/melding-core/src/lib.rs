@@ -12,6 +12,7 @@
 pub mod access;
 pub mod attachments;
 pub mod delegation;
+pub mod delivery;
 mod dialog;
 mod error;
 pub mod forward;
@@ -37,6 +38,10 @@ use melding_store::Store;
 
 pub use access::{
     AttachmentAccess, DelegationAccess, LetterAccess, RecipientAccess, SenderAccess, Side,
+};
+pub use delivery::{
+    ChainPolicy, DeliveryChannels, DeliverySettings, LetterRenderer, PrintableLetter,
+    RenderedLetter,
 };
 pub use error::{CoreError, Rule};
 pub use forward::{ForwardCorrespondence, ForwardRequest, ForwardingSettings};
@@ -65,6 +70,8 @@ pub struct Melding {
     notification_channels: Option<NotificationChannels>,
     notifications: NotificationSettings,
     forwarding: ForwardingSettings,
+    delivery: DeliverySettings,
+    delivery_channels: Option<DeliveryChannels>,
 }
 
 impl std::fmt::Debug for Melding {
@@ -93,6 +100,8 @@ impl Melding {
             notification_channels: None,
             notifications: NotificationSettings::default(),
             forwarding: ForwardingSettings::default(),
+            delivery: DeliverySettings::default(),
+            delivery_channels: None,
         }
     }
 
@@ -130,12 +139,28 @@ impl Melding {
         self
     }
 
+    /// Routes letters and decides print by `settings` (the chain per resource, the
+    /// business-day calendar) instead of [`DeliverySettings::default`] (the chain off).
+    pub fn with_delivery_settings(mut self, settings: DeliverySettings) -> Self {
+        self.delivery = settings;
+        self
+    }
+
+    /// Renders letters and hands them to print and to digital mailboxes through `channels`.
+    /// Without them, routing and print decisions are still made and recorded; the hand-over
+    /// waits, retried, for a node that has them.
+    pub fn with_delivery_channels(mut self, channels: DeliveryChannels) -> Self {
+        self.delivery_channels = Some(channels);
+        self
+    }
+
     /// The handlers of every job kind this crate defines, for the runner
     /// ([`melding_jobs::Runner::register`]).
     pub fn job_handlers(&self) -> Vec<melding_jobs::JobHandler> {
         let mut handlers = vec![melding_jobs::JobHandler::new::<Publish>(self.clone())];
         handlers.extend(jobs::attachment_handlers(self));
         handlers.extend(notify::notification_handlers(self));
+        handlers.extend(delivery::delivery_handlers(self));
         handlers.push(melding_jobs::JobHandler::new::<ForwardCorrespondence>(
             self.clone(),
         ));

@@ -75,7 +75,7 @@ impl Handle<Publish> for Melding {
                 // The letter's notification orders are sent from now on, each at the later of
                 // its send time and now (reference §8.3: orders go out once published).
                 let orders = self.store.notification_orders(id).await?;
-                let jobs: Vec<_> = orders
+                let mut jobs: Vec<_> = orders
                     .iter()
                     .filter(|r| r.order.status == OrderStatus::Registered)
                     .map(|r| {
@@ -85,6 +85,29 @@ impl Handle<Publish> for Melding {
                         .due_at(r.order.requested_send_time.max(now))
                     })
                     .collect();
+                // A resource in the delivery chain has its letters routed from now on
+                // (`crate::delivery`).
+                let policy = self.delivery.policy(letter.settings.resource_id.as_str());
+                if policy.enabled {
+                    jobs.push(
+                        crate::delivery::RouteLetter {
+                            correspondence_id: id,
+                        }
+                        .due_at(now),
+                    );
+                    // Its content is deleted when the retention period runs out.
+                    match policy.retention.deletion_due_at(now) {
+                        Ok(due) => jobs.push(
+                            crate::delivery::DeleteLetterContent {
+                                correspondence_id: id,
+                            }
+                            .due_at(due),
+                        ),
+                        Err(e) => {
+                            tracing::warn!(correspondence_id = %id, error = %e, "no deletion date")
+                        }
+                    }
+                }
                 let written = self
                     .store
                     .append_status(id, &entry, AppendGuard::UnlessAny(terminal()), &jobs)

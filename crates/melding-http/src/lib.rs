@@ -19,6 +19,7 @@ mod metrics;
 mod middleware;
 mod notification;
 mod openapi;
+mod receipts;
 mod search_query;
 mod server;
 mod upload;
@@ -212,6 +213,7 @@ fn documented_api(
         .merge(delegation::routes())
         .merge(notification::routes())
         .merge(forwarding)
+        .merge(receipts::routes())
         .split_for_parts();
     openapi::document_unauthorized(&mut spec);
     (api, spec)

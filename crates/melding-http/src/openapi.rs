@@ -9,7 +9,8 @@ use utoipa::OpenApi;
     modifiers(&BearerAuth),
     tags(
         (name = "Correspondence", description = "Send, read, confirm and purge letters"),
-        (name = "Notifications", description = "Send conditions and SMS delivery reports")
+        (name = "Notifications", description = "Send conditions and SMS delivery reports"),
+        (name = "Receipts", description = "The delivery chain's receipts in SvarUt's vocabulary (Melding additions)")
     )
 )]
 struct ApiDoc;

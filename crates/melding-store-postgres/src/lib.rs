@@ -32,6 +32,7 @@
 mod attachments;
 mod codec;
 mod correspondences;
+mod delivery;
 mod forwarding;
 mod jobs;
 mod notifications;

@@ -24,6 +24,7 @@ pub mod fixtures;
 mod attachments;
 mod contacts;
 mod correspondences;
+mod delivery;
 mod forwarding;
 mod jobs;
 mod notifications;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 pub use attachments::*;
 pub use contacts::*;
 pub use correspondences::*;
+pub use delivery::*;
 pub use forwarding::*;
 pub use jobs::*;
 pub use notifications::*;
@@ -136,6 +138,10 @@ macro_rules! conformance_tests {
             forwarding_events_round_trip_with_their_job,
             one_forwarding_per_letter_and_address,
             marking_a_forwarding_sent_appends_forwarded_once,
+            // delivery chain
+            delivery_events_round_trip_with_their_job,
+            a_guarded_append_stops_at_the_trail_and_at_a_reading,
+            erasing_content_keeps_the_letter_and_its_trail,
         );
     };
     (@each $run:path; $($name:ident),* $(,)?) => {

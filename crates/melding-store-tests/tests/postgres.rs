@@ -148,7 +148,8 @@ async fn nodes_starting_together_migrate_once() {
                 (5, true),
                 (6, true),
                 (7, true),
-                (8, true)
+                (8, true),
+                (9, true)
             ]
         );
         // Nobody is left holding the migration lock.

@@ -8,6 +8,7 @@
 
 mod attachments;
 mod correspondences;
+mod delivery;
 mod forwarding;
 mod jobs;
 mod notifications;
@@ -23,6 +24,7 @@ pub use correspondences::{
     AppendGuard, CorrespondenceStore, OPENED_OR_GONE, SearchPage, SearchQuery, SearchRole,
     opened_or_gone_sql,
 };
+pub use delivery::{DeliveryStore, trails_by_letter};
 pub use forwarding::ForwardingStore;
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use notifications::{
@@ -60,6 +62,7 @@ pub trait Store:
     + JobStore
     + NotificationStore
     + ForwardingStore
+    + DeliveryStore
     + StoreHealth
     + Send
     + Sync
@@ -74,6 +77,7 @@ impl<T> Store for T where
         + JobStore
         + NotificationStore
         + ForwardingStore
+        + DeliveryStore
         + StoreHealth
         + Send
         + Sync

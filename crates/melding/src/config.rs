@@ -55,6 +55,191 @@ pub struct FileConfig {
     pub scanner: Option<ScannerConfig>,
     #[serde(default)]
     pub notifications: NotificationsConfig,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+/// The delivery chain after publishing (`[delivery]`, `reference/delivery-chain.md` §3.3):
+/// routing to digital mailboxes, print when unread. Off unless `chain = true`, for every
+/// resource or per resource under `[delivery.resources.<id>]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// Route letters and print the unread ones (SvarUt's chain); `false` when unset: letters
+    /// stay in the inbox, as in Altinn.
+    pub chain: Option<bool>,
+    /// Print an inbox letter still unread at its deadline; `true` when unset.
+    pub print_fallback: Option<bool>,
+    /// Never print (SvarUt's `kunDigitalLevering`); `false` when unset.
+    pub digital_only: Option<bool>,
+    /// When an unread letter is printed, counted from its first notice: `"2 business days"`
+    /// (the default; any number) or `"40 business hours"` (svarut.no's reading).
+    pub print_after: Option<String>,
+    /// `spool` (default: `<data dir>/print`, a PDF and a manifest per letter, receipts read
+    /// back from `receipts/`) or `none` (print decisions wait for a node that has a provider).
+    #[serde(default)]
+    pub print: PrintKind,
+    /// `files` (Digipost and e-Boks letters written under `<data dir>/mailbox/<provider>`) or
+    /// `none` (the default: persons who chose a digital mailbox get the inbox).
+    #[serde(default)]
+    pub mailbox: MailboxKind,
+    /// Months after publication a letter's content and attachments are deleted (its receipt
+    /// trail stays); 3 when unset.
+    pub retention_months: Option<u32>,
+    /// Seconds between asks for a print or mailbox receipt that has not come; 300 when unset.
+    pub receipt_poll_seconds: Option<u32>,
+    /// Per-resource overrides of `chain`, `print_fallback`, `digital_only` and `print_after`.
+    #[serde(default)]
+    pub resources: std::collections::BTreeMap<String, ResourceDeliveryConfig>,
+}
+
+/// `[delivery.resources.<id>]`: what differs for one resource.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDeliveryConfig {
+    pub chain: Option<bool>,
+    pub print_fallback: Option<bool>,
+    pub digital_only: Option<bool>,
+    pub print_after: Option<String>,
+    pub retention_months: Option<u32>,
+}
+
+/// `[delivery] print`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PrintKind {
+    /// A spool directory under `<data dir>/print`.
+    #[default]
+    Spool,
+    /// No print provider on this node.
+    None,
+}
+
+/// `[delivery] mailbox`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailboxKind {
+    /// No digital mailbox adapters.
+    #[default]
+    None,
+    /// Development mailboxes for Digipost and e-Boks writing files.
+    Files,
+}
+
+/// The `[delivery]` table, checked.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The chain per resource and the calendar.
+    pub settings: melding_core::DeliverySettings,
+    /// The print provider.
+    pub print: PrintKind,
+    /// The digital mailbox adapters.
+    pub mailbox: MailboxKind,
+}
+
+/// Reads `"2 business days"` or `"40 business hours"` (also singular, any case).
+fn print_after(text: &str) -> Result<melding_domain::PrintDeadlineRule, String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let unit = match words.as_slice() {
+        [n, b, u] if b == "business" => Some((n, u.trim_end_matches('s'))),
+        _ => None,
+    };
+    let Some((n, unit)) = unit else {
+        return Err(format!(
+            "expected \"<n> business days\" or \"<n> business hours\", not {text:?}"
+        ));
+    };
+    let n: u32 = n
+        .parse()
+        .map_err(|_| format!("{n:?} is not a whole number"))?;
+    if n > 1000 {
+        return Err(format!("{n} is more than 1000"));
+    }
+    match unit {
+        "day" => Ok(melding_domain::PrintDeadlineRule::BusinessDays(n)),
+        "hour" => Ok(melding_domain::PrintDeadlineRule::BusinessHours(n)),
+        _ => Err(format!(
+            "expected \"<n> business days\" or \"<n> business hours\", not {text:?}"
+        )),
+    }
+}
+
+/// Checks the `[delivery]` table; each problem names its key.
+fn check_delivery(cfg: &DeliveryConfig) -> Result<Delivery, SettingError> {
+    let bad =
+        |key: &str, problem: String| SettingError::new(format!("delivery.{key}"), "", problem);
+    let base = melding_core::ChainPolicy::svarut();
+    let policy = |key: &str,
+                  chain: Option<bool>,
+                  fallback: Option<bool>,
+                  digital_only: Option<bool>,
+                  after: Option<&str>,
+                  months: Option<u32>,
+                  inherit: &melding_core::ChainPolicy|
+     -> Result<melding_core::ChainPolicy, SettingError> {
+        Ok(melding_core::ChainPolicy {
+            enabled: chain.unwrap_or(inherit.enabled),
+            print_fallback: fallback.unwrap_or(inherit.print_fallback),
+            digital_only: digital_only.unwrap_or(inherit.digital_only),
+            print_deadline: match after {
+                Some(text) => {
+                    print_after(text).map_err(|e| bad(&format!("{key}print_after"), e))?
+                }
+                None => inherit.print_deadline,
+            },
+            retention: match months {
+                Some(m) => melding_domain::RetentionPeriod::from_months(m)
+                    .map_err(|e| bad(&format!("{key}retention_months"), e.to_string()))?,
+                None => inherit.retention,
+            },
+        })
+    };
+    let inherit = melding_core::ChainPolicy {
+        enabled: false,
+        ..base
+    };
+    let default = policy(
+        "",
+        cfg.chain,
+        cfg.print_fallback,
+        cfg.digital_only,
+        cfg.print_after.as_deref(),
+        cfg.retention_months,
+        &inherit,
+    )?;
+    let mut resources = std::collections::HashMap::new();
+    for (id, r) in &cfg.resources {
+        let p = policy(
+            &format!("resources.{id}."),
+            r.chain,
+            r.print_fallback,
+            r.digital_only,
+            r.print_after.as_deref(),
+            r.retention_months,
+            &default,
+        )?;
+        resources.insert(id.clone(), p);
+    }
+    let receipt_poll_seconds = cfg.receipt_poll_seconds.unwrap_or(300);
+    if receipt_poll_seconds == 0 {
+        return Err(bad(
+            "receipt_poll_seconds",
+            "must be at least 1, not 0".into(),
+        ));
+    }
+    Ok(Delivery {
+        settings: melding_core::DeliverySettings {
+            default,
+            resources,
+            receipt_poll_seconds,
+            ..melding_core::DeliverySettings::default()
+        },
+        print: cfg.print,
+        mailbox: cfg.mailbox,
+    })
 }
 
 /// How notifications leave the node (`[notifications]`): e-mail as files or over SMTP, SMS as
@@ -742,6 +927,8 @@ pub struct ServeSettings {
     pub issuers: Vec<IssuerConfig>,
     /// How notifications are sent (`[notifications]`); file drops by default.
     pub notifications: Notifications,
+    /// The delivery chain (`[delivery]`); off by default.
+    pub delivery: Delivery,
 }
 
 /// The `[scanner]` table, checked.
@@ -845,6 +1032,7 @@ impl Settings {
         }
         let scanner = file.scanner.as_ref().map(check_scanner).transpose()?;
         let notifications = check_notifications(&file.notifications)?;
+        let delivery = check_delivery(&file.delivery)?;
         Ok(ServeSettings {
             listen,
             metrics_listen: given.metrics_listen.or(file.metrics_listen),
@@ -858,6 +1046,7 @@ impl Settings {
             dev_issuer: file.auth.dev_issuer,
             issuers: file.auth.issuers.clone(),
             notifications,
+            delivery,
         })
     }
 }
@@ -1330,5 +1519,75 @@ mod tests {
         }
         // A channel name outside the list is refused by the file's shape.
         assert!(toml::from_str::<FileConfig>("[notifications]\nemail = \"pigeon\"").is_err());
+    }
+
+    #[test]
+    fn the_delivery_chain_is_off_unless_turned_on_and_reads_per_resource_overrides() {
+        use melding_domain::PrintDeadlineRule;
+        let defaults = serve_settings("", Given::default()).unwrap().delivery;
+        assert!(!defaults.settings.default.enabled);
+        assert_eq!(defaults.print, PrintKind::Spool);
+        assert_eq!(defaults.mailbox, MailboxKind::None);
+        let file = r#"
+            [delivery]
+            chain = true
+            print_after = "3 business days"
+            mailbox = "files"
+            receipt_poll_seconds = 60
+            [delivery.resources.skatt]
+            digital_only = true
+            [delivery.resources.barnehage]
+            print_after = "40 business hours"
+            retention_months = 6
+            [delivery.resources.altinn-only]
+            chain = false
+        "#;
+        let d = serve_settings(file, Given::default()).unwrap().delivery;
+        let s = &d.settings;
+        assert!(s.default.enabled && s.default.print_fallback && !s.default.digital_only);
+        assert_eq!(s.default.print_deadline, PrintDeadlineRule::BusinessDays(3));
+        assert_eq!(s.receipt_poll_seconds, 60);
+        assert_eq!(d.mailbox, MailboxKind::Files);
+        let skatt = s.policy("skatt");
+        assert!(skatt.enabled && skatt.digital_only);
+        assert_eq!(skatt.print_deadline, PrintDeadlineRule::BusinessDays(3));
+        assert_eq!(
+            s.policy("barnehage").print_deadline,
+            PrintDeadlineRule::BusinessHours(40)
+        );
+        assert_eq!(s.policy("barnehage").retention.months(), 6);
+        assert_eq!(s.default.retention.months(), 3);
+        assert!(!s.policy("altinn-only").enabled);
+        assert!(s.policy("other").enabled);
+    }
+
+    #[test]
+    fn a_bad_delivery_setting_names_its_key() {
+        let cases = [
+            (
+                "[delivery]\nprint_after = \"2 days\"",
+                "delivery.print_after",
+            ),
+            (
+                "[delivery]\nprint_after = \"two business days\"",
+                "delivery.print_after",
+            ),
+            (
+                "[delivery]\nprint_after = \"2 business weeks\"",
+                "delivery.print_after",
+            ),
+            (
+                "[delivery.resources.x]\nprint_after = \"2\"",
+                "delivery.resources.x.print_after",
+            ),
+            (
+                "[delivery]\nreceipt_poll_seconds = 0",
+                "delivery.receipt_poll_seconds",
+            ),
+        ];
+        for (text, setting) in cases {
+            assert_eq!(refused(text, Given::default()).setting, setting, "{text}");
+        }
+        assert!(toml::from_str::<FileConfig>("[delivery]\nprint = \"fax\"").is_err());
     }
 }

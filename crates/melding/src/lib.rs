@@ -6,6 +6,7 @@
 pub mod config;
 pub mod dev_issuer;
 pub mod notifications_show;
+pub mod printing;
 pub mod registry_import;
 
 use std::net::SocketAddr;
@@ -152,6 +153,35 @@ pub fn notification_channels(
     .with_rate(DeliveryChannel::Sms, cfg.sms_per_second))
 }
 
+/// The delivery chain's adapters `[delivery]` configures: letters rendered with typst
+/// ([`printing::TypstRenderer`]); print to a spool directory `<data dir>/print` unless
+/// `print = "none"`; with `mailbox = "files"`, Digipost and e-Boks letters written under
+/// `<data dir>/mailbox/{digipost,e-boks}`.
+pub fn delivery_channels(
+    data_dir: &Path,
+    cfg: &config::Delivery,
+) -> melding_core::DeliveryChannels {
+    use melding_delivery::mailbox::{FileDropMailbox, MailboxProvider};
+    use melding_delivery::print::SpoolPrintProvider;
+    let mut channels = melding_core::DeliveryChannels::new(Arc::new(printing::TypstRenderer));
+    if cfg.print == config::PrintKind::Spool {
+        channels =
+            channels.with_print(Arc::new(SpoolPrintProvider::new(print_spool_dir(data_dir))));
+    }
+    if cfg.mailbox == config::MailboxKind::Files {
+        for provider in [MailboxProvider::Digipost, MailboxProvider::EBoks] {
+            let dir = data_dir.join("mailbox").join(provider.as_str());
+            channels = channels.with_mailbox(provider, Arc::new(FileDropMailbox::new(dir)));
+        }
+    }
+    channels
+}
+
+/// The print spool directory of `data_dir`: `<data dir>/print`.
+pub fn print_spool_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("print")
+}
+
 /// The SMS delivery-report webhook `[notifications.delivery_reports]` configures, if any.
 pub fn sms_report_webhook(cfg: &config::Notifications) -> Option<melding_http::SmsReportWebhook> {
     cfg.delivery_reports
@@ -203,6 +233,12 @@ pub struct Node {
     /// How forwarded letters' e-mails are composed; [`melding_core::ForwardingSettings`]'s
     /// default (attachments up to 10 MB as files) unless set.
     pub forwarding: melding_core::ForwardingSettings,
+    /// Which resources' letters are routed and printed, and the calendar print deadlines count
+    /// on; the chain off by default (Altinn's behaviour, `melding_core::DeliverySettings`).
+    pub delivery: melding_core::DeliverySettings,
+    /// The renderer, print provider and digital mailboxes; `None` (the default) records route
+    /// and print decisions but leaves the hand-overs waiting, retried.
+    pub delivery_channels: Option<melding_core::DeliveryChannels>,
 }
 
 impl Node {
@@ -228,6 +264,8 @@ impl Node {
             sms_reports: None,
             notification_settings: melding_core::NotificationSettings::default(),
             forwarding: melding_core::ForwardingSettings::default(),
+            delivery: melding_core::DeliverySettings::default(),
+            delivery_channels: None,
         }
     }
 }
@@ -259,12 +297,18 @@ impl App {
             sms_reports,
             notification_settings,
             forwarding,
+            delivery,
+            delivery_channels,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
             .with_min_expiration_days(min_expiration_days)
             .with_notification_settings(notification_settings)
-            .with_forwarding_settings(forwarding);
+            .with_forwarding_settings(forwarding)
+            .with_delivery_settings(delivery);
+        if let Some(channels) = delivery_channels {
+            melding = melding.with_delivery_channels(channels);
+        }
         if let Some(scanner) = scanner {
             melding = melding.with_scanner(scanner);
         }

@@ -70,6 +70,43 @@ enum Command {
         #[command(subcommand)]
         command: NotificationsCommand,
     },
+    /// Look at a letter's delivery chain (its receipt trail) and stop a pending print.
+    Delivery {
+        #[command(subcommand)]
+        command: DeliveryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeliveryCommand {
+    /// Print a letter's receipt trail in SvarUt's vocabulary: how it was routed and why,
+    /// notified, read, sent to a digital mailbox or to print, printed.
+    #[command(
+        after_help = "Example:\n  melding delivery show 0194c2a0-5c00-7000-8000-000000000002"
+    )]
+    Show {
+        /// The letter's id (a correspondence id).
+        letter: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Stop a letter's pending print ("manually handled"). Refused once the letter was read,
+    /// delivered to a digital mailbox or sent to print.
+    #[command(
+        after_help = "Example:\n  melding delivery stop 0194c2a0-5c00-7000-8000-000000000002 --operator kari --reason \"delivered by hand\""
+    )]
+    Stop {
+        /// The letter's id (a correspondence id).
+        letter: String,
+        /// Who stops it, recorded in the trail.
+        #[arg(long)]
+        operator: String,
+        /// Why, recorded in the trail.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -384,6 +421,49 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{report}");
             Ok(())
         }
+        Command::Delivery {
+            command: DeliveryCommand::Show { letter, data },
+        } => {
+            let store = open_store(&resolve(&data)?).await?;
+            let id = parse_letter_id(&letter)?;
+            let trail = melding_core::delivery::receipt_trail(store.as_ref(), id).await?;
+            anyhow::ensure!(!trail.is_empty(), "no letter {id}");
+            for e in trail {
+                println!(
+                    "{}  {:<16}  {}",
+                    e.at.to_rfc3339(),
+                    e.status.as_str(),
+                    e.text
+                );
+                if let Some(d) = e.details {
+                    println!("{:>44}{d}", "");
+                }
+            }
+            Ok(())
+        }
+        Command::Delivery {
+            command:
+                DeliveryCommand::Stop {
+                    letter,
+                    operator,
+                    reason,
+                    data,
+                },
+        } => {
+            let store = open_store(&resolve(&data)?).await?;
+            let id = parse_letter_id(&letter)?;
+            let now = SystemClock.now();
+            let stopped =
+                melding_core::delivery::stop_print(store.as_ref(), now, id, &operator, &reason)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
+            anyhow::ensure!(
+                stopped,
+                "{id} was not stopped: it was already read, delivered to a digital mailbox, sent to print or stopped"
+            );
+            println!("{id}: manually handled; it will not be printed");
+            Ok(())
+        }
         Command::Registry {
             command: RegistryCommand::Import { file, kind, data },
         } => {
@@ -524,6 +604,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     node.sms_reports = melding::sms_report_webhook(&serve.notifications);
     node.notification_settings = serve.notifications.settings.clone();
     node.forwarding = serve.notifications.forwarding;
+    node.delivery = serve.delivery.settings.clone();
+    if args.demo {
+        // The demo's chain resource is in the chain unless the config says otherwise.
+        node.delivery
+            .resources
+            .entry(DEMO_CHAIN_RESOURCE.to_owned())
+            .or_insert_with(melding_core::ChainPolicy::svarut);
+    }
+    node.delivery_channels = Some(melding::delivery_channels(
+        &settings.data_dir,
+        &serve.delivery,
+    ));
     let outbox = notification_outbox(&settings.data_dir, &serve.notifications);
     let app = App::new(node);
     let listener = melding::bind(serve.listen).await?;
@@ -532,6 +624,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         print_demo(&dev, addr);
         println!("{outbox}");
+        if serve.delivery.print == melding::config::PrintKind::Spool {
+            println!(
+                "# Printed letters of \"{DEMO_CHAIN_RESOURCE}\" go to {}",
+                melding::print_spool_dir(&settings.data_dir).display()
+            );
+        }
     }
     let metrics = match serve.metrics_listen {
         Some(addr) => {
@@ -574,6 +672,9 @@ const DEMO_SENDER: &str = "991825827";
 const DEMO_PERSON: &str = "08089403198";
 const DEMO_ORG: &str = "974760673";
 const DEMO_RESOURCE: &str = "melding-demo";
+/// The demo's resource in the delivery chain: its letters are routed and, when nobody can read
+/// them digitally, printed to `<data dir>/print`.
+const DEMO_CHAIN_RESOURCE: &str = "melding-demo-svarut";
 
 async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
     let org = |n: &str| OrgNumber::parse(n).expect("valid demo org number");
@@ -583,25 +684,45 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
                 Organization::new(org(DEMO_SENDER), "Digitaliseringsdirektoratet"),
                 Organization::new(org(DEMO_ORG), "Brønnøysundregistrene"),
             ],
-            persons: vec![Person::new(
-                NationalId::parse(DEMO_PERSON).expect("valid demo person"),
-                "Ola Nordmann",
-            )],
-            resources: vec![Resource {
-                id: DEMO_RESOURCE.into(),
+            persons: vec![Person {
+                address: Some(melding_store::PostalAddress {
+                    lines: vec!["Storgata 1".into()],
+                    postal_code: "3110".into(),
+                    city: "TØNSBERG".into(),
+                    country: None,
+                }),
+                ..Person::new(
+                    NationalId::parse(DEMO_PERSON).expect("valid demo person"),
+                    "Ola Nordmann",
+                )
+            }],
+            resources: [
+                (DEMO_RESOURCE, "Melding demo"),
+                (DEMO_CHAIN_RESOURCE, "Melding demo: SvarUt-kjeden"),
+            ]
+            .into_iter()
+            .map(|(id, title)| Resource {
+                id: id.into(),
                 owner: org(DEMO_SENDER),
                 service_owner_code: "digdir".into(),
-                title: "Melding demo".into(),
+                title: title.into(),
                 confidential: false,
                 read_policy: vec![],
                 resource_type: ResourceType::CorrespondenceService,
                 minimum_authentication_level: 0,
-            }],
+            })
+            .collect(),
             roles: vec![],
             self_identified_users: vec![],
         })
         .await?;
     Ok(())
+}
+
+/// A correspondence id from the command line.
+fn parse_letter_id(text: &str) -> anyhow::Result<melding_domain::CorrespondenceId> {
+    text.parse()
+        .map_err(|_| anyhow::anyhow!("{text:?} is not a correspondence id"))
 }
 
 /// Where notifications go, one line each, for the demo's printout.

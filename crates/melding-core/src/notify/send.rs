@@ -114,6 +114,8 @@ impl Melding {
                 };
                 self.store.update_notification(&update).await?;
                 tracing::info!(notification_id = %n.id, channel = n.channel.name(), "notification handed over");
+                self.record_notified(&letter, &order, n.channel, now)
+                    .await?;
                 Ok(Outcome::Done)
             }
             Err(SendError::SlowDown {
@@ -151,6 +153,44 @@ impl Melding {
                 Err(e.into())
             }
         }
+    }
+
+    /// Records `VARSLET` in the receipt trail of a letter in the delivery chain when its first
+    /// main notice has gone out (`delivery-chain.md` §3.4); reminders and later notices add
+    /// nothing.
+    async fn record_notified(
+        &self,
+        letter: &Correspondence,
+        order: &melding_domain::notification::NotificationOrder,
+        channel: DeliveryChannel,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let in_chain = self
+            .delivery
+            .policy(letter.settings.resource_id.as_str())
+            .enabled;
+        if order.kind != OrderKind::Main || !in_chain {
+            return Ok(());
+        }
+        let how = match channel {
+            DeliveryChannel::Email => "e-mail",
+            DeliveryChannel::Sms => "SMS",
+        };
+        let event = melding_domain::DeliveryEvent::new(
+            melding_domain::ReceiptStatus::Varslet,
+            now,
+            format!("The recipient was notified by {how}."),
+        );
+        self.store
+            .append_delivery_event(
+                letter.id,
+                &event,
+                &[melding_domain::ReceiptStatus::Varslet],
+                &[],
+                &[],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Ends a `New` notification with `status` and completes its order when it was the last.

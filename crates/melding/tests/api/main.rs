@@ -5,6 +5,7 @@ mod authorization;
 mod compatibility;
 mod confidential_reminders;
 mod cors;
+mod delivery_chain;
 mod edges;
 mod errors;
 mod forwarding;

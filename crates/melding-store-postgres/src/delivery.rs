@@ -1,0 +1,152 @@
+//! Receipt trails on PostgreSQL (migration 0009; `reference/delivery-chain.md` §3.4). An
+//! append locks the letter's row first, as every status append does
+//! (`melding_append_status`), so a guarded append and a Read racing it are serialised: of a
+//! print hand-over and a reading, whichever commits second sees the first.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use melding_domain::{CorrespondenceId, DeliveryEvent, ReceiptStatus};
+use melding_store::{DeliveryStore, NewJob, StoreError, trails_by_letter};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::jobs::enqueue;
+use crate::{PostgresStore, classify, corrupt};
+
+/// A row of `delivery_events`, as read back.
+#[derive(Debug, FromRow)]
+struct EventRow {
+    correspondence_id: Uuid,
+    status: String,
+    at: DateTime<Utc>,
+    event_text: String,
+    details: Option<String>,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<(CorrespondenceId, DeliveryEvent), StoreError> {
+        Ok((
+            CorrespondenceId::from_uuid(self.correspondence_id),
+            DeliveryEvent {
+                status: self.status.parse().map_err(corrupt)?,
+                at: self.at,
+                text: self.event_text,
+                details: self.details,
+            },
+        ))
+    }
+}
+
+const SELECT_EVENTS: &str =
+    "SELECT correspondence_id, status, at, event_text, details FROM delivery_events";
+
+#[async_trait]
+impl DeliveryStore for PostgresStore {
+    async fn append_delivery_event(
+        &self,
+        id: CorrespondenceId,
+        event: &DeliveryEvent,
+        unless: &[ReceiptStatus],
+        unless_altinn: &[i32],
+        jobs: &[NewJob],
+    ) -> Result<bool, StoreError> {
+        let unless: Vec<&str> = unless.iter().map(|s| s.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let known: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM correspondences WHERE id = $1 FOR UPDATE")
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+        if known.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let blocked: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM delivery_events
+                            WHERE correspondence_id = $1 AND status = ANY ($2))
+                 OR EXISTS (SELECT 1 FROM correspondence_statuses
+                            WHERE correspondence_id = $1 AND status = ANY ($3))",
+        )
+        .bind(id.as_uuid())
+        .bind(&unless)
+        .bind(unless_altinn)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if blocked {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO delivery_events (correspondence_id, status, at, event_text, details)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.as_uuid())
+        .bind(event.status.as_str())
+        .bind(event.at)
+        .bind(&event.text)
+        .bind(event.details.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        enqueue(&mut tx, jobs).await?;
+        tx.commit().await.map_err(classify)?;
+        if !jobs.is_empty() {
+            self.jobs_enqueued();
+        }
+        Ok(true)
+    }
+
+    async fn delivery_events(
+        &self,
+        id: CorrespondenceId,
+    ) -> Result<Vec<DeliveryEvent>, StoreError> {
+        let sql = format!("{SELECT_EVENTS} WHERE correspondence_id = $1 ORDER BY at, id");
+        sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(|row| row.into_event().map(|(_, event)| event))
+            .collect()
+    }
+
+    async fn erase_letter_content(&self, id: CorrespondenceId) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE correspondences
+             SET title = '', summary = '', body = '', property_list = '{}'::jsonb
+             WHERE id = $1
+               AND (title <> '' OR summary <> '' OR body <> '' OR property_list <> '{}'::jsonb)",
+        )
+        .bind(id.as_uuid())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?
+        .rows_affected();
+        if changed > 0 {
+            return Ok(true);
+        }
+        let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM correspondences WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        known.map(|_| false).ok_or(StoreError::NotFound)
+    }
+
+    async fn delivery_events_of(
+        &self,
+        ids: &[CorrespondenceId],
+    ) -> Result<Vec<(CorrespondenceId, Vec<DeliveryEvent>)>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+        let sql = format!(
+            "{SELECT_EVENTS} WHERE correspondence_id = ANY ($1) ORDER BY correspondence_id, at, id"
+        );
+        let rows = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(sql))
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        trails_by_letter(rows.into_iter().map(EventRow::into_event))
+    }
+}
