@@ -45,7 +45,9 @@ pub use delivery::{
 };
 pub use error::{CoreError, Rule};
 pub use forward::{ForwardCorrespondence, ForwardRequest, ForwardingSettings};
-pub use initialize::{InitializeRequest, Initialized, InitializedLetter, InitializedOrder};
+pub use initialize::{
+    ContentInput, InitializeRequest, Initialized, InitializedLetter, InitializedOrder,
+};
 pub use jobs::{
     AttachmentSettled, DeleteBlob, ExpireAttachment, PurgeLetterAttachments, ScanAttachment,
 };

@@ -164,6 +164,8 @@ impl From<OrgNumber> for String {
     }
 }
 
+pub mod synthetic;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,13 +76,21 @@ pub struct DeliveryConfig {
     /// (the default; any number) or `"40 business hours"` (svarut.no's reading).
     pub print_after: Option<String>,
     /// `spool` (default: `<data dir>/print`, a PDF and a manifest per letter, receipts read
-    /// back from `receipts/`) or `none` (print decisions wait for a node that has a provider).
+    /// back from `receipts/`), `sftp` (a print house's server, `[delivery.sftp]`) or `none`
+    /// (print decisions wait for a node that has a provider).
     #[serde(default)]
     pub print: PrintKind,
-    /// `files` (Digipost and e-Boks letters written under `<data dir>/mailbox/<provider>`) or
-    /// `none` (the default: persons who chose a digital mailbox get the inbox).
+    /// `files` (Digipost and e-Boks letters written under `<data dir>/mailbox/<provider>`),
+    /// `providers` (the real APIs of `[delivery.digipost]` and `[delivery.eboks]`, whichever
+    /// are given) or `none` (the default: persons who chose a digital mailbox get the inbox).
     #[serde(default)]
     pub mailbox: MailboxKind,
+    /// The print house's SFTP server, for `print = "sftp"`.
+    pub sftp: Option<SftpTable>,
+    /// Digipost's API, for `mailbox = "providers"`.
+    pub digipost: Option<DigipostTable>,
+    /// e-Boks's API, for `mailbox = "providers"`.
+    pub eboks: Option<EboksTable>,
     /// Months after publication a letter's content and attachments are deleted (its receipt
     /// trail stays); 3 when unset.
     pub retention_months: Option<u32>,
@@ -111,8 +119,92 @@ pub enum PrintKind {
     /// A spool directory under `<data dir>/print`.
     #[default]
     Spool,
+    /// A print house's SFTP server, `[delivery.sftp]`.
+    Sftp,
     /// No print provider on this node.
     None,
+}
+
+/// `[delivery.sftp]`: the file form of `melding_delivery::print::SftpPrintConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SftpTable {
+    /// The server's host name.
+    pub host: String,
+    /// Its port; 22 when unset.
+    #[serde(default = "ssh_port")]
+    pub port: u16,
+    /// The user to log in as.
+    pub username: String,
+    /// The private key file (OpenSSH or PEM; Ed25519, ECDSA or RSA).
+    pub private_key_file: PathBuf,
+    /// The key's passphrase, if it is encrypted.
+    pub passphrase: Option<String>,
+    /// A password, for servers that ask for one after (or instead of) the key.
+    pub password: Option<String>,
+    /// The server host keys accepted, as `SHA256:…` fingerprints (`ssh-keygen -lf`); at least
+    /// one: there is no trust on first use.
+    pub host_keys: Vec<String>,
+    /// The remote directory letters are uploaded to; `upload` when unset.
+    pub outbox_dir: Option<String>,
+    /// The remote directory receipts are read from; `receipts` when unset.
+    pub receipts_dir: Option<String>,
+    /// Seconds connecting and one request may take; 30 when unset.
+    pub timeout_seconds: Option<u64>,
+}
+
+fn ssh_port() -> u16 {
+    22
+}
+
+/// `[delivery.digipost]`: the file form of `melding_delivery::mailbox::DigipostConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigipostTable {
+    /// The API's base URL, e.g. `https://api.digipost.no`.
+    pub base_url: String,
+    /// The broker's Digipost account id (`X-Digipost-UserId`).
+    pub broker_id: u64,
+    /// The sender account the letters appear from; the broker's id when unset.
+    pub sender_id: Option<u64>,
+    /// The certificate's RSA private key, a PEM file.
+    pub signing_key_file: PathBuf,
+    /// Seconds one request may take; 30 when unset.
+    pub timeout_seconds: Option<u64>,
+}
+
+/// `[delivery.eboks]`: the file form of `melding_delivery::mailbox::EboksConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EboksTable {
+    /// The API's base URL.
+    pub base_url: String,
+    /// The bearer token.
+    pub api_token: String,
+    /// Seconds one request may take; 30 when unset.
+    pub timeout_seconds: Option<u64>,
+}
+
+/// The print provider `[delivery] print` names, checked.
+#[derive(Debug, Clone)]
+pub enum PrintProviderSetting {
+    /// The spool directory under `<data dir>/print`.
+    Spool,
+    /// A print house's SFTP server.
+    Sftp(Box<melding_delivery::print::SftpPrintConfig>),
+    /// None on this node.
+    None,
+}
+
+/// The digital mailboxes `[delivery] mailbox` names, checked.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxSettings {
+    /// Development mailboxes writing files, for both providers.
+    pub files: bool,
+    /// Digipost's API.
+    pub digipost: Option<melding_delivery::mailbox::DigipostConfig>,
+    /// e-Boks's API.
+    pub eboks: Option<melding_delivery::mailbox::EboksConfig>,
 }
 
 /// `[delivery] mailbox`.
@@ -124,6 +216,8 @@ pub enum MailboxKind {
     None,
     /// Development mailboxes for Digipost and e-Boks writing files.
     Files,
+    /// The real APIs of `[delivery.digipost]` and `[delivery.eboks]`.
+    Providers,
 }
 
 /// The `[delivery]` table, checked.
@@ -132,9 +226,129 @@ pub struct Delivery {
     /// The chain per resource and the calendar.
     pub settings: melding_core::DeliverySettings,
     /// The print provider.
-    pub print: PrintKind,
+    pub print: PrintProviderSetting,
     /// The digital mailbox adapters.
-    pub mailbox: MailboxKind,
+    pub mailbox: MailboxSettings,
+}
+
+/// Reads a secret file a `[delivery]` key names; the error names the key.
+fn read_secret_file(key: &str, path: &Path) -> Result<Secret, SettingError> {
+    std::fs::read_to_string(path).map(Secret::new).map_err(|e| {
+        SettingError::new(
+            format!("delivery.{key}"),
+            "",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })
+}
+
+fn timeout(key: &str, seconds: Option<u64>) -> Result<std::time::Duration, SettingError> {
+    let secs = seconds.unwrap_or(30);
+    at_least_one(&format!("delivery.{key}"), "", secs)?;
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+/// Checks `print` and its table.
+fn check_print(cfg: &DeliveryConfig) -> Result<PrintProviderSetting, SettingError> {
+    use melding_delivery::print::{HostKeyFingerprint, SftpAuth, SftpPrintConfig};
+    let bad =
+        |key: &str, problem: String| SettingError::new(format!("delivery.{key}"), "", problem);
+    Ok(match cfg.print {
+        PrintKind::Spool => PrintProviderSetting::Spool,
+        PrintKind::None => PrintProviderSetting::None,
+        PrintKind::Sftp => {
+            let t = cfg.sftp.as_ref().ok_or_else(|| {
+                bad(
+                    "print",
+                    "print = \"sftp\" needs a [delivery.sftp] table".into(),
+                )
+            })?;
+            let host_keys = t
+                .host_keys
+                .iter()
+                .map(|k| {
+                    HostKeyFingerprint::parse(k).map_err(|e| bad("sftp.host_keys", e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if host_keys.is_empty() {
+                return Err(bad(
+                    "sftp.host_keys",
+                    "pin at least one SHA256 host key fingerprint (ssh-keygen -lf)".into(),
+                ));
+            }
+            let auth = SftpAuth {
+                private_key: read_secret_file("sftp.private_key_file", &t.private_key_file)?,
+                passphrase: t.passphrase.clone().map(Secret::new),
+                password: t.password.clone().map(Secret::new),
+            };
+            let mut sftp =
+                SftpPrintConfig::new(t.host.clone(), t.port, t.username.clone(), auth, host_keys);
+            if let Some(d) = &t.outbox_dir {
+                sftp.outbox_dir = d.clone();
+            }
+            if let Some(d) = &t.receipts_dir {
+                sftp.receipts_dir = d.clone();
+            }
+            sftp.timeout = timeout("sftp.timeout_seconds", t.timeout_seconds)?;
+            PrintProviderSetting::Sftp(Box::new(sftp))
+        }
+    })
+}
+
+/// Checks `mailbox` and its tables.
+fn check_mailbox(cfg: &DeliveryConfig) -> Result<MailboxSettings, SettingError> {
+    use melding_delivery::mailbox::{DigipostConfig, EboksConfig};
+    let bad =
+        |key: &str, problem: String| SettingError::new(format!("delivery.{key}"), "", problem);
+    Ok(match cfg.mailbox {
+        MailboxKind::None => MailboxSettings::default(),
+        MailboxKind::Files => MailboxSettings {
+            files: true,
+            ..MailboxSettings::default()
+        },
+        MailboxKind::Providers => {
+            let digipost = cfg
+                .digipost
+                .as_ref()
+                .map(|t| -> Result<_, SettingError> {
+                    Ok(DigipostConfig {
+                        base_url: t.base_url.clone(),
+                        broker_id: t.broker_id,
+                        sender_id: t.sender_id.unwrap_or(t.broker_id),
+                        signing_key_pem: read_secret_file(
+                            "digipost.signing_key_file",
+                            &t.signing_key_file,
+                        )?,
+                        timeout: timeout("digipost.timeout_seconds", t.timeout_seconds)?,
+                    })
+                })
+                .transpose()?;
+            let eboks = cfg
+                .eboks
+                .as_ref()
+                .map(|t| -> Result<_, SettingError> {
+                    Ok(EboksConfig {
+                        base_url: t.base_url.clone(),
+                        api_token: Secret::new(t.api_token.clone()),
+                        callback_secret: None,
+                        timeout: timeout("eboks.timeout_seconds", t.timeout_seconds)?,
+                    })
+                })
+                .transpose()?;
+            if digipost.is_none() && eboks.is_none() {
+                return Err(bad(
+                    "mailbox",
+                    "mailbox = \"providers\" needs a [delivery.digipost] or [delivery.eboks] table"
+                        .into(),
+                ));
+            }
+            MailboxSettings {
+                files: false,
+                digipost,
+                eboks,
+            }
+        }
+    })
 }
 
 /// Reads `"2 business days"` or `"40 business hours"` (also singular, any case).
@@ -237,8 +451,8 @@ fn check_delivery(cfg: &DeliveryConfig) -> Result<Delivery, SettingError> {
             receipt_poll_seconds,
             ..melding_core::DeliverySettings::default()
         },
-        print: cfg.print,
-        mailbox: cfg.mailbox,
+        print: check_print(cfg)?,
+        mailbox: check_mailbox(cfg)?,
     })
 }
 
@@ -1526,8 +1740,8 @@ mod tests {
         use melding_domain::PrintDeadlineRule;
         let defaults = serve_settings("", Given::default()).unwrap().delivery;
         assert!(!defaults.settings.default.enabled);
-        assert_eq!(defaults.print, PrintKind::Spool);
-        assert_eq!(defaults.mailbox, MailboxKind::None);
+        assert!(matches!(defaults.print, PrintProviderSetting::Spool));
+        assert!(!defaults.mailbox.files && defaults.mailbox.digipost.is_none());
         let file = r#"
             [delivery]
             chain = true
@@ -1547,7 +1761,7 @@ mod tests {
         assert!(s.default.enabled && s.default.print_fallback && !s.default.digital_only);
         assert_eq!(s.default.print_deadline, PrintDeadlineRule::BusinessDays(3));
         assert_eq!(s.receipt_poll_seconds, 60);
-        assert_eq!(d.mailbox, MailboxKind::Files);
+        assert!(d.mailbox.files);
         let skatt = s.policy("skatt");
         assert!(skatt.enabled && skatt.digital_only);
         assert_eq!(skatt.print_deadline, PrintDeadlineRule::BusinessDays(3));
@@ -1589,5 +1803,78 @@ mod tests {
             assert_eq!(refused(text, Given::default()).setting, setting, "{text}");
         }
         assert!(toml::from_str::<FileConfig>("[delivery]\nprint = \"fax\"").is_err());
+    }
+
+    #[test]
+    fn print_houses_and_digital_mailboxes_are_read_from_their_tables() {
+        let dir = std::env::temp_dir().join(format!("melding-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("print-house.key");
+        std::fs::write(&key, "-----BEGIN OPENSSH PRIVATE KEY-----\n").unwrap();
+        let pem = dir.join("digipost.pem");
+        std::fs::write(&pem, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        let fingerprint = format!("SHA256:{}", "A".repeat(43));
+        let file = format!(
+            r#"
+            [delivery]
+            print = "sftp"
+            mailbox = "providers"
+            [delivery.sftp]
+            host = "print.example.no"
+            username = "kommunen"
+            private_key_file = "{}"
+            host_keys = ["{fingerprint}"]
+            outbox_dir = "inn"
+            [delivery.digipost]
+            base_url = "https://api.digipost.example"
+            broker_id = 1234
+            signing_key_file = "{}"
+            [delivery.eboks]
+            base_url = "https://api.e-boks.example"
+            api_token = "hemmelig"
+            timeout_seconds = 10
+        "#,
+            key.display(),
+            pem.display()
+        );
+        let d = serve_settings(&file, Given::default()).unwrap().delivery;
+        let PrintProviderSetting::Sftp(sftp) = &d.print else {
+            panic!("{:?}", d.print)
+        };
+        assert_eq!((sftp.host.as_str(), sftp.port), ("print.example.no", 22));
+        assert_eq!(sftp.outbox_dir, "inn");
+        assert_eq!(sftp.receipts_dir, "receipts");
+        assert_eq!(sftp.host_keys[0].as_str(), fingerprint);
+        let digipost = d.mailbox.digipost.as_ref().unwrap();
+        assert_eq!((digipost.broker_id, digipost.sender_id), (1234, 1234));
+        assert_eq!(
+            d.mailbox.eboks.as_ref().unwrap().timeout,
+            std::time::Duration::from_secs(10)
+        );
+        assert!(!d.mailbox.files);
+
+        let refusals = [
+            ("[delivery]\nprint = \"sftp\"", "delivery.print"),
+            ("[delivery]\nmailbox = \"providers\"", "delivery.mailbox"),
+            (
+                "[delivery]\nprint = \"sftp\"\n[delivery.sftp]\nhost = \"h\"\nusername = \"u\"\nprivate_key_file = \"/nonexistent/key\"\nhost_keys = [\"SHA256:AAAA\"]",
+                "delivery.sftp.host_keys",
+            ),
+            (
+                "[delivery]\nprint = \"sftp\"\n[delivery.sftp]\nhost = \"h\"\nusername = \"u\"\nprivate_key_file = \"/nonexistent/key\"\nhost_keys = []",
+                "delivery.sftp.host_keys",
+            ),
+        ];
+        for (text, setting) in refusals {
+            assert_eq!(refused(text, Given::default()).setting, setting, "{text}");
+        }
+        let missing_key = format!(
+            "[delivery]\nprint = \"sftp\"\n[delivery.sftp]\nhost = \"h\"\nusername = \"u\"\nprivate_key_file = \"/nonexistent/key\"\nhost_keys = [\"{fingerprint}\"]"
+        );
+        assert_eq!(
+            refused(&missing_key, Given::default()).setting,
+            "delivery.sftp.private_key_file"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -8,6 +8,7 @@ pub mod dev_issuer;
 pub mod notifications_show;
 pub mod printing;
 pub mod registry_import;
+pub mod simulate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -154,27 +155,50 @@ pub fn notification_channels(
 }
 
 /// The delivery chain's adapters `[delivery]` configures: letters rendered with typst
-/// ([`printing::TypstRenderer`]); print to a spool directory `<data dir>/print` unless
-/// `print = "none"`; with `mailbox = "files"`, Digipost and e-Boks letters written under
-/// `<data dir>/mailbox/{digipost,e-boks}`.
+/// ([`printing::TypstRenderer`]); print to a spool directory `<data dir>/print` (the default),
+/// to a print house's SFTP server, or nowhere; digital mailboxes as files under
+/// `<data dir>/mailbox/{digipost,e-boks}`, through Digipost's and e-Boks's APIs, or none.
+///
+/// Errors: an SFTP key that cannot be read, or a mailbox API whose URL or key is refused.
 pub fn delivery_channels(
     data_dir: &Path,
     cfg: &config::Delivery,
-) -> melding_core::DeliveryChannels {
-    use melding_delivery::mailbox::{FileDropMailbox, MailboxProvider};
-    use melding_delivery::print::SpoolPrintProvider;
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<melding_core::DeliveryChannels> {
+    use melding_delivery::mailbox::{
+        DigipostMailbox, EboksMailbox, FileDropMailbox, MailboxProvider,
+    };
+    use melding_delivery::print::{SftpPrintProvider, SpoolPrintProvider};
     let mut channels = melding_core::DeliveryChannels::new(Arc::new(printing::TypstRenderer));
-    if cfg.print == config::PrintKind::Spool {
-        channels =
-            channels.with_print(Arc::new(SpoolPrintProvider::new(print_spool_dir(data_dir))));
+    match &cfg.print {
+        config::PrintProviderSetting::Spool => {
+            channels =
+                channels.with_print(Arc::new(SpoolPrintProvider::new(print_spool_dir(data_dir))));
+        }
+        config::PrintProviderSetting::Sftp(sftp) => {
+            let provider = SftpPrintProvider::new((**sftp).clone())
+                .context("setting up the SFTP print provider ([delivery.sftp])")?;
+            channels = channels.with_print(Arc::new(provider));
+        }
+        config::PrintProviderSetting::None => {}
     }
-    if cfg.mailbox == config::MailboxKind::Files {
+    if cfg.mailbox.files {
         for provider in [MailboxProvider::Digipost, MailboxProvider::EBoks] {
             let dir = data_dir.join("mailbox").join(provider.as_str());
             channels = channels.with_mailbox(provider, Arc::new(FileDropMailbox::new(dir)));
         }
     }
-    channels
+    if let Some(digipost) = &cfg.mailbox.digipost {
+        let mailbox = DigipostMailbox::new(digipost.clone(), clock)
+            .context("setting up Digipost ([delivery.digipost])")?;
+        channels = channels.with_mailbox(MailboxProvider::Digipost, Arc::new(mailbox));
+    }
+    if let Some(eboks) = &cfg.mailbox.eboks {
+        let mailbox =
+            EboksMailbox::new(eboks.clone()).context("setting up e-Boks ([delivery.eboks])")?;
+        channels = channels.with_mailbox(MailboxProvider::EBoks, Arc::new(mailbox));
+    }
+    Ok(channels)
 }
 
 /// The print spool directory of `data_dir`: `<data dir>/print`.

@@ -70,6 +70,32 @@ enum Command {
         #[command(subcommand)]
         command: NotificationsCommand,
     },
+    /// Run the delivery chain in process on a simulated clock over a generated population, and
+    /// print what became of the letters (outcomes, prints per day, notices, costs, broken
+    /// promises). The summary is also written as JSON.
+    #[command(
+        after_help = "Example:\n  melding simulate --letters 100000 --days 120 --seed 1 --json simulation.json"
+    )]
+    Simulate {
+        /// Letters to send, one per generated recipient.
+        #[arg(long, default_value_t = 10_000)]
+        letters: u32,
+        /// Simulated days, from Monday 2 March 2026 08:00 Oslo.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The letters go out at random times during the first this many days.
+        #[arg(long, default_value_t = 14)]
+        sending_days: u32,
+        /// The seed: the same seed gives the same population and the same outcomes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the JSON summary.
+        #[arg(long, default_value = "simulation.json")]
+        json: PathBuf,
+        /// Render printed letters with typst instead of a one-page stand-in (much slower).
+        #[arg(long)]
+        typst: bool,
+    },
     /// Look at a letter's delivery chain (its receipt trail) and stop a pending print.
     Delivery {
         #[command(subcommand)]
@@ -421,6 +447,35 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{report}");
             Ok(())
         }
+        Command::Simulate {
+            letters,
+            days,
+            sending_days,
+            seed,
+            json,
+            typst,
+        } => {
+            anyhow::ensure!(letters >= 1, "--letters must be at least 1");
+            anyhow::ensure!(days >= 1, "--days must be at least 1");
+            let plan = melding::simulate::SimulationPlan {
+                letters,
+                days,
+                sending_days,
+                seed,
+                typst,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let summary = melding::simulate::simulate(&plan).await?;
+            print!("{}", melding::simulate::render_summary(&summary));
+            melding::simulate::write_summary(&summary, &json)?;
+            println!("Summary written to {}", json.display());
+            anyhow::ensure!(
+                summary.violations.total() == 0,
+                "{} broken promises: see the summary",
+                summary.violations.total()
+            );
+            Ok(())
+        }
         Command::Delivery {
             command: DeliveryCommand::Show { letter, data },
         } => {
@@ -615,7 +670,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     node.delivery_channels = Some(melding::delivery_channels(
         &settings.data_dir,
         &serve.delivery,
-    ));
+        Arc::new(SystemClock),
+    )?);
     let outbox = notification_outbox(&settings.data_dir, &serve.notifications);
     let app = App::new(node);
     let listener = melding::bind(serve.listen).await?;
@@ -624,7 +680,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         print_demo(&dev, addr);
         println!("{outbox}");
-        if serve.delivery.print == melding::config::PrintKind::Spool {
+        if matches!(
+            serve.delivery.print,
+            melding::config::PrintProviderSetting::Spool
+        ) {
             println!(
                 "# Printed letters of \"{DEMO_CHAIN_RESOURCE}\" go to {}",
                 melding::print_spool_dir(&settings.data_dir).display()

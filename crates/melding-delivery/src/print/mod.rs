@@ -271,7 +271,9 @@ pub enum PostageClass {
 pub struct ReceiptId(String);
 
 impl ReceiptId {
-    pub(crate) fn new(id: impl Into<String>) -> Self {
+    /// A receipt id as a provider names it (for providers outside this crate, e.g. the
+    /// simulator's print house).
+    pub fn new(id: impl Into<String>) -> Self {
         ReceiptId(id.into())
     }
 
