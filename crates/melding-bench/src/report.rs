@@ -504,10 +504,12 @@ fn notify_section(text: &str) -> Option<&str> {
     Some(&text[begin..end])
 }
 
-/// `main` (the main suite's report) followed by the notification section of `old`, if any.
+/// `main` (the main suite's report) followed by what `old` holds from its notification
+/// section on: that section and the sections after it, which other programs write (the
+/// delivery chain's print and simulator numbers), if any.
 pub fn keep_notify_section(old: &str, main: &str) -> String {
-    match notify_section(old) {
-        Some(section) => format!("{}\n\n{section}\n", main.trim_end()),
+    match old.find(NOTIFY_BEGIN) {
+        Some(begin) => format!("{}\n\n{}\n", main.trim_end(), old[begin..].trim_end()),
         None => main.to_owned(),
     }
 }
@@ -697,6 +699,11 @@ mod notify_section_tests {
             rewritten,
             format!("# Benchmarks\n\nnew main\n\n{section}\n")
         );
+        // Sections after it are kept too.
+        let with_tail = format!("{file}\n## Delivery chain\n\nprint numbers\n");
+        let rewritten_tail = keep_notify_section(&with_tail, "# Benchmarks\n\nnew main\n");
+        assert!(rewritten_tail.ends_with("## Delivery chain\n\nprint numbers\n"));
+        assert!(rewritten_tail.contains(&section) && !rewritten_tail.contains("\nmain\n"));
         let new = format!("{NOTIFY_BEGIN}\nnew numbers\n{NOTIFY_END}\n");
         let spliced = splice_notify_section(&rewritten, &new);
         assert!(spliced.contains("new numbers") && !spliced.contains("old numbers"));

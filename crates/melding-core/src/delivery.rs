@@ -397,7 +397,7 @@ pub async fn stop_print(
         now,
         format!("Handled manually by {operator}: {reason}"),
     );
-    let stops = melding_domain::ReceiptStatus::STOPS_PRINT;
+    let stops = melding_domain::ReceiptStatus::STOPS_OPERATOR;
     let read = [melding_domain::CorrespondenceStatus::Read.value()];
     match store
         .append_delivery_event(id, &event, &stops, &read, &[])

@@ -37,6 +37,10 @@ pub enum ReceiptStatus {
     IkkeLevert,
     /// An operator took the letter out of the chain; no print follows (rule 29).
     ManueltHandtert,
+    /// Melding's own addition: the letter must go on paper but the recipient's address is
+    /// protected (fortrolig or strengt fortrolig adresse, §3.5), so it is never printed and
+    /// waits in the operator queue until an operator handles it (`MANUELT_HANDTERT`).
+    TilManuellHandtering,
     /// Melding's own addition to SvarUt's list: the letter's content and attachments were
     /// deleted at the end of its retention period (rule 32; SvarUt's archive deletes after
     /// three months without a status). The trail itself stays.
@@ -44,8 +48,9 @@ pub enum ReceiptStatus {
 }
 
 impl ReceiptStatus {
-    /// Every status, in the order of §3.4's table, then Melding's [`ReceiptStatus::Slettet`].
-    pub const ALL: [ReceiptStatus; 11] = [
+    /// Every status, in the order of §3.4's table, then Melding's own
+    /// ([`ReceiptStatus::TilManuellHandtering`], [`ReceiptStatus::Slettet`]).
+    pub const ALL: [ReceiptStatus; 12] = [
         ReceiptStatus::Mottatt,
         ReceiptStatus::Akseptert,
         ReceiptStatus::Varslet,
@@ -56,13 +61,29 @@ impl ReceiptStatus {
         ReceiptStatus::Printet,
         ReceiptStatus::IkkeLevert,
         ReceiptStatus::ManueltHandtert,
+        ReceiptStatus::TilManuellHandtering,
         ReceiptStatus::Slettet,
     ];
 
     /// The statuses after which a letter is never printed: read, delivered to a digital
     /// mailbox, already handed to print, not deliverable, stopped by an operator
-    /// (`reference/delivery-chain.md` rules 28 and 29), or its content deleted.
-    pub const STOPS_PRINT: [ReceiptStatus; 7] = [
+    /// (`reference/delivery-chain.md` rules 28 and 29), waiting for an operator because its
+    /// address is protected, or its content deleted.
+    pub const STOPS_PRINT: [ReceiptStatus; 8] = [
+        ReceiptStatus::Lest,
+        ReceiptStatus::LevertSdp,
+        ReceiptStatus::SendtPrint,
+        ReceiptStatus::Printet,
+        ReceiptStatus::IkkeLevert,
+        ReceiptStatus::ManueltHandtert,
+        ReceiptStatus::TilManuellHandtering,
+        ReceiptStatus::Slettet,
+    ];
+
+    /// The statuses after which an operator can no longer stop a letter
+    /// (`MANUELT_HANDTERT`): every status that stops print except the operator queue, which is
+    /// exactly where an operator takes over.
+    pub const STOPS_OPERATOR: [ReceiptStatus; 7] = [
         ReceiptStatus::Lest,
         ReceiptStatus::LevertSdp,
         ReceiptStatus::SendtPrint,
@@ -85,6 +106,7 @@ impl ReceiptStatus {
             ReceiptStatus::Printet => "PRINTET",
             ReceiptStatus::IkkeLevert => "IKKE_LEVERT",
             ReceiptStatus::ManueltHandtert => "MANUELT_HANDTERT",
+            ReceiptStatus::TilManuellHandtering => "TIL_MANUELL_HANDTERING",
             ReceiptStatus::Slettet => "SLETTET",
         }
     }

@@ -134,6 +134,28 @@ impl DeliveryStore for PostgresStore {
         known.map(|_| false).ok_or(StoreError::NotFound)
     }
 
+    async fn awaiting_operator(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(CorrespondenceId, DeliveryEvent)>, StoreError> {
+        const SQL: &str = "SELECT d.correspondence_id, d.status, d.at, d.event_text, d.details
+             FROM delivery_events d
+             WHERE d.status = 'TIL_MANUELL_HANDTERING'
+               AND NOT EXISTS (SELECT 1 FROM delivery_events e
+                               WHERE e.correspondence_id = d.correspondence_id
+                                 AND e.status = 'MANUELT_HANDTERT')
+             ORDER BY d.at, d.id
+             LIMIT $1";
+        sqlx::query_as::<_, EventRow>(SQL)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .map(EventRow::into_event)
+            .collect()
+    }
+
     async fn delivery_events_of(
         &self,
         ids: &[CorrespondenceId],

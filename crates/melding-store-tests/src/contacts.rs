@@ -15,6 +15,7 @@ fn address(city: &str, country: Option<&str>) -> PostalAddress {
         postal_code: "0155".to_owned(),
         city: city.to_owned(),
         country: country.map(str::to_owned),
+        protected: false,
     }
 }
 

@@ -169,3 +169,39 @@ pub async fn erasing_content_keeps_the_letter_and_its_trail(store: DynStore) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// The operator queue lists letters waiting for an operator, oldest first, until an operator
+/// has handled them.
+pub async fn the_operator_queue_lists_letters_until_they_are_handled(store: DynStore) {
+    let a = letter("res", &org(1), &person_urn(&person(1)), t0());
+    let b = letter("res", &org(1), &person_urn(&person(2)), t0());
+    let c = letter("res", &org(1), &person_urn(&person(3)), t0());
+    insert(&store, &[a.clone(), b.clone(), c.clone()]).await;
+    let queued =
+        |secs| DeliveryEvent::new(ReceiptStatus::TilManuellHandtering, at(secs), "Queued.");
+    for (l, secs) in [(&b, 20), (&a, 10)] {
+        store
+            .append_delivery_event(l.id, &queued(secs), &[], &[], &[])
+            .await
+            .unwrap();
+    }
+    let routed = DeliveryEvent::new(ReceiptStatus::Akseptert, at(5), "Routed.");
+    store
+        .append_delivery_event(c.id, &routed, &[], &[], &[])
+        .await
+        .unwrap();
+    let ids = |q: Vec<(melding_domain::CorrespondenceId, DeliveryEvent)>| {
+        q.into_iter().map(|(id, _)| id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store.awaiting_operator(10).await.unwrap()),
+        vec![a.id, b.id]
+    );
+    assert_eq!(ids(store.awaiting_operator(1).await.unwrap()), vec![a.id]);
+    let handled = DeliveryEvent::new(ReceiptStatus::ManueltHandtert, at(30), "Handled.");
+    store
+        .append_delivery_event(a.id, &handled, &[], &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(ids(store.awaiting_operator(10).await.unwrap()), vec![b.id]);
+}

@@ -142,6 +142,7 @@ macro_rules! conformance_tests {
             delivery_events_round_trip_with_their_job,
             a_guarded_append_stops_at_the_trail_and_at_a_reading,
             erasing_content_keeps_the_letter_and_its_trail,
+            the_operator_queue_lists_letters_until_they_are_handled,
         );
     };
     (@each $run:path; $($name:ident),* $(,)?) => {

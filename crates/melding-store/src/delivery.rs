@@ -34,6 +34,13 @@ pub trait DeliveryStore: Send + Sync {
     /// anything changed (false: erased before). An unknown letter is [`StoreError::NotFound`].
     async fn erase_letter_content(&self, id: CorrespondenceId) -> Result<bool, StoreError>;
 
+    /// The operator queue: letters whose trail holds `TIL_MANUELL_HANDTERING` and not yet
+    /// `MANUELT_HANDTERT`, oldest first, with the step that queued them; at most `limit`.
+    async fn awaiting_operator(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(CorrespondenceId, DeliveryEvent)>, StoreError>;
+
     /// The trails of up to 1,000 letters at once, each oldest first; letters without events
     /// are left out.
     async fn delivery_events_of(

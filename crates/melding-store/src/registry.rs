@@ -22,6 +22,11 @@ pub struct PostalAddress {
     /// ISO 3166 alpha-2; absent means Norway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Folkeregisteret's address protection (fortrolig or strengt fortrolig adresse): the
+    /// address is never printed on a letter or shown; a letter that must go on paper waits
+    /// for an operator instead (`delivery-chain.md` §3.5). Absent means not protected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protected: bool,
 }
 
 /// A person's entry in the contact and reservation register (KRR).

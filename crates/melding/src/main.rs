@@ -116,8 +116,19 @@ enum DeliveryCommand {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Stop a letter's pending print ("manually handled"). Refused once the letter was read,
-    /// delivered to a digital mailbox or sent to print.
+    /// List the operator queue: letters that must go on paper but whose recipient's address is
+    /// protected, oldest first. Handle each by other means, then `melding delivery stop` it.
+    #[command(after_help = "Example:\n  melding delivery queue")]
+    Queue {
+        /// List at most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Stop a letter's pending print ("manually handled"), or take it out of the operator
+    /// queue once handled. Refused once the letter was read, delivered to a digital mailbox or
+    /// sent to print.
     #[command(
         after_help = "Example:\n  melding delivery stop 0194c2a0-5c00-7000-8000-000000000002 --operator kari --reason \"delivered by hand\""
     )]
@@ -497,6 +508,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Delivery {
+            command: DeliveryCommand::Queue { limit, data },
+        } => {
+            let store = open_store(&resolve(&data)?).await?;
+            let queue = store.awaiting_operator(limit).await?;
+            if queue.is_empty() {
+                println!("The operator queue is empty.");
+            }
+            for (id, e) in queue {
+                println!("{id}  {}  {}", e.at.to_rfc3339(), e.text);
+            }
+            Ok(())
+        }
+        Command::Delivery {
             command:
                 DeliveryCommand::Stop {
                     letter,
@@ -749,6 +773,7 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
                     postal_code: "3110".into(),
                     city: "TØNSBERG".into(),
                     country: None,
+                    protected: false,
                 }),
                 ..Person::new(
                     NationalId::parse(DEMO_PERSON).expect("valid demo person"),

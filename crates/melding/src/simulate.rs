@@ -472,6 +472,7 @@ fn address(i: usize) -> PostalAddress {
         postal_code: "3110".into(),
         city: "TØNSBERG".into(),
         country: None,
+        protected: false,
     }
 }
 

@@ -163,6 +163,7 @@ impl Melding {
             mailbox_adapter: false,
             notifiable: false,
             postal_address: false,
+            protected_address: false,
             digital_only: policy.digital_only,
             print_fallback: policy.print_fallback,
         };
@@ -215,6 +216,7 @@ impl Melding {
             }
         }
         facts.postal_address = address.is_some();
+        facts.protected_address = address.as_ref().is_some_and(|a| a.protected);
         Ok(RecipientFacts {
             name,
             facts,
@@ -285,7 +287,8 @@ impl Melding {
             sender_name,
             sender_org: letter.settings.sender.clone(),
             recipient_name: recipient.name.clone(),
-            address: recipient.address.clone(),
+            // A protected address is never printed, not even on a digital mailbox's copy.
+            address: recipient.address.clone().filter(|a| !a.protected),
             date: oslo_date(letter.published.unwrap_or(now)),
             title: content.title.clone(),
             summary: Some(content.summary.clone()).filter(|s| !s.trim().is_empty()),
@@ -329,6 +332,16 @@ impl Melding {
         }
         Ok(Some(letter.published.unwrap_or(letter.created)))
     }
+}
+
+/// The step that puts a letter in the operator queue: it must go on paper, but its address is
+/// protected and is never printed.
+fn operator_queue(now: DateTime<Utc>) -> DeliveryEvent {
+    DeliveryEvent::new(
+        ReceiptStatus::TilManuellHandtering,
+        now,
+        "Waiting for an operator: the recipient's address is protected and is never printed.",
+    )
 }
 
 fn print_address(a: &PostalAddress) -> Result<PrintAddress, String> {
@@ -390,13 +403,14 @@ impl Handle<RouteLetter> for Melding {
                     .due_at(at),
                 );
             }
-            Route::Inbox | Route::NotDelivered => {}
+            Route::Inbox | Route::NotDelivered | Route::Operator => {}
         }
         let route_name = match decision.route {
             Route::DigitalMailbox => "the digital mailbox",
             Route::Inbox => "the inbox",
             Route::Print => "print",
             Route::NotDelivered => "nowhere",
+            Route::Operator => "the operator queue",
         };
         let details = serde_json::json!({
             "route": decision.route,
@@ -414,6 +428,16 @@ impl Handle<RouteLetter> for Melding {
         let written = self
             .record(id, event, &[ReceiptStatus::Akseptert], &[], &jobs)
             .await?;
+        if written && decision.route == Route::Operator {
+            self.record(
+                id,
+                operator_queue(now),
+                &[ReceiptStatus::TilManuellHandtering],
+                &[],
+                &[],
+            )
+            .await?;
+        }
         if written && decision.route == Route::NotDelivered {
             let event = DeliveryEvent::new(
                 ReceiptStatus::IkkeLevert,
@@ -465,7 +489,9 @@ impl Handle<PrintLetter> for Melding {
         let recipient = self.recipient_facts(&letter).await?;
         let stops = ReceiptStatus::STOPS_PRINT;
         let unread = gone_or_read();
+        let protected = recipient.address.as_ref().is_some_and(|a| a.protected);
         let (event, jobs) = match recipient.address.as_ref().map(print_address) {
+            Some(_) if protected => (operator_queue(now), Vec::new()),
             Some(Ok(_)) => (
                 DeliveryEvent::new(
                     ReceiptStatus::SendtPrint,
@@ -521,10 +547,14 @@ impl Handle<SubmitPrint> for Melding {
             return Ok(Outcome::Done);
         };
         let trail = self.store.delivery_events(id).await?;
-        if trail
-            .iter()
-            .any(|e| matches!(e.status, ReceiptStatus::Printet | ReceiptStatus::IkkeLevert))
-        {
+        if trail.iter().any(|e| {
+            matches!(
+                e.status,
+                ReceiptStatus::Printet
+                    | ReceiptStatus::IkkeLevert
+                    | ReceiptStatus::TilManuellHandtering
+            )
+        }) {
             return Ok(Outcome::Done);
         }
         let recipient = self.recipient_facts(&letter).await?;
@@ -535,7 +565,17 @@ impl Handle<SubmitPrint> for Melding {
                 format!("Not delivered: {reason}."),
             )
         };
-        let done_guard = [ReceiptStatus::Printet, ReceiptStatus::IkkeLevert];
+        let done_guard = [
+            ReceiptStatus::Printet,
+            ReceiptStatus::IkkeLevert,
+            ReceiptStatus::TilManuellHandtering,
+        ];
+        if recipient.address.as_ref().is_some_and(|a| a.protected) {
+            // Protected since the print was decided: it goes to an operator instead.
+            self.record(id, operator_queue(now), &done_guard, &[], &[])
+                .await?;
+            return Ok(Outcome::Done);
+        }
         let address = match recipient.address.as_ref().map(print_address) {
             Some(Ok(a)) => a,
             Some(Err(reason)) => {

@@ -13,7 +13,8 @@
 //!
 //! A digital-only letter (SvarUt's `kunDigitalLevering`) is never printed: where step 2 would
 //! print, it is not delivered (`IKKE_LEVERT`, rule 28). A letter that should be printed but has
-//! no postal address to print to is not delivered either, and says why.
+//! no postal address to print to is not delivered either, and says why; one whose address is
+//! protected goes to the operator queue, since a protected address is never printed (§3.5).
 
 use serde::Serialize;
 
@@ -38,6 +39,8 @@ pub struct RouteFacts {
     pub notifiable: bool,
     /// Whether the registry holds a postal address for the recipient.
     pub postal_address: bool,
+    /// Whether that address is protected (fortrolig or strengt fortrolig): never printed.
+    pub protected_address: bool,
     /// The letter or its resource is digital-only: never printed.
     pub digital_only: bool,
     /// Print when unread by the deadline (the resource's print fallback is on).
@@ -57,6 +60,9 @@ pub enum Route {
     Print,
     /// Cannot be delivered (SvarUt `IKKE_LEVERT`).
     NotDelivered,
+    /// Must go on paper, but the address is protected: an operator handles it
+    /// (`TIL_MANUELL_HANDTERING`).
+    Operator,
 }
 
 /// A route and the reason for it, in a sentence for the receipt trail.
@@ -103,6 +109,10 @@ pub fn decide(facts: &RouteFacts) -> Decision {
             route: Route::NotDelivered,
             reason: "the letter is digital-only and the recipient has no digital route",
         },
+        Some(_) if facts.postal_address && facts.protected_address => Decision {
+            route: Route::Operator,
+            reason: "the letter must go on paper but the recipient's address is protected",
+        },
         Some(reason) if facts.postal_address => Decision {
             route: Route::Print,
             reason,
@@ -127,6 +137,7 @@ mod tests {
             mailbox_adapter: false,
             notifiable: true,
             postal_address: true,
+            protected_address: false,
             digital_only: false,
             print_fallback: true,
         }
@@ -174,6 +185,16 @@ mod tests {
             assert_eq!(d.route, Route::NotDelivered, "{name}, no address");
             assert!(d.reason.contains("postal address"));
         }
+    }
+
+    #[test]
+    fn a_protected_address_sends_paper_to_an_operator_instead() {
+        let mut f = person();
+        f.reserved = true;
+        f.protected_address = true;
+        assert_eq!(decide(&f).route, Route::Operator);
+        f.reserved = false;
+        assert_eq!(decide(&f).route, Route::Inbox, "no paper needed");
     }
 
     #[test]

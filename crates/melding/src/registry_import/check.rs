@@ -157,6 +157,7 @@ pub(super) fn address(a: PostalAddress) -> Result<PostalAddress, Invalid> {
         postal_code,
         city: name(&a.city).map_err(at("city"))?,
         country,
+        protected: a.protected,
     })
 }
 
@@ -311,6 +312,7 @@ mod tests {
             postal_code: code.into(),
             city: "Oslo".into(),
             country: country.map(str::to_owned),
+            protected: false,
         };
         assert!(address(a("0155", None)).is_ok());
         assert!(address(a("0155", Some("no"))).is_ok());

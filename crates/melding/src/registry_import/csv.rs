@@ -290,6 +290,8 @@ impl Row<'_> {
             postal_code: self.cell("postalCode").to_owned(),
             city: self.cell("city").to_owned(),
             country: self.opt("country").map(str::to_owned),
+            // Address protection comes with the JSON import only (`protected`).
+            protected: false,
         };
         check::address(a).map(Some).map_err(|e| {
             let column = if e.at.starts_with("lines") {

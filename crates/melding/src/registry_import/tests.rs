@@ -286,6 +286,7 @@ fn addresses_krr_and_contacts_are_read_and_normalised() {
             postal_code: "0114".into(),
             city: "Oslo".into(),
             country: None,
+            protected: false,
         })
     );
     assert_eq!(o.notification_emails, ["post@digdir.no"]);
@@ -466,6 +467,7 @@ fn csv_persons_are_read_with_krr_and_address() {
             postal_code: "0155".into(),
             city: "Oslo".into(),
             country: None,
+            protected: false,
         })
     );
     assert_eq!(

@@ -58,6 +58,7 @@ fn address() -> PostalAddress {
         postal_code: "3110".into(),
         city: "TØNSBERG".into(),
         country: None,
+        protected: false,
     }
 }
 
@@ -579,4 +580,46 @@ async fn content_is_deleted_after_three_months_and_the_trail_stays() {
         .get(&path(&id), &c.app.person())
         .await
         .assert_problem(404, 1001);
+}
+
+#[tokio::test]
+async fn a_protected_address_is_never_printed_and_waits_for_an_operator() {
+    let c = chain().await;
+    register(&c.app, |p| {
+        p.reserved = true;
+        if let Some(a) = p.address.as_mut() {
+            a.protected = true;
+        }
+    })
+    .await;
+    let id = c.app.send_ok(notified_letter()).await.remove(0);
+    c.app.run_jobs().await;
+    c.app.advance(Duration::days(5));
+    c.app.run_jobs().await;
+    assert!(c.print.submitted().is_empty());
+    let a = c.app.get(&receipts_path(&id), &c.app.sender()).await;
+    assert_eq!(a.json()["events"][1]["details"]["route"], "operator");
+    assert_eq!(
+        a.json()["events"][1]["details"]["facts"]["protectedAddress"],
+        true
+    );
+    assert_eq!(a.json()["status"], "TIL_MANUELL_HANDTERING");
+    let queue = c.app.store.awaiting_operator(10).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].0.to_string(), id);
+
+    // The operator handles it by other means and takes it out of the queue.
+    assert!(
+        melding_core::delivery::stop_print(
+            c.app.store.as_ref(),
+            c.app.now(),
+            id.parse().unwrap(),
+            "kari",
+            "sendt via Folkeregisterets adressetjeneste",
+        )
+        .await
+        .unwrap()
+    );
+    assert!(c.app.store.awaiting_operator(10).await.unwrap().is_empty());
+    assert_eq!(trail(&c.app, &id).await.last().unwrap(), "MANUELT_HANDTERT");
 }
