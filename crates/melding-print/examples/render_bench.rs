@@ -2,7 +2,7 @@
 //! the rate and the peak memory to `bench-results/issue-16/print.json` at the repository root.
 //!
 //! ```sh
-//! cargo run -p melding-print --example render_bench -- 200
+//! cargo run --release -p melding-print --example render_bench -- 500
 //! ```
 //!
 //! Peak memory is the process's high-water mark of resident memory (`VmHWM` in
@@ -45,7 +45,10 @@ fn main() {
     let percentile = |p: f64| per_letter_ms[((count as f64 - 1.0) * p).round() as usize];
 
     let result = serde_json::json!({
-        "command": format!("cargo run -p melding-print --example render_bench -- {count}"),
+        "command": format!(
+            "cargo run{} -p melding-print --example render_bench -- {count}",
+            if cfg!(debug_assertions) { "" } else { " --release" }
+        ),
         "profile": if cfg!(debug_assertions) { "dev (debug; dependencies at opt-level 1)" } else { "release" },
         "letters": count,
         "threads": 1,
