@@ -250,6 +250,10 @@ fn every_command_explains_itself() {
         vec!["backup", "--help"],
         vec!["jobs", "retry", "--help"],
         vec!["notifications", "show", "--help"],
+        vec!["delivery", "show", "--help"],
+        vec!["delivery", "queue", "--help"],
+        vec!["delivery", "stop", "--help"],
+        vec!["simulate", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -1325,4 +1329,118 @@ async fn notifications_show_explains_who_was_notified_and_why() {
     let out = melding(dir.path(), &["notifications", "show", "nope"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a correspondence id"));
+}
+
+/// `melding delivery show` prints a letter's receipt trail, `queue` lists the letters waiting for
+/// an operator, and `stop` takes one out (and is refused the second time).
+#[tokio::test]
+async fn an_operator_follows_and_stops_the_delivery_chain() {
+    use chrono::TimeZone;
+    use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+    use melding_domain::*;
+    use melding_store::{CorrespondenceStore, DeliveryStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let urn = "urn:altinn:person:identifier-no:08089403198";
+    let letter = Correspondence {
+        id: CorrespondenceId::new_v7(at),
+        recipient: Recipient::from_urn(urn).unwrap(),
+        settings: LetterSettings {
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
+            sender: OrgNumber::parse("991825827").unwrap(),
+            senders_reference: "sak-1".into(),
+            message_sender: None,
+            content: Content {
+                language: "nb".into(),
+                title: "Vedtak".into(),
+                summary: String::new(),
+                body: "Tekst".into(),
+            },
+            requested_publish_time: at,
+            due_date_time: None,
+            external_references: vec![],
+            property_list: Default::default(),
+            reply_options: vec![],
+            ignore_reservation: None,
+            is_confirmation_needed: false,
+            is_confidential: false,
+            allow_forwarding: false,
+        },
+        idempotent_key: None,
+        created: at,
+        published: None,
+        statuses: StatusHistory::new(vec![StatusEntry::new(
+            CorrespondenceStatus::Initialized,
+            at,
+            None,
+        )]),
+    };
+    {
+        let store = melding::open_store(dir.path()).await.unwrap();
+        store
+            .insert_letters_with_orders(std::slice::from_ref(&letter), &[], &[], &[], &[])
+            .await
+            .unwrap();
+        let queued = DeliveryEvent::new(
+            ReceiptStatus::TilManuellHandtering,
+            at,
+            "Waiting for an operator: the recipient's address is protected.",
+        )
+        .with_details(r#"{"route":"operator"}"#);
+        assert!(
+            store
+                .append_delivery_event(letter.id, &queued, &[], &[], &[])
+                .await
+                .unwrap()
+        );
+    }
+    let id = letter.id.to_string();
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = ok(&melding(dir.path(), &["delivery", "show", &id]));
+    for expected in [
+        "MOTTATT",
+        "TIL_MANUELL_HANDTERING",
+        r#"{"route":"operator"}"#,
+    ] {
+        assert!(shown.contains(expected), "{expected:?} not in:\n{shown}");
+    }
+    let queue = ok(&melding(dir.path(), &["delivery", "queue"]));
+    assert!(queue.contains(&id), "{queue}");
+
+    let stop = [
+        "delivery",
+        "stop",
+        &id,
+        "--operator",
+        "kari",
+        "--reason",
+        "levert for hånd",
+    ];
+    let stopped = ok(&melding(dir.path(), &stop));
+    assert!(stopped.contains("manually handled"), "{stopped}");
+    let queue = ok(&melding(dir.path(), &["delivery", "queue"]));
+    assert!(queue.contains("The operator queue is empty."), "{queue}");
+    let shown = ok(&melding(dir.path(), &["delivery", "show", &id]));
+    assert!(
+        shown.contains("Handled manually by kari: levert for hånd"),
+        "{shown}"
+    );
+
+    let again = melding(dir.path(), &stop);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("was not stopped"));
+    let unknown = melding(
+        dir.path(),
+        &["delivery", "show", "0194c2a0-5c00-7000-8000-000000000099"],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no letter"));
 }
