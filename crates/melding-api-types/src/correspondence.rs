@@ -69,6 +69,10 @@ pub struct BaseCorrespondenceExt {
     pub is_confirmation_needed: Option<bool>,
     pub is_confidential: Option<bool>,
     pub allow_forwarding: Option<bool>,
+    /// Melding addition (SvarUt's `kunDigitalLevering`): never print this letter. Where its
+    /// resource is in the delivery chain and no digital route exists, it ends "not delivered"
+    /// instead of on paper. False when not given.
+    pub digital_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -160,6 +164,8 @@ pub struct ValidCorrespondence {
     pub is_confidential: bool,
     /// False when not given.
     pub allow_forwarding: bool,
+    /// Never print (Melding addition); false when not given.
+    pub digital_only: bool,
 }
 
 /// A letter's content after the model checks; the business rules check the rest (1002,
@@ -266,6 +272,7 @@ impl BaseCorrespondenceExt {
             is_confirmation_needed: self.is_confirmation_needed.unwrap_or(false),
             is_confidential: self.is_confidential.unwrap_or(false),
             allow_forwarding: self.allow_forwarding.unwrap_or(false),
+            digital_only: self.digital_only.unwrap_or(false),
         })
     }
 }

@@ -14,6 +14,7 @@ const BOOLS: &[&str] = &[
     "isconfirmationneeded",
     "isconfidential",
     "allowforwarding",
+    "digitalonly",
     "sendreminder",
     "overrideregisteredcontactinformation",
     "isreserved",

@@ -27,6 +27,7 @@ const KNOWN_KEYS: &[&str] = &[
     "isConfirmationNeeded",
     "isConfidential",
     "allowForwarding",
+    "digitalOnly",
     "language",
     "messageTitle",
     "messageSummary",

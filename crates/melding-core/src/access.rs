@@ -660,6 +660,7 @@ mod tests {
                     is_confirmation_needed: false,
                     is_confidential: false,
                     allow_forwarding: false,
+                    digital_only: false,
                     recipients: vec![Recipient::parse(ORG_RECIPIENT).unwrap()],
                     existing_attachments: vec![],
                     new_attachments: vec![],

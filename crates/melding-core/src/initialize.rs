@@ -70,6 +70,9 @@ pub struct InitializeRequest {
     /// The recipient may forward the letter; needs authentication level 0 on the resource
     /// (1068) and at most 10 MB of attachments (1069; reference §4.1).
     pub allow_forwarding: bool,
+    /// Never print the letters (Melding's addition, SvarUt's `kunDigitalLevering`): in the
+    /// delivery chain they end "not delivered" where paper would be needed.
+    pub digital_only: bool,
     /// One letter is made per recipient, in this order; must be unique (1006).
     pub recipients: Vec<Recipient>,
     /// Ids of published shared attachments of the same sender to link (1007, 1017, 1018,
@@ -325,7 +328,7 @@ impl Melding {
     ) -> Result<HashSet<String>, CoreError> {
         let mut reserved = HashSet::new();
         let policy = self.delivery.policy(req.resource_id.as_str());
-        let paper_for_reserved = policy.enabled && !policy.digital_only;
+        let paper_for_reserved = policy.enabled && !policy.digital_only && !req.digital_only;
         if req.ignore_reservation != Some(true) && !paper_for_reserved {
             let persons: Vec<NationalId> = req
                 .recipients
@@ -541,6 +544,7 @@ fn build_letters(
         is_confirmation_needed: req.is_confirmation_needed,
         is_confidential: req.is_confidential,
         allow_forwarding: req.allow_forwarding,
+        digital_only: req.digital_only,
     };
     let mut letters = Vec::with_capacity(req.recipients.len());
     let mut links = Vec::with_capacity(req.recipients.len() * linked.len());
@@ -833,6 +837,7 @@ mod tests {
             is_confirmation_needed: false,
             is_confidential: false,
             allow_forwarding: false,
+            digital_only: false,
             recipients: recipients
                 .iter()
                 .map(|r| Recipient::parse(r).unwrap())
@@ -928,6 +933,7 @@ mod tests {
         );
         let forwarding = InitializeRequest {
             allow_forwarding: true,
+            digital_only: false,
             ..request(&[ORG_RECIPIENT])
         };
         r.minimum_authentication_level = 3;

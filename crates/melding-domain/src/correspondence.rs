@@ -136,6 +136,9 @@ pub struct LetterSettings {
     /// Whether the recipient may forward it (only at authentication level 0 and with at most
     /// [`crate::attachment::FORWARDING_MAX`] of attachments).
     pub allow_forwarding: bool,
+    /// Never print (Melding's addition, SvarUt's `kunDigitalLevering`,
+    /// `delivery-chain.md` §3.2 and rule 28).
+    pub digital_only: bool,
 }
 
 /// One stored correspondence: one letter to one recipient, with its history.

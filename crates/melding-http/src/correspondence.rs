@@ -162,6 +162,7 @@ pub(crate) fn to_initialize_request(
         is_confirmation_needed: c.is_confirmation_needed,
         is_confidential: c.is_confidential,
         allow_forwarding: c.allow_forwarding,
+        digital_only: c.digital_only,
         recipients: valid.recipients,
         existing_attachments: valid.existing_attachments,
         new_attachments: c

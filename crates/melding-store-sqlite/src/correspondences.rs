@@ -66,6 +66,8 @@ table_row! {
         is_confirmation_needed: bool,
         is_confidential: bool,
         allow_forwarding: bool,
+        /// Never printed (migration 0010).
+        digital_only: bool,
         idempotent_key: Option<String>,
         created: i64,
         published: Option<i64>,
@@ -99,6 +101,7 @@ impl LetterRow {
             is_confirmation_needed: s.is_confirmation_needed,
             is_confidential: s.is_confidential,
             allow_forwarding: s.allow_forwarding,
+            digital_only: s.digital_only,
             idempotent_key: c.idempotent_key.map(|k| k.to_string()),
             created: micros(c.created),
             published: c.published.map(micros),
@@ -132,6 +135,7 @@ impl LetterRow {
                 is_confirmation_needed: self.is_confirmation_needed,
                 is_confidential: self.is_confidential,
                 allow_forwarding: self.allow_forwarding,
+                digital_only: self.digital_only,
             },
             idempotent_key: self
                 .idempotent_key

@@ -35,6 +35,7 @@ fn letter(n: u32, key: Option<uuid::Uuid>) -> Correspondence {
             is_confirmation_needed: false,
             is_confidential: false,
             allow_forwarding: false,
+            digital_only: false,
         },
         idempotent_key: key,
         created: at,

@@ -65,6 +65,7 @@ pub async fn letter_round_trips_with_every_field(store: DynStore) {
     c.settings.is_confirmation_needed = true;
     c.settings.is_confidential = true;
     c.settings.allow_forwarding = true;
+    c.settings.digital_only = true;
     c.idempotent_key = Some(Uuid::new_v4());
     c.created = t0() + Duration::microseconds(1);
     c.published = Some(at(3600) + Duration::microseconds(999_999));

@@ -87,6 +87,7 @@ pub fn letter(
             is_confirmation_needed: false,
             is_confidential: false,
             allow_forwarding: false,
+            digital_only: false,
         },
         idempotent_key: None,
         created: requested_publish_time,

@@ -149,7 +149,8 @@ async fn nodes_starting_together_migrate_once() {
                 (6, true),
                 (7, true),
                 (8, true),
-                (9, true)
+                (9, true),
+                (10, true)
             ]
         );
         // Nobody is left holding the migration lock.

@@ -601,6 +601,7 @@ fn request(recipients: Vec<Recipient>) -> InitializeRequest {
         is_confirmation_needed: false,
         is_confidential: false,
         allow_forwarding: false,
+        digital_only: false,
         recipients,
         existing_attachments: Vec::new(),
         new_attachments: Vec::new(),

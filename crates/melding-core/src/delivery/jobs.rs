@@ -164,7 +164,7 @@ impl Melding {
             notifiable: false,
             postal_address: false,
             protected_address: false,
-            digital_only: policy.digital_only,
+            digital_only: policy.digital_only || letter.settings.digital_only,
             print_fallback: policy.print_fallback,
         };
         let mut name = letter.recipient.urn();
@@ -390,7 +390,7 @@ impl Handle<RouteLetter> for Melding {
                 }
                 .due_at(now),
             ),
-            Route::Inbox if policy.print_fallback && !policy.digital_only => {
+            Route::Inbox if policy.print_fallback && !recipient.facts.digital_only => {
                 let at = policy
                     .print_deadline
                     .deadline(&self.delivery.calendar, now)?;
@@ -458,7 +458,9 @@ impl Handle<PrintLetter> for Melding {
         let Some(letter) = self.store.correspondence(id).await? else {
             return Ok(Outcome::Done);
         };
-        if is_gone(&letter) || super::first_read(&letter).is_some() {
+        // A digital-only letter is never printed, whatever enqueued this job.
+        if is_gone(&letter) || super::first_read(&letter).is_some() || letter.settings.digital_only
+        {
             return Ok(Outcome::Done);
         }
         let now = self.clock.now();
@@ -743,7 +745,7 @@ impl Melding {
             .policy(letter.settings.resource_id.as_str())
             .clone();
         let mut jobs = Vec::new();
-        if policy.print_fallback && !policy.digital_only {
+        if policy.print_fallback && !policy.digital_only && !letter.settings.digital_only {
             let at = policy
                 .print_deadline
                 .deadline(&self.delivery.calendar, now)?;

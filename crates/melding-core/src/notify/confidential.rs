@@ -269,6 +269,7 @@ mod tests {
                 is_confirmation_needed: false,
                 is_confidential: confidential,
                 allow_forwarding: false,
+                digital_only: false,
             },
             idempotent_key: None,
             created: t0(),

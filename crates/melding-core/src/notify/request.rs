@@ -474,6 +474,7 @@ mod tests {
                 is_confirmation_needed: false,
                 is_confidential: false,
                 allow_forwarding: false,
+                digital_only: false,
             },
             idempotent_key: None,
             created: t0(),

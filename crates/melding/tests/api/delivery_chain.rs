@@ -623,3 +623,37 @@ async fn a_protected_address_is_never_printed_and_waits_for_an_operator() {
     assert!(c.app.store.awaiting_operator(10).await.unwrap().is_empty());
     assert_eq!(trail(&c.app, &id).await.last().unwrap(), "MANUELT_HANDTERT");
 }
+
+#[tokio::test]
+async fn a_letter_marked_digital_only_is_never_printed() {
+    let c = chain().await;
+    register(&c.app, |p| p.krr = None).await;
+    let mut l = letter(&[PERSON]);
+    l["correspondence"]["digitalOnly"] = json!(true);
+    let id = c.app.send_ok(l).await.remove(0);
+    c.app.run_jobs().await;
+    c.app.advance(Duration::days(5));
+    c.app.run_jobs().await;
+    assert!(c.print.submitted().is_empty());
+    let a = c.app.get(&receipts_path(&id), &c.app.sender()).await;
+    assert_eq!(
+        a.json()["events"][1]["details"]["facts"]["digitalOnly"],
+        true
+    );
+    assert_eq!(a.json()["status"], "IKKE_LEVERT");
+
+    // The same letter without the flag goes on paper.
+    let id = c.app.send_ok(letter(&[PERSON])).await.remove(0);
+    c.app.run_jobs().await;
+    assert_eq!(c.print.submitted().len(), 1);
+    assert_eq!(c.print.submitted()[0].order.reference.as_str(), id);
+
+    // A reserved person cannot get a digital-only letter: refused as in Altinn (1030).
+    register(&c.app, |p| p.reserved = true).await;
+    let mut l = letter(&[PERSON]);
+    l["correspondence"]["digitalOnly"] = json!(true);
+    c.app
+        .send(&c.app.sender(), l)
+        .await
+        .assert_problem(422, 1030);
+}

@@ -519,6 +519,7 @@ impl TestApp {
                 is_confirmation_needed: false,
                 is_confidential: false,
                 allow_forwarding: false,
+                digital_only: false,
             },
             idempotent_key: None,
             created: now,
