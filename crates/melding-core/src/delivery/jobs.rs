@@ -635,7 +635,9 @@ impl Handle<SubmitPrint> for Melding {
                         .with_details(
                             serde_json::json!({
                                 "pages": rendered.pages,
-                                "postage": "B",
+                                "colour": order.colour,
+                                "duplex": order.duplex,
+                                "postage": order.postage,
                                 "location": submission.location,
                             })
                             .to_string(),

@@ -157,6 +157,13 @@ async fn an_unread_letter_is_printed_two_business_days_after_its_notice() {
             "SENDT_PRINT"
         ]
     );
+    // The hand-over records what the print costs depend on.
+    let a = c.app.get(&receipts_path(&id), &c.app.sender()).await;
+    let handed = a.json()["events"][4]["details"].clone();
+    assert_eq!(handed["pages"], order.page_count);
+    assert_eq!(handed["colour"], false);
+    assert_eq!(handed["duplex"], false);
+    assert_eq!(handed["postage"], "B");
 
     // Reading now changes nothing in the print, and nothing prints twice.
     c.app.advance(Duration::days(3));
