@@ -4,7 +4,8 @@
 //! A fresh SQLite store in a temporary directory holds a population drawn from a seeded random
 //! generator: persons reserved against digital post, persons who chose Digipost or e-Boks,
 //! persons with an e-mail address, with only a mobile number, or with no contact point at all,
-//! and organisations with and without notification addresses. Letters go out during the first
+//! and organisations with and without notification addresses, and with no one who reads their
+//! post. Letters go out during the first
 //! days; each recipient reads after a delay drawn from a distribution, or never. The real
 //! use cases and jobs of `melding-core` run every simulated hour (publishing, routing,
 //! notices with their SMS window, the print deadline on Norwegian business days, print,
@@ -217,18 +218,20 @@ enum Kind {
     UnreachablePerson,
     NotifiedOrganisation,
     SilentOrganisation,
+    UnreadOrganisation,
 }
 
 impl Kind {
-    const SHARES: [(Kind, u32); 8] = [
+    const SHARES: [(Kind, u32); 9] = [
         (Kind::EmailPerson, 38),
         (Kind::SmsPerson, 14),
         (Kind::DigipostPerson, 16),
         (Kind::EboksPerson, 8),
         (Kind::ReservedPerson, 4),
         (Kind::UnreachablePerson, 8),
-        (Kind::NotifiedOrganisation, 9),
+        (Kind::NotifiedOrganisation, 7),
         (Kind::SilentOrganisation, 3),
+        (Kind::UnreadOrganisation, 2),
     ];
 
     fn name(self) -> &'static str {
@@ -241,6 +244,7 @@ impl Kind {
             Kind::UnreachablePerson => "person without a contact point",
             Kind::NotifiedOrganisation => "organisation with notification addresses",
             Kind::SilentOrganisation => "organisation without notification addresses",
+            Kind::UnreadOrganisation => "organisation without anyone who reads its post",
         }
     }
 
@@ -449,16 +453,21 @@ fn population(plan: &SimulationPlan, rng: &mut StdRng) -> Vec<Planned> {
         .map(|i| {
             let kind = Kind::draw(rng);
             let party = match kind {
-                Kind::NotifiedOrganisation | Kind::SilentOrganisation => {
-                    Party::Organization(orgs[i].clone())
-                }
+                Kind::NotifiedOrganisation
+                | Kind::SilentOrganisation
+                | Kind::UnreadOrganisation => Party::Organization(orgs[i].clone()),
                 _ => Party::Person(persons[i].clone()),
             };
             Planned {
                 kind,
                 party,
                 send_at: start() + Duration::minutes(rng.random_range(0..window_minutes)),
-                read_after: reading_delay(rng),
+                // Nobody holds a role to read an unread organisation's post.
+                read_after: if kind == Kind::UnreadOrganisation {
+                    None
+                } else {
+                    reading_delay(rng)
+                },
                 id: None,
                 read: false,
             }
@@ -539,7 +548,10 @@ async fn register(store: &dyn Store, planned: &[Planned]) -> anyhow::Result<()> 
             Party::Organization(org) => {
                 let mut o = Organization::new(org.clone(), format!("Virksomhet {i} AS"));
                 o.address = Some(address(i));
-                if p.kind == Kind::NotifiedOrganisation {
+                if matches!(
+                    p.kind,
+                    Kind::NotifiedOrganisation | Kind::UnreadOrganisation
+                ) {
                     o.notification_emails = vec![format!("post{i}@virksomhet.example.no")];
                 }
                 batch.organizations.push(o);
