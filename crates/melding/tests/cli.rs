@@ -1179,7 +1179,6 @@ async fn altinns_example_requests_succeed_against_serve_demo() {
 #[tokio::test]
 async fn notifications_show_explains_who_was_notified_and_why() {
     use chrono::TimeZone;
-    use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
     use melding_domain::notification::*;
     use melding_domain::*;
     use melding_store::{CorrespondenceStore, NotificationStore, ProcessedOrder};
@@ -1188,40 +1187,7 @@ async fn notifications_show_explains_who_was_notified_and_why() {
     let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
     let person = "08089403198";
     let urn = format!("urn:altinn:person:identifier-no:{person}");
-    let letter = Correspondence {
-        id: CorrespondenceId::new_v7(at),
-        recipient: Recipient::from_urn(&urn).unwrap(),
-        settings: LetterSettings {
-            resource_id: ResourceId::parse("kommunepost").unwrap(),
-            sender: OrgNumber::parse("991825827").unwrap(),
-            senders_reference: "sak-1".into(),
-            message_sender: None,
-            content: Content {
-                language: "nb".into(),
-                title: "Vedtak".into(),
-                summary: String::new(),
-                body: "Tekst".into(),
-            },
-            requested_publish_time: at,
-            due_date_time: None,
-            external_references: vec![],
-            property_list: Default::default(),
-            reply_options: vec![],
-            ignore_reservation: None,
-            is_confirmation_needed: false,
-            is_confidential: false,
-            allow_forwarding: false,
-            digital_only: false,
-        },
-        idempotent_key: None,
-        created: at,
-        published: None,
-        statuses: StatusHistory::new(vec![StatusEntry::new(
-            CorrespondenceStatus::Initialized,
-            at,
-            None,
-        )]),
-    };
+    let letter = sample_letter(at, &urn);
     let recipient = OrderRecipient::Party(Party::Person(NationalId::parse(person).unwrap()));
     let order = NotificationOrder {
         id: NotificationOrder::id_for(letter.id, &recipient.dedupe_key(), OrderKind::Main),
@@ -1337,47 +1303,12 @@ async fn notifications_show_explains_who_was_notified_and_why() {
 #[tokio::test]
 async fn an_operator_follows_and_stops_the_delivery_chain() {
     use chrono::TimeZone;
-    use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
     use melding_domain::*;
     use melding_store::{CorrespondenceStore, DeliveryStore};
 
     let dir = tempfile::tempdir().unwrap();
     let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-    let urn = "urn:altinn:person:identifier-no:08089403198";
-    let letter = Correspondence {
-        id: CorrespondenceId::new_v7(at),
-        recipient: Recipient::from_urn(urn).unwrap(),
-        settings: LetterSettings {
-            resource_id: ResourceId::parse("kommunepost").unwrap(),
-            sender: OrgNumber::parse("991825827").unwrap(),
-            senders_reference: "sak-1".into(),
-            message_sender: None,
-            content: Content {
-                language: "nb".into(),
-                title: "Vedtak".into(),
-                summary: String::new(),
-                body: "Tekst".into(),
-            },
-            requested_publish_time: at,
-            due_date_time: None,
-            external_references: vec![],
-            property_list: Default::default(),
-            reply_options: vec![],
-            ignore_reservation: None,
-            is_confirmation_needed: false,
-            is_confidential: false,
-            allow_forwarding: false,
-            digital_only: false,
-        },
-        idempotent_key: None,
-        created: at,
-        published: None,
-        statuses: StatusHistory::new(vec![StatusEntry::new(
-            CorrespondenceStatus::Initialized,
-            at,
-            None,
-        )]),
-    };
+    let letter = sample_letter(at, "urn:altinn:person:identifier-no:08089403198");
     {
         let store = melding::open_store(dir.path()).await.unwrap();
         store
@@ -1445,4 +1376,48 @@ async fn an_operator_follows_and_stops_the_delivery_chain() {
     );
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no letter"));
+}
+
+/// A letter from 991825827 under `kommunepost` to `urn`, initialized at `at`, as the CLI tests
+/// write it straight into a store.
+fn sample_letter(
+    at: chrono::DateTime<chrono::Utc>,
+    urn: &str,
+) -> melding_domain::correspondence::Correspondence {
+    use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+    use melding_domain::*;
+    Correspondence {
+        id: CorrespondenceId::new_v7(at),
+        recipient: Recipient::from_urn(urn).unwrap(),
+        settings: LetterSettings {
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
+            sender: OrgNumber::parse("991825827").unwrap(),
+            senders_reference: "sak-1".into(),
+            message_sender: None,
+            content: Content {
+                language: "nb".into(),
+                title: "Vedtak".into(),
+                summary: String::new(),
+                body: "Tekst".into(),
+            },
+            requested_publish_time: at,
+            due_date_time: None,
+            external_references: vec![],
+            property_list: Default::default(),
+            reply_options: vec![],
+            ignore_reservation: None,
+            is_confirmation_needed: false,
+            is_confidential: false,
+            allow_forwarding: false,
+            digital_only: false,
+        },
+        idempotent_key: None,
+        created: at,
+        published: None,
+        statuses: StatusHistory::new(vec![StatusEntry::new(
+            CorrespondenceStatus::Initialized,
+            at,
+            None,
+        )]),
+    }
 }

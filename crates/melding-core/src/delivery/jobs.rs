@@ -390,20 +390,13 @@ impl Handle<RouteLetter> for Melding {
                 }
                 .due_at(now),
             ),
-            Route::Inbox if policy.print_fallback && !recipient.facts.digital_only => {
-                let at = policy
-                    .print_deadline
-                    .deadline(&self.delivery.calendar, now)?;
-                deadline = Some(at);
-                jobs.push(
-                    PrintLetter {
-                        correspondence_id: id,
-                        fallback: true,
-                    }
-                    .due_at(at),
-                );
+            Route::Inbox => {
+                if let Some((at, job)) = self.fallback_print(&letter, now)? {
+                    deadline = Some(at);
+                    jobs.push(job);
+                }
             }
-            Route::Inbox | Route::NotDelivered | Route::Operator => {}
+            Route::NotDelivered | Route::Operator => {}
         }
         let route_name = match decision.route {
             Route::DigitalMailbox => "the digital mailbox",
@@ -734,6 +727,29 @@ impl Handle<AwaitPrintReceipt> for Melding {
 }
 
 impl Melding {
+    /// The print fallback of a letter routed to the inbox at `now`: [`PrintLetter`] due at its
+    /// print deadline, with that deadline; `None` when the resource's fallback is off or the
+    /// letter or its resource is digital-only.
+    fn fallback_print(
+        &self,
+        letter: &Correspondence,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<(DateTime<Utc>, melding_store::NewJob)>> {
+        let policy = self.delivery.policy(letter.settings.resource_id.as_str());
+        if !policy.print_fallback || policy.digital_only || letter.settings.digital_only {
+            return Ok(None);
+        }
+        let at = policy
+            .print_deadline
+            .deadline(&self.delivery.calendar, now)?;
+        let job = PrintLetter {
+            correspondence_id: letter.id,
+            fallback: true,
+        }
+        .due_at(at);
+        Ok(Some((at, job)))
+    }
+
     /// The letter goes on by the inbox route after its digital mailbox failed: recorded, with
     /// the print fallback scheduled as for an inbox letter.
     async fn mailbox_failed(
@@ -742,23 +758,11 @@ impl Melding {
         reason: &str,
     ) -> anyhow::Result<Outcome> {
         let now = self.clock.now();
-        let policy = self
-            .delivery
-            .policy(letter.settings.resource_id.as_str())
-            .clone();
-        let mut jobs = Vec::new();
-        if policy.print_fallback && !policy.digital_only && !letter.settings.digital_only {
-            let at = policy
-                .print_deadline
-                .deadline(&self.delivery.calendar, now)?;
-            jobs.push(
-                PrintLetter {
-                    correspondence_id: letter.id,
-                    fallback: true,
-                }
-                .due_at(at),
-            );
-        }
+        let jobs: Vec<_> = self
+            .fallback_print(letter, now)?
+            .map(|(_, job)| job)
+            .into_iter()
+            .collect();
         let event = DeliveryEvent::new(
             ReceiptStatus::Akseptert,
             now,
