@@ -78,6 +78,10 @@ pub struct Args {
     /// `bench-results/notifications-<date>.json` and their own section of the Markdown report.
     #[arg(long)]
     pub notifications: bool,
+    /// With `--notifications`: background jobs the server runs at once (`serve
+    /// --job-concurrency`); `notify::JOB_CONCURRENCY` when unset.
+    #[arg(long)]
+    pub job_concurrency: Option<usize>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -250,11 +254,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
 /// The notification benchmark on SQLite, then PostgreSQL (`--notifications`).
 async fn notifications(args: &Args, bin: &Path, work: &Path, began: Instant) -> anyhow::Result<()> {
-    let mode = if args.quick {
+    let mut mode = if args.quick {
         notify::NotifyMode::quick()
     } else {
         notify::NotifyMode::full()
     };
+    if let Some(n) = args.job_concurrency {
+        mode.job_concurrency = n;
+    }
     let mut results = report::NotifyResults::new(bin, &mode);
     if !args.no_sqlite {
         eprintln!("notifications on SQLite …");

@@ -45,6 +45,14 @@ pub struct NotifyMode {
     pub step_rates: Vec<f64>,
     /// Registered persons (the recipients, round robin).
     pub persons: usize,
+    /// Background jobs the server runs at once (`serve --job-concurrency`);
+    /// [`JOB_CONCURRENCY`] unless `--job-concurrency` says otherwise.
+    #[serde(default = "default_job_concurrency")]
+    pub job_concurrency: usize,
+}
+
+fn default_job_concurrency() -> usize {
+    JOB_CONCURRENCY
 }
 
 impl NotifyMode {
@@ -56,6 +64,7 @@ impl NotifyMode {
             step_seconds: 5,
             step_rates: vec![50.0, 200.0, 400.0],
             persons: 1_000,
+            job_concurrency: JOB_CONCURRENCY,
         }
     }
 
@@ -67,6 +76,7 @@ impl NotifyMode {
             step_seconds: 20,
             step_rates: vec![50.0, 100.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1000.0],
             persons: 5_000,
+            job_concurrency: JOB_CONCURRENCY,
         }
     }
 }
@@ -179,7 +189,7 @@ pub async fn run_backend(
         "--config".to_owned(),
         cfg.display().to_string(),
         "--job-concurrency".to_owned(),
-        JOB_CONCURRENCY.to_string(),
+        mode.job_concurrency.to_string(),
     ];
     let server = Melding::start_with(bin, dir, database_url, &registry, &extra).await?;
     let outcome = phases(&server, &sink, backend, &registry, mode).await;

@@ -550,7 +550,7 @@ impl NotifyResults {
             dirty: base.dirty,
             melding_bin: base.melding_bin,
             machine: base.machine,
-            job_concurrency: crate::notify::JOB_CONCURRENCY,
+            job_concurrency: mode.job_concurrency,
             backends: Vec::new(),
             total_seconds: 0.0,
         }

@@ -222,7 +222,7 @@ impl Melding {
     }
 
     /// A download of `a`'s bytes; callers have decided access (sender or recipient handle).
-    async fn open_download(&self, a: Attachment) -> Result<Download, CoreError> {
+    pub(crate) async fn open_download(&self, a: Attachment) -> Result<Download, CoreError> {
         let Some(file) = &a.file else {
             return Err(Rule::NoDataLocation.into());
         };

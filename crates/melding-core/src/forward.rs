@@ -13,9 +13,11 @@
 //! Where Melding differs from Altinn: Altinn hands a composed e-mail to Altinn Notifications
 //! and polls for `Email_Delivered` before it appends Forwarded; Melding sends through its own
 //! channel and appends Forwarded when the SMTP server accepts the message. Attachments go as
-//! files rather than as download links; the part of them beyond
-//! [`ForwardingSettings::attach_max`] is listed by name in the body instead.
+//! files up to [`ForwardingSettings::attach_max`]; those beyond it go as expiring download
+//! links ([`links`]) when the node knows its public address
+//! ([`ForwardingSettings::link_base_url`]), and are otherwise listed by name in the body.
 
+pub mod links;
 mod send;
 
 use melding_domain::forwarding::{
@@ -40,19 +42,28 @@ pub struct ForwardRequest {
 }
 
 /// How forwarded letters' e-mails are composed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardingSettings {
     /// The most bytes of attachments one forwarded e-mail carries as files (their sizes as
     /// stored, before base64); attachments beyond it, in the letter's order, are listed by name
     /// in the body instead. Default 10 MB ([`melding_domain::attachment::FORWARDING_MAX`], the
     /// most a letter that allows forwarding can carry, so by default every file goes along).
     pub attach_max: ByteSize,
+    /// The address this node's API is reached at from outside (`https://melding.example.no`,
+    /// no trailing slash), that download links in forwarded e-mails start with. `None` (the
+    /// default): attachments beyond [`Self::attach_max`] are listed by name instead of linked.
+    pub link_base_url: Option<String>,
+    /// How long a download link works after the e-mail is composed; 7 days by default. The
+    /// attachment's own expiry and purging end it earlier.
+    pub link_lifetime: chrono::Duration,
 }
 
 impl Default for ForwardingSettings {
     fn default() -> Self {
         Self {
             attach_max: melding_domain::attachment::FORWARDING_MAX,
+            link_base_url: None,
+            link_lifetime: chrono::Duration::days(7),
         }
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::contact::{EmailAddress, has_address_shape};
 use crate::content::{char_len, is_plain_text};
-use crate::ids::{CorrespondenceId, ForwardingEventId};
+use crate::ids::{AttachmentId, CorrespondenceId, ForwardingEventId};
 
 /// The longest `forwardTo`, in characters (3027).
 pub const FORWARD_TO_MAX: usize = 1000;
@@ -109,6 +109,27 @@ impl ForwardingEvent {
     pub fn address_key(&self) -> String {
         address_key(&self.to_email)
     }
+}
+
+/// A download link in a forwarded letter's e-mail for one attachment too large to go along as
+/// a file (reference §4.12 sends attachments as links; Melding sends them as files up to its
+/// limit and links the rest). Whoever has the link may download that one attachment, without a
+/// login, until it expires; the link itself is a random token that only the e-mail carries:
+/// Melding keeps its SHA-256 hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardingLink {
+    /// The SHA-256 of the link's token, as 64 lower-case hex digits.
+    pub token_hash: String,
+    /// The forwarding whose e-mail carries the link.
+    pub forwarding_event_id: ForwardingEventId,
+    /// The letter the attachment belongs to.
+    pub correspondence_id: CorrespondenceId,
+    /// The attachment it downloads.
+    pub attachment_id: AttachmentId,
+    /// When the link was made (UTC).
+    pub created: DateTime<Utc>,
+    /// When it stops working (UTC). The attachment's own expiry and purging end it earlier.
+    pub expires: DateTime<Utc>,
 }
 
 /// The plain-text body of the composed e-mail: the forwarding text, the separator and the

@@ -339,7 +339,11 @@ async fn download_all(
 
 /// A file answer with its exact length, so a broken stream aborts the connection instead of
 /// ending a short body cleanly.
-fn stream_file(d: Download, content_type: &str, name: Option<(String, bool)>) -> Response {
+pub(crate) fn stream_file(
+    d: Download,
+    content_type: &str,
+    name: Option<(String, bool)>,
+) -> Response {
     let mut res = Response::new(Body::from_stream(ReaderStream::with_capacity(
         d.reader,
         64 * 1024,

@@ -4,10 +4,12 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use melding_api_types::ProblemDetails;
 use melding_api_types::forwarding::{AllowForwardingExt, ForwardCorrespondenceExt};
 use melding_core::ForwardRequest;
+use melding_core::forward::links::LinkError;
 use melding_domain::CorrespondenceId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,6 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(forward))
         .routes(routes!(check_forwarding))
+        .routes(routes!(forwarded_attachment))
         .layer(DefaultBodyLimit::max(FORWARD_BODY_LIMIT))
 }
 
@@ -95,4 +98,57 @@ async fn check_forwarding(
     check_accept(&headers, JSON)?;
     let allow_forwarding = state.melding.forwarding_allowed(id).await?;
     Ok(Json(AllowForwardingExt { allow_forwarding }))
+}
+
+/// Download one attachment of a forwarded letter through the link its e-mail carries: the
+/// attachments too large to go along as files are sent as these links. No login: the link's
+/// token is the permission, and it works until it expires (7 days by default), or until the
+/// attachment or the letter is purged.
+#[utoipa::path(
+    get, path = "/correspondence/api/v1/forwarding/attachment/{token}", tag = "Correspondence",
+    params(("token" = String, Path, description = "The link's token, 43 base64url characters")),
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "No link has this token", body = ProblemDetails),
+        (status = 410, description = "The link has expired, or the attachment or letter was purged", body = ProblemDetails),
+    ),
+)]
+async fn forwarded_attachment(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = match state.melding.download_forwarded_attachment(&token).await {
+        Ok(d) => d,
+        Err(LinkError::Unknown) => {
+            return Err(ApiError::Plain(
+                StatusCode::NOT_FOUND,
+                "The download link is unknown".into(),
+            ));
+        }
+        Err(LinkError::Expired(at)) => {
+            return Err(ApiError::Plain(
+                StatusCode::GONE,
+                format!(
+                    "The download link expired at {}",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            ));
+        }
+        Err(LinkError::Gone) => {
+            return Err(ApiError::Plain(
+                StatusCode::GONE,
+                "The attachment is no longer available".into(),
+            ));
+        }
+        Err(LinkError::Core(e)) => return Err(e.into()),
+    };
+    let (content_type, inline) = melding_domain::attachment::download_type(&d.attachment.file_name);
+    let name = d.attachment.file_name.clone();
+    let mut res = crate::attachment::stream_file(d, content_type, Some((name, inline)));
+    // The token is in the URL: a page the file links to must not learn it.
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(res)
 }

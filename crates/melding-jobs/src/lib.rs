@@ -159,15 +159,8 @@ impl Runner {
     /// # Errors
     /// The first storage error of the claim, of settling a job, or of removing the finished ones.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
         let jobs = self
-            .store
-            .claim_due(
-                now,
-                &self.config.worker_id,
-                self.config.lease,
-                self.config.batch,
-            )
+            .claim(usize::try_from(self.config.batch).unwrap_or(usize::MAX))
             .await?;
         let n = jobs.len();
         // The batch runs `concurrency` jobs at a time: each is a few short reads and one
@@ -220,9 +213,17 @@ impl Runner {
         }
     }
 
-    /// Runs until `shutdown` turns true, sleeping until the next job is due, a local enqueue
-    /// wakes it, or the poll interval passes.
-    pub async fn run_forever(&self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true: keeps up to [`RunnerConfig::concurrency`] jobs running
+    /// at all times, claiming more as running ones finish, and sleeps when nothing is due until
+    /// the next job is due, a local enqueue wakes it, the database announces a job, or the poll
+    /// interval passes. On shutdown it claims nothing more and returns once the running jobs
+    /// have ended and the finished ones are removed.
+    ///
+    /// Unlike [`Runner::run_once`], which runs a claimed batch to its end before claiming again,
+    /// this is a pipeline: a slow job (an SMTP server that takes a second to answer) holds one
+    /// place, not the whole batch, and the finished jobs are removed by a task of their own in
+    /// one write per group, while the next jobs already run.
+    pub async fn run_forever(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut listener = match self.store.job_listener().await {
             Ok(l) => l,
             Err(e) => {
@@ -230,18 +231,59 @@ impl Runner {
                 None
             }
         };
+        let limit = self.config.concurrency.max(1);
+        // Claim when a quarter of the places are free (or nothing runs), so a steady stream is
+        // claimed in groups rather than one claim (one write) per finished job.
+        let refill = (limit / 4).max(1);
+        let batch = usize::try_from(self.config.batch.max(1)).unwrap_or(usize::MAX);
+        let (finished, to_remove) = tokio::sync::mpsc::unbounded_channel::<i64>();
+        let remover = tokio::spawn(remove_finished(
+            self.store.clone(),
+            self.config.worker_id.clone(),
+            to_remove,
+        ));
+        let mut running = tokio::task::JoinSet::new();
         loop {
+            while running.try_join_next().is_some() {}
             if *shutdown.borrow() {
-                return;
+                break;
             }
-            let ran = match self.run_once().await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::warn!(error = %e, "job claim failed; retrying");
-                    0
+            let free = limit - running.len();
+            let mut drained = true;
+            if free >= refill || running.is_empty() {
+                let want = free.min(batch);
+                match self.claim(want).await {
+                    Ok(jobs) => {
+                        drained = jobs.len() < want;
+                        for job in jobs {
+                            let runner = self.clone();
+                            let finished = finished.clone();
+                            running.spawn(async move {
+                                match runner.run_job(job).await {
+                                    Ok(Some(id)) => {
+                                        let _ = finished.send(id);
+                                    }
+                                    Ok(None) => {}
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "settling a job failed; it runs again when its lease ends");
+                                    }
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "job claim failed; retrying"),
                 }
-            };
-            if ran > 0 {
+            } else {
+                drained = false;
+            }
+            if !drained {
+                // More is due than there is room for: wait for a place.
+                if free < refill {
+                    tokio::select! {
+                        _ = running.join_next() => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
                 continue;
             }
             let sleep = match self.store.next_due().await {
@@ -269,6 +311,22 @@ impl Runner {
                 }
             }
         }
+        while running.join_next().await.is_some() {}
+        drop(finished);
+        let _ = remover.await;
+    }
+
+    /// Claims up to `n` due jobs for this runner.
+    async fn claim(&self, n: usize) -> Result<Vec<Job>, StoreError> {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        self.store
+            .claim_due(
+                self.clock.now(),
+                &self.config.worker_id,
+                self.config.lease,
+                n,
+            )
+            .await
     }
 
     /// Runs one job and settles it, except that a finished job is returned (its id) for the
@@ -352,6 +410,23 @@ impl Runner {
                 .reschedule_job(job.id, worker, at, Some(error))
                 .await
         }
+    }
+}
+
+/// Removes the jobs [`Runner::run_forever`] reports finished, all that have arrived in one
+/// write, until the runner drops its sender. A failed removal is logged: those jobs run again
+/// when their leases end, as after a crash, and their handlers find nothing left to do.
+async fn remove_finished(
+    store: Arc<dyn JobStore>,
+    worker: String,
+    mut finished: tokio::sync::mpsc::UnboundedReceiver<i64>,
+) {
+    let mut ids = Vec::new();
+    while finished.recv_many(&mut ids, 512).await > 0 {
+        if let Err(e) = store.complete_jobs(&ids, &worker).await {
+            tracing::warn!(error = %e, jobs = ids.len(), "removing finished jobs failed; they run again when their leases end");
+        }
+        ids.clear();
     }
 }
 

@@ -8,8 +8,10 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::forwarding::ForwardingEvent;
-use melding_domain::{CorrespondenceId, EmailAddress, ForwardingEventId, StatusEntry};
+use melding_domain::forwarding::{ForwardingEvent, ForwardingLink};
+use melding_domain::{
+    AttachmentId, CorrespondenceId, EmailAddress, ForwardingEventId, StatusEntry,
+};
 use melding_store::sql::TableRow;
 use melding_store::{AppendGuard, ForwardingStore, NewJob, StoreError, table_row};
 use sqlx::FromRow;
@@ -184,4 +186,93 @@ impl ForwardingStore for PostgresStore {
         tx.commit().await.map_err(classify)?;
         Ok(true)
     }
+
+    async fn insert_forwarding_links(&self, links: &[ForwardingLink]) -> Result<(), StoreError> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        for row in links.iter().map(LinkRow::new) {
+            sqlx::query(INSERT_LINK.as_str())
+                .bind(&row.token_hash)
+                .bind(row.forwarding_event_id)
+                .bind(row.correspondence_id)
+                .bind(row.attachment_id)
+                .bind(row.created)
+                .bind(row.expires)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn forwarding_link(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ForwardingLink>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE token_hash = $1",
+            column_list("", LinkRow::COLUMNS),
+            LinkRow::TABLE
+        );
+        Ok(sqlx::query_as::<_, LinkRow>(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?
+            .map(LinkRow::into_link))
+    }
 }
+
+table_row! {
+    /// A row of `forwarding_links` (migration 0011): ids as `uuid`, times as `timestamptz`.
+    #[derive(Debug, FromRow)]
+    struct LinkRow in "forwarding_links" {
+        /// The SHA-256 of the link's token, hex.
+        token_hash: String,
+        forwarding_event_id: Uuid,
+        correspondence_id: Uuid,
+        attachment_id: Uuid,
+        created: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    }
+}
+
+impl LinkRow {
+    /// The row of `l`.
+    fn new(l: &ForwardingLink) -> Self {
+        Self {
+            token_hash: l.token_hash.clone(),
+            forwarding_event_id: l.forwarding_event_id.as_uuid(),
+            correspondence_id: l.correspondence_id.as_uuid(),
+            attachment_id: l.attachment_id.as_uuid(),
+            created: l.created,
+            expires: l.expires,
+        }
+    }
+
+    /// The link this row holds.
+    fn into_link(self) -> ForwardingLink {
+        ForwardingLink {
+            token_hash: self.token_hash,
+            forwarding_event_id: ForwardingEventId::from_uuid(self.forwarding_event_id),
+            correspondence_id: CorrespondenceId::from_uuid(self.correspondence_id),
+            attachment_id: AttachmentId::from_uuid(self.attachment_id),
+            created: self.created,
+            expires: self.expires,
+        }
+    }
+}
+
+static INSERT_LINK: LazyLock<String> = LazyLock::new(|| {
+    let placeholders = (1..=LinkRow::COLUMNS.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {} ({}) VALUES ({placeholders})",
+        LinkRow::TABLE,
+        column_list("", LinkRow::COLUMNS)
+    )
+});

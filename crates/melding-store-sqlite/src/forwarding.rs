@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::forwarding::ForwardingEvent;
+use melding_domain::forwarding::{ForwardingEvent, ForwardingLink};
 use melding_domain::{CorrespondenceId, EmailAddress, ForwardingEventId, StatusEntry};
 use melding_store::sql::TableRow;
 use melding_store::{AppendGuard, ForwardingStore, NewJob, StoreError, table_row};
@@ -183,4 +183,101 @@ impl ForwardingStore for SqliteStore {
         })
         .await
     }
+
+    async fn insert_forwarding_links(&self, links: &[ForwardingLink]) -> Result<(), StoreError> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<LinkRow> = links.iter().map(LinkRow::new).collect();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                for row in &rows {
+                    sqlx::query(INSERT_LINK.as_str())
+                        .bind(&row.token_hash)
+                        .bind(&row.forwarding_event_id)
+                        .bind(&row.correspondence_id)
+                        .bind(&row.attachment_id)
+                        .bind(row.created)
+                        .bind(row.expires)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                tx.commit().await.map_err(classify)
+            })
+        })
+        .await
+    }
+
+    async fn forwarding_link(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ForwardingLink>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE token_hash = $1",
+            column_list("", LinkRow::COLUMNS),
+            LinkRow::TABLE
+        );
+        sqlx::query_as::<_, LinkRow>(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?
+            .map(LinkRow::into_link)
+            .transpose()
+    }
 }
+
+table_row! {
+    /// A row of `forwarding_links` (migration 0011): ids as text, times as microseconds since
+    /// the Unix epoch (UTC).
+    #[derive(Debug, FromRow)]
+    struct LinkRow in "forwarding_links" {
+        /// The SHA-256 of the link's token, hex.
+        token_hash: String,
+        forwarding_event_id: String,
+        correspondence_id: String,
+        attachment_id: String,
+        created: i64,
+        expires: i64,
+    }
+}
+
+impl LinkRow {
+    /// The row of `l`.
+    fn new(l: &ForwardingLink) -> Self {
+        Self {
+            token_hash: l.token_hash.clone(),
+            forwarding_event_id: l.forwarding_event_id.to_string(),
+            correspondence_id: l.correspondence_id.to_string(),
+            attachment_id: l.attachment_id.to_string(),
+            created: micros(l.created),
+            expires: micros(l.expires),
+        }
+    }
+
+    /// The link this row holds.
+    fn into_link(self) -> Result<ForwardingLink, StoreError> {
+        Ok(ForwardingLink {
+            token_hash: self.token_hash,
+            forwarding_event_id: self.forwarding_event_id.parse().map_err(corrupt)?,
+            correspondence_id: self.correspondence_id.parse().map_err(corrupt)?,
+            attachment_id: self.attachment_id.parse().map_err(corrupt)?,
+            created: from_micros(self.created)?,
+            expires: from_micros(self.expires)?,
+        })
+    }
+}
+
+static INSERT_LINK: LazyLock<String> = LazyLock::new(|| {
+    let placeholders = (1..=LinkRow::COLUMNS.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {} ({}) VALUES ({placeholders})",
+        LinkRow::TABLE,
+        column_list("", LinkRow::COLUMNS)
+    )
+});

@@ -3,8 +3,10 @@
 //! Forwarded status in the same write.
 
 use chrono::Duration;
-use melding_domain::forwarding::ForwardingEvent;
-use melding_domain::{CorrespondenceStatus, EmailAddress, ForwardingEventId, StatusEntry};
+use melding_domain::forwarding::{ForwardingEvent, ForwardingLink};
+use melding_domain::{
+    AttachmentId, CorrespondenceStatus, EmailAddress, ForwardingEventId, StatusEntry,
+};
 use melding_store::StoreError;
 
 use crate::DynStore;
@@ -145,6 +147,53 @@ pub async fn marking_a_forwarding_sent_appends_forwarded_once(store: DynStore) {
         store
             .mark_forwarding_sent(ForwardingEventId::new_v7(at(50)), sent, &forwarded(50))
             .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// Download links round-trip with every field and are found by their token hash only; a
+/// repeated token hash is a conflict that writes none of its batch, and a link of an unknown
+/// forwarding is refused.
+pub async fn forwarding_links_are_found_by_their_token_hash(store: DynStore) {
+    let l = letter("res", &org(1), &person_urn(&person(1)), t0());
+    insert(&store, std::slice::from_ref(&l)).await;
+    let e = event(&l, "kari@example.no", 10);
+    store.insert_forwarding_event(&e, &[]).await.unwrap();
+    let link = |hash: &str, secs: i64| ForwardingLink {
+        token_hash: hash.to_owned(),
+        forwarding_event_id: e.id,
+        correspondence_id: l.id,
+        attachment_id: AttachmentId::new_v7(at(secs)),
+        created: at(secs),
+        expires: at(secs) + Duration::days(7),
+    };
+    let (a, b) = (link(&"a".repeat(64), 11), link(&"b".repeat(64), 12));
+    store
+        .insert_forwarding_links(&[a.clone(), b.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.forwarding_link(&a.token_hash).await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store.forwarding_link(&b.token_hash).await.unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(store.forwarding_link(&"c".repeat(64)).await.unwrap(), None);
+    store.insert_forwarding_links(&[]).await.unwrap();
+
+    let c = link(&"c".repeat(64), 13);
+    assert!(matches!(
+        store.insert_forwarding_links(&[c.clone(), a.clone()]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.forwarding_link(&c.token_hash).await.unwrap(), None);
+
+    let mut orphan = link(&"d".repeat(64), 14);
+    orphan.forwarding_event_id = ForwardingEventId::new_v7(at(99));
+    assert!(matches!(
+        store.insert_forwarding_links(&[orphan]).await,
         Err(StoreError::NotFound)
     ));
 }

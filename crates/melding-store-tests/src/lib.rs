@@ -138,6 +138,7 @@ macro_rules! conformance_tests {
             forwarding_events_round_trip_with_their_job,
             one_forwarding_per_letter_and_address,
             marking_a_forwarding_sent_appends_forwarded_once,
+            forwarding_links_are_found_by_their_token_hash,
             // delivery chain
             delivery_events_round_trip_with_their_job,
             a_guarded_append_stops_at_the_trail_and_at_a_reading,

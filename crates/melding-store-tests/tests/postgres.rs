@@ -150,7 +150,8 @@ async fn nodes_starting_together_migrate_once() {
                 (7, true),
                 (8, true),
                 (9, true),
-                (10, true)
+                (10, true),
+                (11, true)
             ]
         );
         // Nobody is left holding the migration lock.

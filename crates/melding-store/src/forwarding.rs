@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::forwarding::ForwardingEvent;
+use melding_domain::forwarding::{ForwardingEvent, ForwardingLink};
 use melding_domain::{CorrespondenceId, ForwardingEventId, StatusEntry};
 
 use crate::{NewJob, StoreError};
@@ -46,4 +46,15 @@ pub trait ForwardingStore: Send + Sync {
         sent: DateTime<Utc>,
         entry: &StatusEntry,
     ) -> Result<bool, StoreError>;
+
+    /// Stores the download links of one forwarded e-mail, all in one transaction. A token hash
+    /// that is already stored is [`StoreError::Conflict`] and nothing is written (tokens are
+    /// random, so this means a repeated insert); an unknown event or letter is
+    /// [`StoreError::NotFound`].
+    async fn insert_forwarding_links(&self, links: &[ForwardingLink]) -> Result<(), StoreError>;
+
+    /// The link whose token hashes to `token_hash` (64 lower-case hex digits), if any, expired
+    /// or not.
+    async fn forwarding_link(&self, token_hash: &str)
+    -> Result<Option<ForwardingLink>, StoreError>;
 }

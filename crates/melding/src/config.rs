@@ -45,6 +45,10 @@ pub struct FileConfig {
     pub job_concurrency: Option<usize>,
     /// API requests served at once; more are answered 503 with `Retry-After: 1`.
     pub max_in_flight: Option<usize>,
+    /// The address people reach this node's API at (`https://melding.example.no`), that links
+    /// Melding sends out start with (the download links of forwarded letters). When unset:
+    /// `http://<listen>` if `listen` is a specific address, else no links.
+    pub public_url: Option<String>,
     #[serde(default)]
     pub http: HttpConfig,
     #[serde(default)]
@@ -482,6 +486,9 @@ pub struct NotificationsConfig {
     /// The most bytes of attachments a forwarded letter's e-mail carries as files (reference
     /// §4.12); the rest are listed by name. 10 000 000 (10 MB) when unset.
     pub forward_attachments_max_bytes: Option<u64>,
+    /// How long the download links for attachments beyond `forward_attachments_max_bytes` work,
+    /// as a duration like `"7d"`; 7 days when unset. Links need `public_url`.
+    pub forward_link_lifetime: Option<String>,
     /// The SMTP server, for `email = "smtp"`.
     pub smtp: Option<SmtpTable>,
     /// The SMS gateway, for `sms = "gateway"`.
@@ -856,11 +863,20 @@ fn check_notifications(cfg: &NotificationsConfig) -> Result<Notifications, Setti
         sms_per_second: rate("sms_per_second", cfg.sms_per_second)?,
         delivery_reports,
         settings,
-        forwarding: match cfg.forward_attachments_max_bytes {
-            Some(n) => melding_core::ForwardingSettings {
-                attach_max: melding_domain::ByteSize::bytes(n),
-            },
-            None => melding_core::ForwardingSettings::default(),
+        forwarding: {
+            let defaults = melding_core::ForwardingSettings::default();
+            melding_core::ForwardingSettings {
+                attach_max: cfg
+                    .forward_attachments_max_bytes
+                    .map_or(defaults.attach_max, melding_domain::ByteSize::bytes),
+                link_lifetime: delay(
+                    "forward_link_lifetime",
+                    cfg.forward_link_lifetime.as_deref(),
+                    defaults.link_lifetime,
+                )?,
+                // The node's public address is a serve setting ([`ServeSettings::public_url`]).
+                link_base_url: None,
+            }
         },
     })
 }
@@ -1143,6 +1159,9 @@ pub struct ServeSettings {
     pub notifications: Notifications,
     /// The delivery chain (`[delivery]`); off by default.
     pub delivery: Delivery,
+    /// The address links Melding sends out start with, without a trailing slash: `public_url`,
+    /// else `http://<listen>` when `listen` is a specific address; `None`: no links.
+    pub public_url: Option<String>,
 }
 
 /// The `[scanner]` table, checked.
@@ -1247,6 +1266,11 @@ impl Settings {
         let scanner = file.scanner.as_ref().map(check_scanner).transpose()?;
         let notifications = check_notifications(&file.notifications)?;
         let delivery = check_delivery(&file.delivery)?;
+        let public_url = match &file.public_url {
+            Some(url) => Some(check_public_url(url)?),
+            None if !listen.ip().is_unspecified() => Some(format!("http://{listen}")),
+            None => None,
+        };
         Ok(ServeSettings {
             listen,
             metrics_listen: given.metrics_listen.or(file.metrics_listen),
@@ -1261,8 +1285,23 @@ impl Settings {
             issuers: file.auth.issuers.clone(),
             notifications,
             delivery,
+            public_url,
         })
     }
+}
+
+/// Checks `public_url`: an absolute `http` or `https` URL without query or fragment; returns
+/// it without a trailing slash.
+fn check_public_url(url: &str) -> Result<String, SettingError> {
+    let bad = |problem: String| SettingError::new("public_url", "", problem);
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(format!("{url}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(bad(format!("{url}: give an http:// or https:// address")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad(format!("{url}: no query or fragment")));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// Refuses a count or a duration of less than 1.
@@ -1671,6 +1710,43 @@ mod tests {
     }
 
     #[test]
+    fn forwarding_links_start_with_the_public_url_and_last_as_configured() {
+        let defaults = serve_settings("", Given::default()).unwrap();
+        assert_eq!(
+            defaults.public_url.as_deref(),
+            Some(format!("http://{DEFAULT_LISTEN}").as_str())
+        );
+        assert_eq!(
+            defaults.notifications.forwarding.link_lifetime,
+            chrono::Duration::days(7)
+        );
+        // Listening on every interface says nothing about the public address.
+        let anywhere = Given {
+            listen: Some("0.0.0.0:8080".parse().unwrap()),
+            ..Given::default()
+        };
+        assert_eq!(serve_settings("", anywhere).unwrap().public_url, None);
+        let s = serve_settings(
+            "public_url = \"https://melding.kommune.no/\"\n[notifications]\nforward_link_lifetime = \"3d\"",
+            Given::default(),
+        )
+        .unwrap();
+        assert_eq!(s.public_url.as_deref(), Some("https://melding.kommune.no"));
+        assert_eq!(
+            s.notifications.forwarding.link_lifetime,
+            chrono::Duration::days(3)
+        );
+        for bad in [
+            "melding.kommune.no",
+            "ftp://melding.kommune.no",
+            "https://melding.kommune.no/?x=1",
+        ] {
+            let err = refused(&format!("public_url = \"{bad}\""), Given::default());
+            assert_eq!(err.setting, "public_url", "{bad}");
+        }
+    }
+
+    #[test]
     fn a_bad_notification_setting_names_its_key() {
         let cases = [
             (
@@ -1696,6 +1772,10 @@ mod tests {
             (
                 "[notifications]\nconfidential_reminder_delay = \"7\"",
                 "notifications.confidential_reminder_delay",
+            ),
+            (
+                "[notifications]\nforward_link_lifetime = \"a week\"",
+                "notifications.forward_link_lifetime",
             ),
             (
                 "[notifications]\nuse_stale_contacts_for = [\"123\"]",

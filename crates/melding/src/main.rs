@@ -682,7 +682,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )?);
     node.sms_reports = melding::sms_report_webhook(&serve.notifications);
     node.notification_settings = serve.notifications.settings.clone();
-    node.forwarding = serve.notifications.forwarding;
+    node.forwarding = melding_core::ForwardingSettings {
+        link_base_url: serve.public_url.clone(),
+        ..serve.notifications.forwarding.clone()
+    };
     node.delivery = serve.delivery.settings.clone();
     if args.demo {
         // The demo's chain resource is in the chain unless the config says otherwise.

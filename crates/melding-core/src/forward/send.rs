@@ -114,8 +114,26 @@ impl Melding {
         let content = &letter.settings.content;
         let language = Language::from_code(&content.language).unwrap_or(Language::Nb);
         let links = self.store.attachments_of(letter.id).await?;
-        let (attachments, left_out) = self.attachment_files(&links).await?;
+        let AttachmentFiles {
+            files: attachments,
+            too_large,
+            mut left_out,
+        } = self.attachment_files(&links).await?;
         let mut plain = composed_body(event.forwarding_text.as_deref(), &content.body);
+        let ids: Vec<_> = too_large.iter().map(|(id, _)| *id).collect();
+        match self.make_forwarding_links(event, &ids).await? {
+            Some((urls, expires)) if !urls.is_empty() => {
+                plain.push_str("\n\n");
+                plain.push_str(&links_label(language, expires));
+                for ((_, name), url) in too_large.iter().zip(&urls) {
+                    plain.push_str(&format!("\n- {name}: {url}"));
+                }
+            }
+            _ => {
+                let names = too_large.into_iter().map(|(_, name)| name);
+                left_out = names.chain(left_out).collect();
+            }
+        }
         if !left_out.is_empty() {
             plain.push_str("\n\n");
             plain.push_str(not_attached_label(language));
@@ -137,15 +155,13 @@ impl Melding {
         })
     }
 
-    /// The letter's attachments as e-mail files within the size limit, and the names of those
-    /// left out.
-    async fn attachment_files(
-        &self,
-        links: &[AttachmentLink],
-    ) -> anyhow::Result<(Vec<EmailAttachment>, Vec<String>)> {
+    /// The letter's attachments as e-mail files within the size limit, those beyond it, and the
+    /// names of those whose bytes are gone.
+    async fn attachment_files(&self, links: &[AttachmentLink]) -> anyhow::Result<AttachmentFiles> {
         let now = self.clock.now();
         let limit = self.forwarding.attach_max;
         let mut files = Vec::new();
+        let mut too_large = Vec::new();
         let mut left_out = Vec::new();
         let mut total: u64 = 0;
         for link in links {
@@ -163,7 +179,7 @@ impl Melding {
                 }
             };
             if limit.is_exceeded_by(total.saturating_add(file.size)) {
-                left_out.push(name);
+                too_large.push((a.id, name));
                 continue;
             }
             let (mut reader, size) = open_blob(self.blobs.as_ref(), &file.storage_key)
@@ -178,6 +194,37 @@ impl Melding {
                 bytes,
             });
         }
-        Ok((files, left_out))
+        Ok(AttachmentFiles {
+            files,
+            too_large,
+            left_out,
+        })
+    }
+}
+
+/// How a forwarded letter's attachments go along.
+struct AttachmentFiles {
+    /// Those sent as files, in the letter's order.
+    files: Vec<EmailAttachment>,
+    /// Those beyond the size limit, by id and name: linked, or listed by name.
+    too_large: Vec<(melding_domain::AttachmentId, String)>,
+    /// The names of those whose bytes are gone (purged, expired).
+    left_out: Vec<String>,
+}
+
+/// What the body says before the download links, by language, with the time they stop working
+/// in Oslo time.
+fn links_label(language: Language, expires: chrono::DateTime<chrono::Utc>) -> String {
+    let until = expires
+        .with_timezone(&melding_domain::calendar::OSLO)
+        .format("%d.%m.%Y %H:%M");
+    match language {
+        Language::En => format!("Attachments too large for this e-mail; download them by {until}:"),
+        Language::Nn => {
+            format!("Vedlegg som er for store for denne e-posten; last dei ned innan {until}:")
+        }
+        Language::Nb => {
+            format!("Vedlegg som er for store for denne e-posten; last dem ned innen {until}:")
+        }
     }
 }

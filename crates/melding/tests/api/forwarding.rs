@@ -435,3 +435,172 @@ async fn a_forward_reaches_a_real_smtp_server_once_with_its_attachments_after_a_
     assert_eq!(history_count(&d, "Forwarded"), 1);
     assert!(d["forwardingEvents"][0]["emailSent"].is_string());
 }
+
+/// A node whose forwarded e-mails carry at most 2000 bytes of attachments, and which links the
+/// rest from `base` when given.
+async fn app_with_link_base(base: Option<&str>) -> TestApp {
+    let base = base.map(str::to_owned);
+    TestApp::spawn_with(move |node| {
+        node.forwarding = melding_core::ForwardingSettings {
+            attach_max: melding_domain::ByteSize::bytes(2000),
+            link_base_url: base,
+            link_lifetime: Duration::days(7),
+        };
+    })
+    .await
+}
+
+/// Sends a letter with a small and a large attachment to [`PERSON`], reads and forwards it, and
+/// returns its id and the forwarded e-mail.
+async fn forwarded_with_a_large_attachment(
+    app: &TestApp,
+    small: &[u8],
+    large: &[u8],
+) -> (String, melding_delivery::email::CapturedEmail) {
+    let a = app
+        .send_form(
+            &app.sender(),
+            letter_with_files(&[
+                ("notat.txt", None, small.to_vec()),
+                ("vedtak.pdf", None, large.to_vec()),
+            ]),
+        )
+        .await;
+    a.assert_status(200);
+    let id = ids(&a).0.remove(0);
+    app.run_jobs().await;
+    read(app, &id).await;
+    forward(
+        app,
+        &id,
+        &app.person(),
+        json!({"forwardTo": "kari@example.no"}),
+    )
+    .await
+    .assert_status(200);
+    app.run_jobs().await;
+    let email = app
+        .emails()
+        .into_iter()
+        .find(|e| e.message.to.as_str() == "kari@example.no")
+        .expect("the forwarded e-mail");
+    (id, email)
+}
+
+/// An attachment beyond the size limit goes as a download link that works without a login,
+/// names the file, keeps its token out of referrers, and stops working when it expires; a
+/// wrong or malformed token is 404.
+#[tokio::test]
+async fn attachments_beyond_the_limit_go_as_expiring_download_links() {
+    let app = app_with_link_base(Some("https://melding.example.no/")).await;
+    let (small, large) = (bytes(1500, 7), bytes(3000, 42));
+    let (_, email) = forwarded_with_a_large_attachment(&app, &small, &large).await;
+    let names: Vec<_> = email
+        .message
+        .attachments
+        .iter()
+        .map(|a| a.file_name.as_str())
+        .collect();
+    assert_eq!(names, ["notat.txt"]);
+    let plain = &email.message.body.plain;
+    let prefix =
+        "- vedtak.pdf: https://melding.example.no/correspondence/api/v1/forwarding/attachment/";
+    let line = plain
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no link line in {plain}"));
+    assert!(
+        plain.contains("last dem ned innen 09.03.2026 10:00:"),
+        "the expiry in Oslo time: {plain}"
+    );
+    assert!(!plain.contains("ikke er med"), "{plain}");
+    let token = &line[prefix.len()..];
+    let link = format!(
+        "{}/correspondence/api/v1/forwarding/attachment/{token}",
+        app.base
+    );
+
+    let client = reqwest::Client::new();
+    let res = client.get(&link).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("vedtak.pdf")
+    );
+    assert_eq!(res.bytes().await.unwrap().to_vec(), large);
+
+    // Another token of the same shape, and a malformed one, name no link.
+    let mut other = token.to_owned();
+    let last = if other.ends_with('A') { "B" } else { "A" };
+    other.replace_range(other.len() - 1.., last);
+    for bad in [other.as_str(), "not-a-token"] {
+        let res = client
+            .get(format!(
+                "{}/correspondence/api/v1/forwarding/attachment/{bad}",
+                app.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        let a = Answer::read(res).await;
+        a.assert_status(404);
+        assert_eq!(a.json()["detail"], "The download link is unknown");
+    }
+
+    app.advance(Duration::days(7) + Duration::minutes(1));
+    let a = Answer::read(client.get(&link).send().await.unwrap()).await;
+    a.assert_status(410);
+    assert!(
+        a.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("The download link expired at "),
+        "{}",
+        a.json()
+    );
+}
+
+/// A live link stops working once the recipient deletes the letter.
+#[tokio::test]
+async fn a_download_link_ends_when_the_letter_is_purged() {
+    let app = app_with_link_base(Some("https://melding.example.no")).await;
+    let (id, email) = forwarded_with_a_large_attachment(&app, &bytes(10, 1), &bytes(3000, 2)).await;
+    let plain = &email.message.body.plain;
+    let url = plain
+        .split_whitespace()
+        .find(|w| w.starts_with("https://melding.example.no/"))
+        .unwrap_or_else(|| panic!("no link in {plain}"));
+    let link = url.replacen("https://melding.example.no", &app.base, 1);
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(&link).send().await.unwrap().status(), 200);
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("{}/purge", path(&id)),
+        Some(&app.person()),
+        None,
+    )
+    .await
+    .assert_status(200);
+    let a = Answer::read(client.get(&link).send().await.unwrap()).await;
+    a.assert_status(410);
+    assert_eq!(a.json()["detail"], "The attachment is no longer available");
+}
+
+/// Without a public address to link to, an attachment beyond the limit is listed by name.
+#[tokio::test]
+async fn without_a_public_address_large_attachments_are_listed_by_name() {
+    let app = app_with_link_base(None).await;
+    let (_, email) = forwarded_with_a_large_attachment(&app, &bytes(10, 1), &bytes(3000, 2)).await;
+    assert_eq!(email.message.attachments.len(), 1);
+    let plain = &email.message.body.plain;
+    assert!(
+        plain.ends_with("Vedlegg som ikke er med i denne e-posten:\n- vedtak.pdf"),
+        "{plain}"
+    );
+    assert!(!plain.contains("http"), "{plain}");
+}
