@@ -29,7 +29,7 @@ pub const E2E_P99_BOUND_MS: f64 = 5_000.0;
 /// The throughput target of the issue: e-mails per second into a local SMTP server.
 pub const EMAILS_PER_S_TARGET: f64 = 1_000.0;
 /// Background jobs the server runs at once in this benchmark (`serve --job-concurrency`).
-pub const JOB_CONCURRENCY: usize = 32;
+pub const JOB_CONCURRENCY: usize = 64;
 
 /// How long and how hard the notification benchmark runs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
