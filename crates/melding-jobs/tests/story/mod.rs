@@ -1,6 +1,7 @@
-//! The runner's stories about panicking handlers, written once and run on every store
-//! (`sqlite.rs`, `postgres.rs`): a handler that panics while other jobs run is one failed
-//! attempt of its own job, and neither those jobs nor the runner stop.
+//! The runner's stories, written once and run on every store (`sqlite.rs`, `postgres.rs`): a
+//! handler that panics while other jobs run is one failed attempt of its own job, and neither
+//! those jobs nor the runner stop; and a node's runner keeps its places busy, so a slow job
+//! holds one place while jobs enqueued after it run.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -243,6 +244,117 @@ pub async fn the_node_runner_keeps_running_after_a_panic(store: Arc<dyn Store>) 
     assert_eq!(count(&runner.stats().done), 1);
 }
 
+/// A job that finishes once [`Gate::open`] turns true.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Slow {}
+
+impl JobKind for Slow {
+    const KIND: &'static str = "slow";
+    fn dedupe_key(&self) -> String {
+        "slow".into()
+    }
+}
+
+/// A job that finishes at once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Quick {
+    n: u32,
+}
+
+impl JobKind for Quick {
+    const KIND: &'static str = "quick";
+    fn dedupe_key(&self) -> String {
+        format!("quick:{}", self.n)
+    }
+}
+
+/// What the slow and quick handlers share.
+#[derive(Default)]
+struct Gate {
+    slow_started: watch::Sender<bool>,
+    open: watch::Sender<bool>,
+    quick_done: AtomicU32,
+}
+
+#[async_trait]
+impl Handle<Slow> for Gate {
+    async fn run(&self, _job: Slow, _ctx: &JobContext) -> anyhow::Result<Outcome> {
+        let mut open = self.open.subscribe();
+        self.slow_started.send_replace(true);
+        open.wait_for(|o| *o).await?;
+        Ok(Outcome::Done)
+    }
+}
+
+#[async_trait]
+impl Handle<Quick> for Gate {
+    async fn run(&self, _job: Quick, _ctx: &JobContext) -> anyhow::Result<Outcome> {
+        self.quick_done.fetch_add(1, Ordering::SeqCst);
+        Ok(Outcome::Done)
+    }
+}
+
+/// A node's runner with two places: while a slow job holds one, jobs enqueued after it was
+/// claimed run in the other and are removed; once the slow job ends it is removed too, and a
+/// stopped runner returns.
+pub async fn a_slow_job_holds_one_place_while_later_jobs_run(store: Arc<dyn Store>) {
+    let clock = Arc::new(SimulatedClock::new(t0()));
+    let waker = Waker::default();
+    let gate = Arc::new(Gate::default());
+    let config = RunnerConfig {
+        concurrency: 2,
+        poll_interval: std::time::Duration::from_millis(20),
+        ..RunnerConfig::default()
+    };
+    let mut runner = Runner::new(
+        store.clone() as Arc<dyn JobStore>,
+        clock.clone(),
+        config,
+        waker.clone(),
+    );
+    runner.register(JobHandler::new::<Slow>(gate.clone()));
+    runner.register(JobHandler::new::<Quick>(gate.clone()));
+    let runner = Arc::new(runner);
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.run_forever(stopped).await }
+    });
+
+    enqueue(&store, &[Slow {}.due_at(t0())]).await;
+    waker.wake();
+    let mut started = gate.slow_started.subscribe();
+    within_a_minute("the slow job starting", started.wait_for(|s| *s))
+        .await
+        .unwrap();
+
+    let quick: Vec<NewJob> = (1..=5).map(|n| Quick { n }.due_at(t0())).collect();
+    enqueue(&store, &quick).await;
+    waker.wake();
+    within_a_minute("the quick jobs running beside the slow one", async {
+        while gate.quick_done.load(Ordering::SeqCst) < 5
+            || store.list_jobs(false, 10).await.unwrap().len() > 1
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(find(&store, false, "slow").await.is_some(), "still running");
+
+    gate.open.send_replace(true);
+    within_a_minute("the slow job's removal", async {
+        while find(&store, false, "slow").await.is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    stop.send_replace(true);
+    within_a_minute("the runner stopping", task)
+        .await
+        .expect("the runner's task ends normally");
+    assert_eq!(outcomes(&runner.stats()), [6, 0, 0, 0, 0]);
+}
+
 /// One `#[tokio::test]` per story, each given a fresh store by `$run`.
 macro_rules! panic_stories {
     ($run:path) => {
@@ -254,6 +366,11 @@ macro_rules! panic_stories {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn the_node_runner_keeps_running_after_a_panic() {
             $run(story::the_node_runner_keeps_running_after_a_panic).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_slow_job_holds_one_place_while_later_jobs_run() {
+            $run(story::a_slow_job_holds_one_place_while_later_jobs_run).await;
         }
     };
 }
