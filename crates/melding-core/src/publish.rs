@@ -73,18 +73,29 @@ impl Handle<Publish> for Melding {
             PublishDecision::Publish => {
                 let entry = StatusEntry::new(CorrespondenceStatus::Published, now, None);
                 // The letter's notification orders are sent from now on, each at the later of
-                // its send time and now (reference §8.3: orders go out once published).
+                // its send time and now (reference §8.3: orders go out once published). Those
+                // due now (the main notice, as a rule) are processed here and written in the
+                // publish's own transaction, so their notices are one job away instead of two;
+                // the send condition holds by construction (published by this write, and the
+                // guard refuses a failed or purged letter). Later ones get a job of their own.
                 let orders = self.store.notification_orders(id).await?;
-                let mut jobs: Vec<_> = orders
+                let mut jobs = Vec::new();
+                let mut processed = Vec::new();
+                for r in orders
                     .iter()
                     .filter(|r| r.order.status == OrderStatus::Registered)
-                    .map(|r| {
-                        ProcessNotificationOrder {
-                            order_id: r.order.id,
-                        }
-                        .due_at(r.order.requested_send_time.max(now))
-                    })
-                    .collect();
+                {
+                    if r.order.requested_send_time <= now {
+                        processed.push(self.processed_order(&r.order, &letter, now).await?);
+                    } else {
+                        jobs.push(
+                            ProcessNotificationOrder {
+                                order_id: r.order.id,
+                            }
+                            .due_at(r.order.requested_send_time),
+                        );
+                    }
+                }
                 // A resource in the delivery chain has its letters routed from now on
                 // (`crate::delivery`).
                 let policy = self.delivery.policy(letter.settings.resource_id.as_str());
@@ -108,15 +119,28 @@ impl Handle<Publish> for Melding {
                         }
                     }
                 }
-                let written = self
-                    .store
-                    .append_status(id, &entry, AppendGuard::UnlessAny(terminal()), &jobs)
-                    .await?;
+                let guard = AppendGuard::UnlessAny(terminal());
+                let written = if processed.is_empty() {
+                    self.store.append_status(id, &entry, guard, &jobs).await?
+                } else {
+                    self.store
+                        .publish_with_orders(id, &entry, guard, &jobs, &processed)
+                        .await?
+                };
                 if written {
-                    if !jobs.is_empty() {
+                    if !jobs.is_empty() || processed.iter().any(|p| !p.jobs.is_empty()) {
                         self.waker.wake();
                     }
-                    tracing::info!(correspondence_id = %id, orders = jobs.len(), "published");
+                    // An order nobody could be reached for is final at once.
+                    for p in processed.iter().filter(|p| p.jobs.is_empty()) {
+                        self.complete_order_if_final(p.order_id).await?;
+                    }
+                    tracing::info!(
+                        correspondence_id = %id,
+                        jobs = jobs.len(),
+                        orders_processed = processed.len(),
+                        "published"
+                    );
                 }
                 Ok(Outcome::Done)
             }

@@ -17,20 +17,21 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::CorrespondenceId;
 use melding_domain::notification::{
     DeliveryChannel, Notification, NotificationChannel, NotificationOrder, NotificationStatus,
     NotificationTemplate, OrderKind, OrderStatus,
 };
+use melding_domain::{CorrespondenceId, StatusEntry};
 use melding_store::sql::TableRow;
 use melding_store::{
-    NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder, StoreError,
-    UnmatchedReport, sql,
+    AppendGuard, NewJob, NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder,
+    StoreError, UnmatchedReport, sql,
 };
 use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::codec::{column_list, insert_unnest, table_columns};
+use crate::correspondences::append_query;
 use crate::jobs::enqueue;
 use crate::{PostgresStore, classify, corrupt};
 
@@ -328,38 +329,40 @@ impl NotificationStore for PostgresStore {
         &self,
         processed: &ProcessedOrder,
     ) -> Result<bool, StoreError> {
-        let lookup = serde_json::to_value(&processed.lookup).map_err(corrupt)?;
-        let mut rows = NotificationColumns::default();
-        for n in &processed.notifications {
-            rows.push(NotificationRow::new(n)?);
-        }
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let done: Option<i32> = sqlx::query_scalar(sql::PROCESS_ORDER)
-            .bind(processed.order_id)
-            .bind(processed.status.name())
-            .bind(processed.at)
-            .bind(&lookup)
-            .bind(OrderStatus::Registered.name())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if done.is_none() {
-            return match exists(&mut *tx, sql::ORDER_EXISTS, processed.order_id).await? {
-                true => Ok(false),
-                false => Err(StoreError::NotFound),
-            };
+        if !record_processed(&mut tx, processed).await? {
+            return Ok(false);
         }
-        if !processed.notifications.is_empty() {
-            rows.bind(sqlx::query(INSERT_NOTIFICATIONS.as_str()))
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
-        }
-        enqueue(&mut tx, &processed.jobs).await?;
         tx.commit().await.map_err(classify)?;
         if !processed.jobs.is_empty() {
             self.jobs_enqueued();
         }
+        Ok(true)
+    }
+
+    async fn publish_with_orders(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+        orders: &[ProcessedOrder],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let appended = append_query(id, entry, &guard)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?
+            .ok_or(StoreError::NotFound)?;
+        if !appended {
+            return Ok(false);
+        }
+        enqueue(&mut tx, jobs).await?;
+        for processed in orders {
+            record_processed(&mut tx, processed).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        self.jobs_enqueued();
         Ok(true)
     }
 
@@ -524,4 +527,41 @@ async fn exists<'c>(
         .fetch_one(conn)
         .await
         .map_err(classify)
+}
+
+/// Writes a processed order's outcome, its notifications and their jobs in `tx`, if the order
+/// is still Registered. Returns whether it was written; an unknown order is
+/// [`StoreError::NotFound`].
+async fn record_processed(
+    tx: &mut sqlx::PgConnection,
+    processed: &ProcessedOrder,
+) -> Result<bool, StoreError> {
+    let lookup = serde_json::to_value(&processed.lookup).map_err(corrupt)?;
+    let mut rows = NotificationColumns::default();
+    for n in &processed.notifications {
+        rows.push(NotificationRow::new(n)?);
+    }
+    let done: Option<i32> = sqlx::query_scalar(sql::PROCESS_ORDER)
+        .bind(processed.order_id)
+        .bind(processed.status.name())
+        .bind(processed.at)
+        .bind(&lookup)
+        .bind(OrderStatus::Registered.name())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+    if done.is_none() {
+        return match exists(&mut *tx, sql::ORDER_EXISTS, processed.order_id).await? {
+            true => Ok(false),
+            false => Err(StoreError::NotFound),
+        };
+    }
+    if !processed.notifications.is_empty() {
+        rows.bind(sqlx::query(INSERT_NOTIFICATIONS.as_str()))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
+    enqueue(tx, &processed.jobs).await?;
+    Ok(true)
 }

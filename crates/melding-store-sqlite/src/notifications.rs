@@ -16,20 +16,21 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::CorrespondenceId;
 use melding_domain::notification::{
     DeliveryChannel, Notification, NotificationChannel, NotificationOrder, NotificationStatus,
     NotificationTemplate, OrderKind, OrderStatus,
 };
+use melding_domain::{CorrespondenceId, StatusEntry};
 use melding_store::sql::TableRow;
 use melding_store::{
-    NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder, StoreError,
-    UnmatchedReport, sql, table_row,
+    AppendGuard, NewJob, NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder,
+    StoreError, UnmatchedReport, sql, table_row,
 };
 use sqlx::{Connection, FromRow, Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::codec::{column_list, corrupt, from_micros, insert_from_json, json_rows, micros};
+use crate::correspondences::append_status_in;
 use crate::jobs::enqueue;
 use crate::{SqliteStore, classify};
 
@@ -317,41 +318,42 @@ impl NotificationStore for SqliteStore {
         &self,
         processed: &ProcessedOrder,
     ) -> Result<bool, StoreError> {
-        let lookup = serde_json::to_string(&processed.lookup).map_err(corrupt)?;
-        let rows = processed
-            .notifications
-            .iter()
-            .map(NotificationRow::new)
-            .collect::<Result<Vec<_>, _>>()?;
-        let rows = json_rows(&rows)?;
-        let p = processed.clone();
+        let p = PreparedOrder::new(processed)?;
         self.write(move |conn| {
             Box::pin(async move {
                 let mut tx = conn.begin().await.map_err(classify)?;
-                let id = p.order_id.to_string();
-                let done = sqlx::query(sql::PROCESS_ORDER)
-                    .bind(&id)
-                    .bind(p.status.name())
-                    .bind(micros(p.at))
-                    .bind(&lookup)
-                    .bind(OrderStatus::Registered.name())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-                if done.is_none() {
-                    return match exists(&mut tx, sql::ORDER_EXISTS, &id).await? {
-                        true => Ok(false),
-                        false => Err(StoreError::NotFound),
-                    };
+                if !p.record(&mut tx).await? {
+                    return Ok(false);
                 }
-                if !p.notifications.is_empty() {
-                    sqlx::query(INSERT_NOTIFICATIONS.as_str())
-                        .bind(&rows)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn publish_with_orders(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+        orders: &[ProcessedOrder],
+    ) -> Result<bool, StoreError> {
+        let prepared = orders
+            .iter()
+            .map(PreparedOrder::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (entry, jobs) = (entry.clone(), jobs.to_vec());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                if !append_status_in(&mut tx, id, entry, guard, jobs).await? {
+                    return Ok(false);
                 }
-                enqueue(&mut tx, &p.jobs).await?;
+                for p in &prepared {
+                    p.record(&mut tx).await?;
+                }
                 tx.commit().await.map_err(classify)?;
                 Ok(true)
             })
@@ -544,4 +546,61 @@ async fn exists(
         .fetch_one(&mut *conn)
         .await
         .map_err(classify)
+}
+
+/// A processed order with its rows encoded, ready to write inside a transaction.
+struct PreparedOrder {
+    order: ProcessedOrder,
+    /// The lookup record, as JSON text.
+    lookup: String,
+    /// The notifications, as a JSON array of rows.
+    rows: String,
+}
+
+impl PreparedOrder {
+    fn new(processed: &ProcessedOrder) -> Result<Self, StoreError> {
+        let lookup = serde_json::to_string(&processed.lookup).map_err(corrupt)?;
+        let rows = processed
+            .notifications
+            .iter()
+            .map(NotificationRow::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            order: processed.clone(),
+            lookup,
+            rows: json_rows(&rows)?,
+        })
+    }
+
+    /// Writes the order's outcome, its notifications and their jobs in `tx`, if the order is
+    /// still Registered. Returns whether it was written; an unknown order is
+    /// [`StoreError::NotFound`].
+    async fn record(&self, tx: &mut sqlx::SqliteConnection) -> Result<bool, StoreError> {
+        let p = &self.order;
+        let id = p.order_id.to_string();
+        let done = sqlx::query(sql::PROCESS_ORDER)
+            .bind(&id)
+            .bind(p.status.name())
+            .bind(micros(p.at))
+            .bind(&self.lookup)
+            .bind(OrderStatus::Registered.name())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if done.is_none() {
+            return match exists(&mut *tx, sql::ORDER_EXISTS, &id).await? {
+                true => Ok(false),
+                false => Err(StoreError::NotFound),
+            };
+        }
+        if !p.notifications.is_empty() {
+            sqlx::query(INSERT_NOTIFICATIONS.as_str())
+                .bind(&self.rows)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        enqueue(&mut *tx, &p.jobs).await?;
+        Ok(true)
+    }
 }

@@ -127,6 +127,7 @@ macro_rules! conformance_tests {
             notification_order_round_trips_with_every_field,
             orders_are_written_atomically_with_their_letter,
             processing_an_order_writes_once,
+            publishing_processes_due_orders_in_the_same_write,
             only_a_processed_order_completes,
             updates_apply_only_from_the_named_statuses,
             notifications_are_found_by_provider_reference,

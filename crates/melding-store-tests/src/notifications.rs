@@ -291,6 +291,122 @@ pub async fn processing_an_order_writes_once(store: DynStore) {
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
+/// Publishing with the orders due at that moment writes the status, its jobs and each
+/// order's outcome together; a guard that refuses the status writes none of it; an order
+/// processed before is left as it is; an unknown order writes nothing at all.
+pub async fn publishing_processes_due_orders_in_the_same_write(store: DynStore) {
+    use melding_domain::{CorrespondenceStatus, StatusEntry};
+    use melding_store::AppendGuard;
+    let published = |secs| StatusEntry::new(CorrespondenceStatus::Published, at(secs), None);
+    let guard = || AppendGuard::UnlessAny(vec![CorrespondenceStatus::Published]);
+    let l = letter("r", &org(1), &person_urn(&person(1)), t0());
+    let main = order(&l, party(1), OrderKind::Main, t0());
+    let other = order(&l, party(2), OrderKind::Main, t0());
+    with_orders(&store, &l, &[main.clone(), other.clone()]).await;
+    // `other` was processed before (by an older node's job): its second outcome is not written.
+    let before = notification(&other, DeliveryChannel::Email, "ola@example.no", at(5));
+    assert!(
+        store
+            .process_notification_order(&processed(&other, std::slice::from_ref(&before), at(5)))
+            .await
+            .unwrap()
+    );
+    let email = notification(&main, DeliveryChannel::Email, "kari@example.no", at(10));
+    let late = notification(&other, DeliveryChannel::Email, "per@example.no", at(10));
+    let outcomes = [
+        processed(&main, std::slice::from_ref(&email), at(10)),
+        processed(&other, std::slice::from_ref(&late), at(10)),
+    ];
+    let route = job("route:1", at(10));
+    assert!(
+        store
+            .publish_with_orders(l.id, &published(10), guard(), &[route.clone()], &outcomes)
+            .await
+            .unwrap()
+    );
+    let letter_now = store.correspondence(l.id).await.unwrap().unwrap();
+    assert!(
+        letter_now
+            .statuses
+            .has_been(CorrespondenceStatus::Published)
+    );
+    let record = store.notification_order(main.id).await.unwrap().unwrap();
+    assert_eq!(record.order.status, OrderStatus::Processed);
+    assert_eq!(record.processed, Some(at(10)));
+    let record = store.notification_order(other.id).await.unwrap().unwrap();
+    assert_eq!(record.processed, Some(at(5)));
+    let mut ids: Vec<Uuid> = store
+        .notifications_of(l.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    ids.sort();
+    let mut expected = vec![before.id, email.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let mut keys: Vec<String> = store
+        .list_jobs(false, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.dedupe_key)
+        .collect();
+    keys.sort();
+    let mut expected_keys = vec![
+        route.dedupe_key.clone(),
+        format!("send:{}", before.id),
+        format!("send:{}", email.id),
+    ];
+    expected_keys.sort();
+    assert_eq!(keys, expected_keys);
+
+    // Published already: the guard refuses, and nothing of the call is written.
+    let l2 = letter("r", &org(1), &person_urn(&person(3)), at(1));
+    let o2 = order(&l2, party(3), OrderKind::Main, at(1));
+    with_orders(&store, &l2, std::slice::from_ref(&o2)).await;
+    store
+        .append_status(l2.id, &published(11), guard(), &[])
+        .await
+        .unwrap();
+    let n2 = notification(&o2, DeliveryChannel::Email, "kari@example.no", at(12));
+    assert!(
+        !store
+            .publish_with_orders(
+                l2.id,
+                &published(12),
+                guard(),
+                &[job("route:2", at(12))],
+                &[processed(&o2, std::slice::from_ref(&n2), at(12))],
+            )
+            .await
+            .unwrap()
+    );
+    let record = store.notification_order(o2.id).await.unwrap().unwrap();
+    assert_eq!(record.order.status, OrderStatus::Registered);
+    assert!(store.notifications_of(l2.id).await.unwrap().is_empty());
+    assert_eq!(store.list_jobs(false, 10).await.unwrap().len(), 3);
+
+    // An unknown order: nothing is written, not even the status.
+    let l3 = letter("r", &org(1), &person_urn(&person(4)), at(2));
+    with_orders(&store, &l3, &[]).await;
+    let ghost = order(&l3, party(4), OrderKind::Main, at(2));
+    let err = store
+        .publish_with_orders(
+            l3.id,
+            &published(13),
+            guard(),
+            &[],
+            &[processed(&ghost, &[], at(13))],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    let l3_now = store.correspondence(l3.id).await.unwrap().unwrap();
+    assert!(!l3_now.statuses.has_been(CorrespondenceStatus::Published));
+}
+
 /// An order whose condition said no is processed without notifications, and cannot be
 /// completed; a Processed one can, once.
 pub async fn only_a_processed_order_completes(store: DynStore) {

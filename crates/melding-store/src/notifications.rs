@@ -4,14 +4,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::CorrespondenceId;
 use melding_domain::notification::{
     ContactDecision, DeliveryChannel, Notification, NotificationOrder, NotificationStatus,
     OrderStatus,
 };
+use melding_domain::{CorrespondenceId, StatusEntry};
 use uuid::Uuid;
 
-use crate::{NewJob, StoreError};
+use crate::{AppendGuard, NewJob, StoreError};
 
 /// An order with what its processing found and wrote, as support reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +115,23 @@ pub trait NotificationStore: Send + Sync {
     async fn process_notification_order(
         &self,
         processed: &ProcessedOrder,
+    ) -> Result<bool, StoreError>;
+
+    /// Publishes a letter and processes the orders due at that moment, in one transaction:
+    /// appends `entry` (its Published status) to letter `id` under `guard` with `jobs`, as
+    /// [`CorrespondenceStore::append_status`](crate::CorrespondenceStore::append_status) does,
+    /// then records each of `orders` as [`NotificationStore::process_notification_order`]
+    /// does (an order no longer [`OrderStatus::Registered`] is left as it is, its notifications
+    /// and jobs unwritten). Returns whether the status was appended; when the guard refuses it,
+    /// nothing is written. An unknown letter or order is [`StoreError::NotFound`] and nothing
+    /// is written.
+    async fn publish_with_orders(
+        &self,
+        id: CorrespondenceId,
+        entry: &StatusEntry,
+        guard: AppendGuard,
+        jobs: &[NewJob],
+        orders: &[ProcessedOrder],
     ) -> Result<bool, StoreError>;
 
     /// Marks an order completed (all its notifications final), if it is Processed. Returns

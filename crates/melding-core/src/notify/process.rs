@@ -76,7 +76,35 @@ impl Melding {
             tracing::info!(%order_id, "send condition not met; nothing sent");
             return Ok(Outcome::Done);
         };
-        let held = self.held_for(&order, &letter).await?;
+        let processed = self.processed_order(&order, &letter, now).await?;
+        let all_final = processed.jobs.is_empty();
+        if self.store.process_notification_order(&processed).await? {
+            self.waker.wake();
+            if all_final {
+                self.store.complete_notification_order(order_id).await?;
+            }
+            tracing::info!(
+                %order_id,
+                correspondence_id = %order.correspondence_id,
+                notifications = processed.notifications.len(),
+                "notification order processed"
+            );
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// The outcome of processing `order` for `letter` at `now` (UTC), not yet written: the
+    /// recipient's contact points looked up (`delivery-chain.md` §1.10), one notification per
+    /// address with its send job, and the failure record when nobody can be reached. The send
+    /// condition is the caller's to check.
+    pub(crate) async fn processed_order(
+        &self,
+        order: &NotificationOrder,
+        letter: &Correspondence,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ProcessedOrder> {
+        let order_id = order.id;
+        let held = self.held_for(order, letter).await?;
         let rules = LookupRules {
             channel: order.channel,
             ignore_reservation: order.ignore_reservation,
@@ -130,28 +158,14 @@ impl Melding {
                 created: now,
             });
         }
-        let all_final = jobs.is_empty();
-        let processed = ProcessedOrder {
+        Ok(ProcessedOrder {
             order_id,
             status: OrderStatus::Processed,
             at: now,
             lookup: lookup.decisions,
             notifications,
             jobs,
-        };
-        if self.store.process_notification_order(&processed).await? {
-            self.waker.wake();
-            if all_final {
-                self.store.complete_notification_order(order_id).await?;
-            }
-            tracing::info!(
-                %order_id,
-                correspondence_id = %order.correspondence_id,
-                notifications = processed.notifications.len(),
-                "notification order processed"
-            );
-        }
-        Ok(Outcome::Done)
+        })
     }
 
     /// Fetches what the lookup needs about the order's recipient, including, for each contact a
