@@ -77,7 +77,10 @@ impl Handle<Publish> for Melding {
                 // due now (the main notice, as a rule) are processed here and written in the
                 // publish's own transaction, so their notices are one job away instead of two;
                 // the send condition holds by construction (published by this write, and the
-                // guard refuses a failed or purged letter). Later ones get a job of their own.
+                // guard refuses a failed or purged letter). Later ones get a job of their own,
+                // and so do all of a letter in the delivery chain, whose route is decided
+                // (AKSEPTERT) before its notice goes out (VARSLET).
+                let policy = self.delivery.policy(letter.settings.resource_id.as_str());
                 let orders = self.store.notification_orders(id).await?;
                 let mut jobs = Vec::new();
                 let mut processed = Vec::new();
@@ -85,20 +88,19 @@ impl Handle<Publish> for Melding {
                     .iter()
                     .filter(|r| r.order.status == OrderStatus::Registered)
                 {
-                    if r.order.requested_send_time <= now {
+                    if r.order.requested_send_time <= now && !policy.enabled {
                         processed.push(self.processed_order(&r.order, &letter, now).await?);
                     } else {
                         jobs.push(
                             ProcessNotificationOrder {
                                 order_id: r.order.id,
                             }
-                            .due_at(r.order.requested_send_time),
+                            .due_at(r.order.requested_send_time.max(now)),
                         );
                     }
                 }
                 // A resource in the delivery chain has its letters routed from now on
                 // (`crate::delivery`).
-                let policy = self.delivery.policy(letter.settings.resource_id.as_str());
                 if policy.enabled {
                     jobs.push(
                         crate::delivery::RouteLetter {

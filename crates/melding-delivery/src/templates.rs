@@ -233,6 +233,29 @@ pub fn render(
     }
 }
 
+/// Whether the texts [`render`] would fill for these arguments mention the keyword `name`
+/// (`"sendersName"` for `$sendersName$`), so a caller looks up only the values the texts use.
+pub fn mentions(
+    template: NotificationTemplate,
+    language: Language,
+    phase: Phase,
+    texts: &SenderTexts,
+    name: &str,
+) -> bool {
+    let texts_of = match template {
+        NotificationTemplate::CustomMessage => CUSTOM,
+        NotificationTemplate::GenericAltinnMessage => generic(language, phase),
+    };
+    let token = format!("${name}$");
+    [
+        (texts_of.email_subject, &texts.email_subject),
+        (texts_of.email_body, &texts.email_body),
+        (texts_of.sms_body, &texts.sms_body),
+    ]
+    .iter()
+    .any(|(template, text)| insert_text(template, text.as_deref()).contains(&token))
+}
+
 /// `{textToken}` → the text and a space (nothing when absent or blank), then trimmed.
 fn insert_text(template: &str, text: Option<&str>) -> String {
     let token = match text.map(str::trim) {
@@ -289,6 +312,48 @@ pub fn replace_keywords(text: &str, keywords: &Keywords) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_sees_the_keywords_of_the_sender_texts_and_of_the_generic_template() {
+        let own = SenderTexts {
+            email_subject: Some("$messageTitle$".into()),
+            email_body: Some("Hei $recipientName$".into()),
+            sms_body: None,
+        };
+        let custom = |name| {
+            mentions(
+                NotificationTemplate::CustomMessage,
+                Language::Nb,
+                Phase::Main,
+                &own,
+                name,
+            )
+        };
+        assert!(custom("messageTitle"));
+        assert!(custom("recipientName"));
+        assert!(!custom("sendersName"));
+        assert!(!custom("resourceName"));
+        // Whatever the generic texts mention is mentioned, with or without sender texts.
+        for language in [Language::Nb, Language::Nn, Language::En] {
+            for phase in [Phase::Main, Phase::Reminder] {
+                let t = generic(language, phase);
+                let all = format!("{} {} {}", t.email_subject, t.email_body, t.sms_body);
+                for name in ["sendersName", "resourceName", "correspondenceRecipientName"] {
+                    assert_eq!(
+                        mentions(
+                            NotificationTemplate::GenericAltinnMessage,
+                            language,
+                            phase,
+                            &SenderTexts::default(),
+                            name
+                        ),
+                        all.contains(&format!("${name}$")),
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
 
     fn keywords(recipient: NotifiedRecipient) -> Keywords {
         Keywords {

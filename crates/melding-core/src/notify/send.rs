@@ -250,39 +250,6 @@ impl Melding {
         order: &NotificationOrder,
         letter: &Correspondence,
     ) -> anyhow::Result<templates::RenderedTexts> {
-        let sender_org = self.store.organization(&letter.settings.sender).await?;
-        let senders_name = letter
-            .settings
-            .message_sender
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .or_else(|| sender_org.map(|o| o.name))
-            .unwrap_or_else(|| letter.settings.sender.to_string());
-        let resource = self
-            .store
-            .resource(letter.settings.resource_id.as_str())
-            .await?;
-        let resource_name = resource
-            .map(|r| r.title)
-            .unwrap_or_else(|| letter.settings.resource_id.as_str().to_owned());
-        let letter_recipient = self.recipient_named(letter.recipient.party()).await?;
-        let correspondence_recipient_name = match &letter_recipient {
-            NotifiedRecipient::Organisation { name, .. } | NotifiedRecipient::Person { name } => {
-                name.clone()
-            }
-            NotifiedRecipient::ContactPoint => letter.recipient.urn(),
-        };
-        let recipient = match &order.recipient {
-            OrderRecipient::Party(p) => self.recipient_named(p).await?,
-            OrderRecipient::Email(_) | OrderRecipient::Mobile(_) => NotifiedRecipient::ContactPoint,
-        };
-        let keywords = Keywords {
-            senders_name,
-            correspondence_recipient_name,
-            resource_name,
-            message_title: letter.settings.content.title.clone(),
-            recipient,
-        };
         let template = match order.template {
             NotificationTemplate::CustomMessage => templates::NotificationTemplate::CustomMessage,
             NotificationTemplate::GenericAltinnMessage => {
@@ -301,6 +268,56 @@ impl Melding {
             email_subject: order.texts.email_subject.clone(),
             email_body: order.texts.email_body.clone(),
             sms_body: order.texts.sms_body.clone(),
+        };
+        // Only the values the texts mention are looked up: a sender's own texts often use
+        // none but the title, and each lookup is a read per notice.
+        let uses = |name: &str| templates::mentions(template, language, phase, &texts, name);
+        let senders_name = if uses("sendersName") {
+            let sender_org = self.store.organization(&letter.settings.sender).await?;
+            letter
+                .settings
+                .message_sender
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .or_else(|| sender_org.map(|o| o.name))
+                .unwrap_or_else(|| letter.settings.sender.to_string())
+        } else {
+            String::new()
+        };
+        let resource_name = if uses("resourceName") {
+            let resource = self
+                .store
+                .resource(letter.settings.resource_id.as_str())
+                .await?;
+            resource
+                .map(|r| r.title)
+                .unwrap_or_else(|| letter.settings.resource_id.as_str().to_owned())
+        } else {
+            String::new()
+        };
+        let correspondence_recipient_name = if uses("correspondenceRecipientName") {
+            match self.recipient_named(letter.recipient.party()).await? {
+                NotifiedRecipient::Organisation { name, .. }
+                | NotifiedRecipient::Person { name } => name,
+                NotifiedRecipient::ContactPoint => letter.recipient.urn(),
+            }
+        } else {
+            String::new()
+        };
+        let recipient = match &order.recipient {
+            OrderRecipient::Party(p) if uses("recipientName") || uses("recipientNumber") => {
+                self.recipient_named(p).await?
+            }
+            OrderRecipient::Party(_) | OrderRecipient::Email(_) | OrderRecipient::Mobile(_) => {
+                NotifiedRecipient::ContactPoint
+            }
+        };
+        let keywords = Keywords {
+            senders_name,
+            correspondence_recipient_name,
+            resource_name,
+            message_title: letter.settings.content.title.clone(),
+            recipient,
         };
         Ok(templates::render(
             template, language, phase, &texts, &keywords,
