@@ -320,7 +320,13 @@ pub async fn publishing_processes_due_orders_in_the_same_write(store: DynStore) 
     let route = job("route:1", at(10));
     assert!(
         store
-            .publish_with_orders(l.id, &published(10), guard(), &[route.clone()], &outcomes)
+            .publish_with_orders(
+                l.id,
+                &published(10),
+                guard(),
+                std::slice::from_ref(&route),
+                &outcomes
+            )
             .await
             .unwrap()
     );
