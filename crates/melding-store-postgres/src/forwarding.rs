@@ -67,17 +67,7 @@ impl EventRow {
     }
 }
 
-static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| {
-    let placeholders = (1..=EventRow::COLUMNS.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "INSERT INTO {} ({}) VALUES ({placeholders})",
-        EventRow::TABLE,
-        column_list("", EventRow::COLUMNS)
-    )
-});
+static INSERT_EVENT: LazyLock<String> = LazyLock::new(melding_store::sql::insert_one::<EventRow>);
 
 static SELECT_EVENTS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -265,14 +255,4 @@ impl LinkRow {
     }
 }
 
-static INSERT_LINK: LazyLock<String> = LazyLock::new(|| {
-    let placeholders = (1..=LinkRow::COLUMNS.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "INSERT INTO {} ({}) VALUES ({placeholders})",
-        LinkRow::TABLE,
-        column_list("", LinkRow::COLUMNS)
-    )
-});
+static INSERT_LINK: LazyLock<String> = LazyLock::new(melding_store::sql::insert_one::<LinkRow>);

@@ -25,6 +25,20 @@ pub trait TableRow {
     fn serialize_values<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
 }
 
+/// `INSERT INTO <table> (c1, …, cn) VALUES ($1, …, $n)`: the statement that inserts one row of
+/// `T`, its values bound in [`TableRow::COLUMNS`] order. Both backends run it unchanged.
+pub fn insert_one<T: TableRow>() -> String {
+    let placeholders = (1..=T::COLUMNS.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {} ({}) VALUES ({placeholders})",
+        T::TABLE,
+        T::COLUMNS.join(", ")
+    )
+}
+
 /// Rows serialised compactly for a bulk insert: an array with one array of values per row, each
 /// in [`TableRow::COLUMNS`] order. The positions come from the row type's declaration, so a
 /// statement generated from `COLUMNS` (column *i* is element *i*) always agrees with them; nobody
