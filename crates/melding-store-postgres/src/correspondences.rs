@@ -309,24 +309,17 @@ impl CorrespondenceStore for PostgresStore {
         guard: AppendGuard,
         jobs: &[NewJob],
     ) -> Result<bool, StoreError> {
-        let append = append_query(id, entry, &guard);
         if jobs.is_empty() {
-            return append
+            return append_query(id, entry, &guard)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(classify)?
                 .ok_or(StoreError::NotFound);
         }
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let appended = append
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?
-            .ok_or(StoreError::NotFound)?;
-        if !appended {
+        if !append_in(&mut tx, id, entry, &guard, jobs).await? {
             return Ok(false);
         }
-        enqueue(&mut tx, jobs).await?;
         tx.commit().await.map_err(classify)?;
         self.jobs_enqueued();
         Ok(true)
@@ -341,15 +334,9 @@ impl CorrespondenceStore for PostgresStore {
         attachments: &[AttachmentPurge],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let appended = append_query(id, entry, &guard)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?
-            .ok_or(StoreError::NotFound)?;
-        if !appended {
+        if !append_in(&mut tx, id, entry, &guard, jobs).await? {
             return Ok(false);
         }
-        enqueue(&mut tx, jobs).await?;
         // The attachments are locked (in id order, so purges sharing some cannot deadlock)
         // before they are checked: of two letters sharing an attachment purged at once, the
         // second waits here for the first to commit and then sees that letter purged.
@@ -538,6 +525,27 @@ impl LetterRows {
 
 fn json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(v).map_err(corrupt)
+}
+
+/// Appends `entry` to letter `id` under `guard` in `tx` and, when it was appended, enqueues
+/// `jobs` there too. Returns whether it was appended (false: the guard refused, nothing
+/// written); an unknown letter is [`StoreError::NotFound`].
+pub(crate) async fn append_in(
+    tx: &mut sqlx::PgConnection,
+    id: CorrespondenceId,
+    entry: &StatusEntry,
+    guard: &AppendGuard,
+    jobs: &[NewJob],
+) -> Result<bool, StoreError> {
+    let appended = append_query(id, entry, guard)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?
+        .ok_or(StoreError::NotFound)?;
+    if appended {
+        enqueue(tx, jobs).await?;
+    }
+    Ok(appended)
 }
 
 /// `melding_append_status` (migration 0005): locks the letter, checks the guard and writes, in

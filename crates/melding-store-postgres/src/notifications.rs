@@ -31,7 +31,7 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::codec::{column_list, insert_unnest, table_columns};
-use crate::correspondences::append_query;
+use crate::correspondences::append_in;
 use crate::jobs::enqueue;
 use crate::{PostgresStore, classify, corrupt};
 
@@ -349,15 +349,9 @@ impl NotificationStore for PostgresStore {
         orders: &[ProcessedOrder],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let appended = append_query(id, entry, &guard)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?
-            .ok_or(StoreError::NotFound)?;
-        if !appended {
+        if !append_in(&mut tx, id, entry, &guard, jobs).await? {
             return Ok(false);
         }
-        enqueue(&mut tx, jobs).await?;
         for processed in orders {
             record_processed(&mut tx, processed).await?;
         }
