@@ -56,6 +56,8 @@ const POOL_SIZE: u32 = 10;
 pub struct PostgresStore {
     pool: PgPool,
     notifier: notify::Notifier,
+    /// Where this node's job claims have reached (shared by the store's clones).
+    claim_floor: std::sync::Arc<jobs::ClaimFloor>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -83,7 +85,11 @@ impl PostgresStore {
             .await
             .map_err(unavailable)?;
         let notifier = notify::Notifier::start(pool.clone());
-        Ok(Self { pool, notifier })
+        Ok(Self {
+            pool,
+            notifier,
+            claim_floor: std::sync::Arc::default(),
+        })
     }
 
     /// Applies migrations only (for `melding migrate`).

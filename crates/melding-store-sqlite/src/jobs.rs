@@ -297,11 +297,19 @@ impl JobStore for SqliteStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let t: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(COALESCE(MAX(run_at, locked_until), run_at)) FROM jobs")
-                .fetch_one(&self.reader)
-                .await
-                .map_err(classify)?;
+        // A free job is due at its run_at; a leased one when its lease has run out too. Each
+        // half reads its own index (migration 0012) instead of scanning the queue.
+        let t: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(t) FROM (
+                     SELECT * FROM (SELECT run_at AS t FROM jobs WHERE locked_until IS NULL
+                                    ORDER BY run_at LIMIT 1)
+                     UNION ALL
+                     SELECT MIN(MAX(run_at, locked_until)) FROM jobs
+                     WHERE locked_until IS NOT NULL)",
+        )
+        .fetch_one(&self.reader)
+        .await
+        .map_err(classify)?;
         t.map(from_micros).transpose()
     }
 

@@ -417,6 +417,34 @@ pub async fn next_due_and_job_counts(store: DynStore) {
     assert_eq!(counts(&store, 1000).await.queued, 2);
 }
 
+/// A job that becomes due before the ones already claimed (a lease that ran out, an earlier
+/// reschedule) is not passed over: a claim that finds fewer jobs than it asks for, and any
+/// claim a second after the queue was last read from its start, take it, earliest first.
+/// (PostgreSQL claims from where its last claim ended while a backlog drains.)
+pub async fn a_job_due_before_the_claimed_ones_is_not_passed_over(store: DynStore) {
+    enqueue(&store, &[job("a", at(0)), job("b", at(1)), job("c", at(2))]).await;
+    let take = |secs: i64, n: u32| {
+        let store = store.clone();
+        async move {
+            let mut jobs = store.claim_due(at(secs), "w", lease(), n).await.unwrap();
+            jobs.sort_by_key(|j| (j.run_at, j.id));
+            jobs
+        }
+    };
+    assert_eq!(keys(&take(10, 1).await), ["a"]);
+    enqueue(&store, &[job("z", at(-5))]).await;
+    assert_eq!(keys(&take(10, 10).await), ["z", "b", "c"]);
+
+    enqueue(
+        &store,
+        &[job("d", at(3)), job("e", at(4)), job("y", at(-4))],
+    )
+    .await;
+    assert_eq!(keys(&take(12, 1).await), ["y"]);
+    assert_eq!(keys(&take(12, 5).await), ["d", "e"]);
+    assert!(take(12, 5).await.is_empty());
+}
+
 /// Five workers claim twenty jobs at once, a few at a time: every job is claimed exactly once.
 pub async fn concurrent_claims_never_share_a_job(store: DynStore) {
     let jobs: Vec<_> = (0..20).map(|i| job(&format!("j{i}"), at(-i))).collect();

@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             reschedule_with_error_counts_and_records_it,
             bury_moves_job_to_dead_letters,
             next_due_and_job_counts,
+            a_job_due_before_the_claimed_ones_is_not_passed_over,
             concurrent_claims_never_share_a_job,
             // notifications
             notification_order_round_trips_with_every_field,

@@ -151,7 +151,8 @@ async fn nodes_starting_together_migrate_once() {
                 (8, true),
                 (9, true),
                 (10, true),
-                (11, true)
+                (11, true),
+                (12, true)
             ]
         );
         // Nobody is left holding the migration lock.
