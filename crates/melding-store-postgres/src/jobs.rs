@@ -222,6 +222,33 @@ impl melding_store::JobListener for PgJobListener {
     }
 }
 
+impl PostgresStore {
+    /// Leases up to `limit` jobs due at `now` to `worker` until `until`: those after `after` in
+    /// the queue's order, or from its start.
+    async fn lease_due(
+        &self,
+        worker: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<&Floor>,
+    ) -> Result<Vec<JobRow>, StoreError> {
+        let sql = match after {
+            Some(_) => CLAIM_DUE_AFTER.as_str(),
+            None => CLAIM_DUE.as_str(),
+        };
+        let mut query = sqlx::query_as::<_, JobRow>(sql)
+            .bind(worker)
+            .bind(until)
+            .bind(now)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        if let Some(f) = after {
+            query = query.bind(f.run_at).bind(f.id);
+        }
+        query.fetch_all(&self.pool).await.map_err(classify)
+    }
+}
+
 #[async_trait]
 impl JobStore for PostgresStore {
     async fn job_listener(
@@ -244,32 +271,16 @@ impl JobStore for PostgresStore {
         // From this node's floor first (see `ClaimFloor`), then from the queue's start when
         // that found too few.
         let floor = self.claim_floor.usable(now);
-        let mut rows = Vec::new();
-        if let Some(f) = floor {
-            rows = sqlx::query_as::<_, JobRow>(CLAIM_DUE_AFTER.as_str())
-                .bind(worker)
-                .bind(now + lease)
-                .bind(now)
-                .bind(i64::from(limit))
-                .bind(f.run_at)
-                .bind(f.id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(classify)?;
-        }
-        let full = rows.len() < limit as usize;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let until = now + lease;
+        let mut rows = match &floor {
+            Some(f) => self.lease_due(worker, until, now, limit, Some(f)).await?,
+            None => Vec::new(),
+        };
+        let full = rows.len() < limit;
         if full {
-            let more = limit - u32::try_from(rows.len()).unwrap_or(limit);
-            rows.extend(
-                sqlx::query_as::<_, JobRow>(CLAIM_DUE.as_str())
-                    .bind(worker)
-                    .bind(now + lease)
-                    .bind(now)
-                    .bind(i64::from(more))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(classify)?,
-            );
+            let more = limit - rows.len();
+            rows.extend(self.lease_due(worker, until, now, more, None).await?);
         }
         let mut jobs = rows
             .into_iter()
