@@ -120,14 +120,7 @@ pub async fn a_guarded_append_stops_at_the_trail_and_at_a_reading(store: DynStor
             .unwrap()
     );
     assert_eq!(store.delivery_events(n.id).await.unwrap(), vec![print]);
-    let keys: Vec<String> = store
-        .list_jobs(false, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|j| j.dedupe_key)
-        .collect();
-    assert_eq!(keys, vec!["print:3".to_owned()]);
+    assert_eq!(queued_keys(&store).await, vec!["print:3".to_owned()]);
 }
 
 /// Erasing a letter's content empties its title, summary, body and property list once, and

@@ -140,6 +140,19 @@ pub async fn enqueue(store: &DynStore, jobs: &[NewJob]) {
     store.insert_correspondences(&[], jobs).await.unwrap();
 }
 
+/// The dedupe keys of the queued jobs (not the dead ones), sorted.
+pub async fn queued_keys(store: &DynStore) -> Vec<String> {
+    let mut keys: Vec<String> = store
+        .list_jobs(false, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.dedupe_key)
+        .collect();
+    keys.sort();
+    keys
+}
+
 /// Stores letters (no jobs).
 pub async fn insert(store: &DynStore, letters: &[Correspondence]) {
     store.insert_correspondences(letters, &[]).await.unwrap();

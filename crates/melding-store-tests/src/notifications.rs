@@ -257,14 +257,7 @@ pub async fn processing_an_order_writes_once(store: DynStore) {
     assert_eq!(store.notification(sms.id).await.unwrap(), Some(sms.clone()));
     assert_eq!(store.notification(Uuid::new_v4()).await.unwrap(), None);
     // The send jobs are in the queue.
-    let mut keys: Vec<String> = store
-        .list_jobs(false, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|j| j.dedupe_key)
-        .collect();
-    keys.sort();
+    let keys = queued_keys(&store).await;
     let mut expected_keys: Vec<String> = first.jobs.iter().map(|j| j.dedupe_key.clone()).collect();
     expected_keys.sort();
     assert_eq!(keys, expected_keys);
@@ -352,14 +345,7 @@ pub async fn publishing_processes_due_orders_in_the_same_write(store: DynStore) 
     let mut expected = vec![before.id, email.id];
     expected.sort();
     assert_eq!(ids, expected);
-    let mut keys: Vec<String> = store
-        .list_jobs(false, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|j| j.dedupe_key)
-        .collect();
-    keys.sort();
+    let keys = queued_keys(&store).await;
     let mut expected_keys = vec![
         route.dedupe_key.clone(),
         format!("send:{}", before.id),
