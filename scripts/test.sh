@@ -6,7 +6,7 @@
 # Nothing is skipped silently. A part whose system package is missing is skipped only when we
 # are not root (so cannot install it), with a loud line saying what to install; the skips can
 # also be asked for with MELDING_SKIP_CLAMD=1, MELDING_SKIP_OBJECT_STORE=1,
-# MELDING_SKIP_SMTP=1, MELDING_SKIP_SFTP=1 or MELDING_SKIP_PRINT=1. Every skip is
+# MELDING_SKIP_SMTP=1, MELDING_SKIP_SFTP=1, MELDING_SKIP_PRINT=1 or MELDING_SKIP_OIDC=1. Every skip is
 # listed in the final summary, and with CI=true any skip is an error.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ skip() {
 
 # A skip asked for through the environment is refused in CI before anything is built or run.
 if [ "${CI:-}" = true ]; then
-    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP MELDING_SKIP_PRINT; do
+    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP MELDING_SKIP_PRINT MELDING_SKIP_OIDC; do
         if [ "${!var:-}" = 1 ]; then
             skip "the tests that $var turns off" "$var=1"
         fi
@@ -211,6 +211,32 @@ elif print_tools_missing; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils qpdf >/dev/null
 fi
 # ---- end of melding-print's section ----
+
+# ---- melding-web: a real OpenID provider (node-oidc-provider) for the inbox's login tests ----
+# The login tests start scripts/oidc-provider/provider.mjs themselves; it needs Node.js and the
+# provider's npm packages, pinned in scripts/oidc-provider/package-lock.json.
+section "node-oidc-provider for the inbox's login tests (melding-web)"
+oidc_missing() {
+    ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1
+}
+if [ "${MELDING_SKIP_OIDC:-}" = 1 ]; then
+    skip "the inbox's login tests against a real OpenID provider" "MELDING_SKIP_OIDC=1"
+elif oidc_missing && ! is_root; then
+    skip "the inbox's login tests against a real OpenID provider" \
+        "node or npm is missing and we are not root; install them (sudo apt-get install nodejs npm)"
+    export MELDING_SKIP_OIDC=1
+else
+    if oidc_missing; then
+        echo "installing nodejs and npm (Debian packages)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    if [ ! -d scripts/oidc-provider/node_modules/oidc-provider ]; then
+        echo "installing oidc-provider (npm, into scripts/oidc-provider/node_modules)"
+        npm ci --prefix scripts/oidc-provider --no-audit --no-fund --loglevel=error
+    fi
+fi
+# ---- end of melding-web's section ----
 
 section "clamd with a local EICAR signature for the malware-scanning tests"
 clamd_missing() {

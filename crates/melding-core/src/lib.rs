@@ -16,6 +16,7 @@ pub mod delivery;
 mod dialog;
 mod error;
 pub mod forward;
+pub mod inbox;
 pub mod initialize;
 mod jobs;
 mod lifecycle;
@@ -24,6 +25,7 @@ mod principal;
 mod publish;
 mod read;
 mod search;
+pub mod session;
 #[cfg(test)]
 mod test_support;
 mod upload;
@@ -45,6 +47,7 @@ pub use delivery::{
 };
 pub use error::{CoreError, Rule};
 pub use forward::{ForwardCorrespondence, ForwardRequest, ForwardingSettings};
+pub use inbox::{InboxEntry, InboxPage, InboxRequest, MAX_INBOX_PAGE};
 pub use initialize::{
     ContentInput, InitializeRequest, Initialized, InitializedLetter, InitializedOrder,
 };
@@ -59,6 +62,7 @@ pub use principal::{Principal, scopes};
 pub use publish::Publish;
 pub use read::LetterView;
 pub use search::{MAX_PAGE, SearchRequest, SearchResult, decode_cursor, encode_cursor};
+pub use session::{Login, Session, SessionSettings};
 
 /// The use cases, bound to one store and one clock.
 #[derive(Clone)]
@@ -74,6 +78,7 @@ pub struct Melding {
     forwarding: ForwardingSettings,
     delivery: DeliverySettings,
     delivery_channels: Option<DeliveryChannels>,
+    sessions: SessionSettings,
 }
 
 impl std::fmt::Debug for Melding {
@@ -104,7 +109,14 @@ impl Melding {
             forwarding: ForwardingSettings::default(),
             delivery: DeliverySettings::default(),
             delivery_channels: None,
+            sessions: SessionSettings::default(),
         }
+    }
+
+    /// Runs the web inbox's sessions with `settings` (idle and absolute timeouts).
+    pub fn with_session_settings(mut self, settings: SessionSettings) -> Self {
+        self.sessions = settings;
+        self
     }
 
     /// Scans every uploaded attachment with `scanner` before it is published.

@@ -33,6 +33,16 @@ impl Server {
         }
     }
 
+    /// This application with `pages` served beside it: the web inbox's router
+    /// (`melding_web::router`), whose paths (`/inbox…`) the API does not use. The pages keep
+    /// their own layers (HTML error pages, their security headers); the API's fallback still
+    /// answers every other path.
+    pub fn with_pages(self, pages: axum::Router) -> Self {
+        Self {
+            router: pages.merge(self.router),
+        }
+    }
+
     /// `GET /metrics` in the Prometheus text format, for a listener of its own: the job queue
     /// from `jobs` at `clock`'s now, this node's job runs from `runner`, and the HTTP edge's
     /// counters from `http` (the same [`HttpStats`] the API's [`AppState`] holds).

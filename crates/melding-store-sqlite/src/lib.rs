@@ -8,6 +8,7 @@ mod codec;
 mod correspondences;
 mod delivery;
 mod forwarding;
+mod inbox;
 mod jobs;
 mod notifications;
 mod registry;

@@ -26,6 +26,7 @@ mod contacts;
 mod correspondences;
 mod delivery;
 mod forwarding;
+mod inbox;
 mod jobs;
 mod notifications;
 mod registry;
@@ -39,6 +40,7 @@ pub use contacts::*;
 pub use correspondences::*;
 pub use delivery::*;
 pub use forwarding::*;
+pub use inbox::*;
 pub use jobs::*;
 pub use notifications::*;
 pub use registry::*;
@@ -136,6 +138,12 @@ macro_rules! conformance_tests {
             cancel_touches_only_unsent_orders_and_notifications,
             orders_for_a_party_are_newest_first,
             org_contacts_with_and_without_a_person_read_back,
+            // the web inbox
+            inbox_lists_a_recipients_visible_letters_across_resources,
+            inbox_filters_unread_archived_sender_and_text,
+            inbox_pages_newest_first_with_ties_broken_by_id,
+            web_sessions_round_trip_touch_and_end,
+            expired_web_sessions_are_deleted,
             // forwarding
             forwarding_events_round_trip_with_their_job,
             one_forwarding_per_letter_and_address,

@@ -152,7 +152,8 @@ async fn nodes_starting_together_migrate_once() {
                 (9, true),
                 (10, true),
                 (11, true),
-                (12, true)
+                (12, true),
+                (13, true)
             ]
         );
         // Nobody is left holding the migration lock.

@@ -10,6 +10,7 @@ mod attachments;
 mod correspondences;
 mod delivery;
 mod forwarding;
+mod inbox;
 mod jobs;
 mod notifications;
 mod registry;
@@ -26,6 +27,7 @@ pub use correspondences::{
 };
 pub use delivery::{DeliveryStore, trails_by_letter};
 pub use forwarding::ForwardingStore;
+pub use inbox::{InboxQuery, InboxStore, WebSession};
 pub use jobs::{Job, JobCounts, JobListener, JobStore, NewJob};
 pub use notifications::{
     NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder, UnmatchedReport,
@@ -63,6 +65,7 @@ pub trait Store:
     + NotificationStore
     + ForwardingStore
     + DeliveryStore
+    + InboxStore
     + StoreHealth
     + Send
     + Sync
@@ -78,6 +81,7 @@ impl<T> Store for T where
         + NotificationStore
         + ForwardingStore
         + DeliveryStore
+        + InboxStore
         + StoreHealth
         + Send
         + Sync

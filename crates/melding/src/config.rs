@@ -61,6 +61,115 @@ pub struct FileConfig {
     pub notifications: NotificationsConfig,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    #[serde(default)]
+    pub web: WebConfig,
+}
+
+/// The web inbox (`[web]`, issue 17): its sessions' timeouts and the OpenID Connect provider
+/// people log in with.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Minutes a session may go without a request before it ends; 30 by default.
+    pub session_idle_minutes: Option<u32>,
+    /// Hours after the login at which a session ends however busy; 8 by default.
+    pub session_absolute_hours: Option<u32>,
+    /// The login provider (`[web.oidc]`); without it only `serve --demo`'s development login
+    /// exists.
+    pub oidc: Option<OidcTable>,
+}
+
+/// `[web.oidc]`: an OpenID Connect provider compatible with ID-porten.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcTable {
+    /// The provider's issuer URL, e.g. `https://idporten.no`.
+    pub issuer: String,
+    /// Melding's client id at the provider.
+    pub client_id: String,
+    /// A file holding the client secret (`client_secret_basic`), if the provider gave one.
+    pub client_secret_file: Option<PathBuf>,
+    /// The `acr_values` to ask for, e.g. `idporten-loa-substantial`.
+    pub acr_values: Option<String>,
+    /// Scopes besides `openid`; `["profile"]` by default.
+    #[serde(default = "profile_scope")]
+    pub scopes: Vec<String>,
+}
+
+fn profile_scope() -> Vec<String> {
+    vec!["profile".to_owned()]
+}
+
+/// `[web]`, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Web {
+    /// The sessions' idle and absolute timeouts.
+    pub sessions: melding_core::SessionSettings,
+    /// The login provider, its redirect addresses made from `public_url`.
+    pub oidc: Option<melding_web::OidcSettings>,
+}
+
+/// Checks `[web]`: timeouts of at least 1, and a provider only with a public address to
+/// send the browser back to.
+fn check_web(cfg: &WebConfig, public_url: Option<&str>) -> Result<Web, SettingError> {
+    let mut sessions = melding_core::SessionSettings::default();
+    if let Some(m) = cfg.session_idle_minutes {
+        at_least_one("web.session_idle_minutes", "", m)?;
+        sessions.idle = chrono::Duration::minutes(i64::from(m));
+    }
+    if let Some(h) = cfg.session_absolute_hours {
+        at_least_one("web.session_absolute_hours", "", h)?;
+        sessions.absolute = chrono::Duration::hours(i64::from(h));
+    }
+    let oidc = match &cfg.oidc {
+        None => None,
+        Some(o) => {
+            let bad = |key: &str, problem: String| {
+                SettingError::new(format!("web.oidc.{key}"), "", problem)
+            };
+            let issuer = reqwest::Url::parse(&o.issuer)
+                .map_err(|e| bad("issuer", format!("{}: {e}", o.issuer)))?;
+            if !matches!(issuer.scheme(), "http" | "https") {
+                return Err(bad(
+                    "issuer",
+                    format!("{}: give an https:// address", o.issuer),
+                ));
+            }
+            if o.client_id.trim().is_empty() {
+                return Err(bad("client_id", "must not be empty".into()));
+            }
+            let Some(base) = public_url else {
+                return Err(bad(
+                    "issuer",
+                    "a login provider needs public_url, the address the provider sends people back to".into(),
+                ));
+            };
+            let client_secret = o
+                .client_secret_file
+                .as_ref()
+                .map(|path| {
+                    std::fs::read_to_string(path)
+                        .map(|s| s.trim().to_owned())
+                        .map_err(|e| {
+                            bad(
+                                "client_secret_file",
+                                format!("cannot read {}: {e}", path.display()),
+                            )
+                        })
+                })
+                .transpose()?;
+            Some(melding_web::OidcSettings {
+                issuer: o.issuer.trim_end_matches('/').to_owned(),
+                client_id: o.client_id.clone(),
+                client_secret,
+                redirect_url: format!("{base}/inbox/login/callback"),
+                post_logout_redirect_url: format!("{base}/inbox/login"),
+                acr_values: o.acr_values.clone(),
+                scopes: o.scopes.clone(),
+            })
+        }
+    };
+    Ok(Web { sessions, oidc })
 }
 
 /// The delivery chain after publishing (`[delivery]`, `reference/delivery-chain.md` §3.3):
@@ -1162,6 +1271,8 @@ pub struct ServeSettings {
     /// The address links Melding sends out start with, without a trailing slash: `public_url`,
     /// else `http://<listen>` when `listen` is a specific address; `None`: no links.
     pub public_url: Option<String>,
+    /// The web inbox's sessions and login provider (`[web]`).
+    pub web: Web,
 }
 
 /// The `[scanner]` table, checked.
@@ -1271,6 +1382,7 @@ impl Settings {
             None if !listen.ip().is_unspecified() => Some(format!("http://{listen}")),
             None => None,
         };
+        let web = check_web(&file.web, public_url.as_deref())?;
         Ok(ServeSettings {
             listen,
             metrics_listen: given.metrics_listen.or(file.metrics_listen),
@@ -1286,6 +1398,7 @@ impl Settings {
             notifications,
             delivery,
             public_url,
+            web,
         })
     }
 }

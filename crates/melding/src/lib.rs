@@ -263,6 +263,10 @@ pub struct Node {
     /// The renderer, print provider and digital mailboxes; `None` (the default) records route
     /// and print decisions but leaves the hand-overs waiting, retried.
     pub delivery_channels: Option<melding_core::DeliveryChannels>,
+    /// How the web inbox is served: no development login and plain cookies by default.
+    pub web: melding_web::WebSettings,
+    /// The inbox sessions' timeouts: 30 minutes idle, 8 hours in all by default.
+    pub sessions: melding_core::SessionSettings,
 }
 
 impl Node {
@@ -290,6 +294,8 @@ impl Node {
             forwarding: melding_core::ForwardingSettings::default(),
             delivery: melding_core::DeliverySettings::default(),
             delivery_channels: None,
+            web: melding_web::WebSettings::default(),
+            sessions: melding_core::SessionSettings::default(),
         }
     }
 }
@@ -323,13 +329,16 @@ impl App {
             forwarding,
             delivery,
             delivery_channels,
+            web,
+            sessions,
         } = node;
         let waker = Waker::default();
         let mut melding = Melding::new(store.clone(), blobs, clock.clone(), waker.clone())
             .with_min_expiration_days(min_expiration_days)
             .with_notification_settings(notification_settings)
             .with_forwarding_settings(forwarding)
-            .with_delivery_settings(delivery);
+            .with_delivery_settings(delivery)
+            .with_session_settings(sessions);
         if let Some(channels) = delivery_channels {
             melding = melding.with_delivery_channels(channels);
         }
@@ -360,7 +369,8 @@ impl App {
             stats,
             cors_origins,
             sms_reports,
-        });
+        })
+        .with_pages(melding_web::router(melding.clone(), web));
         Self {
             melding,
             runner: Arc::new(runner),

@@ -687,6 +687,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..serve.notifications.forwarding.clone()
     };
     node.delivery = serve.delivery.settings.clone();
+    node.web = melding_web::WebSettings {
+        demo_login: args.demo,
+        secure_cookies: serve
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        oidc: serve.web.oidc.clone(),
+    };
+    node.sessions = serve.web.sessions;
     if args.demo {
         // The demo's chain resource is in the chain unless the config says otherwise.
         node.delivery
@@ -799,7 +808,13 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
                 minimum_authentication_level: 0,
             })
             .collect(),
-            roles: vec![],
+            // Ola is daglig leder of Brønnøysundregistrene, so the web inbox lets him read
+            // its post too.
+            roles: vec![melding_store::RoleAssignment {
+                org: org(DEMO_ORG),
+                person: NationalId::parse(DEMO_PERSON).expect("valid demo person"),
+                role: "DAGL".into(),
+            }],
             self_identified_users: vec![],
         })
         .await?;
@@ -848,6 +863,8 @@ fn print_demo(dev: &melding_http::dev_issuer::DevIssuer, addr: SocketAddr) {
 Melding demo is running at http://{addr}
 Sender: Digitaliseringsdirektoratet ({DEMO_SENDER}), resource "{DEMO_RESOURCE}".
 Recipients: Ola Nordmann ({DEMO_PERSON}) and Brønnøysundregistrene ({DEMO_ORG}).
+
+Web inbox: http://{addr}/inbox (demo login: national identity number {DEMO_PERSON})
 
 export SENDER_TOKEN={sender}
 export READER_TOKEN={reader}

@@ -62,7 +62,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// Whether `token` has the shape of a link token (43 base64url characters), so a malformed one
 /// is refused without a lookup.
-fn is_token_shaped(token: &str) -> bool {
+pub(crate) fn is_token_shaped(token: &str) -> bool {
     token.len() == 43
         && token
             .bytes()

@@ -1,0 +1,644 @@
+//! The inbox over HTTP, against a real SQLite store: log in with the development login, list,
+//! filter and open letters, confirm, archive and delete, act for an organisation, switch the
+//! language, log out, and the session's idle timeout. Requests go through the router as a
+//! browser sends them (forms, cookies, redirects followed by hand).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use melding_blob::LocalBlobStore;
+use melding_core::Melding;
+use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::{
+    CorrespondenceId, CorrespondenceStatus as S, NationalId, OrgNumber, Recipient, ResourceId,
+    ResourceType, SimulatedClock, StatusEntry, StatusHistory,
+};
+use melding_store::{
+    CorrespondenceStore, Organization, Person, RegistryBatch, RegistryStore, Resource,
+    RoleAssignment, Store,
+};
+use melding_store_sqlite::SqliteStore;
+use melding_web::{WebSettings, router};
+use tower::ServiceExt;
+
+const SENDER: &str = "991825827";
+const ORG: &str = "310394955";
+const OTHER_ORG: &str = "974760673";
+const PERSON: &str = "08089403198";
+const OTHER_PERSON: &str = "17912099997";
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+struct Inbox {
+    app: Router,
+    store: Arc<SqliteStore>,
+    clock: Arc<SimulatedClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn org(n: &str) -> OrgNumber {
+    OrgNumber::parse(n).unwrap()
+}
+
+async fn inbox(demo_login: bool) -> Inbox {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let person = |n: &str, name: &str| Person::new(NationalId::parse(n).unwrap(), name);
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![
+                Organization::new(org(SENDER), "Tønsberg kommune"),
+                Organization::new(org(ORG), "Bedrift AS"),
+                Organization::new(org(OTHER_ORG), "Annen AS"),
+            ],
+            persons: vec![
+                person(PERSON, "Kari Nordmann"),
+                person(OTHER_PERSON, "Per Hansen"),
+            ],
+            resources: vec![Resource {
+                id: "kommunepost".into(),
+                owner: org(SENDER),
+                service_owner_code: "ttd".into(),
+                title: "Kommunepost".into(),
+                confidential: false,
+                read_policy: vec![],
+                resource_type: ResourceType::CorrespondenceService,
+                minimum_authentication_level: 0,
+            }],
+            roles: vec![RoleAssignment {
+                org: org(ORG),
+                person: NationalId::parse(PERSON).unwrap(),
+                role: "DAGL".into(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let blobs = LocalBlobStore::open(&dir.path().join("blobs"))
+        .await
+        .unwrap();
+    let clock = Arc::new(SimulatedClock::new(t0()));
+    let melding = Melding::new(
+        store.clone() as Arc<dyn Store>,
+        Arc::new(blobs),
+        clock.clone(),
+        melding_jobs::Waker::default(),
+    );
+    let app = router(
+        melding,
+        WebSettings {
+            demo_login,
+            secure_cookies: false,
+            oidc: None,
+        },
+    );
+    Inbox {
+        app,
+        store,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// A published letter to `recipient` (a URN), `minutes` after t0.
+fn letter(recipient: &str, minutes: i64, title: &str, body: &str) -> Correspondence {
+    let at = t0() + Duration::minutes(minutes);
+    Correspondence {
+        id: CorrespondenceId::new_v7(at),
+        recipient: Recipient::from_urn(recipient).unwrap(),
+        settings: LetterSettings {
+            resource_id: ResourceId::parse("kommunepost").unwrap(),
+            sender: org(SENDER),
+            senders_reference: "ref".to_owned(),
+            message_sender: None,
+            content: Content {
+                language: "nb".to_owned(),
+                title: title.to_owned(),
+                summary: format!("Sammendrag av {title}"),
+                body: body.to_owned(),
+            },
+            requested_publish_time: at,
+            due_date_time: None,
+            external_references: Vec::new(),
+            property_list: BTreeMap::new(),
+            reply_options: Vec::new(),
+            ignore_reservation: None,
+            is_confirmation_needed: false,
+            is_confidential: false,
+            allow_forwarding: false,
+            digital_only: false,
+        },
+        idempotent_key: None,
+        created: at,
+        published: Some(at),
+        statuses: StatusHistory::new(vec![
+            StatusEntry::new(S::Initialized, at, None),
+            StatusEntry::new(S::ReadyForPublish, at, None),
+            StatusEntry::new(S::Published, at, None),
+        ]),
+    }
+}
+
+fn person_urn(n: &str) -> String {
+    format!("urn:altinn:person:identifier-no:{n}")
+}
+
+fn org_urn(n: &str) -> String {
+    format!("urn:altinn:organization:identifier-no:{n}")
+}
+
+/// A browser: its cookies and language.
+struct Browser<'a> {
+    inbox: &'a Inbox,
+    cookies: BTreeMap<String, String>,
+    accept_language: &'static str,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(inbox: &'a Inbox) -> Self {
+        Self {
+            inbox,
+            cookies: BTreeMap::new(),
+            accept_language: "nb",
+        }
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Answer {
+        let res = self.inbox.app.clone().oneshot(req).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            location,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::ACCEPT_LANGUAGE, self.accept_language);
+        if !cookie.is_empty() {
+            b = b.header(header::COOKIE, cookie.join("; "));
+        }
+        b
+    }
+
+    async fn get(&mut self, uri: &str) -> Answer {
+        let req = self.request("GET", uri).body(Body::empty()).unwrap();
+        self.send(req).await
+    }
+
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Answer {
+        let body: Vec<String> = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        let req = self
+            .request("POST", uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.join("&")))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Logs in with the development login as `person`.
+    async fn log_in(&mut self, person: &str) {
+        let page = self.get("/inbox/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = hidden(&page.body, "csrf");
+        let done = self
+            .post(
+                "/inbox/login/demo",
+                &[("csrf", &csrf), ("national_id", person)],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location.as_deref(), Some("/inbox"));
+    }
+
+    /// The session's CSRF token, from a page's logout form.
+    async fn csrf(&mut self) -> String {
+        let page = self.get("/inbox").await;
+        assert_eq!(page.status, StatusCode::OK);
+        hidden(&page.body, "csrf")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of the first hidden input named `name` in `html`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn statuses(inbox: &Inbox, id: CorrespondenceId) -> Vec<S> {
+    inbox
+        .store
+        .correspondence(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .statuses
+        .entries()
+        .iter()
+        .map(|e| e.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_person_logs_in_reads_confirms_archives_and_logs_out() {
+    let inbox = inbox(true).await;
+    let me = person_urn(PERSON);
+    let mut first = letter(
+        &me,
+        1,
+        "Vedtak om byggesøknad",
+        "Du har fått **innvilget** søknaden.\n\n<script>alert(1)</script>",
+    );
+    first.settings.is_confirmation_needed = true;
+    let second = letter(&me, 2, "Eiendomsskatt 2026", "Skatteseddelen er vedlagt.");
+    let not_mine = letter(&person_urn(OTHER_PERSON), 3, "Per sitt brev", "Hemmelig");
+    inbox
+        .store
+        .insert_correspondences(&[first.clone(), second.clone(), not_mine.clone()], &[])
+        .await
+        .unwrap();
+
+    let mut b = Browser::new(&inbox);
+    // Not logged in: to the login page.
+    let a = b.get("/inbox").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location.as_deref(), Some("/inbox/login"));
+    // A login form without its token is refused.
+    let a = b
+        .post(
+            "/inbox/login/demo",
+            &[("csrf", "x"), ("national_id", PERSON)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // Someone the registry does not know cannot log in.
+    let page = b.get("/inbox/login").await;
+    let csrf = hidden(&page.body, "csrf");
+    let a = b
+        .post(
+            "/inbox/login/demo",
+            &[("csrf", &csrf), ("national_id", "12345678901")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("aria-invalid=\"true\""), "{}", a.body);
+    b.log_in(PERSON).await;
+
+    // The inbox: the person's two letters, newest first, both unread; not Per's.
+    let a = b.get("/inbox").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.headers[header::CONTENT_SECURITY_POLICY],
+        melding_web::CONTENT_SECURITY_POLICY
+    );
+    assert_eq!(a.headers[header::CACHE_CONTROL], "no-store");
+    assert!(a.body.contains("<html lang=\"nb\">"));
+    assert!(a.body.contains("Kari Nordmann"), "acting for herself");
+    let (i1, i2) = (
+        a.body.find("Vedtak om byggesøknad").unwrap(),
+        a.body.find("Eiendomsskatt 2026").unwrap(),
+    );
+    assert!(i2 < i1, "newest first");
+    assert!(!a.body.contains("Per sitt brev"));
+    assert_eq!(a.body.matches("unread-badge").count(), 2);
+    assert!(a.body.contains("Tønsberg kommune"), "the sender's name");
+
+    // Opening a letter logs Fetched and Read, as the API's content does.
+    let a = b.get(&format!("/inbox/letters/{}", first.id)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("<strong>innvilget</strong>"));
+    assert!(!a.body.contains("<script>alert(1)</script>"));
+    assert!(a.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let log = statuses(&inbox, first.id).await;
+    assert!(
+        log.contains(&S::Fetched) && log.contains(&S::Read),
+        "{log:?}"
+    );
+    // Confirmation is asked for: no archive or delete until it is given.
+    assert!(
+        a.body
+            .contains(&format!("/inbox/letters/{}/confirm", first.id))
+    );
+    assert!(
+        !a.body
+            .contains(&format!("/inbox/letters/{}/archive", first.id))
+    );
+
+    // Per's letter is not there for Kari.
+    let a = b.get(&format!("/inbox/letters/{}", not_mine.id)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(!statuses(&inbox, not_mine.id).await.contains(&S::Fetched));
+    let a = b.get("/inbox/letters/not-an-id").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+    // Only one letter is unread now.
+    let a = b.get("/inbox?unread=1").await;
+    assert!(a.body.contains("Eiendomsskatt 2026"));
+    assert!(!a.body.contains("Vedtak om byggesøknad"));
+
+    // A form without the session's token changes nothing.
+    let confirm = format!("/inbox/letters/{}/confirm", first.id);
+    let a = b.post(&confirm, &[("csrf", "forged")]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = b.post(&confirm, &[]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(!statuses(&inbox, first.id).await.contains(&S::Confirmed));
+    let csrf = b.csrf().await;
+    let a = b.post(&confirm, &[("csrf", &csrf)]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(statuses(&inbox, first.id).await.contains(&S::Confirmed));
+    // Again (a second tab): no error.
+    let a = b.post(&confirm, &[("csrf", &csrf)]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+
+    // Archived: out of the inbox, into the archive.
+    let a = b
+        .post(
+            &format!("/inbox/letters/{}/archive", first.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(statuses(&inbox, first.id).await.contains(&S::Archived));
+    let a = b.get("/inbox").await;
+    assert!(!a.body.contains("Vedtak om byggesøknad"));
+    let a = b.get("/inbox?archived=1").await;
+    assert!(a.body.contains("Vedtak om byggesøknad"));
+    assert!(!a.body.contains("Eiendomsskatt 2026"));
+
+    // Deleted: gone from everywhere, PurgedByRecipient in its log.
+    let a = b
+        .post(
+            &format!("/inbox/letters/{}/delete", second.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(
+        statuses(&inbox, second.id)
+            .await
+            .contains(&S::PurgedByRecipient)
+    );
+    let a = b.get("/inbox").await;
+    assert!(a.body.contains("Ingen meldinger her."), "{}", a.body);
+    let a = b.get(&format!("/inbox/letters/{}", second.id)).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+    // Logout ends the session: the old cookie no longer works.
+    let session_cookie = b.cookies["melding-session"].clone();
+    let a = b.post("/inbox/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location.as_deref(), Some("/inbox/login"));
+    b.cookies.insert("melding-session".into(), session_cookie);
+    let a = b.get("/inbox").await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/login"));
+}
+
+#[tokio::test]
+async fn a_person_acts_for_an_organisation_they_hold_a_role_in() {
+    let inbox = inbox(true).await;
+    let to_org = letter(&org_urn(ORG), 1, "Brev til Bedrift AS", "Til daglig leder.");
+    let to_other = letter(
+        &org_urn(OTHER_ORG),
+        2,
+        "Brev til Annen AS",
+        "Ikke for Kari.",
+    );
+    let to_me = letter(&person_urn(PERSON), 3, "Brev til Kari", "Privat.");
+    inbox
+        .store
+        .insert_correspondences(&[to_org.clone(), to_other.clone(), to_me], &[])
+        .await
+        .unwrap();
+    let mut b = Browser::new(&inbox);
+    b.log_in(PERSON).await;
+
+    let a = b.get("/inbox/act-for").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Kari Nordmann"));
+    assert!(a.body.contains("Bedrift AS") && a.body.contains(ORG));
+    assert!(!a.body.contains("Annen AS"), "no role there");
+    let csrf = hidden(&a.body, "csrf");
+
+    // An organisation she holds no right for is refused, and nothing changes.
+    let a = b
+        .post(
+            "/inbox/act-for",
+            &[("csrf", &csrf), ("party", &org_urn(OTHER_ORG))],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = b.get("/inbox").await;
+    assert!(a.body.contains("Brev til Kari"));
+
+    let a = b
+        .post(
+            "/inbox/act-for",
+            &[("csrf", &csrf), ("party", &org_urn(ORG))],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let a = b.get("/inbox").await;
+    assert!(a.body.contains("Brev til Bedrift AS"), "{}", a.body);
+    assert!(!a.body.contains("Brev til Kari"));
+    assert!(!a.body.contains("Brev til Annen AS"));
+    assert!(a.body.contains(&format!("Org.nr. {ORG}")));
+    // Opening the organisation's letter logs Read with her party, as through the API.
+    let a = b.get(&format!("/inbox/letters/{}", to_org.id)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let letter = inbox
+        .store
+        .correspondence(to_org.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let read = letter.statuses.first(S::Read).unwrap();
+    assert_eq!(read.party.as_deref(), Some(person_urn(PERSON).as_str()));
+    // The other organisation's letter stays closed.
+    let a = b.get(&format!("/inbox/letters/{}", to_other.id)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_inbox_pages_filters_by_sender_and_searches() {
+    let inbox = inbox(true).await;
+    let me = person_urn(PERSON);
+    let letters: Vec<Correspondence> = (0..45)
+        .map(|i| letter(&me, i, &format!("Brev nummer {i:02}"), "Tekst."))
+        .collect();
+    inbox
+        .store
+        .insert_correspondences(&letters, &[])
+        .await
+        .unwrap();
+    let mut b = Browser::new(&inbox);
+    b.log_in(PERSON).await;
+
+    // Three pages of 20, 20 and 5, newest first, each letter once.
+    let mut seen = Vec::new();
+    let mut uri = "/inbox".to_owned();
+    loop {
+        let a = b.get(&uri).await;
+        assert_eq!(a.status, StatusCode::OK);
+        for i in (0..45).rev() {
+            if a.body.contains(&format!("Brev nummer {i:02}")) {
+                seen.push(i);
+            }
+        }
+        match a.body.find("rel=\"next\"") {
+            Some(_) => {
+                let start = a.body.find("<a href=\"/inbox?cursor=").unwrap() + 9;
+                let end = start + a.body[start..].find('"').unwrap();
+                uri = a.body[start..end].replace("&amp;", "&");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..45).rev().collect::<Vec<_>>());
+
+    let a = b.get("/inbox?q=nummer+07").await;
+    assert!(a.body.contains("Brev nummer 07"));
+    assert_eq!(a.body.matches("class=\"letter-title\"").count(), 1);
+    let a = b.get(&format!("/inbox?sender={SENDER}")).await;
+    assert_eq!(a.body.matches("class=\"letter-title\"").count(), 20);
+    assert!(a.body.contains(&format!(
+        "<option value=\"{SENDER}\" selected>Tønsberg kommune"
+    )));
+    let a = b.get(&format!("/inbox?sender={OTHER_ORG}")).await;
+    assert_eq!(a.body.matches("class=\"letter-title\"").count(), 0);
+}
+
+#[tokio::test]
+async fn languages_come_from_the_browser_and_the_switch() {
+    let inbox = inbox(true).await;
+    let mut b = Browser::new(&inbox);
+    b.accept_language = "en-GB,en;q=0.9";
+    let a = b.get("/inbox/login").await;
+    assert!(a.body.contains("<html lang=\"en\">"));
+    assert!(
+        a.body.contains("<title>Log in – My inbox</title>"),
+        "{}",
+        a.body
+    );
+    let a = b.get("/inbox/lang/nn?back=/inbox/login").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location.as_deref(), Some("/inbox/login"));
+    let a = b.get("/inbox/login").await;
+    assert!(a.body.contains("<html lang=\"nn\">"));
+    assert!(a.body.contains("Meldingsboksen min"));
+    // The switch returns only to the inbox's own pages.
+    let a = b.get("/inbox/lang/en?back=https://evil.example/").await;
+    assert_eq!(a.location.as_deref(), Some("/inbox"));
+    let a = b.get("/inbox/lang/en?back=//evil.example/inbox").await;
+    assert_eq!(a.location.as_deref(), Some("/inbox"));
+    // An unknown page is a 404 page in the language.
+    let a = b.get("/inbox/nothing-here").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.body.contains("We could not find this page or letter."));
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_the_demo_login_is_off_without_demo() {
+    let inbox = inbox(true).await;
+    let mut b = Browser::new(&inbox);
+    b.log_in(PERSON).await;
+    assert_eq!(b.get("/inbox").await.status, StatusCode::OK);
+    // 29 minutes idle: still logged in, and the idle clock restarts.
+    inbox.clock.advance(Duration::minutes(29));
+    assert_eq!(b.get("/inbox").await.status, StatusCode::OK);
+    inbox.clock.advance(Duration::minutes(29));
+    assert_eq!(b.get("/inbox").await.status, StatusCode::OK);
+    // 30 minutes idle: the session has ended.
+    inbox.clock.advance(Duration::minutes(30));
+    let a = b.get("/inbox").await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/login"));
+
+    // Busy, but eight hours after the login: ended too.
+    b.log_in(PERSON).await;
+    let mut busy = 0;
+    for _ in 0..20 {
+        inbox.clock.advance(Duration::minutes(25));
+        if b.get("/inbox").await.status == StatusCode::OK {
+            busy += 1;
+        }
+    }
+    assert_eq!(
+        busy, 19,
+        "up to 7 h 55 min after the login, not at 8 h 20 min"
+    );
+    let a = b.get("/inbox").await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/login"));
+
+    // Without --demo there is no development login.
+    let plain = self::inbox(false).await;
+    let mut b = Browser::new(&plain);
+    let page = b.get("/inbox/login").await;
+    assert!(!page.body.contains("/inbox/login/demo"));
+    let csrf = b.cookies["melding-login-csrf"].clone();
+    let a = b
+        .post(
+            "/inbox/login/demo",
+            &[("csrf", &csrf), ("national_id", PERSON)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(!b.cookies.contains_key("melding-session"));
+}
