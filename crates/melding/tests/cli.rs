@@ -929,7 +929,7 @@ async fn every_request_leaves_a_log_line_without_secrets() {
     let problem_trace = missing["traceId"].as_str().unwrap().to_owned();
     let revoked = client
         .delete(format!(
-            "{base}/melding/api/v1/organizations/974760673/delegations/08089403198?right=DAGL"
+            "{base}/melding/api/v1/organizations/991825827/delegations/08089403198?right=DAGL"
         ))
         .bearer_auth(&reader)
         .send()
