@@ -124,6 +124,42 @@ impl DownloadAll {
         let (reader, _) = open_blob(self.blobs.as_ref(), &file.storage_key).await?;
         Ok(reader)
     }
+
+    /// The zip of every file (stored entries, names made unique by [`melding_zip::entry_names`]):
+    /// its exact length in bytes, known before the first byte; its file name, from the letter's
+    /// title ([`melding_zip::archive_name`]); and its bytes as a stream, each file read from
+    /// blob storage when its turn comes. A file that cannot be read ends the stream with an
+    /// error, so the answer is cut short rather than ended cleanly.
+    pub fn into_zip(
+        self,
+    ) -> (
+        u64,
+        String,
+        impl melding_zip::Stream<Item = std::io::Result<melding_zip::Bytes>> + Send + 'static,
+    ) {
+        let names = melding_zip::entry_names(self.files.iter().map(|(n, _)| n.as_str()));
+        let entries: Vec<melding_zip::ZipEntry> = names
+            .into_iter()
+            .zip(&self.files)
+            .map(|(name, (_, f))| melding_zip::ZipEntry {
+                name,
+                size: f.size,
+                crc32: f.crc32,
+            })
+            .collect();
+        let length = melding_zip::content_length(&entries);
+        let file_name = melding_zip::archive_name(&self.title);
+        let all = Arc::new(self);
+        let stream = melding_zip::stream_zip(entries, move |i| {
+            let all = all.clone();
+            async move {
+                all.open_file(i)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            }
+        });
+        (length, file_name, stream)
+    }
 }
 
 /// A new attachment's row: Initialized, owned by `sender`.

@@ -128,3 +128,85 @@ impl Melding {
 fn is_post_role(r: &Right) -> bool {
     matches!(r, Right::Role(code) if !matches!(code.as_str(), "MEDL" | "VARA" | "NEST"))
 }
+
+/// One person's right to an organisation's post, as its administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessHolder {
+    /// The person.
+    pub person: NationalId,
+    /// Their name from the population registry; `None` when it does not know them.
+    pub name: Option<String>,
+    /// The right: a role registered in Enhetsregisteret, or one delegated.
+    pub right: Right,
+}
+
+/// Who reads an organisation's post (issue 17 item 5): the people whose registered role
+/// carries the ordinary-post package ([`melding_domain::authz::ROLES_WITH_ORDINARY_POST`]), and
+/// the rights delegated now, each ordered by person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostAccess {
+    /// From Enhetsregisteret; changed only there.
+    pub registered: Vec<AccessHolder>,
+    /// Given by delegation and not revoked: the delegation log's last word per person and
+    /// right.
+    pub delegated: Vec<AccessHolder>,
+}
+
+impl Melding {
+    /// Who reads the post of the organisation `access` administers.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub async fn post_access(
+        &self,
+        access: &DelegationAccess<'_>,
+    ) -> Result<PostAccess, CoreError> {
+        let org = access.org();
+        let mut registered: Vec<(NationalId, Right)> = self
+            .store
+            .organization_roles(org)
+            .await?
+            .into_iter()
+            .filter(|r| melding_domain::authz::ROLES_WITH_ORDINARY_POST.contains(&r.role.as_str()))
+            .map(|r| (r.person, Right::Role(r.role)))
+            .collect();
+        registered.sort();
+        let mut now: std::collections::BTreeMap<(NationalId, Right), bool> =
+            std::collections::BTreeMap::new();
+        for change in self.store.delegation_log(org).await? {
+            now.insert((change.person, change.right), change.granted);
+        }
+        let delegated: Vec<(NationalId, Right)> = now
+            .into_iter()
+            .filter_map(|(key, granted)| granted.then_some(key))
+            .collect();
+        let mut names = std::collections::HashMap::new();
+        let registered = self.holders(registered, &mut names).await?;
+        let delegated = self.holders(delegated, &mut names).await?;
+        Ok(PostAccess {
+            registered,
+            delegated,
+        })
+    }
+
+    /// The holders of `rights`, with names from the registry (each person read once).
+    async fn holders(
+        &self,
+        rights: Vec<(NationalId, Right)>,
+        names: &mut std::collections::HashMap<NationalId, Option<String>>,
+    ) -> Result<Vec<AccessHolder>, CoreError> {
+        let mut out = Vec::with_capacity(rights.len());
+        for (person, right) in rights {
+            if !names.contains_key(&person) {
+                let name = self.store.person(&person).await?.map(|p| p.name);
+                names.insert(person.clone(), name);
+            }
+            out.push(AccessHolder {
+                name: names[&person].clone(),
+                person,
+                right,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -242,6 +242,38 @@ impl AttachmentLink {
     }
 }
 
+/// The `Content-Disposition` of a file answer (RFC 6266): `inline; filename*=UTF-8''…` for a
+/// file shown in the browser, `attachment; filename="…"; filename*=UTF-8''…` for a download,
+/// where the plain `filename` has every character but printable ASCII (and `"` and `\`)
+/// replaced by `_` for clients that do not read `filename*`.
+pub fn content_disposition(inline: bool, name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if inline {
+        format!("inline; filename*=UTF-8''{encoded}")
+    } else {
+        let ascii: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    }
+}
+
 /// Whether every attachment of a letter is Published: the condition for publishing it.
 pub fn all_published(links: &[AttachmentLink]) -> bool {
     links
@@ -392,6 +424,18 @@ pub const MIN_EXPIRATION_DAYS: i32 = 14;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispositions_follow_rfc_6266() {
+        assert_eq!(
+            content_disposition(true, "vedtak 1.pdf"),
+            "inline; filename*=UTF-8''vedtak%201.pdf"
+        );
+        assert_eq!(
+            content_disposition(false, "Søknad.txt"),
+            "attachment; filename=\"S_knad.txt\"; filename*=UTF-8''S%C3%B8knad.txt"
+        );
+    }
 
     #[test]
     fn file_names_are_checked_in_altinns_order() {

@@ -14,8 +14,7 @@ use melding_api_types::attachment::{
     CorrespondenceAttachmentExt, InitializeAttachmentExt, ValidAttachment,
 };
 use melding_core::attachments::{AttachmentRequest, Download};
-use melding_core::zip;
-use melding_domain::attachment::{self, AttachmentLink};
+use melding_domain::attachment::{self, AttachmentLink, content_disposition};
 use melding_domain::{Attachment, AttachmentId, CorrespondenceId};
 use tokio_util::io::{ReaderStream, StreamReader};
 use utoipa_axum::router::OpenApiRouter;
@@ -303,27 +302,7 @@ async fn download_all(
     check_accept(&headers, ZIP)?;
     let access = state.melding.recipient_access(&principal, id).await?;
     let all = state.melding.download_all(access).await?;
-    let names = zip::entry_names(all.files().iter().map(|(n, _)| n.as_str()));
-    let entries: Vec<zip::ZipEntry> = names
-        .into_iter()
-        .zip(all.files())
-        .map(|(name, (_, f))| zip::ZipEntry {
-            name,
-            size: f.size,
-            crc32: f.crc32,
-        })
-        .collect();
-    let length = zip::content_length(&entries);
-    let file_name = zip::archive_name(all.title());
-    let all = std::sync::Arc::new(all);
-    let stream = zip::stream_zip(entries, move |i| {
-        let all = all.clone();
-        async move {
-            all.open_file(i)
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        }
-    });
+    let (length, file_name, stream) = all.into_zip();
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     h.insert(
@@ -331,7 +310,7 @@ async fn download_all(
         HeaderValue::from_static("application/zip"),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    if let Ok(v) = HeaderValue::from_str(&disposition("attachment", &file_name)) {
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(false, &file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
@@ -353,42 +332,12 @@ pub(crate) fn stream_file(
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(d.size));
-    if let Some((name, inline)) = name {
-        let kind = if inline { "inline" } else { "attachment" };
-        if let Ok(v) = HeaderValue::from_str(&disposition(kind, &name)) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
+    if let Some((name, inline)) = name
+        && let Ok(v) = HeaderValue::from_str(&content_disposition(inline, &name))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
     res.into_response()
-}
-
-/// `inline; filename*=UTF-8''…` or `attachment; filename=…; filename*=UTF-8''…` (RFC 6266).
-fn disposition(kind: &str, name: &str) -> String {
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    if kind == "inline" {
-        format!("inline; filename*=UTF-8''{encoded}")
-    } else {
-        let ascii: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-    }
 }
 
 pub(crate) fn overview_dto(a: &Attachment) -> AttachmentOverviewExt {
@@ -430,22 +379,5 @@ pub(crate) fn letter_attachment_dto(link: &AttachmentLink) -> CorrespondenceAtta
         status_changed: current.map_or(a.created, |e| e.at),
         data_type: a.data_type().to_owned(),
         expiration_time: link.expiration_time,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dispositions_follow_rfc_6266() {
-        assert_eq!(
-            disposition("inline", "vedtak 1.pdf"),
-            "inline; filename*=UTF-8''vedtak%201.pdf"
-        );
-        assert_eq!(
-            disposition("attachment", "Søknad.txt"),
-            "attachment; filename=\"S_knad.txt\"; filename*=UTF-8''S%C3%B8knad.txt"
-        );
     }
 }

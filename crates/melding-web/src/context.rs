@@ -98,6 +98,9 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Picks one text of a language.
+pub(crate) type TextOf = fn(&Texts) -> &'static str;
+
 /// Why a page cannot be shown.
 #[derive(Debug)]
 pub(crate) enum PageError {
@@ -107,12 +110,12 @@ pub(crate) enum PageError {
     Page {
         lang: Lang,
         status: StatusCode,
-        text: fn(&Texts) -> &'static str,
+        text: TextOf,
     },
 }
 
 impl PageError {
-    pub(crate) fn page(lang: Lang, status: StatusCode, text: fn(&Texts) -> &'static str) -> Self {
+    pub(crate) fn page(lang: Lang, status: StatusCode, text: TextOf) -> Self {
         PageError::Page { lang, status, text }
     }
 

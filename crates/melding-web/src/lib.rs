@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod access_page;
 mod context;
 mod i18n;
 mod markdown;
@@ -66,6 +67,8 @@ pub(crate) struct Web {
 /// | `GET /inbox/letters/{id}` | a letter (logs Fetched and Read) |
 /// | `POST /inbox/letters/{id}/{confirm,archive,delete}` | the recipient's actions |
 /// | `GET /inbox/letters/{id}/attachments/{aid}` | one attachment (PDFs inline) |
+/// | `GET /inbox/letters/{id}/attachments.zip` | all of them as one zip |
+/// | `GET /inbox/access`, `POST /inbox/access/{grant,revoke}` | who reads an organisation's post; delegate and revoke (its DAGL or LEDE) |
 /// | `GET /inbox/lang/{nb,nn,en}` | switches the language |
 /// | `GET /inbox/assets/inbox.css` | the stylesheet |
 ///
@@ -95,6 +98,13 @@ pub fn router(melding: Melding, settings: WebSettings) -> Router {
             "/inbox/letters/{id}/attachments/{aid}",
             get(pages::attachment),
         )
+        .route(
+            "/inbox/letters/{id}/attachments.zip",
+            get(pages::attachments_zip),
+        )
+        .route("/inbox/access", get(access_page::access))
+        .route("/inbox/access/grant", post(access_page::grant))
+        .route("/inbox/access/revoke", post(access_page::revoke))
         .route("/inbox/lang/{code}", get(pages::switch_language))
         .route("/inbox/assets/inbox.css", get(stylesheet))
         // Not a fallback: the composition root merges this router with the API's, which has

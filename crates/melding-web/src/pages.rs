@@ -95,7 +95,11 @@ fn encode(s: &str) -> String {
 }
 
 /// The bar of a logged-in page: the party acted for, by name and number.
-async fn user_bar(web: &Web, session: &Session, lang: Lang) -> Result<UserBar, PageError> {
+pub(crate) async fn user_bar(
+    web: &Web,
+    session: &Session,
+    lang: Lang,
+) -> Result<UserBar, PageError> {
     let name = web
         .melding
         .party_name(&session.acting_for)
@@ -278,6 +282,7 @@ pub(crate) async fn inbox(
 struct LetterPage {
     layout: Layout,
     id: String,
+    zip_href: Option<String>,
     title: String,
     sender: String,
     received: String,
@@ -372,6 +377,8 @@ pub(crate) async fn letter(
         })
         .collect();
     let page = LetterPage {
+        zip_href: (view.attachments.len() > 1)
+            .then(|| format!("/inbox/letters/{id}/attachments.zip")),
         id: id.to_string(),
         title: l.settings.content.title.clone(),
         sender: view
@@ -557,15 +564,46 @@ pub(crate) async fn attachment(
         }),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(d.size));
-    let disposition = format!(
-        "{}; filename=\"{}\"; filename*=UTF-8''{}",
-        if pdf { "inline" } else { "attachment" },
-        name.replace(
-            |c: char| !c.is_ascii_graphic() && c != ' ' || c == '"' || c == '\\',
-            "_"
-        ),
-        encode(&name)
+    let disposition = melding_domain::attachment::content_disposition(pdf, &name);
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
     );
+    Ok(res)
+}
+
+/// Every attachment of a letter as one zip, as the API's `downloadall` makes it (logs
+/// AttachmentsDownloaded once).
+pub(crate) async fn attachments_zip(
+    State(web): State<Web>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let lang = language(&jar, &headers);
+    let session = signed_in(&web, &jar, lang).await?;
+    let id = letter_id(&raw, lang)?;
+    let principal = session.principal();
+    let core = |e| PageError::core(lang, e);
+    let access = web
+        .melding
+        .recipient_access(&principal, id)
+        .await
+        .map_err(core)?;
+    check_level(&web, &session, access.letter(), lang).await?;
+    let all = web.melding.download_all(access).await.map_err(core)?;
+    let (length, file_name, stream) = all.into_zip();
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    let disposition = melding_domain::attachment::content_disposition(false, &file_name);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -750,10 +788,7 @@ pub(crate) async fn demo_login(
         }));
     }
     let typed = form.national_id.trim().to_owned();
-    let person = match NationalId::parse(&typed) {
-        Ok(p) => Some(p),
-        Err(_) => None,
-    };
+    let person = NationalId::parse(&typed).ok();
     let known = match &person {
         Some(p) => web
             .melding

@@ -10,15 +10,20 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use melding_blob::BlobStore;
 use melding_blob::LocalBlobStore;
 use melding_core::Melding;
+use melding_domain::AttachmentId;
+use melding_domain::attachment::{
+    Attachment, AttachmentStatus, AttachmentStatusEntry, DataLocationType, StoredFile,
+};
 use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
 use melding_domain::{
     CorrespondenceId, CorrespondenceStatus as S, NationalId, OrgNumber, Recipient, ResourceId,
     ResourceType, SimulatedClock, StatusEntry, StatusHistory,
 };
 use melding_store::{
-    CorrespondenceStore, Organization, Person, RegistryBatch, RegistryStore, Resource,
+    CorrespondenceStore, NewLink, Organization, Person, RegistryBatch, RegistryStore, Resource,
     RoleAssignment, Store,
 };
 use melding_store_sqlite::SqliteStore;
@@ -38,6 +43,7 @@ fn t0() -> DateTime<Utc> {
 struct Inbox {
     app: Router,
     store: Arc<SqliteStore>,
+    blobs: Arc<LocalBlobStore>,
     clock: Arc<SimulatedClock>,
     _dir: tempfile::TempDir,
 }
@@ -80,13 +86,15 @@ async fn inbox(demo_login: bool) -> Inbox {
         })
         .await
         .unwrap();
-    let blobs = LocalBlobStore::open(&dir.path().join("blobs"))
-        .await
-        .unwrap();
+    let blobs = Arc::new(
+        LocalBlobStore::open(&dir.path().join("blobs"))
+            .await
+            .unwrap(),
+    );
     let clock = Arc::new(SimulatedClock::new(t0()));
     let melding = Melding::new(
         store.clone() as Arc<dyn Store>,
-        Arc::new(blobs),
+        blobs.clone(),
         clock.clone(),
         melding_jobs::Waker::default(),
     );
@@ -101,6 +109,7 @@ async fn inbox(demo_login: bool) -> Inbox {
     Inbox {
         app,
         store,
+        blobs,
         clock,
         _dir: dir,
     }
@@ -165,6 +174,7 @@ struct Answer {
     location: Option<String>,
     headers: axum::http::HeaderMap,
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl<'a> Browser<'a> {
@@ -201,6 +211,7 @@ impl<'a> Browser<'a> {
             location,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body.to_vec(),
         }
     }
 
@@ -641,4 +652,273 @@ async fn an_idle_session_ends_and_the_demo_login_is_off_without_demo() {
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(!b.cookies.contains_key("melding-session"));
+}
+
+/// A published attachment of `letter` named `name` holding `bytes`, stored in blob storage.
+async fn attachment(
+    inbox: &Inbox,
+    letter: &Correspondence,
+    name: &str,
+    bytes: &[u8],
+) -> (Attachment, NewLink) {
+    let at = letter.created;
+    let id = AttachmentId::new_v7(at);
+    let key = format!("test-{id}");
+    let stored = inbox
+        .blobs
+        .put(&key, &mut &bytes[..], 1 << 20, None)
+        .await
+        .unwrap();
+    let a = Attachment {
+        id,
+        resource_id: letter.settings.resource_id.clone(),
+        sender: letter.settings.sender.clone(),
+        file_name: name.to_owned(),
+        display_name: None,
+        is_encrypted: false,
+        checksum: Some(stored.md5.clone()),
+        senders_reference: "ref".to_owned(),
+        expiration_in_days: None,
+        data_location_type: DataLocationType::AltinnCorrespondenceAttachment,
+        file: Some(StoredFile {
+            storage_key: key,
+            size: stored.size,
+            checksum: stored.md5,
+            crc32: stored.crc32,
+        }),
+        created: at,
+        statuses: vec![
+            AttachmentStatusEntry::new(AttachmentStatus::Initialized, at),
+            AttachmentStatusEntry::new(AttachmentStatus::Published, at),
+        ],
+        correspondence_ids: vec![],
+    };
+    let link = NewLink {
+        correspondence_id: letter.id,
+        attachment_id: id,
+        expiration_time: None,
+    };
+    (a, link)
+}
+
+#[tokio::test]
+async fn attachments_download_one_by_one_and_as_a_zip() {
+    let inbox = inbox(true).await;
+    let l = letter(&person_urn(PERSON), 1, "Vedtak med vedlegg", "Se vedlegg.");
+    let (pdf, pdf_link) = attachment(&inbox, &l, "vedtak.pdf", b"%PDF-1.7 test").await;
+    let (txt, txt_link) = attachment(&inbox, &l, "Søknad.txt", b"hei").await;
+    inbox
+        .store
+        .insert_letters(
+            std::slice::from_ref(&l),
+            &[pdf.clone(), txt.clone()],
+            &[pdf_link, txt_link],
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut b = Browser::new(&inbox);
+    b.log_in(PERSON).await;
+
+    let page = b.get(&format!("/inbox/letters/{}", l.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("vedtak.pdf") && page.body.contains("Søknad.txt"));
+    assert!(
+        page.body
+            .contains(&format!("/inbox/letters/{}/attachments.zip", l.id))
+    );
+
+    // A PDF opens in the browser; anything else downloads. Neither can run as a page.
+    let a = b
+        .get(&format!("/inbox/letters/{}/attachments/{}", l.id, pdf.id))
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(
+        a.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert_eq!(a.headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+    assert_eq!(a.body, "%PDF-1.7 test");
+    let a = b
+        .get(&format!("/inbox/letters/{}/attachments/{}", l.id, txt.id))
+        .await;
+    assert_eq!(a.headers[header::CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(
+        a.headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"S_knad.txt\"; filename*=UTF-8''S%C3%B8knad.txt"
+    );
+    assert_eq!(a.body, "hei");
+    let log = statuses(&inbox, l.id).await;
+    assert_eq!(
+        log.iter()
+            .filter(|s| **s == S::AttachmentsDownloaded)
+            .count(),
+        2
+    );
+
+    // All of them as one zip, with both files in it.
+    let a = b
+        .get(&format!("/inbox/letters/{}/attachments.zip", l.id))
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers[header::CONTENT_TYPE], "application/zip");
+    assert!(a.bytes.starts_with(b"PK\x03\x04"));
+    assert!(a.body.contains("vedtak.pdf") && a.body.contains("%PDF-1.7 test"));
+    assert!(a.body.contains("hei"));
+    assert_eq!(
+        a.headers[header::CONTENT_LENGTH].to_str().unwrap(),
+        a.bytes.len().to_string()
+    );
+
+    // An attachment of another letter is not reachable through this one.
+    let other = letter(&person_urn(OTHER_PERSON), 2, "Per sitt", "Hemmelig.");
+    let (secret, secret_link) = attachment(&inbox, &other, "per.pdf", b"%PDF per").await;
+    inbox
+        .store
+        .insert_letters(
+            std::slice::from_ref(&other),
+            std::slice::from_ref(&secret),
+            &[secret_link],
+            &[],
+        )
+        .await
+        .unwrap();
+    let a = b
+        .get(&format!(
+            "/inbox/letters/{}/attachments/{}",
+            l.id, secret.id
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = b
+        .get(&format!(
+            "/inbox/letters/{}/attachments/{}",
+            other.id, secret.id
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_general_manager_delegates_post_and_revokes_it() {
+    let inbox = inbox(true).await;
+    let to_org = letter(&org_urn(ORG), 1, "Brev til Bedrift AS", "Til virksomheten.");
+    inbox
+        .store
+        .insert_correspondences(std::slice::from_ref(&to_org), &[])
+        .await
+        .unwrap();
+
+    // Kari, daglig leder, acts for the organisation and sees who reads its post.
+    let mut kari = Browser::new(&inbox);
+    kari.log_in(PERSON).await;
+    let csrf = kari.csrf().await;
+    let a = kari
+        .post(
+            "/inbox/act-for",
+            &[("csrf", &csrf), ("party", &org_urn(ORG))],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let a = kari.get("/inbox/access").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("Kari Nordmann") && a.body.contains("DAGL"));
+    assert!(a.body.contains("080894*****"), "the national id is masked");
+    assert!(!a.body.contains(PERSON), "{}", a.body);
+    assert!(a.body.contains("Ingen har fått tilgang ved delegering."));
+
+    // Per cannot read the organisation's post yet.
+    let mut per = Browser::new(&inbox);
+    per.log_in(OTHER_PERSON).await;
+    let a = per.get("/inbox/act-for").await;
+    assert!(!a.body.contains("Bedrift AS"));
+
+    // A bad number is refused with the form kept.
+    let a = kari
+        .post(
+            "/inbox/access/grant",
+            &[("csrf", &csrf), ("national_id", "123"), ("right", "KOMAB")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("aria-invalid=\"true\""));
+    // Kari gives Per ordinary post.
+    let ordinary = "urn:altinn:accesspackage:ordinaer-post-til-virksomheten";
+    let a = kari
+        .post(
+            "/inbox/access/grant",
+            &[
+                ("csrf", &csrf),
+                ("national_id", OTHER_PERSON),
+                ("right", ordinary),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location.as_deref(), Some("/inbox/access?done=granted"));
+    let a = kari.get("/inbox/access?done=granted").await;
+    assert!(a.body.contains("Per Hansen") && a.body.contains("Ordinær post til virksomheten"));
+    assert!(a.body.contains("Tilgangen er gitt."));
+
+    // Per now acts for the organisation and reads its letter.
+    let per_csrf = per.csrf().await;
+    let a = per
+        .post(
+            "/inbox/act-for",
+            &[("csrf", &per_csrf), ("party", &org_urn(ORG))],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let a = per.get("/inbox").await;
+    assert!(a.body.contains("Brev til Bedrift AS"), "{}", a.body);
+    let a = per.get(&format!("/inbox/letters/{}", to_org.id)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    // A delegated right does not let Per delegate.
+    let a = per.get("/inbox/access").await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = per
+        .post(
+            "/inbox/access/grant",
+            &[
+                ("csrf", &per_csrf),
+                ("national_id", PERSON),
+                ("right", "KOMAB"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+    // Kari revokes it: gone from the list, and Per can no longer read for the organisation.
+    let a = kari
+        .post(
+            "/inbox/access/revoke",
+            &[
+                ("csrf", &csrf),
+                ("national_id", OTHER_PERSON),
+                ("right", ordinary),
+            ],
+        )
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/access?done=revoked"));
+    let a = kari.get("/inbox/access").await;
+    assert!(!a.body.contains("Per Hansen"));
+    let a = per.get("/inbox").await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = per.get(&format!("/inbox/letters/{}", to_org.id)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // Revoking again changes nothing, and says so.
+    let a = kari
+        .post(
+            "/inbox/access/revoke",
+            &[
+                ("csrf", &csrf),
+                ("national_id", OTHER_PERSON),
+                ("right", ordinary),
+            ],
+        )
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/access?done=unchanged"));
 }

@@ -26,6 +26,11 @@ pub use dos_time::DosDateTime;
 pub use names::{ARCHIVE_FALLBACK_NAME, MAX_ENTRY_NAME_BYTES, archive_name, entry_names};
 pub use stream::{CHUNK_SIZE, EntryReader, stream_zip, stream_zip_with};
 
+/// The chunk type and the stream trait of [`stream_zip`]'s answer, for callers that name it.
+pub use bytes::Bytes;
+/// See [`Bytes`].
+pub use futures_core::Stream;
+
 /// One file in the archive, with the size and CRC-32 recorded when it was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZipEntry {
