@@ -422,7 +422,7 @@ impl CorrespondenceStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?;
-        let mut page: Vec<(CorrespondenceId, DateTime<Utc>)> = rows
+        let rows = rows
             .iter()
             .map(|r| {
                 let id: Uuid = r.try_get("id").map_err(classify)?;
@@ -430,16 +430,7 @@ impl CorrespondenceStore for PostgresStore {
                 Ok((CorrespondenceId::from_uuid(id), t))
             })
             .collect::<Result<_, StoreError>>()?;
-        let full = page.len() > q.limit as usize;
-        page.truncate(q.limit as usize);
-        let next = match (full, page.last()) {
-            (true, Some((id, t))) => Some((*t, *id)),
-            _ => None,
-        };
-        Ok(SearchPage {
-            ids: page.into_iter().map(|(id, _)| id).collect(),
-            next,
-        })
+        Ok(SearchPage::from_rows(rows, q.limit))
     }
 
     async fn unopened_confidential(

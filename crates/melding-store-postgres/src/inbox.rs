@@ -105,28 +105,15 @@ impl InboxStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?;
-        let mut page: Vec<(Uuid, DateTime<Utc>)> = rows
+        let rows = rows
             .iter()
             .map(|r| {
-                Ok((
-                    r.try_get("id").map_err(classify)?,
-                    r.try_get("requested_publish_time").map_err(classify)?,
-                ))
+                let id: Uuid = r.try_get("id").map_err(classify)?;
+                let t: DateTime<Utc> = r.try_get("requested_publish_time").map_err(classify)?;
+                Ok((CorrespondenceId::from_uuid(id), t))
             })
             .collect::<Result<_, StoreError>>()?;
-        let full = page.len() > q.limit as usize;
-        page.truncate(q.limit as usize);
-        let next = match (full, page.last()) {
-            (true, Some((id, t))) => Some((*t, CorrespondenceId::from_uuid(*id))),
-            _ => None,
-        };
-        Ok(SearchPage {
-            ids: page
-                .into_iter()
-                .map(|(id, _)| CorrespondenceId::from_uuid(id))
-                .collect(),
-            next,
-        })
+        Ok(SearchPage::from_rows(rows, q.limit))
     }
 
     async fn inbox_senders(&self, party_urn: &str) -> Result<Vec<String>, StoreError> {

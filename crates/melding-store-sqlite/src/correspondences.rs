@@ -371,24 +371,15 @@ impl CorrespondenceStore for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(classify)?;
-        let mut page: Vec<(CorrespondenceId, i64)> = rows
+        let rows = rows
             .iter()
             .map(|r| {
                 let id: String = r.try_get("id").map_err(classify)?;
                 let t: i64 = r.try_get("requested_publish_time").map_err(classify)?;
-                Ok((id.parse().map_err(corrupt)?, t))
+                Ok((id.parse().map_err(corrupt)?, from_micros(t)?))
             })
             .collect::<Result<_, StoreError>>()?;
-        let full = page.len() > q.limit as usize;
-        page.truncate(q.limit as usize);
-        let next = match (full, page.last()) {
-            (true, Some((id, t))) => Some((from_micros(*t)?, *id)),
-            _ => None,
-        };
-        Ok(SearchPage {
-            ids: page.into_iter().map(|(id, _)| id).collect(),
-            next,
-        })
+        Ok(SearchPage::from_rows(rows, q.limit))
     }
 
     async fn unopened_confidential(

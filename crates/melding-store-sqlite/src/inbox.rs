@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::CorrespondenceId;
 use melding_store::sql::TableRow;
 use melding_store::{InboxQuery, InboxStore, SearchPage, StoreError, WebSession, table_row};
 use sqlx::{FromRow, Row};
@@ -104,24 +103,15 @@ impl InboxStore for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(classify)?;
-        let mut page: Vec<(CorrespondenceId, i64)> = rows
+        let rows = rows
             .iter()
             .map(|r| {
                 let id: String = r.try_get("id").map_err(classify)?;
                 let t: i64 = r.try_get("requested_publish_time").map_err(classify)?;
-                Ok((id.parse().map_err(corrupt)?, t))
+                Ok((id.parse().map_err(corrupt)?, from_micros(t)?))
             })
             .collect::<Result<_, StoreError>>()?;
-        let full = page.len() > q.limit as usize;
-        page.truncate(q.limit as usize);
-        let next = match (full, page.last()) {
-            (true, Some((id, t))) => Some((from_micros(*t)?, *id)),
-            _ => None,
-        };
-        Ok(SearchPage {
-            ids: page.into_iter().map(|(id, _)| id).collect(),
-            next,
-        })
+        Ok(SearchPage::from_rows(rows, q.limit))
     }
 
     async fn inbox_senders(&self, party_urn: &str) -> Result<Vec<String>, StoreError> {

@@ -88,6 +88,24 @@ pub struct SearchPage {
     pub next: Option<(DateTime<Utc>, CorrespondenceId)>,
 }
 
+impl SearchPage {
+    /// The page of `rows` (each letter's id and requested publish time in UTC, in the
+    /// listing's order) read with a limit of `limit + 1`: the first `limit` ids, and where the
+    /// next page starts when the extra row came back.
+    pub fn from_rows(mut rows: Vec<(CorrespondenceId, DateTime<Utc>)>, limit: u32) -> Self {
+        let full = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = match (full, rows.last()) {
+            (true, Some((id, t))) => Some((*t, *id)),
+            _ => None,
+        };
+        Self {
+            ids: rows.into_iter().map(|(id, _)| id).collect(),
+            next,
+        }
+    }
+}
+
 /// Letters (correspondences, one per recipient) and their append-only status logs.
 #[async_trait]
 pub trait CorrespondenceStore: Send + Sync {

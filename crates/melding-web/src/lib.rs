@@ -91,9 +91,7 @@ pub fn router(melding: Melding, settings: WebSettings) -> Router {
         .route("/inbox/logout", post(pages::logout))
         .route("/inbox/act-for", get(pages::parties).post(pages::act_for))
         .route("/inbox/letters/{id}", get(pages::letter))
-        .route("/inbox/letters/{id}/confirm", post(pages::confirm))
-        .route("/inbox/letters/{id}/archive", post(pages::archive))
-        .route("/inbox/letters/{id}/delete", post(pages::delete))
+        .route("/inbox/letters/{id}/{action}", post(pages::act))
         .route(
             "/inbox/letters/{id}/attachments/{aid}",
             get(pages::attachment),

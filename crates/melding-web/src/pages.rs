@@ -443,15 +443,22 @@ enum Action {
     Delete,
 }
 
-async fn act(
-    web: Web,
+/// `POST /inbox/letters/{id}/{confirm,archive,delete}`: the recipient's action on a letter,
+/// then back to the letter (confirm) or the inbox; any other action is a 404.
+pub(crate) async fn act(
+    State(web): State<Web>,
     jar: CookieJar,
     headers: HeaderMap,
-    raw: String,
-    form: CsrfForm,
-    action: Action,
+    Path((raw, action)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     let lang = language(&jar, &headers);
+    let action = match action.as_str() {
+        "confirm" => Action::Confirm,
+        "archive" => Action::Archive,
+        "delete" => Action::Delete,
+        _ => return Err(PageError::not_found(lang)),
+    };
     let session = signed_in(&web, &jar, lang).await?;
     check_csrf(&session, &form.csrf, lang)?;
     let id = letter_id(&raw, lang)?;
@@ -491,36 +498,6 @@ async fn act(
             Ok(Redirect::to("/inbox").into_response())
         }
     }
-}
-
-pub(crate) async fn confirm(
-    State(web): State<Web>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, PageError> {
-    act(web, jar, headers, raw, form, Action::Confirm).await
-}
-
-pub(crate) async fn archive(
-    State(web): State<Web>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, PageError> {
-    act(web, jar, headers, raw, form, Action::Archive).await
-}
-
-pub(crate) async fn delete(
-    State(web): State<Web>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, PageError> {
-    act(web, jar, headers, raw, form, Action::Delete).await
 }
 
 /// One attachment of a letter: a PDF opens in the browser, anything else downloads. The

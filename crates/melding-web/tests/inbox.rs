@@ -17,16 +17,17 @@ use melding_domain::AttachmentId;
 use melding_domain::attachment::{
     Attachment, AttachmentStatus, AttachmentStatusEntry, DataLocationType, StoredFile,
 };
-use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::correspondence::Correspondence;
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus as S, NationalId, OrgNumber, Recipient, ResourceId,
-    ResourceType, SimulatedClock, StatusEntry, StatusHistory,
+    CorrespondenceId, CorrespondenceStatus as S, NationalId, OrgNumber, ResourceType,
+    SimulatedClock,
 };
 use melding_store::{
     CorrespondenceStore, NewLink, Organization, Person, RegistryBatch, RegistryStore, Resource,
     RoleAssignment, Store,
 };
 use melding_store_sqlite::SqliteStore;
+use melding_store_tests::fixtures::letter_in;
 use melding_web::{WebSettings, router};
 use tower::ServiceExt;
 
@@ -117,41 +118,17 @@ async fn inbox(demo_login: bool) -> Inbox {
 
 /// A published letter to `recipient` (a URN), `minutes` after t0.
 fn letter(recipient: &str, minutes: i64, title: &str, body: &str) -> Correspondence {
-    let at = t0() + Duration::minutes(minutes);
-    Correspondence {
-        id: CorrespondenceId::new_v7(at),
-        recipient: Recipient::from_urn(recipient).unwrap(),
-        settings: LetterSettings {
-            resource_id: ResourceId::parse("kommunepost").unwrap(),
-            sender: org(SENDER),
-            senders_reference: "ref".to_owned(),
-            message_sender: None,
-            content: Content {
-                language: "nb".to_owned(),
-                title: title.to_owned(),
-                summary: format!("Sammendrag av {title}"),
-                body: body.to_owned(),
-            },
-            requested_publish_time: at,
-            due_date_time: None,
-            external_references: Vec::new(),
-            property_list: BTreeMap::new(),
-            reply_options: Vec::new(),
-            ignore_reservation: None,
-            is_confirmation_needed: false,
-            is_confidential: false,
-            allow_forwarding: false,
-            digital_only: false,
-        },
-        idempotent_key: None,
-        created: at,
-        published: Some(at),
-        statuses: StatusHistory::new(vec![
-            StatusEntry::new(S::Initialized, at, None),
-            StatusEntry::new(S::ReadyForPublish, at, None),
-            StatusEntry::new(S::Published, at, None),
-        ]),
-    }
+    let mut c = letter_in(
+        "kommunepost",
+        &org(SENDER),
+        recipient,
+        t0() + Duration::minutes(minutes),
+        &[S::Initialized, S::ReadyForPublish, S::Published],
+    );
+    c.settings.content.title = title.to_owned();
+    c.settings.content.summary = format!("Sammendrag av {title}");
+    c.settings.content.body = body.to_owned();
+    c
 }
 
 fn person_urn(n: &str) -> String {

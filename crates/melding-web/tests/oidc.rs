@@ -6,7 +6,6 @@
 //! Needs Node.js and the provider's npm packages (`npm ci --prefix scripts/oidc-provider`, which
 //! `scripts/test.sh` runs); `MELDING_SKIP_OIDC=1` skips these tests, loudly in the script.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -15,15 +14,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use melding_blob::LocalBlobStore;
 use melding_core::Melding;
-use melding_domain::correspondence::{Content, Correspondence, LetterSettings};
+use melding_domain::correspondence::Correspondence;
 use melding_domain::{
-    CorrespondenceId, CorrespondenceStatus as S, NationalId, OrgNumber, Recipient, ResourceId,
-    ResourceType, SimulatedClock, StatusEntry, StatusHistory,
+    CorrespondenceStatus as S, NationalId, OrgNumber, ResourceType, SimulatedClock,
 };
 use melding_store::{
     CorrespondenceStore, Organization, Person, RegistryBatch, RegistryStore, Resource, Store,
 };
 use melding_store_sqlite::SqliteStore;
+use melding_store_tests::fixtures::letter_in;
 use melding_web::{OidcSettings, WebSettings, router};
 
 const SENDER: &str = "991825827";
@@ -167,42 +166,15 @@ async fn inbox() -> Inbox {
 }
 
 fn letter(resource: &str, minutes: i64, title: &str) -> Correspondence {
-    let at = t0() + Duration::minutes(minutes);
-    Correspondence {
-        id: CorrespondenceId::new_v7(at),
-        recipient: Recipient::from_urn(&format!("urn:altinn:person:identifier-no:{PERSON}"))
-            .unwrap(),
-        settings: LetterSettings {
-            resource_id: ResourceId::parse(resource).unwrap(),
-            sender: OrgNumber::parse(SENDER).unwrap(),
-            senders_reference: "ref".to_owned(),
-            message_sender: None,
-            content: Content {
-                language: "nb".to_owned(),
-                title: title.to_owned(),
-                summary: String::new(),
-                body: "Tekst.".to_owned(),
-            },
-            requested_publish_time: at,
-            due_date_time: None,
-            external_references: Vec::new(),
-            property_list: BTreeMap::new(),
-            reply_options: Vec::new(),
-            ignore_reservation: None,
-            is_confirmation_needed: false,
-            is_confidential: false,
-            allow_forwarding: false,
-            digital_only: false,
-        },
-        idempotent_key: None,
-        created: at,
-        published: Some(at),
-        statuses: StatusHistory::new(vec![
-            StatusEntry::new(S::Initialized, at, None),
-            StatusEntry::new(S::ReadyForPublish, at, None),
-            StatusEntry::new(S::Published, at, None),
-        ]),
-    }
+    let mut c = letter_in(
+        resource,
+        &OrgNumber::parse(SENDER).unwrap(),
+        &format!("urn:altinn:person:identifier-no:{PERSON}"),
+        t0() + Duration::minutes(minutes),
+        &[S::Initialized, S::ReadyForPublish, S::Published],
+    );
+    c.settings.content.title = title.to_owned();
+    c
 }
 
 fn browser() -> reqwest::Client {
