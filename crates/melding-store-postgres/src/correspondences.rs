@@ -422,15 +422,7 @@ impl CorrespondenceStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?;
-        let rows = rows
-            .iter()
-            .map(|r| {
-                let id: Uuid = r.try_get("id").map_err(classify)?;
-                let t: DateTime<Utc> = r.try_get("requested_publish_time").map_err(classify)?;
-                Ok((CorrespondenceId::from_uuid(id), t))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(SearchPage::from_rows(rows, q.limit))
+        id_page(&rows, q.limit)
     }
 
     async fn unopened_confidential(
@@ -567,4 +559,21 @@ pub(crate) fn append_query<'q>(
     .bind(unless_same_since)
     .bind(CorrespondenceStatus::Fetched.value())
     .bind(CorrespondenceStatus::Published.value())
+}
+
+/// One page of letter ids from `rows` of `SELECT id, requested_publish_time …` read with a
+/// limit of `limit + 1` (the API's search, the inbox).
+pub(crate) fn id_page(
+    rows: &[sqlx::postgres::PgRow],
+    limit: u32,
+) -> Result<SearchPage, StoreError> {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let id: Uuid = r.try_get("id").map_err(classify)?;
+            let t: DateTime<Utc> = r.try_get("requested_publish_time").map_err(classify)?;
+            Ok((CorrespondenceId::from_uuid(id), t))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(SearchPage::from_rows(rows, limit))
 }

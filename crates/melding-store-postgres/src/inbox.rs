@@ -4,11 +4,9 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use melding_domain::CorrespondenceId;
 use melding_store::sql::TableRow;
 use melding_store::{InboxQuery, InboxStore, SearchPage, StoreError, WebSession, table_row};
-use sqlx::{FromRow, Row};
-use uuid::Uuid;
+use sqlx::FromRow;
 
 use crate::codec::column_list;
 use crate::{PostgresStore, classify};
@@ -105,15 +103,7 @@ impl InboxStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?;
-        let rows = rows
-            .iter()
-            .map(|r| {
-                let id: Uuid = r.try_get("id").map_err(classify)?;
-                let t: DateTime<Utc> = r.try_get("requested_publish_time").map_err(classify)?;
-                Ok((CorrespondenceId::from_uuid(id), t))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(SearchPage::from_rows(rows, q.limit))
+        crate::correspondences::id_page(&rows, q.limit)
     }
 
     async fn inbox_senders(&self, party_urn: &str) -> Result<Vec<String>, StoreError> {

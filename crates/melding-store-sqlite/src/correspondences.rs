@@ -371,15 +371,7 @@ impl CorrespondenceStore for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(classify)?;
-        let rows = rows
-            .iter()
-            .map(|r| {
-                let id: String = r.try_get("id").map_err(classify)?;
-                let t: i64 = r.try_get("requested_publish_time").map_err(classify)?;
-                Ok((id.parse().map_err(corrupt)?, from_micros(t)?))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(SearchPage::from_rows(rows, q.limit))
+        id_page(&rows, q.limit)
     }
 
     async fn unopened_confidential(
@@ -615,4 +607,21 @@ pub(crate) async fn append_status_in(
         Err(e) => Err(classify(e)),
     };
     end_savepoint(conn, "melding_append", outcome).await
+}
+
+/// One page of letter ids from `rows` of `SELECT id, requested_publish_time …` read with a
+/// limit of `limit + 1` (the API's search, the inbox).
+pub(crate) fn id_page(
+    rows: &[sqlx::sqlite::SqliteRow],
+    limit: u32,
+) -> Result<SearchPage, StoreError> {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let id: String = r.try_get("id").map_err(classify)?;
+            let t: i64 = r.try_get("requested_publish_time").map_err(classify)?;
+            Ok((id.parse().map_err(corrupt)?, from_micros(t)?))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(SearchPage::from_rows(rows, limit))
 }

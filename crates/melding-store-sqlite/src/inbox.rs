@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use melding_store::sql::TableRow;
 use melding_store::{InboxQuery, InboxStore, SearchPage, StoreError, WebSession, table_row};
-use sqlx::{FromRow, Row};
+use sqlx::FromRow;
 
-use crate::codec::{column_list, corrupt, from_micros, micros};
+use crate::codec::{column_list, from_micros, micros};
 use crate::{SqliteStore, classify};
 
 /// The statuses a letter's latest may not be for the inbox to list it: before publication
@@ -103,15 +103,7 @@ impl InboxStore for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(classify)?;
-        let rows = rows
-            .iter()
-            .map(|r| {
-                let id: String = r.try_get("id").map_err(classify)?;
-                let t: i64 = r.try_get("requested_publish_time").map_err(classify)?;
-                Ok((id.parse().map_err(corrupt)?, from_micros(t)?))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(SearchPage::from_rows(rows, q.limit))
+        crate::correspondences::id_page(&rows, q.limit)
     }
 
     async fn inbox_senders(&self, party_urn: &str) -> Result<Vec<String>, StoreError> {

@@ -336,12 +336,7 @@ pub(crate) async fn letter(
     let id = letter_id(&raw, lang)?;
     let principal = session.principal();
     let core = |e| PageError::core(lang, e);
-    let access = web
-        .melding
-        .letter_access(&principal, id)
-        .await
-        .map_err(core)?;
-    check_level(&web, &session, access.letter(), lang).await?;
+    let access = open_letter(&web, &session, &principal, id, lang).await?;
     // Opening the letter here is reading its content: Fetched and, the first time, Read.
     let view = web.melding.content(access).await.map_err(core)?;
     let l = &view.letter;
@@ -407,25 +402,33 @@ pub(crate) async fn letter(
     Ok(html(&page))
 }
 
-/// Refuses a letter whose resource needs a higher login level than the session's (403), before
-/// anything about it is logged.
-async fn check_level(
+/// The letter `id` as `principal` (the session's person) may open it, decided as the API
+/// decides; refused (403) before anything is logged when its resource needs a higher login
+/// level than the session's.
+async fn open_letter<'p>(
     web: &Web,
     session: &Session,
-    letter: &melding_domain::correspondence::Correspondence,
+    principal: &'p melding_core::Principal,
+    id: CorrespondenceId,
     lang: Lang,
-) -> Result<(), PageError> {
+) -> Result<melding_core::LetterAccess<'p>, PageError> {
+    let core = |e| PageError::core(lang, e);
+    let access = web
+        .melding
+        .letter_access(principal, id)
+        .await
+        .map_err(core)?;
     let needed = web
         .melding
-        .minimum_authentication_level(letter)
+        .minimum_authentication_level(access.letter())
         .await
-        .map_err(|e| PageError::core(lang, e))?;
+        .map_err(core)?;
     if needed > session.authentication_level() {
         return Err(PageError::page(lang, StatusCode::FORBIDDEN, |t| {
             t.level_too_low
         }));
     }
-    Ok(())
+    Ok(access)
 }
 
 /// A form that carries only its CSRF token.
@@ -464,11 +467,7 @@ pub(crate) async fn act(
     let id = letter_id(&raw, lang)?;
     let principal = session.principal();
     let core = |e| PageError::core(lang, e);
-    let access = web
-        .melding
-        .letter_access(&principal, id)
-        .await
-        .map_err(core)?;
+    let access = open_letter(&web, &session, &principal, id, lang).await?;
     match action {
         Action::Confirm => {
             let result = web
@@ -515,12 +514,10 @@ pub(crate) async fn attachment(
     let aid: AttachmentId = raw_aid.parse().map_err(|_| PageError::not_found(lang))?;
     let principal = session.principal();
     let core = |e| PageError::core(lang, e);
-    let access = web
-        .melding
-        .recipient_access(&principal, id)
-        .await
+    let access = open_letter(&web, &session, &principal, id, lang)
+        .await?
+        .into_recipient()
         .map_err(core)?;
-    check_level(&web, &session, access.letter(), lang).await?;
     let d = web
         .melding
         .download_letter_attachment(access, aid)
@@ -565,12 +562,10 @@ pub(crate) async fn attachments_zip(
     let id = letter_id(&raw, lang)?;
     let principal = session.principal();
     let core = |e| PageError::core(lang, e);
-    let access = web
-        .melding
-        .recipient_access(&principal, id)
-        .await
+    let access = open_letter(&web, &session, &principal, id, lang)
+        .await?
+        .into_recipient()
         .map_err(core)?;
-    check_level(&web, &session, access.letter(), lang).await?;
     let all = web.melding.download_all(access).await.map_err(core)?;
     let (length, file_name, stream) = all.into_zip();
     let mut res = Response::new(Body::from_stream(stream));

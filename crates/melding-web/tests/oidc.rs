@@ -330,6 +330,18 @@ async fn a_person_logs_in_with_the_provider_and_out_again() {
         .and_then(|s| s.split('"').next())
         .unwrap()
         .to_owned();
+    // Nor can it be confirmed or deleted from a form.
+    for action in ["confirm", "delete"] {
+        let a = b
+            .post(format!("{}/inbox/letters/{}/{action}", inbox.base, high.id))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(a.status(), 403, "{action}");
+    }
+    let log = inbox.store.correspondence(high.id).await.unwrap().unwrap();
+    assert!(!log.statuses.has_been(S::Confirmed) && !log.statuses.is_purged());
     let confirm = b
         .post(format!("{}/inbox/logout", inbox.base))
         .form(&[("csrf", csrf.as_str())])
