@@ -24,8 +24,8 @@ pub struct InboxQuery {
     pub sender: Option<String>,
     /// Only letters whose title or summary contains this text, taken literally (no
     /// wildcards). The text is lower-cased whole; the stored title and summary are lower-cased
-    /// by the database, which on SQLite folds ASCII letters only (so "Søknad" is found by
-    /// "SØKNAD", but a stored "SØKNAD" only by "sØknad" there).
+    /// by the database, which on SQLite folds ASCII letters only: there a stored "Søknad" is
+    /// found by "SØKNAD", but a stored "SØKNAD" is not found by any text with an "ø" in it.
     pub text: Option<String>,
     /// At most this many ids on the page.
     pub limit: u32,
