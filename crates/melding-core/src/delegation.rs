@@ -87,11 +87,7 @@ impl Melding {
         &self,
         principal: &Principal,
     ) -> Result<Vec<AuthorizedParty>, CoreError> {
-        let own_name = match &principal.party {
-            Party::Person(p) => self.store.person(p).await?.map(|p| p.name),
-            Party::Organization(o) => self.store.organization(o).await?.map(|o| o.name),
-            Party::SelfIdentified(u) => self.store.self_identified_user(u).await?.map(|u| u.name),
-        };
+        let own_name = self.party_name(&principal.party).await?;
         let mut out = vec![AuthorizedParty {
             party: principal.party.clone(),
             name: own_name,
