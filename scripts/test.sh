@@ -6,8 +6,9 @@
 # Nothing is skipped silently. A part whose system package is missing is skipped only when we
 # are not root (so cannot install it), with a loud line saying what to install; the skips can
 # also be asked for with MELDING_SKIP_CLAMD=1, MELDING_SKIP_OBJECT_STORE=1,
-# MELDING_SKIP_SMTP=1, MELDING_SKIP_SFTP=1, MELDING_SKIP_PRINT=1 or MELDING_SKIP_OIDC=1. Every skip is
-# listed in the final summary, and with CI=true any skip is an error.
+# MELDING_SKIP_SMTP=1, MELDING_SKIP_SFTP=1, MELDING_SKIP_PRINT=1, MELDING_SKIP_OIDC=1 or
+# MELDING_SKIP_BROWSER=1. Every skip is listed in the final summary, and with CI=true any skip is
+# an error.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,7 +37,7 @@ skip() {
 
 # A skip asked for through the environment is refused in CI before anything is built or run.
 if [ "${CI:-}" = true ]; then
-    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP MELDING_SKIP_PRINT MELDING_SKIP_OIDC; do
+    for var in MELDING_SKIP_CLAMD MELDING_SKIP_OBJECT_STORE MELDING_SKIP_SMTP MELDING_SKIP_SFTP MELDING_SKIP_PRINT MELDING_SKIP_OIDC MELDING_SKIP_BROWSER; do
         if [ "${!var:-}" = 1 ]; then
             skip "the tests that $var turns off" "$var=1"
         fi
@@ -305,6 +306,36 @@ fi
 if [ "$CLAMD" = yes ]; then
     scripts/clamd.sh stop || true
 fi
+
+# ---- melding-web: the inbox in a real browser (Chromium, playwright-core, axe-core) ----
+# scripts/e2e.sh starts the OpenID provider and a demo server (the binary above, MELDING_BIN) and
+# drives Debian's chromium with playwright-core from npm (pinned in scripts/e2e/package-lock.json;
+# it downloads no browser of its own).
+section "Browser tests (Chromium)"
+browser_packages=()
+[ -x /usr/bin/chromium ] || browser_packages+=(chromium)
+command -v node >/dev/null 2>&1 || browser_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || browser_packages+=(npm)
+if [ "${MELDING_SKIP_BROWSER:-}" = 1 ]; then
+    skip "the inbox's browser tests" "MELDING_SKIP_BROWSER=1"
+elif [ ${#browser_packages[@]} -gt 0 ] && ! is_root; then
+    skip "the inbox's browser tests" \
+        "not installed: ${browser_packages[*]}, and we are not root; install them (sudo apt-get install ${browser_packages[*]})"
+else
+    if [ ${#browser_packages[@]} -gt 0 ]; then
+        echo "installing ${browser_packages[*]} (Debian packages)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_packages[@]}" >/dev/null
+    fi
+    e2e_status=0
+    scripts/e2e.sh || e2e_status=$?
+    if [ "$e2e_status" -eq 3 ]; then
+        skip "the inbox's browser tests" "a tool they need is missing (see above)"
+    elif [ "$e2e_status" -ne 0 ]; then
+        exit "$e2e_status"
+    fi
+fi
+# ---- end of the browser tests' section ----
 
 elapsed=$(($(date +%s) - started))
 if [ ${#SKIPPED[@]} -gt 0 ]; then
