@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod attachments;
+pub mod contact_details;
 pub mod delegation;
 pub mod delivery;
 mod dialog;

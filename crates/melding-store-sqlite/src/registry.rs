@@ -5,8 +5,8 @@ use melding_domain::authz::Holdings;
 use melding_domain::resource::check_authentication_level;
 use melding_domain::{NationalId, OrgNumber, Party, SelfIdentified};
 use melding_store::{
-    DelegationChange, Organization, Person, RegistryBatch, RegistryStore, Resource, RoleAssignment,
-    SelfIdentifiedUser, StoreError, sql,
+    ContactChange, ContactOutcome, DelegationChange, Organization, OrganizationContacts, Person,
+    RegistryBatch, RegistryStore, Resource, RoleAssignment, SelfIdentifiedUser, StoreError, sql,
 };
 use sqlx::types::Json;
 use sqlx::{Connection, Row, SqliteConnection};
@@ -310,6 +310,23 @@ impl RegistryStore for SqliteStore {
         .await
     }
 
+    async fn change_contacts(
+        &self,
+        org: &OrgNumber,
+        change: &ContactChange,
+    ) -> Result<ContactOutcome, StoreError> {
+        let (org, change) = (org.clone(), change.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(classify)?;
+                let outcome = change_contacts_in(&mut tx, &org, &change).await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(outcome)
+            })
+        })
+        .await
+    }
+
     async fn organization_roles(&self, org: &OrgNumber) -> Result<Vec<RoleAssignment>, StoreError> {
         let rows = sqlx::query(sql::SELECT_ORGANIZATION_ROLES)
             .bind(org.as_str())
@@ -410,4 +427,41 @@ async fn change_delegation_in(
 fn json_list(items: &[impl AsRef<str>]) -> Result<String, StoreError> {
     let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
     serde_json::to_string(&items).map_err(corrupt)
+}
+
+/// Reads `org`'s contacts applies `change` and writes the result when it changed.
+async fn change_contacts_in(
+    conn: &mut SqliteConnection,
+    org: &OrgNumber,
+    change: &ContactChange,
+) -> Result<ContactOutcome, StoreError> {
+    let row = sqlx::query(sql::SELECT_ORGANIZATION_CONTACTS)
+        .bind(org.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(classify)?
+        .ok_or(StoreError::NotFound)?;
+    let mut contacts = OrganizationContacts {
+        notification_emails: row
+            .try_get::<Json<_>, _>("notification_emails")
+            .map_err(classify)?
+            .0,
+        notification_mobiles: row
+            .try_get::<Json<_>, _>("notification_mobiles")
+            .map_err(classify)?
+            .0,
+        contacts: row.try_get::<Json<_>, _>("contacts").map_err(classify)?.0,
+    };
+    let outcome = change.apply(&mut contacts);
+    if outcome == ContactOutcome::Changed {
+        sqlx::query(sql::UPDATE_ORGANIZATION_CONTACTS)
+            .bind(org.as_str())
+            .bind(Json(&contacts.notification_emails))
+            .bind(Json(&contacts.notification_mobiles))
+            .bind(Json(&contacts.contacts))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+    }
+    Ok(outcome)
 }

@@ -1,10 +1,13 @@
 //! Where parties are reached: postal addresses, KRR entries, an organisation's notification
 //! addresses and its own contacts; and the roles registered in an organisation.
 
+use std::sync::Arc;
+
 use melding_store::{
-    KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person, PostalAddress, RegistryBatch,
-    RoleAssignment,
+    ContactChange, ContactOutcome, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
+    PostalAddress, RegistryBatch, RoleAssignment, StoreError,
 };
+use tokio::sync::Barrier;
 
 use crate::DynStore;
 use crate::fixtures::{at, org, person};
@@ -179,4 +182,165 @@ pub async fn organization_roles_lists_exactly_that_orgs_roles(store: DynStore) {
         .unwrap();
     assert!(store.organization_roles(&org(4)).await.unwrap().is_empty());
     assert!(store.organization_roles(&org(5)).await.unwrap().is_empty());
+}
+
+fn e_mail_contact(address: &str) -> OrgContact {
+    OrgContact {
+        email: Some(address.to_owned()),
+        ..OrgContact::default()
+    }
+}
+
+pub async fn contact_changes_apply_each_change_and_keep_the_rest(store: DynStore) {
+    let imported = e_mail_contact("post@alfa.no");
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![Organization {
+                notification_emails: vec!["varsel@alfa.no".to_owned()],
+                contacts: vec![imported.clone()],
+                ..Organization::new(org(1), "Alfa AS")
+            }],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    let change = |c: ContactChange| {
+        let store = store.clone();
+        async move { store.change_contacts(&org(1), &c).await.unwrap() }
+    };
+    let read = || async { store.organization(&org(1)).await.unwrap().unwrap() };
+
+    // The official addresses are replaced; the contacts stay.
+    let addresses = ContactChange::NotificationAddresses {
+        emails: vec!["ny@alfa.no".to_owned()],
+        mobiles: vec!["+4791234567".to_owned()],
+    };
+    assert_eq!(change(addresses.clone()).await, ContactOutcome::Changed);
+    assert_eq!(change(addresses).await, ContactOutcome::Unchanged);
+    let o = read().await;
+    assert_eq!(o.notification_emails, ["ny@alfa.no"]);
+    assert_eq!(o.notification_mobiles, ["+4791234567"]);
+    assert_eq!(o.contacts, std::slice::from_ref(&imported));
+
+    // A person's own contact: set, replaced in its place, removed; the others stay.
+    let own = |email: &str| ContactChange::OwnContact {
+        person: person(1),
+        contact: Some(e_mail_contact(email)),
+    };
+    let mine = |email: &str| OrgContact {
+        person: Some(person(1)),
+        ..e_mail_contact(email)
+    };
+    assert_eq!(change(own("kari@alfa.no")).await, ContactOutcome::Changed);
+    let other = e_mail_contact("regnskap@alfa.no");
+    assert_eq!(
+        change(ContactChange::AddContact(other.clone())).await,
+        ContactOutcome::Changed
+    );
+    assert_eq!(
+        change(ContactChange::AddContact(other.clone())).await,
+        ContactOutcome::Unchanged
+    );
+    assert_eq!(change(own("kari.n@alfa.no")).await, ContactOutcome::Changed);
+    assert_eq!(
+        read().await.contacts,
+        [imported.clone(), mine("kari.n@alfa.no"), other.clone()]
+    );
+    let remove_own = ContactChange::OwnContact {
+        person: person(1),
+        contact: None,
+    };
+    assert_eq!(change(remove_own.clone()).await, ContactOutcome::Changed);
+    assert_eq!(change(remove_own).await, ContactOutcome::Unchanged);
+    assert_eq!(
+        change(ContactChange::RemoveContact(imported.clone())).await,
+        ContactOutcome::Changed
+    );
+    assert_eq!(
+        change(ContactChange::RemoveContact(imported)).await,
+        ContactOutcome::Unchanged
+    );
+    let o = read().await;
+    assert_eq!(o.contacts, [other]);
+    assert_eq!(o.notification_emails, ["ny@alfa.no"], "the addresses stay");
+
+    // The list holds at most MAX_ORG_CONTACTS: the next one is refused and nothing is written,
+    // while a person's contact that replaces their own still may change.
+    for i in 1..MAX_ORG_CONTACTS - 1 {
+        let c = e_mail_contact(&format!("k{i}@alfa.no"));
+        assert_eq!(
+            change(ContactChange::AddContact(c)).await,
+            ContactOutcome::Changed
+        );
+    }
+    assert_eq!(change(own("kari@alfa.no")).await, ContactOutcome::Changed);
+    assert_eq!(read().await.contacts.len(), MAX_ORG_CONTACTS);
+    let before = read().await;
+    assert_eq!(
+        change(ContactChange::AddContact(e_mail_contact("full@alfa.no"))).await,
+        ContactOutcome::Full
+    );
+    let someone_else = ContactChange::OwnContact {
+        person: person(2),
+        contact: Some(e_mail_contact("per@alfa.no")),
+    };
+    assert_eq!(change(someone_else).await, ContactOutcome::Full);
+    assert_eq!(read().await, before);
+    assert_eq!(change(own("kari@alfa.no")).await, ContactOutcome::Unchanged);
+    assert_eq!(change(own("kari2@alfa.no")).await, ContactOutcome::Changed);
+
+    // An organisation not registered.
+    assert!(matches!(
+        store
+            .change_contacts(
+                &org(9),
+                &ContactChange::AddContact(e_mail_contact("x@y.no"))
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn concurrent_contact_changes_all_take_effect(store: DynStore) {
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![Organization::new(org(1), "Alfa AS")],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    // Each change reads the list and writes it back: without the store's one transaction per
+    // change, some of these would overwrite the others.
+    let tasks = 10;
+    let barrier = Arc::new(Barrier::new(tasks));
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            let change = ContactChange::OwnContact {
+                person: person(u32::try_from(i).unwrap() + 1),
+                contact: Some(e_mail_contact(&format!("p{i}@alfa.no"))),
+            };
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.change_contacts(&org(1), &change).await.unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.await.unwrap(), ContactOutcome::Changed);
+    }
+    let mut emails: Vec<String> = store
+        .organization(&org(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .contacts
+        .into_iter()
+        .filter_map(|c| c.email)
+        .collect();
+    emails.sort();
+    let mut expected: Vec<String> = (0..tasks).map(|i| format!("p{i}@alfa.no")).collect();
+    expected.sort();
+    assert_eq!(emails, expected);
 }

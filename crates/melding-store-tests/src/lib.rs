@@ -108,6 +108,8 @@ macro_rules! conformance_tests {
             concurrent_identical_grants_log_one_change,
             // contacts
             registry_round_trips_addresses_and_contacts,
+            contact_changes_apply_each_change_and_keep_the_rest,
+            concurrent_contact_changes_all_take_effect,
             organization_roles_lists_exactly_that_orgs_roles,
             // jobs
             jobs_from_letters_dedupe_on_key,

@@ -33,8 +33,9 @@ pub use notifications::{
     NotificationStore, NotificationUpdate, OrderRecord, ProcessedOrder, UnmatchedReport,
 };
 pub use registry::{
-    DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact, Organization, Person,
-    PostalAddress, RegistryBatch, RegistryStore, Resource, RoleAssignment, SelfIdentifiedUser,
+    ContactChange, ContactOutcome, DelegationChange, KrrContact, MAX_ORG_CONTACTS, OrgContact,
+    Organization, OrganizationContacts, Person, PostalAddress, RegistryBatch, RegistryStore,
+    Resource, RoleAssignment, SelfIdentifiedUser,
 };
 
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.

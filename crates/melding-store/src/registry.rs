@@ -84,6 +84,105 @@ pub struct OrgContact {
 /// At most this many user-registered contacts per organisation.
 pub const MAX_ORG_CONTACTS: usize = 20;
 
+/// Where an organisation's notices go: its official notification addresses and the contacts
+/// registered for it (`delivery-chain.md` §1.6), as [`RegistryStore::change_contacts`] reads
+/// and writes them together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationContacts {
+    /// The official notification e-mail addresses (varslingsadresser).
+    pub notification_emails: Vec<String>,
+    /// The official notification mobile numbers (varslingsadresser), E.164.
+    pub notification_mobiles: Vec<String>,
+    /// Up to [`MAX_ORG_CONTACTS`] contacts registered for the organisation ("øvrig
+    /// kontaktinformasjon", seed 003): the organisation's own and each person's own.
+    pub contacts: Vec<OrgContact>,
+}
+
+/// One change to where an organisation's notices go (issue 17 item 5; seed 003 "Oppdatert og
+/// korrekt kontaktinformasjon"). Values arrive checked and normalised: the store applies the
+/// change as given, with [`ContactChange::apply`], inside one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactChange {
+    /// Replaces the official notification addresses: e-mail addresses and E.164 mobile numbers.
+    NotificationAddresses {
+        /// The new e-mail addresses, in order.
+        emails: Vec<String>,
+        /// The new mobile numbers, E.164, in order.
+        mobiles: Vec<String>,
+    },
+    /// Adds a contact to the organisation's list; [`ContactOutcome::Full`] when it holds
+    /// [`MAX_ORG_CONTACTS`] already, [`ContactOutcome::Unchanged`] when an equal one is there.
+    AddContact(OrgContact),
+    /// Removes the contact equal to this one; [`ContactOutcome::Unchanged`] when there is none.
+    RemoveContact(OrgContact),
+    /// Sets (`Some`) or removes (`None`) a person's own contact for the organisation ("Din
+    /// kontaktinformasjon for virksomheten": one e-mail address and one mobile number per
+    /// person, `delivery-chain.md` §1.6). It replaces every contact naming that person. A
+    /// contact given here names the person itself.
+    OwnContact {
+        /// The person whose contact it is.
+        person: NationalId,
+        /// Their new contact, or `None` to remove it.
+        contact: Option<OrgContact>,
+    },
+}
+
+/// What a [`ContactChange`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactOutcome {
+    /// The contacts changed and were written.
+    Changed,
+    /// They already were as asked; nothing was written.
+    Unchanged,
+    /// Refused: the list would hold more than [`MAX_ORG_CONTACTS`]; nothing was written.
+    Full,
+}
+
+impl ContactChange {
+    /// Applies the change to `current`, the one place its rules live, so both stores agree.
+    /// `current` is left as it was unless the outcome is [`ContactOutcome::Changed`].
+    pub fn apply(&self, current: &mut OrganizationContacts) -> ContactOutcome {
+        let mut next = current.clone();
+        match self {
+            ContactChange::NotificationAddresses { emails, mobiles } => {
+                next.notification_emails = emails.clone();
+                next.notification_mobiles = mobiles.clone();
+            }
+            ContactChange::AddContact(c) => {
+                if !next.contacts.contains(c) {
+                    next.contacts.push(c.clone());
+                }
+            }
+            ContactChange::RemoveContact(c) => next.contacts.retain(|x| x != c),
+            ContactChange::OwnContact { person, contact } => {
+                let at = next
+                    .contacts
+                    .iter()
+                    .position(|x| x.person.as_ref() == Some(person));
+                next.contacts.retain(|x| x.person.as_ref() != Some(person));
+                if let Some(c) = contact {
+                    let c = OrgContact {
+                        person: Some(person.clone()),
+                        ..c.clone()
+                    };
+                    // Kept in its place in the list when it is replaced.
+                    next.contacts.insert(at.unwrap_or(next.contacts.len()), c);
+                }
+            }
+        }
+        if next == *current {
+            ContactOutcome::Unchanged
+        } else if next.contacts.len() > MAX_ORG_CONTACTS
+            && next.contacts.len() > current.contacts.len()
+        {
+            ContactOutcome::Full
+        } else {
+            *current = next;
+            ContactOutcome::Changed
+        }
+    }
+}
+
 /// An organisation in the registry, as Enhetsregisteret describes it plus the contacts it
 /// registered itself (DESIGN decision 6).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,4 +373,13 @@ pub trait RegistryStore: Send + Sync {
 
     /// The delegation log of `org`, oldest first.
     async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError>;
+
+    /// Applies `change` to `org`'s notification addresses and contacts in one transaction
+    /// (read, [`ContactChange::apply`], write), so two changes made at once both take effect;
+    /// returns what it did. An organisation not registered is [`StoreError::NotFound`].
+    async fn change_contacts(
+        &self,
+        org: &OrgNumber,
+        change: &ContactChange,
+    ) -> Result<ContactOutcome, StoreError>;
 }

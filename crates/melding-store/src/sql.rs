@@ -171,6 +171,25 @@ pub const SELECT_ORGANIZATION: &str = "SELECT org_number, name, parent, address,
         notification_emails, notification_mobiles, contacts
      FROM organizations WHERE org_number = $1";
 
+/// Organisation `$1`'s `notification_emails`, `notification_mobiles` and `contacts` (each a JSON
+/// array), read to be changed in the same transaction. SQLite's writes are one at a time
+/// already; PostgreSQL uses [`SELECT_ORGANIZATION_CONTACTS_FOR_UPDATE`].
+pub const SELECT_ORGANIZATION_CONTACTS: &str =
+    "SELECT notification_emails, notification_mobiles, contacts
+     FROM organizations WHERE org_number = $1";
+
+/// [`SELECT_ORGANIZATION_CONTACTS`] locking the row until the transaction ends, so two changes
+/// made at once apply one after the other (PostgreSQL).
+pub const SELECT_ORGANIZATION_CONTACTS_FOR_UPDATE: &str =
+    "SELECT notification_emails, notification_mobiles, contacts
+     FROM organizations WHERE org_number = $1 FOR UPDATE";
+
+/// Writes organisation `$1`'s `$2` notification e-mails, `$3` notification mobiles and `$4`
+/// contacts (each a JSON array).
+pub const UPDATE_ORGANIZATION_CONTACTS: &str = "UPDATE organizations
+     SET notification_emails = $2, notification_mobiles = $3, contacts = $4
+     WHERE org_number = $1";
+
 /// A person by national identity number (`$1`); columns named as [`crate::Person`]'s fields.
 pub const SELECT_PERSON: &str = "SELECT national_id, name, reserved, address, krr
      FROM persons WHERE national_id = $1";

@@ -50,7 +50,7 @@ fn right_label(right: &Right, t: &Texts) -> String {
 }
 
 /// A national identity number as the page shows it: the birth date, the rest hidden.
-fn masked(person: &NationalId) -> String {
+pub(crate) fn masked(person: &NationalId) -> String {
     let s = person.to_string();
     format!("{}*****", &s[..6.min(s.len())])
 }

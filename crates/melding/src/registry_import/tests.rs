@@ -1155,6 +1155,14 @@ impl RegistryStore for FailingStore {
     async fn delegation_log(&self, org: &OrgNumber) -> Result<Vec<DelegationChange>, StoreError> {
         self.inner.delegation_log(org).await
     }
+
+    async fn change_contacts(
+        &self,
+        org: &OrgNumber,
+        change: &melding_store::ContactChange,
+    ) -> Result<melding_store::ContactOutcome, StoreError> {
+        self.inner.change_contacts(org, change).await
+    }
 }
 
 #[tokio::test]
