@@ -255,16 +255,81 @@ test("an organisation's general manager delegates its post, the delegate reads i
     const letter = await d.goto(`/inbox/letters/${id}`);
     assert.ok([403, 404].includes(letter.status()), `the letter answers ${letter.status()}`);
     assert.equal(await d.getByRole('heading', { name: title }).count(), 0);
+    // His inbox sends him to choose anew, acting for himself, instead of refusing him.
     await d.goto('/inbox');
-    assert.equal(await entry(d, title).count(), 0, 'the letter is not listed');
-    await d.goto('/inbox/act-for');
+    assert.equal(new URL(d.url()).pathname, '/inbox/act-for');
     assert.equal(await d.getByRole('button', { name: /Brønnøysundregistrene/ }).count(), 0);
+    await d.goto('/inbox');
+    assert.equal(new URL(d.url()).pathname, '/inbox');
+    assert.equal(await entry(d, title).count(), 0, 'the letter is not listed');
     assertNoProblems(manager);
     assertNoProblems(delegate);
   } finally {
     await manager.close();
     await delegate.close();
   }
+});
+
+test("the general manager keeps the organisation's notification addresses, and each person their own contact", async () => {
+  await withPage({}, async (page) => {
+    await logIn(page, PERSON);
+    await actFor(page, /Brønnøysundregistrene/);
+    await page.getByRole('link', { name: 'Kontaktinformasjon' }).click();
+    await assertHeading(page, 'Kontaktinformasjon');
+    const addresses = page.locator('form[action="/inbox/contacts/addresses"]');
+
+    // A line that is no address is refused next to its field, and the script puts the focus
+    // there.
+    await page.locator('#emails').fill('post@brreg.example.no\nikke en adresse');
+    await addresses.getByRole('button').click();
+    await page.waitForLoadState();
+    assert.equal(await page.locator('#emails').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'emails');
+    assert.match(await page.locator('#emails_error').innerText(), /«ikke en adresse»/);
+
+    await page.locator('#emails').fill('post@brreg.example.no');
+    await page.locator('#mobiles').fill('912 34 567');
+    await addresses.getByRole('button').click();
+    await page.waitForURL(`${BASE}/inbox/contacts?done=saved`);
+    assert.equal(await page.locator('#mobiles').inputValue(), '+4791234567', 'stored in E.164');
+
+    // His own contact for the organisation shows in its list, with his id masked.
+    await page.locator('#own_email').fill('ola@brreg.example.no');
+    await page.locator('form[action="/inbox/contacts/own"]').first().getByRole('button').click();
+    await page.waitForURL(`${BASE}/inbox/contacts?done=saved`);
+    const row = page.locator('table.holders tr', { hasText: 'ola@brreg.example.no' });
+    assert.match(await row.innerText(), /Ola Nordmann 080894\*{5}/);
+    await assertAccessible(page, 'the contact details page with contacts');
+
+    // He removes it again from the list.
+    await row.getByRole('button').click();
+    await page.waitForURL(`${BASE}/inbox/contacts?done=saved`);
+    assert.equal(await page.locator('table.holders tr', { hasText: 'ola@brreg.example.no' }).count(), 0);
+  });
+});
+
+test('a delete asks first, and a dismissed question deletes nothing', async () => {
+  const title = 'Slettes etter spørsmål';
+  const id = await send(person(PERSON), { title });
+  await withPage({}, async (page) => {
+    await logIn(page, PERSON);
+    await openFromInbox(page, title);
+    const questions = [];
+    page.once('dialog', (d) => {
+      questions.push(d.message());
+      return d.dismiss();
+    });
+    await page.getByRole('button', { name: 'Slett meldingen' }).click();
+    assert.deepEqual(questions, ['Vil du slette meldingen? Du kan ikke angre.']);
+    assert.equal(new URL(page.url()).pathname, `/inbox/letters/${id}`);
+    assert.notEqual((await details(id)).status, 'PurgedByRecipient');
+
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Slett meldingen' }).click();
+    await page.waitForURL(`${BASE}/inbox`);
+    assert.equal(await entry(page, title).count(), 0);
+    assert.equal((await details(id)).status, 'PurgedByRecipient');
+  });
 });
 
 test('logging out ends the session in Melding and at the provider', async () => {

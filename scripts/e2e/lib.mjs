@@ -215,7 +215,7 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
  * violation, naming the rule and the elements.
  *
  * axe goes in through page.evaluate, which runs over the DevTools protocol: the page's
- * Content-Security-Policy (`default-src 'none'`, no script at all) does not apply to it, so the
+ * Content-Security-Policy (`default-src 'none'`, only Melding's own script file) does not apply to it, so the
  * page is checked under its real policy. A <script> tag from addScriptTag would be refused by
  * that policy unless the context bypassed it, and then the page would not be the one served.
  */

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod access_page;
+mod contacts_page;
 mod context;
 mod i18n;
 mod markdown;
@@ -70,7 +71,9 @@ pub(crate) struct Web {
 /// | `GET /inbox/letters/{id}/attachments.zip` | all of them as one zip |
 /// | `GET /inbox/access`, `POST /inbox/access/{grant,revoke}` | who reads an organisation's post; delegate and revoke (its DAGL or LEDE) |
 /// | `GET /inbox/lang/{nb,nn,en}` | switches the language |
+/// | `GET /inbox/contacts`, `POST /inbox/contacts/{own,addresses,add,remove}` | where notices go: a person's own contact, and an organisation's notification addresses and contacts (its DAGL or LEDE) |
 /// | `GET /inbox/assets/inbox.css` | the stylesheet |
+/// | `GET /inbox/assets/inbox.js` | the script that enhances the pages (they work without it) |
 ///
 /// Every answer carries the inbox's security headers, among them [`CONTENT_SECURITY_POLICY`].
 pub fn router(melding: Melding, settings: WebSettings) -> Router {
@@ -103,8 +106,17 @@ pub fn router(melding: Melding, settings: WebSettings) -> Router {
         .route("/inbox/access", get(access_page::access))
         .route("/inbox/access/grant", post(access_page::grant))
         .route("/inbox/access/revoke", post(access_page::revoke))
+        .route("/inbox/contacts", get(contacts_page::contacts))
+        .route("/inbox/contacts/own", post(contacts_page::save_own))
+        .route(
+            "/inbox/contacts/addresses",
+            post(contacts_page::save_addresses),
+        )
+        .route("/inbox/contacts/add", post(contacts_page::add))
+        .route("/inbox/contacts/remove", post(contacts_page::remove))
         .route("/inbox/lang/{code}", get(pages::switch_language))
         .route("/inbox/assets/inbox.css", get(stylesheet))
+        .route("/inbox/assets/inbox.js", get(script))
         // Not a fallback: the composition root merges this router with the API's, which has
         // its own fallback.
         .route(
@@ -126,11 +138,13 @@ pub fn router(melding: Melding, settings: WebSettings) -> Router {
     .with_state(web)
 }
 
-/// The Content-Security-Policy of every inbox page: nothing but Melding's own stylesheet and
-/// images, forms only to Melding, never framed. No script runs. With a login provider, forms
-/// may also lead to the provider's origins (logout ends the login there).
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The Content-Security-Policy of every inbox page: nothing but Melding's own stylesheet,
+/// script and images, forms only to Melding, never framed. No inline script or style runs,
+/// and nothing from another origin loads. With a login provider, forms may also lead to the
+/// provider's origins (logout ends the login there).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
 
 /// Adds the inbox's security headers to an answer: [`CONTENT_SECURITY_POLICY`] (an attachment
 /// keeps its own, stricter `sandbox` policy), `X-Content-Type-Options: nosniff`,
@@ -174,12 +188,24 @@ async fn security_headers(State(web): State<Web>, req: Request, next: Next) -> R
 }
 
 async fn stylesheet() -> Response {
-    let mut res = Response::new(axum::body::Body::from(include_str!("../assets/inbox.css")));
+    asset(
+        include_str!("../assets/inbox.css"),
+        "text/css; charset=utf-8",
+    )
+}
+
+async fn script() -> Response {
+    asset(
+        include_str!("../assets/inbox.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
+/// One of the inbox's own assets, cacheable for an hour.
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut res = Response::new(axum::body::Body::from(body));
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
-use melding_core::{InboxRequest, Login, Session};
+use melding_core::{CoreError, InboxRequest, Login, Rule, Session};
 use melding_domain::{AttachmentId, CorrespondenceId, NationalId, OrgNumber, Party, Recipient};
 use serde::Deserialize;
 
@@ -202,8 +202,21 @@ pub(crate) async fn inbox(
                 cursor: p.cursor.clone(),
             },
         )
-        .await
-        .map_err(|e| PageError::core(lang, e))?;
+        .await;
+    let page = match page {
+        Ok(page) => page,
+        // The right to read for the organisation was taken away during the session (a
+        // delegation revoked): the person acts for themself again and chooses anew, rather
+        // than meeting a refusal on every page.
+        Err(CoreError::Rule(Rule::NoAccess)) if session.acting_for != principal.party => {
+            web.melding
+                .act_for(&session, principal.party.clone())
+                .await
+                .map_err(|e| PageError::core(lang, e))?;
+            return Ok(Redirect::to("/inbox/act-for").into_response());
+        }
+        Err(e) => return Err(PageError::core(lang, e)),
+    };
     let senders = web
         .melding
         .inbox_senders(&principal, &session.acting_for)

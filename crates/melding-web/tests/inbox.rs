@@ -339,6 +339,19 @@ async fn a_person_logs_in_reads_confirms_archives_and_logs_out() {
     );
     assert_eq!(a.headers[header::CACHE_CONTROL], "no-store");
     assert!(a.body.contains("<html lang=\"nb\">"));
+    // The one script is Melding's own file; no inline script, which the policy would block.
+    assert_eq!(a.body.matches("<script").count(), 1);
+    assert!(
+        a.body
+            .contains("<script src=\"/inbox/assets/inbox.js\" defer></script>")
+    );
+    let js = b.get("/inbox/assets/inbox.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert_eq!(
+        js.headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(js.body.contains("data-confirm") || js.body.contains("dataset.confirm"));
     assert!(a.body.contains("Kari Nordmann"), "acting for herself");
     let (i1, i2) = (
         a.body.find("Vedtak om byggesøknad").unwrap(),
@@ -882,10 +895,15 @@ async fn a_general_manager_delegates_post_and_revokes_it() {
     assert_eq!(a.location.as_deref(), Some("/inbox/access?done=revoked"));
     let a = kari.get("/inbox/access").await;
     assert!(!a.body.contains("Per Hansen"));
-    let a = per.get("/inbox").await;
-    assert_eq!(a.status, StatusCode::FORBIDDEN);
     let a = per.get(&format!("/inbox/letters/{}", to_org.id)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // His inbox does not refuse him over and over: he acts for himself again and chooses anew.
+    let a = per.get("/inbox").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location.as_deref(), Some("/inbox/act-for"));
+    let a = per.get("/inbox").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Per Hansen") && !a.body.contains("Brev til Bedrift AS"));
     // Revoking again changes nothing, and says so.
     let a = kari
         .post(
@@ -898,4 +916,192 @@ async fn a_general_manager_delegates_post_and_revokes_it() {
         )
         .await;
     assert_eq!(a.location.as_deref(), Some("/inbox/access?done=unchanged"));
+}
+
+#[tokio::test]
+async fn contact_details_are_kept_by_the_manager_and_by_each_person() {
+    let inbox = inbox(true).await;
+    inbox
+        .store
+        .upsert_registry(&RegistryBatch {
+            persons: vec![Person {
+                krr: Some(melding_store::KrrContact {
+                    email: Some("kari@example.no".into()),
+                    ..Default::default()
+                }),
+                ..Person::new(NationalId::parse(PERSON).unwrap(), "Kari Nordmann")
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let stored = || async { inbox.store.organization(&org(ORG)).await.unwrap().unwrap() };
+
+    // Acting for herself, Kari sees her KRR entry, which she changes in KRR, not here.
+    let mut kari = Browser::new(&inbox);
+    kari.log_in(PERSON).await;
+    let csrf = kari.csrf().await;
+    let a = kari.get("/inbox/contacts").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("kari@example.no"), "{}", a.body);
+    assert!(a.body.contains("Kontakt- og reservasjonsregisteret"));
+    assert!(!a.body.contains("Varslingsadresser"));
+    let a = kari
+        .post(
+            "/inbox/contacts/own",
+            &[("csrf", &csrf), ("own_email", "kari@bedrift.no")],
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::NOT_FOUND,
+        "no own contact for oneself"
+    );
+
+    // As daglig leder of Bedrift AS she manages its addresses and contacts.
+    kari.post(
+        "/inbox/act-for",
+        &[("csrf", &csrf), ("party", &org_urn(ORG))],
+    )
+    .await;
+    let a = kari.get("/inbox/contacts").await;
+    assert!(a.body.contains("Varslingsadresser for virksomheten"));
+    assert!(a.body.contains("Ingen kontakter er registrert."));
+
+    // A line that is no address is refused next to its field, the text kept, nothing stored.
+    let a = kari
+        .post(
+            "/inbox/contacts/addresses",
+            &[
+                ("csrf", &csrf),
+                ("emails", "post@bedrift.no\nikke en adresse"),
+                ("mobiles", ""),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("aria-invalid=\"true\""));
+    assert!(a.body.contains("«ikke en adresse»"), "{}", a.body);
+    assert!(stored().await.notification_emails.is_empty());
+    // Repeats are kept once, mobiles normalised.
+    let a = kari
+        .post(
+            "/inbox/contacts/addresses",
+            &[
+                ("csrf", &csrf),
+                ("emails", "post@bedrift.no\r\nPOST@bedrift.no\r\n"),
+                ("mobiles", "912 34 567\n+47 91234567"),
+            ],
+        )
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/contacts?done=saved"));
+    let o = stored().await;
+    assert_eq!(o.notification_emails, ["post@bedrift.no"]);
+    assert_eq!(o.notification_mobiles, ["+4791234567"]);
+
+    // A contact needs an address; then it is added, and Kari adds her own contact too.
+    let a = kari.post("/inbox/contacts/add", &[("csrf", &csrf)]).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.body
+            .contains("Skriv en e-postadresse, et mobilnummer eller begge.")
+    );
+    let a = kari
+        .post(
+            "/inbox/contacts/add",
+            &[("csrf", &csrf), ("add_email", "regnskap@bedrift.no")],
+        )
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/contacts?done=saved"));
+    let a = kari
+        .post(
+            "/inbox/contacts/own",
+            &[("csrf", &csrf), ("own_mobile", "nine one two")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("Skriv et gyldig mobilnummer"));
+    let a = kari
+        .post(
+            "/inbox/contacts/own",
+            &[
+                ("csrf", &csrf),
+                ("own_email", "kari@bedrift.no"),
+                ("own_mobile", "412 34 567"),
+            ],
+        )
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/contacts?done=saved"));
+    let contacts = stored().await.contacts;
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(contacts[1].person, Some(NationalId::parse(PERSON).unwrap()));
+    assert_eq!(contacts[1].mobile.as_deref(), Some("+4741234567"));
+    let a = kari.get("/inbox/contacts?done=saved").await;
+    assert!(a.body.contains("Kontaktinformasjonen er lagret."));
+    assert!(a.body.contains("Kari Nordmann 080894*****"), "{}", a.body);
+    assert!(
+        a.body.contains("value=\"kari@bedrift.no\""),
+        "her form shows it"
+    );
+
+    // The first contact's remove button removes it; again, nothing changes.
+    let key = hidden(&a.body, "key");
+    let a = kari
+        .post("/inbox/contacts/remove", &[("csrf", &csrf), ("key", &key)])
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/contacts?done=saved"));
+    let a = kari
+        .post("/inbox/contacts/remove", &[("csrf", &csrf), ("key", &key)])
+        .await;
+    assert_eq!(
+        a.location.as_deref(),
+        Some("/inbox/contacts?done=unchanged")
+    );
+    assert_eq!(stored().await.contacts.len(), 1);
+    // Without the session's CSRF token nothing happens.
+    let a = kari
+        .post("/inbox/contacts/own", &[("own_email", "x@bedrift.no")])
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+    // Per, given ordinary post, keeps his own contact but may not manage the organisation's.
+    let ordinary = "urn:altinn:accesspackage:ordinaer-post-til-virksomheten";
+    kari.post(
+        "/inbox/access/grant",
+        &[
+            ("csrf", &csrf),
+            ("national_id", OTHER_PERSON),
+            ("right", ordinary),
+        ],
+    )
+    .await;
+    let mut per = Browser::new(&inbox);
+    per.log_in(OTHER_PERSON).await;
+    let per_csrf = per.csrf().await;
+    per.post(
+        "/inbox/act-for",
+        &[("csrf", &per_csrf), ("party", &org_urn(ORG))],
+    )
+    .await;
+    let a = per.get("/inbox/contacts").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Din kontaktinformasjon for virksomheten"));
+    assert!(!a.body.contains("Varslingsadresser for virksomheten"));
+    let a = per
+        .post(
+            "/inbox/contacts/own",
+            &[("csrf", &per_csrf), ("own_email", "per@bedrift.no")],
+        )
+        .await;
+    assert_eq!(a.location.as_deref(), Some("/inbox/contacts?done=saved"));
+    let a = per
+        .post(
+            "/inbox/contacts/addresses",
+            &[("csrf", &per_csrf), ("emails", "per@bedrift.no")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let o = stored().await;
+    assert_eq!(o.notification_emails, ["post@bedrift.no"]);
+    assert_eq!(o.contacts.len(), 2);
 }
