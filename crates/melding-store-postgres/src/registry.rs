@@ -27,6 +27,7 @@ impl RegistryStore for PostgresStore {
                 .bind(Json(&o.notification_emails))
                 .bind(Json(&o.notification_mobiles))
                 .bind(Json(&o.contacts))
+                .bind(batch.keep_contacts.contains(&o.org_number))
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;

@@ -344,3 +344,58 @@ pub async fn concurrent_contact_changes_all_take_effect(store: DynStore) {
     expected.sort();
     assert_eq!(emails, expected);
 }
+
+pub async fn an_upsert_may_keep_the_stored_contacts(store: DynStore) {
+    let with = |contacts: Vec<OrgContact>, name: &str| Organization {
+        notification_emails: vec![format!("{name}@alfa.no")],
+        contacts,
+        ..Organization::new(org(1), name)
+    };
+    let kept = vec![e_mail_contact("kari@alfa.no")];
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![with(kept.clone(), "alfa")],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    // Kept: the rest of the entry is updated, the contacts are not; a new organisation in the
+    // same batch gets the entry's list.
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![
+                with(vec![], "beta"),
+                Organization {
+                    contacts: vec![e_mail_contact("ny@gamma.no")],
+                    ..Organization::new(org(2), "Gamma AS")
+                },
+            ],
+            keep_contacts: [org(1), org(2)].into(),
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    let o = store.organization(&org(1)).await.unwrap().unwrap();
+    assert_eq!(o.name, "beta");
+    assert_eq!(o.notification_emails, ["beta@alfa.no"]);
+    assert_eq!(o.contacts, kept);
+    let new = store.organization(&org(2)).await.unwrap().unwrap();
+    assert_eq!(new.contacts, [e_mail_contact("ny@gamma.no")]);
+    // Not kept: replaced.
+    store
+        .upsert_registry(&RegistryBatch {
+            organizations: vec![with(vec![], "alfa")],
+            ..RegistryBatch::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .organization(&org(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .contacts
+            .is_empty()
+    );
+}

@@ -110,6 +110,7 @@ macro_rules! conformance_tests {
             registry_round_trips_addresses_and_contacts,
             contact_changes_apply_each_change_and_keep_the_rest,
             concurrent_contact_changes_all_take_effect,
+            an_upsert_may_keep_the_stored_contacts,
             organization_roles_lists_exactly_that_orgs_roles,
             // jobs
             jobs_from_letters_dedupe_on_key,

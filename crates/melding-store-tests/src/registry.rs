@@ -8,6 +8,7 @@ use crate::fixtures::{org, person};
 
 fn batch() -> RegistryBatch {
     RegistryBatch {
+        keep_contacts: Default::default(),
         organizations: vec![
             Organization::new(org(1), "Alfa AS"),
             Organization::new(org(2), "Beta kommune"),
@@ -54,6 +55,7 @@ pub async fn registry_upsert_is_idempotent_and_updates(store: DynStore) {
     );
 
     let second = RegistryBatch {
+        keep_contacts: Default::default(),
         organizations: vec![Organization::new(org(1), "Alfa ASA")],
         persons: vec![
             Person::new(person(1), "Kari Nordmann Hansen"),

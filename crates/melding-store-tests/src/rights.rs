@@ -110,6 +110,7 @@ pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynS
         minimum_authentication_level: 0,
     };
     let first = RegistryBatch {
+        keep_contacts: Default::default(),
         organizations: vec![Organization::new(org(1), "Alfa AS"), sub_unit(2, 1)],
         persons: vec![
             Person {
@@ -149,6 +150,7 @@ pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynS
 
     // An update clears what the new entry no longer has.
     let second = RegistryBatch {
+        keep_contacts: Default::default(),
         organizations: vec![Organization::new(org(2), "Alfa AS avd. Bergen")],
         persons: vec![Person::new(person(1), "Kari Nordmann")],
         resources: vec![resource(vec![])],
@@ -173,6 +175,7 @@ pub async fn registry_round_trips_parent_reservation_and_read_policy(store: DynS
 pub async fn imported_roles_are_held_for_exactly_their_org(store: DynStore) {
     // Roles may name parties of the same batch.
     let batch = RegistryBatch {
+        keep_contacts: Default::default(),
         organizations: vec![Organization::new(org(1), "Alfa AS"), sub_unit(2, 1)],
         persons: vec![
             Person::new(person(1), "Kari Nordmann"),
@@ -239,6 +242,7 @@ pub async fn a_role_for_an_unknown_party_writes_nothing(store: DynStore) {
         ("unknown organisation", role(9, 1, "DAGL")),
     ] {
         let batch = RegistryBatch {
+            keep_contacts: Default::default(),
             organizations: vec![Organization::new(org(3), "Ny AS")],
             persons: vec![Person::new(person(3), "Ny Person")],
             resources: vec![resource.clone()],
@@ -349,6 +353,7 @@ pub async fn organizations_of_lists_held_orgs_and_their_sub_units(store: DynStor
     // only for a right in 3 (one level, as in Enhetsregisteret).
     store
         .upsert_registry(&RegistryBatch {
+            keep_contacts: Default::default(),
             organizations: vec![
                 Organization::new(org(1), "Alfa AS"),
                 sub_unit(2, 1),

@@ -313,6 +313,11 @@ pub struct DelegationChange {
 pub struct RegistryBatch {
     /// Organisations to insert or update.
     pub organizations: Vec<Organization>,
+    /// Organisations of [`RegistryBatch::organizations`] whose stored `contacts` stay as they
+    /// are: their entry gave none (a CSV file cannot, a JSON entry may leave the field out), and
+    /// the contacts kept in the web inbox are Melding's own, not the register's. One that is
+    /// new gets the entry's list.
+    pub keep_contacts: std::collections::BTreeSet<OrgNumber>,
     /// Persons to insert or update.
     pub persons: Vec<Person>,
     /// Resources to insert or update.

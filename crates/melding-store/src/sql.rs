@@ -119,7 +119,8 @@ macro_rules! table_row {
 
 /// Inserts or updates an organisation. Binds `$1` org number, `$2` name, `$3` parent org number
 /// (or NULL), `$4` postal address (JSON or NULL), `$5` official notification e-mails, `$6`
-/// official notification mobiles, `$7` user-registered contacts (each a JSON array).
+/// official notification mobiles, `$7` user-registered contacts (each a JSON array), `$8`
+/// whether an organisation already registered keeps its stored contacts instead of `$7`.
 pub const UPSERT_ORGANIZATION: &str = "INSERT INTO organizations (org_number, name, parent,
         address, notification_emails, notification_mobiles, contacts)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -127,7 +128,7 @@ pub const UPSERT_ORGANIZATION: &str = "INSERT INTO organizations (org_number, na
         parent = excluded.parent, address = excluded.address,
         notification_emails = excluded.notification_emails,
         notification_mobiles = excluded.notification_mobiles,
-        contacts = excluded.contacts";
+        contacts = CASE WHEN $8 THEN organizations.contacts ELSE excluded.contacts END";
 
 /// Inserts or updates a person. Binds `$1` national identity number, `$2` name, `$3` reserved in
 /// KRR (boolean), `$4` postal address (JSON or NULL), `$5` KRR contact entry (JSON or NULL).

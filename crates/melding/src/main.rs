@@ -816,6 +816,8 @@ async fn seed_demo(store: &dyn RegistryStore) -> anyhow::Result<()> {
                 role: "DAGL".into(),
             }],
             self_identified_users: vec![],
+            // Seeded at every start: the contacts kept in the inbox outlive a restart.
+            keep_contacts: [org(DEMO_SENDER), org(DEMO_ORG)].into(),
         })
         .await?;
     Ok(())

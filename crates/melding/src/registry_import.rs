@@ -308,6 +308,7 @@ fn chunks(batch: &RegistryBatch, size: usize) -> impl Iterator<Item = RegistryBa
         };
         RegistryBatch {
             organizations: batch.organizations[part(batch.organizations.len())].to_vec(),
+            keep_contacts: batch.keep_contacts.clone(),
             persons: batch.persons[part(batch.persons.len())].to_vec(),
             resources: batch.resources[part(batch.resources.len())].to_vec(),
             roles: batch.roles[part(batch.roles.len())].to_vec(),

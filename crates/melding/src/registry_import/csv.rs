@@ -165,7 +165,12 @@ pub fn parse(path: &Path, input: impl Read, kind: Option<Kind>) -> anyhow::Resul
         let b = &mut import.batch;
         match kind {
             Kind::Persons => b.persons.push(person(&row)?),
-            Kind::Organizations => b.organizations.push(organization(&row)?),
+            Kind::Organizations => {
+                // A CSV row carries no contacts: an organisation keeps those it has.
+                let o = organization(&row)?;
+                b.keep_contacts.insert(o.org_number.clone());
+                b.organizations.push(o);
+            }
             Kind::Resources => b.resources.push(resource(&row)?),
             Kind::Roles => b.roles.push(role(&row)?),
             Kind::SelfIdentified => b.self_identified_users.push(self_identified(&row)?),

@@ -58,8 +58,9 @@ struct OrganizationEntry {
     notification_emails: Vec<String>,
     #[serde(default)]
     notification_mobiles: Vec<String>,
+    /// Absent: an organisation already registered keeps the contacts it has.
     #[serde(default)]
-    contacts: Vec<OrgContact>,
+    contacts: Option<Vec<OrgContact>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +128,7 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
     };
 
     let mut organizations = Vec::with_capacity(file.organizations.len());
+    let mut keep_contacts = std::collections::BTreeSet::new();
     for (i, o) in file.organizations.into_iter().enumerate() {
         let entry = format!("organizations[{i}]");
         let name = check::name(&o.name).map_err(|r| fail(format!("{entry}.name"), r))?;
@@ -145,8 +147,11 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
             .map_err(|(j, r)| fail(format!("{entry}.notificationEmails[{j}]"), r))?;
         let notification_mobiles = each(&o.notification_mobiles, check::mobile)
             .map_err(|(j, r)| fail(format!("{entry}.notificationMobiles[{j}]"), r))?;
-        let contacts =
-            check::contacts(o.contacts).map_err(|e| nested(format!("{entry}.contacts"), e))?;
+        if o.contacts.is_none() {
+            keep_contacts.insert(o.org_number.clone());
+        }
+        let contacts = check::contacts(o.contacts.unwrap_or_default())
+            .map_err(|e| nested(format!("{entry}.contacts"), e))?;
         organizations.push(Organization {
             org_number: o.org_number,
             name,
@@ -248,6 +253,7 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Import> {
         },
         batch: RegistryBatch {
             organizations,
+            keep_contacts,
             persons,
             resources,
             roles,

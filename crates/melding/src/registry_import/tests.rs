@@ -1060,6 +1060,56 @@ async fn contacts_and_addresses_reach_the_store() {
     );
 }
 
+#[tokio::test]
+async fn a_file_without_contacts_leaves_an_organisations_contacts_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    apply(
+        &parse_json(Path::new("r.json"), CONTACTS).unwrap(),
+        &store,
+        false,
+    )
+    .await
+    .unwrap();
+    let digdir = OrgNumber::parse(DIGDIR).unwrap();
+    let contacts = || async { store.organization(&digdir).await.unwrap().unwrap().contacts };
+    assert_eq!(contacts().await.len(), 2);
+    // A CSV file cannot carry contacts, and a JSON entry may leave them out: the contacts kept
+    // in the web inbox stay, while the rest of the entry is updated.
+    let csv = read_file(
+        &dir,
+        "organizations.csv",
+        &format!("orgNumber,name,notificationEmails\n{DIGDIR},Digdir,ny@digdir.no\n"),
+        None,
+    )
+    .unwrap();
+    apply(&csv, &store, false).await.unwrap();
+    let o = store.organization(&digdir).await.unwrap().unwrap();
+    assert_eq!((o.name.as_str(), o.contacts.len()), ("Digdir", 2));
+    assert_eq!(o.notification_emails, ["ny@digdir.no"]);
+    let json = format!(r#"{{"organizations": [{{"orgNumber": "{DIGDIR}", "name": "D"}}]}}"#);
+    apply(
+        &parse_json(Path::new("r.json"), &json).unwrap(),
+        &store,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(contacts().await.len(), 2);
+    // A JSON entry that gives contacts replaces them, an empty list included.
+    let json = format!(
+        r#"{{"organizations": [{{"orgNumber": "{DIGDIR}", "name": "D", "contacts": []}}]}}"#
+    );
+    apply(
+        &parse_json(Path::new("r.json"), &json).unwrap(),
+        &store,
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(contacts().await.is_empty());
+}
+
 #[test]
 fn chunks_keep_the_order_and_a_small_batch_whole() {
     let b = parse(Path::new("r.json"), FULL).unwrap();

@@ -68,6 +68,7 @@ async fn world(app: &TestApp) -> World {
     sub.parent = Some(OrgNumber::parse(RECIPIENT_ORG).unwrap());
     app.store
         .upsert_registry(&RegistryBatch {
+            keep_contacts: Default::default(),
             organizations: vec![sub],
             persons: vec![
                 person(&w.dagl, "Dag Leder"),

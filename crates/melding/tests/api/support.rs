@@ -424,6 +424,7 @@ async fn seed(store: &dyn RegistryStore) {
     };
     store
         .upsert_registry(&RegistryBatch {
+            keep_contacts: Default::default(),
             organizations: vec![
                 o(SENDER, "Digitaliseringsdirektoratet"),
                 o(OTHER_SENDER, "Brønnøysundregistrene"),
