@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use melding_core::delegation::AccessHolder;
 use melding_core::{CoreError, Rule, Session};
+use melding_domain::NationalId;
 use melding_domain::authz::{CONFIDENTIAL_POST, ORDINARY_POST, Right};
-use melding_domain::{NationalId, OrgNumber, Party};
 use serde::Deserialize;
 
 use crate::Web;
-use crate::context::{PageError, TextOf, check_csrf, language, signed_in};
+use crate::context::{PageError, TextOf, acting_for_org, form_session, language, signed_in};
 use crate::i18n::{Lang, Texts};
 use crate::pages::{Layout, html, user_bar};
 
@@ -97,14 +97,6 @@ struct AccessPage {
     national_id: String,
 }
 
-/// The organisation the session acts for; a person acting for themself has no such page.
-fn org_of(session: &Session, lang: Lang) -> Result<OrgNumber, PageError> {
-    match &session.acting_for {
-        Party::Organization(o) => Ok(o.clone()),
-        _ => Err(PageError::not_found(lang)),
-    }
-}
-
 /// The page's query: what the last change did.
 #[derive(Debug, Deserialize)]
 pub(crate) struct AccessParams {
@@ -147,7 +139,7 @@ async fn render(
     national_id: String,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let org = org_of(session, lang)?;
+    let org = acting_for_org(session, lang)?;
     let principal = session.principal();
     let core = |e| PageError::core(lang, e);
     let admin = web
@@ -199,10 +191,8 @@ async fn change(
     form: ChangeForm,
     grant: bool,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
-    let org = org_of(&session, lang)?;
+    let (lang, session) = form_session(&web, &jar, &headers, &form.csrf).await?;
+    let org = acting_for_org(&session, lang)?;
     let typed = form.national_id.trim().to_owned();
     let (Ok(person), Some(right)) = (NationalId::parse(&typed), right_of(&form.right)) else {
         return render(

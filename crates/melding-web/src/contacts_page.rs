@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::Web;
 use crate::access_page::masked;
-use crate::context::{PageError, check_csrf, language, signed_in};
+use crate::context::{PageError, acting_for_org, form_session, language, signed_in};
 use crate::i18n::{Lang, Texts};
 use crate::pages::{Layout, html, user_bar};
 
@@ -248,6 +248,34 @@ async fn contact_view(
     })
 }
 
+/// The start of a manager's form: the language, the session, its caller and the organisation
+/// it acts for (404 when it acts for the person themself).
+async fn manager_form(
+    web: &Web,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(Lang, Session, Principal, OrgNumber), PageError> {
+    let (lang, session) = form_session(web, jar, headers, csrf).await?;
+    let org = acting_for_org(&session, lang)?;
+    let principal = session.principal();
+    Ok((lang, session, principal, org))
+}
+
+/// The handle that lets `principal` manage `org`'s contacts: its DAGL or LEDE (403 for anyone
+/// else).
+async fn manage<'a>(
+    web: &Web,
+    principal: &'a Principal,
+    org: &OrgNumber,
+    lang: Lang,
+) -> Result<DelegationAccess<'a>, PageError> {
+    web.melding
+        .delegation_access(principal, org)
+        .await
+        .map_err(|e| PageError::core(lang, e))
+}
+
 /// Where a change leaves the person: back on the page, saying what it did.
 fn done(outcome: ContactOutcome) -> Response {
     let done = match outcome {
@@ -272,14 +300,6 @@ fn optional<T, E>(
     }
 }
 
-/// The organisation the session acts for; a person acting for themself has no such forms.
-fn org_of(session: &Session, lang: Lang) -> Result<OrgNumber, PageError> {
-    match &session.acting_for {
-        Party::Organization(o) => Ok(o.clone()),
-        _ => Err(PageError::not_found(lang)),
-    }
-}
-
 /// The person's own contact form.
 #[derive(Debug, Deserialize)]
 pub(crate) struct OwnContactForm {
@@ -297,10 +317,8 @@ pub(crate) async fn save_own(
     headers: HeaderMap,
     Form(form): Form<OwnContactForm>,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
-    let org = org_of(&session, lang)?;
+    let (lang, session) = form_session(&web, &jar, &headers, &form.csrf).await?;
+    let org = acting_for_org(&session, lang)?;
     let t = lang.texts();
     let email = optional(&form.own_email, EmailAddress::parse, t.invalid_email);
     let mobile = optional(&form.own_mobile, MobileNumber::parse, t.invalid_mobile);
@@ -357,17 +375,9 @@ pub(crate) async fn save_addresses(
     headers: HeaderMap,
     Form(form): Form<AddressesForm>,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
-    let org = org_of(&session, lang)?;
+    let (lang, session, principal, org) = manager_form(&web, &jar, &headers, &form.csrf).await?;
+    let access = manage(&web, &principal, &org, lang).await?;
     let t = lang.texts();
-    let principal = session.principal();
-    let access = web
-        .melding
-        .delegation_access(&principal, &org)
-        .await
-        .map_err(|e| PageError::core(lang, e))?;
     let emails = lines(&form.emails, EmailAddress::parse, t.invalid_email);
     let mobiles = lines(&form.mobiles, MobileNumber::parse, t.invalid_mobile);
     let (Ok(emails), Ok(mobiles)) = (&emails, &mobiles) else {
@@ -409,17 +419,9 @@ pub(crate) async fn add(
     headers: HeaderMap,
     Form(form): Form<AddForm>,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
-    let org = org_of(&session, lang)?;
+    let (lang, session, principal, org) = manager_form(&web, &jar, &headers, &form.csrf).await?;
+    let access = manage(&web, &principal, &org, lang).await?;
     let t = lang.texts();
-    let principal = session.principal();
-    let access = web
-        .melding
-        .delegation_access(&principal, &org)
-        .await
-        .map_err(|e| PageError::core(lang, e))?;
     let email = optional(&form.add_email, EmailAddress::parse, t.invalid_email);
     let mobile = optional(&form.add_mobile, MobileNumber::parse, t.invalid_mobile);
     let checked = match (email, mobile) {
@@ -467,16 +469,8 @@ pub(crate) async fn remove(
     headers: HeaderMap,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
-    let org = org_of(&session, lang)?;
-    let principal = session.principal();
-    let access = web
-        .melding
-        .delegation_access(&principal, &org)
-        .await
-        .map_err(|e| PageError::core(lang, e))?;
+    let (lang, _, principal, org) = manager_form(&web, &jar, &headers, &form.csrf).await?;
+    let access = manage(&web, &principal, &org, lang).await?;
     let outcome = web
         .melding
         .remove_contact(&access, &form.key)

@@ -8,6 +8,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use melding_core::{CoreError, Rule, Session, StoreError};
 use melding_domain::status::LifecycleError;
+use melding_domain::{OrgNumber, Party};
 use subtle::ConstantTimeEq;
 
 use crate::Web;
@@ -78,6 +79,31 @@ pub(crate) async fn signed_in(
     lang: Lang,
 ) -> Result<Session, PageError> {
     session(web, jar, lang).await?.ok_or(PageError::LoginNeeded)
+}
+
+/// The start of a form's handler: the request's language, and its session once the form's CSRF
+/// token is checked against it.
+///
+/// Errors: [`PageError::LoginNeeded`] without a live session, 403 when the token differs.
+pub(crate) async fn form_session(
+    web: &Web,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(Lang, Session), PageError> {
+    let lang = language(jar, headers);
+    let session = signed_in(web, jar, lang).await?;
+    check_csrf(&session, csrf, lang)?;
+    Ok((lang, session))
+}
+
+/// The organisation the session acts for. A person acting for themself has no organisation's
+/// pages: 404.
+pub(crate) fn acting_for_org(session: &Session, lang: Lang) -> Result<OrgNumber, PageError> {
+    match &session.acting_for {
+        Party::Organization(o) => Ok(o.clone()),
+        _ => Err(PageError::not_found(lang)),
+    }
 }
 
 /// Checks a form's CSRF token against the session's, in constant time.

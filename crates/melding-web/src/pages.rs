@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use crate::Web;
 use crate::context::{
-    LANG_COOKIE, LOGIN_CSRF_COOKIE, PageError, check_csrf, cookie, language, same_secret, session,
-    session_cookie_name, signed_in,
+    LANG_COOKIE, LOGIN_CSRF_COOKIE, PageError, check_csrf, cookie, form_session, language,
+    same_secret, session, session_cookie_name, signed_in,
 };
 use crate::i18n::{Lang, Texts};
 use crate::markdown::body_html;
@@ -672,9 +672,7 @@ pub(crate) async fn act_for(
     headers: HeaderMap,
     Form(form): Form<ActForForm>,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
+    let (lang, session) = form_session(&web, &jar, &headers, &form.csrf).await?;
     let party = Recipient::parse(&form.party)
         .map(|r| r.party().clone())
         .map_err(|_| PageError::page(lang, StatusCode::BAD_REQUEST, |t| t.no_access))?;
@@ -815,9 +813,7 @@ pub(crate) async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let lang = language(&jar, &headers);
-    let session = signed_in(&web, &jar, lang).await?;
-    check_csrf(&session, &form.csrf, lang)?;
+    let (lang, session) = form_session(&web, &jar, &headers, &form.csrf).await?;
     if let Some(c) = jar.get(session_cookie_name(&web)) {
         web.melding
             .end_session(c.value())
