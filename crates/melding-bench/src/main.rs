@@ -15,6 +15,7 @@
 
 mod bulk;
 mod ids;
+mod inbox;
 mod load;
 mod notify;
 mod perf;
@@ -44,6 +45,7 @@ pub const RESOURCE: &str = "bench";
 )]
 pub struct Args {
     /// A smoke run, under two minutes (about 100 s on 2 cores): 2 s per scenario, 20,000 bulk letters.
+    /// With `--inbox`: 1,000 letters per party and 100 samples per page kind (about a minute).
     #[arg(long)]
     pub quick: bool,
     /// The melding binary to test; by default `cargo build --release -p melding` builds it.
@@ -67,7 +69,8 @@ pub struct Args {
     #[arg(long)]
     pub perf: Option<PathBuf>,
     /// Run nothing: rewrite the Markdown report from this results file of an earlier run (after
-    /// the report's text has changed).
+    /// the report's text has changed); with `--inbox`, only the inbox section, from an
+    /// `inbox-<date>.json`.
     #[arg(long, value_name = "RESULTS_JSON")]
     pub report: Option<PathBuf>,
     /// The Markdown report to (re)write; "-" to skip.
@@ -76,8 +79,13 @@ pub struct Args {
     /// Run the notification benchmark instead (issue 15): e-mails per second into a local SMTP
     /// server, and the create → SMTP `250` p99 at rising creation rates. Its numbers go to
     /// `bench-results/notifications-<date>.json` and their own section of the Markdown report.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "inbox")]
     pub notifications: bool,
+    /// Run the web inbox benchmark instead (issue 17): list-page latency with 10,000 letters
+    /// per party, 1 and 4 clients. Its numbers go to `bench-results/inbox-<date>.json` and their
+    /// own section of the Markdown report.
+    #[arg(long)]
+    pub inbox: bool,
     /// With `--notifications`: background jobs the server runs at once (`serve
     /// --job-concurrency`); `notify::JOB_CONCURRENCY` when unset.
     #[arg(long)]
@@ -154,6 +162,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(json) = &args.report {
+        if args.inbox {
+            return inbox::rewrite_report(&args, json);
+        }
         let results: report::Results = serde_json::from_slice(
             &std::fs::read(json).with_context(|| format!("reading {}", json.display()))?,
         )
@@ -181,6 +192,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     eprintln!("work directory {}", work.display());
     if args.notifications {
         return notifications(&args, &bin, &work, began).await;
+    }
+    if args.inbox {
+        return inbox::run(&args, &bin, &work, began).await;
     }
 
     let mut results = report::Results::new(&bin, &mode);

@@ -67,7 +67,7 @@ pub struct Results {
 }
 
 /// Writes `results` as pretty JSON to `<dir>/<prefix><day of date>[-quick].json`.
-fn write_results(
+pub(crate) fn write_results(
     dir: &Path,
     prefix: &str,
     date: &str,
@@ -497,11 +497,12 @@ pub const NOTIFY_BEGIN: &str = "<!-- melding-bench --notifications: begin -->";
 /// Where that section ends.
 pub const NOTIFY_END: &str = "<!-- melding-bench --notifications: end -->";
 
-/// The notification section of `text`, markers included, if it has one.
-fn notify_section(text: &str) -> Option<&str> {
-    let begin = text.find(NOTIFY_BEGIN)?;
-    let end = text[begin..].find(NOTIFY_END)? + begin + NOTIFY_END.len();
-    Some(&text[begin..end])
+/// The section of `text` between the markers `begin` and `end`, markers included, if it has
+/// one.
+fn section<'a>(text: &'a str, begin: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(begin)?;
+    let to = text[from..].find(end)? + from + end.len();
+    Some(&text[from..to])
 }
 
 /// `main` (the main suite's report) followed by what `old` holds from its notification
@@ -516,9 +517,15 @@ pub fn keep_notify_section(old: &str, main: &str) -> String {
 
 /// `old` with its notification section replaced by `section`, or with `section` appended.
 pub fn splice_notify_section(old: &str, section: &str) -> String {
-    match notify_section(old) {
-        Some(existing) => old.replacen(existing, section.trim_end(), 1),
-        None => format!("{}\n\n{}\n", old.trim_end(), section.trim_end()),
+    splice_section(old, NOTIFY_BEGIN, NOTIFY_END, section)
+}
+
+/// `old` with its section between the markers `begin` and `end` replaced by `new` (which holds
+/// the markers), or with `new` appended.
+pub fn splice_section(old: &str, begin: &str, end: &str, new: &str) -> String {
+    match section(old, begin, end) {
+        Some(existing) => old.replacen(existing, new.trim_end(), 1),
+        None => format!("{}\n\n{}\n", old.trim_end(), new.trim_end()),
     }
 }
 

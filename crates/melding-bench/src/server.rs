@@ -113,9 +113,21 @@ impl Melding {
         registry: &Registry,
         serve_args: &[String],
     ) -> anyhow::Result<Self> {
+        Self::start_json(bin, data_dir, database_url, &registry.to_json(), serve_args).await
+    }
+
+    /// [`Self::start_with`] importing `registry`, a `melding registry import` document, as it
+    /// is (a registry the [`Registry`] shape cannot say, such as several senders).
+    pub async fn start_json(
+        bin: &Path,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        registry: &serde_json::Value,
+        serve_args: &[String],
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let reg_file = data_dir.join("bench-registry.json");
-        std::fs::write(&reg_file, serde_json::to_vec(&registry.to_json())?)?;
+        std::fs::write(&reg_file, serde_json::to_vec(registry)?)?;
         let mut import = Command::new(bin);
         import.args(["registry", "import"]).arg(&reg_file);
         db_args(&mut import, data_dir, database_url);
