@@ -33,6 +33,9 @@ pub struct InboxRequest {
     pub limit: u32,
     /// Continue after this cursor (from [`InboxPage::next_cursor`]).
     pub cursor: Option<String>,
+    /// Also list the senders of the party's letters, for the sender filter
+    /// ([`InboxPage::senders`]).
+    pub with_senders: bool,
 }
 
 /// One letter as the inbox lists it.
@@ -76,6 +79,10 @@ pub struct InboxPage {
     pub entries: Vec<InboxEntry>,
     /// Where the next page starts, when there may be more.
     pub next_cursor: Option<String>,
+    /// With [`InboxRequest::with_senders`]: every organisation that sent the party a letter
+    /// the inbox lists, ordered by organisation number, with its registered name (`None` when
+    /// the registry does not know it); otherwise empty.
+    pub senders: Vec<(OrgNumber, Option<String>)>,
 }
 
 impl Melding {
@@ -130,7 +137,9 @@ impl Melding {
     }
 
     /// One page of `req.party`'s letters that `principal` may read: published, not purged,
-    /// of a resource whose policy lets the principal read for the party, newest first.
+    /// of a resource whose policy lets the principal read for the party, newest first; and,
+    /// with [`InboxRequest::with_senders`], the senders for the page's sender filter, under
+    /// the same one decision whether the principal may act for the party.
     ///
     /// # Errors
     /// [`Rule::NoAccess`] (4001) when the principal may not act for the party;
@@ -158,12 +167,24 @@ impl Melding {
             limit,
             after: req.cursor.as_deref().and_then(decode_cursor),
         };
+        let mut names: std::collections::HashMap<OrgNumber, Option<String>> =
+            std::collections::HashMap::new();
+        let mut senders = Vec::new();
+        if req.with_senders {
+            for sender in self.store.inbox_senders(&query.party_urn).await? {
+                let Ok(org) = OrgNumber::parse(&sender) else {
+                    continue;
+                };
+                let name = self.store.organization(&org).await?.map(|o| o.name);
+                names.insert(org.clone(), name.clone());
+                senders.push((org, name));
+            }
+        }
         let mut pdp = Pdp::new(self.store.clone());
         let mut entries = Vec::new();
-        let mut names = std::collections::HashMap::new();
         // A letter of a resource the principal may not read for the party is left out; the
         // next store page fills its place.
-        loop {
+        let next_cursor = 'pages: loop {
             let page = self.store.inbox(&query).await?;
             let on_page = page.ids.len();
             for (i, id) in page.ids.into_iter().enumerate() {
@@ -209,47 +230,19 @@ impl Melding {
                 if entries.len() == limit as usize {
                     // More follow when this store page had more, or another page does.
                     let more = i + 1 < on_page || page.next.is_some();
-                    return Ok(InboxPage {
-                        entries,
-                        next_cursor: more.then(|| encode_cursor(last.0, last.1)),
-                    });
+                    break 'pages more.then(|| encode_cursor(last.0, last.1));
                 }
             }
             match page.next {
                 Some(next) => query.after = Some(next),
-                None => {
-                    return Ok(InboxPage {
-                        entries,
-                        next_cursor: None,
-                    });
-                }
+                None => break None,
             }
-        }
-    }
-
-    /// The senders of `party`'s letters, with their registered names, for the inbox's sender
-    /// filter.
-    ///
-    /// # Errors
-    /// [`Rule::NoAccess`] (4001) when the principal may not act for the party;
-    /// [`CoreError::Store`].
-    pub async fn inbox_senders(
-        &self,
-        principal: &Principal,
-        party: &Party,
-    ) -> Result<Vec<(OrgNumber, Option<String>)>, CoreError> {
-        if !self.may_act_for(principal, party).await? {
-            return Err(Rule::NoAccess.into());
-        }
-        let mut out = Vec::new();
-        for sender in self.store.inbox_senders(&party.urn()).await? {
-            let Ok(org) = OrgNumber::parse(&sender) else {
-                continue;
-            };
-            let name = self.store.organization(&org).await?.map(|o| o.name);
-            out.push((org, name));
-        }
-        Ok(out)
+        };
+        Ok(InboxPage {
+            entries,
+            next_cursor,
+            senders,
+        })
     }
 
     /// Archives a letter for its recipient: it leaves the inbox for the archive, and is kept

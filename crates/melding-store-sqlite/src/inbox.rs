@@ -88,6 +88,26 @@ static SELECT_INBOX: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The distinct senders of recipient `?1`'s listed letters, in order: a loose index scan
+/// over `correspondences_inbox_senders` (migration 0014), one index seek per sender rather
+/// than a read of every letter.
+static SELECT_INBOX_SENDERS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE senders(sender) AS (
+             SELECT (SELECT sender FROM correspondences
+                     WHERE recipient = ?1 AND last_status NOT IN {HIDDEN}
+                     ORDER BY sender LIMIT 1)
+             UNION ALL
+             SELECT (SELECT c.sender FROM correspondences c
+                     WHERE c.recipient = ?1 AND c.sender > s.sender
+                       AND c.last_status NOT IN {HIDDEN}
+                     ORDER BY c.sender LIMIT 1)
+             FROM senders s WHERE s.sender IS NOT NULL
+         )
+         SELECT sender FROM senders WHERE sender IS NOT NULL"
+    )
+});
+
 #[async_trait]
 impl InboxStore for SqliteStore {
     async fn inbox(&self, q: &InboxQuery) -> Result<SearchPage, StoreError> {
@@ -107,11 +127,7 @@ impl InboxStore for SqliteStore {
     }
 
     async fn inbox_senders(&self, party_urn: &str) -> Result<Vec<String>, StoreError> {
-        let sql = format!(
-            "SELECT DISTINCT sender FROM correspondences
-             WHERE recipient = ?1 AND last_status NOT IN {HIDDEN} ORDER BY sender"
-        );
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        sqlx::query_scalar(SELECT_INBOX_SENDERS.as_str())
             .bind(party_urn)
             .fetch_all(&self.reader)
             .await

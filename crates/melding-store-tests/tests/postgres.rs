@@ -153,7 +153,8 @@ async fn nodes_starting_together_migrate_once() {
                 (10, true),
                 (11, true),
                 (12, true),
-                (13, true)
+                (13, true),
+                (14, true)
             ]
         );
         // Nobody is left holding the migration lock.

@@ -200,6 +200,7 @@ pub(crate) async fn inbox(
                 text: Some(q.clone()),
                 limit: PAGE_SIZE,
                 cursor: p.cursor.clone(),
+                with_senders: true,
             },
         )
         .await;
@@ -217,11 +218,8 @@ pub(crate) async fn inbox(
         }
         Err(e) => return Err(PageError::core(lang, e)),
     };
-    let senders = web
-        .melding
-        .inbox_senders(&principal, &session.acting_for)
-        .await
-        .map_err(|e| PageError::core(lang, e))?
+    let senders = page
+        .senders
         .into_iter()
         .map(|(org, name)| SenderChoice {
             selected: sender.as_ref() == Some(&org),
