@@ -187,8 +187,15 @@ impl Melding {
         let next_cursor = 'pages: loop {
             let page = self.store.inbox(&query).await?;
             let on_page = page.ids.len();
+            let mut letters: std::collections::HashMap<_, _> = self
+                .store
+                .correspondences(&page.ids)
+                .await?
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect();
             for (i, id) in page.ids.into_iter().enumerate() {
-                let Some(letter) = self.store.correspondence(id).await? else {
+                let Some(letter) = letters.remove(&id) else {
                     continue;
                 };
                 if !pdp.decide(principal, &letter).await?.recipient

@@ -182,7 +182,13 @@ impl StatusRow {
 /// A letter and its status log in one statement, so one snapshot (and one round trip) serves
 /// both: the letter's columns by name, and `log`, a JSON array of its [`StatusRow`]s as objects
 /// keyed by column name, in log order (NULL when the log is empty). Binds `$1`, the letter's id.
-static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
+static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| select_letters("c.id = $1"));
+
+/// The letters whose ids are in the array `$1`.
+static SELECT_LETTERS: LazyLock<String> = LazyLock::new(|| select_letters("c.id = ANY($1)"));
+
+/// Letters with their status logs (as the JSON array `log`), chosen by `filter`.
+fn select_letters(filter: &str) -> String {
     format!(
         "SELECT {letter}, log.entries AS log
          FROM correspondences c
@@ -190,11 +196,24 @@ static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
              SELECT json_agg({status} ORDER BY s.id) AS entries
              FROM correspondence_statuses s WHERE s.correspondence_id = c.id
          ) log
-         WHERE c.id = $1",
+         WHERE {filter}",
         letter = column_list("c.", LetterRow::COLUMNS),
         status = json_object_of(StatusRow::COLUMNS),
     )
-});
+}
+
+/// A letter from a row of [`select_letters`].
+fn letter_of(row: &sqlx::postgres::PgRow) -> Result<Correspondence, StoreError> {
+    let log: Option<Json<Vec<StatusRow>>> = row.try_get("log").map_err(classify)?;
+    let entries = log
+        .map_or_else(Vec::new, |l| l.0)
+        .into_iter()
+        .map(StatusRow::into_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    LetterRow::from_row(row)
+        .map_err(classify)?
+        .into_letter(StatusHistory::new(entries))
+}
 
 /// New letters, their status logs and their jobs, written by one statement whatever their
 /// number: a data-modifying `WITH` clause per table, each `UNNEST`ing its rows' column arrays
@@ -282,24 +301,31 @@ impl CorrespondenceStore for PostgresStore {
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        let Some(row) = sqlx::query(SELECT_LETTER.as_str())
+        sqlx::query(SELECT_LETTER.as_str())
             .bind(id.as_uuid())
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?
-        else {
-            return Ok(None);
-        };
-        let log: Option<Json<Vec<StatusRow>>> = row.try_get("log").map_err(classify)?;
-        let entries = log
-            .map_or_else(Vec::new, |l| l.0)
-            .into_iter()
-            .map(StatusRow::into_entry)
-            .collect::<Result<Vec<_>, _>>()?;
-        LetterRow::from_row(&row)
-            .map_err(classify)?
-            .into_letter(StatusHistory::new(entries))
-            .map(Some)
+            .as_ref()
+            .map(letter_of)
+            .transpose()
+    }
+
+    async fn correspondences(
+        &self,
+        ids: &[CorrespondenceId],
+    ) -> Result<Vec<Correspondence>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+        let rows = sqlx::query(SELECT_LETTERS.as_str())
+            .bind(&wanted)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        let letters = rows.iter().map(letter_of).collect::<Result<Vec<_>, _>>()?;
+        Ok(melding_store::in_order_of(ids, letters))
     }
 
     async fn append_status(

@@ -194,18 +194,38 @@ impl StatusRow {
 /// A letter and its status log in one statement, so one snapshot (and one call into SQLite)
 /// serves both: the letter's columns by name, and `log`, a JSON array of its [`StatusRow`]s as
 /// objects keyed by column name, in log order. Binds `$1`, the letter's id.
-static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| {
+static SELECT_LETTER: LazyLock<String> = LazyLock::new(|| select_letters("id = $1"));
+
+/// The letters whose ids are in the JSON array of strings `$1`.
+static SELECT_LETTERS: LazyLock<String> =
+    LazyLock::new(|| select_letters("id IN (SELECT value FROM json_each($1))"));
+
+/// Letters with their status logs (as the JSON array `log`), chosen by `filter`.
+fn select_letters(filter: &str) -> String {
     format!(
         "SELECT {letter},
             (SELECT json_group_array({status})
              FROM (SELECT {statuses} FROM correspondence_statuses
                    WHERE correspondence_id = c.id ORDER BY id)) AS log
-         FROM correspondences c WHERE id = $1",
+         FROM correspondences c WHERE {filter}",
         letter = column_list("c.", LetterRow::COLUMNS),
         status = json_object_of(StatusRow::COLUMNS),
         statuses = column_list("", StatusRow::COLUMNS),
     )
-});
+}
+
+/// A letter from a row of [`select_letters`].
+fn letter_of(row: &sqlx::sqlite::SqliteRow) -> Result<Correspondence, StoreError> {
+    let log: String = row.try_get("log").map_err(classify)?;
+    let entries = serde_json::from_str::<Vec<StatusRow>>(&log)
+        .map_err(corrupt)?
+        .into_iter()
+        .map(StatusRow::into_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    LetterRow::from_row(row)
+        .map_err(classify)?
+        .into_letter(StatusHistory::new(entries))
+}
 
 #[async_trait]
 impl CorrespondenceStore for SqliteStore {
@@ -259,24 +279,31 @@ impl CorrespondenceStore for SqliteStore {
         &self,
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError> {
-        let Some(row) = sqlx::query(SELECT_LETTER.as_str())
+        sqlx::query(SELECT_LETTER.as_str())
             .bind(id.to_string())
             .fetch_optional(&self.reader)
             .await
             .map_err(classify)?
-        else {
-            return Ok(None);
-        };
-        let log: String = row.try_get("log").map_err(classify)?;
-        let entries = serde_json::from_str::<Vec<StatusRow>>(&log)
-            .map_err(corrupt)?
-            .into_iter()
-            .map(StatusRow::into_entry)
-            .collect::<Result<Vec<_>, _>>()?;
-        LetterRow::from_row(&row)
-            .map_err(classify)?
-            .into_letter(StatusHistory::new(entries))
-            .map(Some)
+            .as_ref()
+            .map(letter_of)
+            .transpose()
+    }
+
+    async fn correspondences(
+        &self,
+        ids: &[CorrespondenceId],
+    ) -> Result<Vec<Correspondence>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows = sqlx::query(SELECT_LETTERS.as_str())
+            .bind(serde_json::to_string(&wanted).map_err(corrupt)?)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        let letters = rows.iter().map(letter_of).collect::<Result<Vec<_>, _>>()?;
+        Ok(melding_store::in_order_of(ids, letters))
     }
 
     async fn append_status(

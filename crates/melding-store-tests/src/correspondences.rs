@@ -101,6 +101,32 @@ pub async fn minimal_letter_round_trips(store: DynStore) {
     assert_eq!(store.correspondence(b.id).await.unwrap(), Some(b));
 }
 
+pub async fn letters_are_read_together_in_the_order_asked(store: DynStore) {
+    let letters: Vec<_> = (0..3)
+        .map(|i| letter("r", &org(1), &person_urn(&person(1)), at(i)))
+        .collect();
+    insert(&store, &letters).await;
+    // Each with its status log, as one by one: a status appended to the second shows.
+    let entry = StatusEntry::new(S::ReadyForPublish, at(10), None);
+    store
+        .append_status(letters[1].id, &entry, AppendGuard::Always, &[])
+        .await
+        .unwrap();
+    let second = store.correspondence(letters[1].id).await.unwrap().unwrap();
+    let missing = CorrespondenceId::new_v7(at(99));
+    let asked = [
+        letters[2].id,
+        missing,
+        letters[0].id,
+        letters[1].id,
+        letters[2].id,
+    ];
+    let got = store.correspondences(&asked).await.unwrap();
+    assert_eq!(got, [letters[2].clone(), letters[0].clone(), second]);
+    assert!(store.correspondences(&[]).await.unwrap().is_empty());
+    assert!(store.correspondences(&[missing]).await.unwrap().is_empty());
+}
+
 pub async fn unknown_letter_is_none(store: DynStore) {
     assert_eq!(
         store

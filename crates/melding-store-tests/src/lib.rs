@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             letter_round_trips_with_every_field,
             minimal_letter_round_trips,
             unknown_letter_is_none,
+            letters_are_read_together_in_the_order_asked,
             idempotent_key_conflict_writes_nothing,
             idempotent_key_repeated_in_one_request_writes_nothing,
             a_failing_create_among_concurrent_ones_loses_only_itself,

@@ -152,6 +152,14 @@ pub trait CorrespondenceStore: Send + Sync {
         id: CorrespondenceId,
     ) -> Result<Option<Correspondence>, StoreError>;
 
+    /// The letters of `ids` that exist, each with its whole status log, in the order of `ids`
+    /// (an id given twice is answered once); one statement however many are asked for, so a
+    /// list page does not read its letters one round trip at a time.
+    async fn correspondences(
+        &self,
+        ids: &[CorrespondenceId],
+    ) -> Result<Vec<Correspondence>, StoreError>;
+
     /// Appends a status if `guard` allows; returns whether it was written. Jobs are enqueued
     /// only when it was. Appending Published also records the publish time. An unknown letter
     /// is [`StoreError::NotFound`].

@@ -38,6 +38,17 @@ pub use registry::{
     Resource, RoleAssignment, SelfIdentifiedUser,
 };
 
+/// `letters` in the order of `ids`, each once: what [`CorrespondenceStore::correspondences`]
+/// answers, whatever order the database returned the rows in.
+pub fn in_order_of(
+    ids: &[melding_domain::CorrespondenceId],
+    letters: Vec<melding_domain::correspondence::Correspondence>,
+) -> Vec<melding_domain::correspondence::Correspondence> {
+    let mut by_id: std::collections::HashMap<_, _> =
+        letters.into_iter().map(|l| (l.id, l)).collect();
+    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+}
+
 /// Errors at the storage boundary, classified so callers can answer without knowing the backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
