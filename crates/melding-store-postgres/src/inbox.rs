@@ -85,14 +85,19 @@ static SELECT_INBOX_AFTER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The listing with `after` (the cursor's condition, or nothing) and `$limit`. The unread and
+/// archived checks are `EXISTS … OFFSET 0`: without the `OFFSET`, PostgreSQL may turn them into
+/// a hashed subplan that reads every Read or Archived status of every letter in the database,
+/// not only this party's; with it each listed letter is probed in
+/// `correspondence_statuses_by_letter`.
 fn inbox_query(after: &str, limit: u8) -> String {
     format!(
         "SELECT id, requested_publish_time FROM correspondences c
          WHERE recipient = $1 AND last_status NOT IN {HIDDEN}
            AND (NOT $2 OR NOT EXISTS (SELECT 1 FROM correspondence_statuses s
-                WHERE s.correspondence_id = c.id AND s.status = 4))
+                WHERE s.correspondence_id = c.id AND s.status = 4 OFFSET 0))
            AND ($3 = EXISTS (SELECT 1 FROM correspondence_statuses s
-                WHERE s.correspondence_id = c.id AND s.status = 9))
+                WHERE s.correspondence_id = c.id AND s.status = 9 OFFSET 0))
            AND ($4::text IS NULL OR sender = $4)
            AND ($5::text IS NULL OR strpos(lower(title), $5) > 0
                 OR strpos(lower(summary), $5) > 0)
