@@ -70,8 +70,47 @@ static SELECT_SESSION: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The inbox listing: every value is a bound parameter; a filter that is off binds NULL.
-static SELECT_INBOX: LazyLock<String> = LazyLock::new(|| {
+/// The inbox listing: every value is a bound parameter; a filter that is off binds NULL. The
+/// search compares with `lower()`, which folds ASCII letters only; enough for a searched text
+/// that is ASCII.
+static SELECT_INBOX: LazyLock<String> =
+    LazyLock::new(|| inbox_query(|column| format!("lower({column})")));
+
+/// [`SELECT_INBOX`] for a searched text with other letters: the title and summary are also
+/// folded for the capitals [`FOLDED`] names, so "søknad" finds a stored "SØKNAD". Kept apart
+/// because folding every row costs more than `lower()` alone.
+static SELECT_INBOX_FOLDED: LazyLock<String> = LazyLock::new(|| inbox_query(folded));
+
+/// The capitals beyond ASCII that SQLite's `lower()` leaves as they are and Norwegian and Sámi
+/// text uses (Norwegian ÆØÅ, the ÄÖÜÉ of names, North Sámi's ÁČĐŊŠŦŽ), with their small letters.
+const FOLDED: [(char, char); 14] = [
+    ('Æ', 'æ'),
+    ('Ø', 'ø'),
+    ('Å', 'å'),
+    ('Ä', 'ä'),
+    ('Ö', 'ö'),
+    ('Ü', 'ü'),
+    ('É', 'é'),
+    ('Á', 'á'),
+    ('Č', 'č'),
+    ('Đ', 'đ'),
+    ('Ŋ', 'ŋ'),
+    ('Š', 'š'),
+    ('Ŧ', 'ŧ'),
+    ('Ž', 'ž'),
+];
+
+/// `column` lower-cased, [`FOLDED`]'s capitals included.
+fn folded(column: &str) -> String {
+    FOLDED
+        .iter()
+        .fold(format!("lower({column})"), |sql, (capital, small)| {
+            format!("replace({sql}, '{capital}', '{small}')")
+        })
+}
+
+/// The listing, with `lower` saying how a column is lower-cased for the search.
+fn inbox_query(lower: impl Fn(&str) -> String) -> String {
     format!(
         "SELECT id, requested_publish_time FROM correspondences c
          WHERE recipient = ?1 AND last_status NOT IN {HIDDEN}
@@ -80,13 +119,15 @@ static SELECT_INBOX: LazyLock<String> = LazyLock::new(|| {
            AND (?3 = EXISTS (SELECT 1 FROM correspondence_statuses s
                 WHERE s.correspondence_id = c.id AND s.status = 9))
            AND (?4 IS NULL OR sender = ?4)
-           AND (?5 IS NULL OR instr(lower(title), ?5) > 0 OR instr(lower(summary), ?5) > 0)
+           AND (?5 IS NULL OR instr({title}, ?5) > 0 OR instr({summary}, ?5) > 0)
            AND (?6 IS NULL OR requested_publish_time < ?6
                 OR (requested_publish_time = ?6 AND id < ?7))
          ORDER BY requested_publish_time DESC, id DESC
-         LIMIT ?8"
+         LIMIT ?8",
+        title = lower("title"),
+        summary = lower("summary"),
     )
-});
+}
 
 /// The distinct senders of recipient `?1`'s listed letters, in order: a loose index scan
 /// over `correspondences_inbox_senders` (migration 0014), one index seek per sender rather
@@ -111,7 +152,13 @@ static SELECT_INBOX_SENDERS: LazyLock<String> = LazyLock::new(|| {
 #[async_trait]
 impl InboxStore for SqliteStore {
     async fn inbox(&self, q: &InboxQuery) -> Result<SearchPage, StoreError> {
-        let rows = sqlx::query(SELECT_INBOX.as_str())
+        let ascii = q.text.as_deref().is_none_or(str::is_ascii);
+        let sql = if ascii {
+            &SELECT_INBOX
+        } else {
+            &SELECT_INBOX_FOLDED
+        };
+        let rows = sqlx::query(sql.as_str())
             .bind(&q.party_urn)
             .bind(q.unread_only)
             .bind(q.archived)

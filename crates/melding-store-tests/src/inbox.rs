@@ -174,6 +174,26 @@ pub async fn inbox_filters_unread_archived_sender_and_text(store: DynStore) {
         ..inbox_query(&me)
     };
     assert_eq!(listed(&store, &q).await, [read.id]);
+    // Capitals beyond ASCII are folded too: "tømmeplan" finds "TØMMEPLAN", and "ÆØÅ" finds
+    // "æøå".
+    let q = InboxQuery {
+        text: Some("eiendommen din".to_owned()),
+        ..inbox_query(&me)
+    };
+    assert_eq!(listed(&store, &q).await, [from_b.id]);
+    let shouting = titled(
+        letter_in("res", &a, &me, at(50), PUBLISHED),
+        "VARSEL OM TØMMING",
+        "blåbær og ÆRFUGL",
+    );
+    insert(&store, std::slice::from_ref(&shouting)).await;
+    for text in ["tømming", "ærfugl", "BLÅBÆR", "Tømming"] {
+        let q = InboxQuery {
+            text: Some(text.to_owned()),
+            ..inbox_query(&me)
+        };
+        assert_eq!(listed(&store, &q).await, [shouting.id], "{text}");
+    }
     // Wildcards of LIKE are plain text here.
     let q = InboxQuery {
         text: Some("%".to_owned()),

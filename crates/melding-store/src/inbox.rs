@@ -23,9 +23,10 @@ pub struct InboxQuery {
     /// Only letters from this sender (the sending organisation's number).
     pub sender: Option<String>,
     /// Only letters whose title or summary contains this text, taken literally (no
-    /// wildcards). The text is lower-cased whole; the stored title and summary are lower-cased
-    /// by the database, which on SQLite folds ASCII letters only: there a stored "Søknad" is
-    /// found by "SØKNAD", but a stored "SØKNAD" is not found by any text with an "ø" in it.
+    /// wildcards), case ignored: the text is lower-cased whole, and the stored title and
+    /// summary by the database. PostgreSQL folds by its locale (all letters in a UTF-8
+    /// locale); SQLite folds ASCII and the capitals of Norwegian, Sámi and the ÄÖÜÉ of names,
+    /// so a stored "SØKNAD" is found by "søknad", but a stored "ÇA" is not found by "ça".
     pub text: Option<String>,
     /// At most this many ids on the page.
     pub limit: u32,
