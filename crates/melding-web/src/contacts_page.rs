@@ -79,6 +79,26 @@ struct Refused {
     manager: Option<ManagerForms>,
 }
 
+impl Refused {
+    /// A refused form of the manager's.
+    fn manager(forms: ManagerForms) -> Self {
+        Self {
+            own: None,
+            manager: Some(forms),
+        }
+    }
+}
+
+/// The page again with a refused form: its values and errors, and 400.
+async fn refuse(
+    web: &Web,
+    session: &Session,
+    lang: Lang,
+    refused: Refused,
+) -> Result<Response, PageError> {
+    render(web, session, lang, None, refused, StatusCode::BAD_REQUEST).await
+}
+
 /// The page's query: what the last change did.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ContactsParams {
@@ -334,7 +354,7 @@ pub(crate) async fn save_own(
             own: Some(own),
             manager: None,
         };
-        return render(&web, &session, lang, None, refused, StatusCode::BAD_REQUEST).await;
+        return refuse(&web, &session, lang, refused).await;
     };
     let outcome = web
         .melding
@@ -388,11 +408,7 @@ pub(crate) async fn save_addresses(
             mobiles_error: mobiles.err(),
             ..ManagerForms::default()
         };
-        let refused = Refused {
-            own: None,
-            manager: Some(manager),
-        };
-        return render(&web, &session, lang, None, refused, StatusCode::BAD_REQUEST).await;
+        return refuse(&web, &session, lang, Refused::manager(manager)).await;
     };
     let outcome = web
         .melding
@@ -439,11 +455,7 @@ pub(crate) async fn add(
                 add_mobile_error: mobile_error,
                 ..ManagerForms::default()
             };
-            let refused = Refused {
-                own: None,
-                manager: Some(manager),
-            };
-            return render(&web, &session, lang, None, refused, StatusCode::BAD_REQUEST).await;
+            return refuse(&web, &session, lang, Refused::manager(manager)).await;
         }
     };
     let outcome = web
