@@ -160,6 +160,19 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(run(args))
 }
 
+/// Writes the main suite's report to `markdown`, keeping the sections other programs wrote
+/// after it (notifications, the delivery chain, the inbox), whether from a run or `--report`.
+fn write_main_report(
+    markdown: &Path,
+    results: &report::Results,
+    json: &Path,
+) -> anyhow::Result<()> {
+    let old = std::fs::read_to_string(markdown).unwrap_or_default();
+    let text = report::keep_notify_section(&old, &results.markdown(json));
+    std::fs::write(markdown, text)?;
+    Ok(())
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(json) = &args.report {
         if args.inbox {
@@ -169,7 +182,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             &std::fs::read(json).with_context(|| format!("reading {}", json.display()))?,
         )
         .with_context(|| format!("{} is not a melding-bench results file", json.display()))?;
-        std::fs::write(&args.markdown, results.markdown(json))?;
+        write_main_report(&args.markdown, &results, json)?;
         eprintln!("wrote {} from {}", args.markdown.display(), json.display());
         return Ok(());
     }
@@ -257,9 +270,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let json_path = results.write_json(&args.results_dir)?;
     eprintln!("wrote {}", json_path.display());
     if args.markdown.as_os_str() != "-" {
-        let old = std::fs::read_to_string(&args.markdown).unwrap_or_default();
-        let text = report::keep_notify_section(&old, &results.markdown(&json_path));
-        std::fs::write(&args.markdown, text)?;
+        write_main_report(&args.markdown, &results, &json_path)?;
         eprintln!("wrote {}", args.markdown.display());
     }
     print!("{}", results.summary());

@@ -383,15 +383,7 @@ impl Results {
         let _ = writeln!(w);
 
         for b in &self.backends {
-            let _ = writeln!(
-                w,
-                "## Melding on {}\n",
-                if b.backend == "sqlite" {
-                    "SQLite"
-                } else {
-                    "PostgreSQL"
-                }
-            );
+            let _ = writeln!(w, "## Melding on {}\n", backend_name(&b.backend));
             let _ = writeln!(
                 w,
                 "Idle server RSS after start: {:.1} MiB.\n",
@@ -575,19 +567,16 @@ impl NotifyResults {
         let _ = writeln!(s, "## Notifications (issue 15)\n");
         let _ = writeln!(
             s,
-            "Produced by `{}` ({} mode) at `{}`{} on {} × {}, {:.0} s in all; the numbers are in `{}`.\n",
-            self.command,
-            self.mode.name,
-            self.commit,
-            if self.dirty {
-                " (with uncommitted changes)"
-            } else {
-                ""
-            },
-            self.machine.cores,
-            self.machine.cpu_model,
-            self.total_seconds,
-            json.display()
+            "{}",
+            produced_by(
+                &self.command,
+                &self.mode.name,
+                &self.commit,
+                self.dirty,
+                &self.machine,
+                self.total_seconds,
+                json
+            )
         );
         let _ = writeln!(
             s,
@@ -680,13 +669,44 @@ impl NotifyResults {
     fn column_names(&self) -> Vec<String> {
         self.backends
             .iter()
-            .map(|b| match b.backend.as_str() {
-                "sqlite" => "SQLite".to_owned(),
-                "postgres" => "PostgreSQL".to_owned(),
-                other => other.to_owned(),
-            })
+            .map(|b| backend_name(&b.backend))
             .collect()
     }
+}
+
+/// A backend as the reports name it: `sqlite` is SQLite, `postgres` PostgreSQL.
+pub(crate) fn backend_name(backend: &str) -> String {
+    match backend {
+        "sqlite" => "SQLite",
+        "postgres" => "PostgreSQL",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// The first line of a report's section: the command, mode, commit (and whether the tree had
+/// uncommitted changes), the machine, the run's length in seconds and where its JSON is.
+pub(crate) fn produced_by(
+    command: &str,
+    mode: &str,
+    commit: &str,
+    dirty: bool,
+    machine: &Machine,
+    total_seconds: f64,
+    json: &Path,
+) -> String {
+    format!(
+        "Produced by `{command}` ({mode} mode) at `{commit}`{} on {} × {}, {total_seconds:.0} s in \
+         all; the numbers are in `{}`.\n",
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        },
+        machine.cores,
+        machine.cpu_model,
+        json.display()
+    )
 }
 
 fn mark(ok: bool) -> &'static str {

@@ -87,31 +87,21 @@ impl InboxResults {
     /// The `BENCHMARKS.md` section, between [`INBOX_BEGIN`] and [`INBOX_END`].
     pub(super) fn markdown(&self, json: &Path) -> String {
         let mut s = String::new();
-        let name = |b: &str| {
-            match b {
-                "sqlite" => "SQLite",
-                "postgres" => "PostgreSQL",
-                other => other,
-            }
-            .to_owned()
-        };
+        let name = crate::report::backend_name;
         let _ = writeln!(s, "{INBOX_BEGIN}");
         let _ = writeln!(s, "## Web inbox list pages (issue 17)\n");
         let _ = writeln!(
             s,
-            "Produced by `{}` ({} mode) at `{}`{} on {} × {}, {:.0} s in all; the numbers are in `{}`.\n",
-            self.command,
-            self.mode.name,
-            self.commit,
-            if self.dirty {
-                " (with uncommitted changes)"
-            } else {
-                ""
-            },
-            self.machine.cores,
-            self.machine.cpu_model,
-            self.total_seconds,
-            json.display()
+            "{}",
+            crate::report::produced_by(
+                &self.command,
+                &self.mode.name,
+                &self.commit,
+                self.dirty,
+                &self.machine,
+                self.total_seconds,
+                json
+            )
         );
         let _ = writeln!(
             s,
